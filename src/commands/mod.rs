@@ -1,0 +1,5 @@
+//! One module per `plateau` subcommand; each exposes `Args` (clap) and `run`.
+
+pub mod fit;
+pub mod path;
+pub mod theory;

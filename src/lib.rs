@@ -1,0 +1,7 @@
+//! # plateau
+//!
+//! Ties the theory engine ([`plateau_theory`]) and the experiments side together: the `plateau`
+//! command line, scaling-law fits, figures and reports.
+
+pub mod commands;
+pub mod fit;

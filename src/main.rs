@@ -1,0 +1,62 @@
+//! The `plateau` command line: a thin dispatcher, one documented function per subcommand.
+//!
+//! Errors print one line on stderr, `plateau: error: ...`, and exit with status 2.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use plateau::commands;
+
+/// How much better will a reconstruction model get with more data, and where is the floor?
+#[derive(Debug, Parser)]
+#[command(name = "plateau", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Monte Carlo (or analytic) risk of learned linear estimators over training-set sizes (CSV).
+    Theory(commands::theory::Args),
+    /// Risk of every gradient-descent iterate on one drawn training set (CSV `k,risk`).
+    Path(commands::path::Args),
+    /// Fit scaling laws to a CSV curve (JSON).
+    Fit(commands::fit::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = err.print();
+                return ExitCode::SUCCESS;
+            }
+            // clap renders a multi-line message; the first line names the problem.
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("plateau: {}", first.trim());
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &cli.command {
+        Command::Theory(args) => commands::theory::run(args),
+        Command::Path(args) => commands::path::run(args),
+        Command::Fit(args) => commands::fit::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` joins the context chain on one line.
+            eprintln!("plateau: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

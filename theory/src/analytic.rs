@@ -1,0 +1,1 @@
+//! Deterministic equivalents for the expected risk (work in progress).

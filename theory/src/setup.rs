@@ -1,0 +1,224 @@
+//! The subspace denoising model of Klug & Heckel (2023), Section 5, as a validated value.
+//!
+//! A signal `x = U c` lives in a random `d`-dimensional subspace of `R^n` (`U` has orthonormal
+//! columns, `c ~ N(0, I_d)`), and is observed as `y = x + z` with `z ~ N(0, sigma^2 I_n)`.
+//! A linear estimator `x_hat = W y` has the risk, normalised by `E ||x||^2 = d`,
+//!
+//! ```text
+//! R(W) = ( ||(W - I) U||_F^2 + sigma^2 ||W||_F^2 ) / d,
+//! ```
+//!
+//! whose minimum over `W` is the error floor `sigma^2 / (1 + sigma^2)`.
+
+use crate::error::TheoryError;
+
+/// A validated model: `1 <= d <= n` and `sigma` finite and non-negative.
+///
+/// Invalid combinations cannot be constructed, so every function taking a `Setup` may rely on
+/// them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setup {
+    d: usize,
+    n: usize,
+    sigma: f64,
+}
+
+impl Setup {
+    /// Checks and builds a setup.
+    ///
+    /// # Errors
+    /// [`TheoryError::InvalidSetup`] when `d == 0`, `d > n`, or `sigma` is negative or not finite.
+    pub fn new(d: usize, n: usize, sigma: f64) -> Result<Self, TheoryError> {
+        if d == 0 {
+            return Err(TheoryError::InvalidSetup("d must be at least 1".into()));
+        }
+        if d > n {
+            return Err(TheoryError::InvalidSetup(format!(
+                "d ({d}) must not exceed n ({n})"
+            )));
+        }
+        if !sigma.is_finite() || sigma < 0.0 {
+            return Err(TheoryError::InvalidSetup(format!(
+                "sigma must be finite and non-negative, got {sigma}"
+            )));
+        }
+        Ok(Self { d, n, sigma })
+    }
+
+    /// Subspace dimension `d`.
+    pub fn d(&self) -> usize {
+        self.d
+    }
+
+    /// Ambient dimension `n`.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Noise standard deviation `sigma`.
+    pub fn sigma(&self) -> f64 {
+        self.sigma
+    }
+
+    /// Noise variance `sigma^2`.
+    pub fn sigma2(&self) -> f64 {
+        self.sigma * self.sigma
+    }
+
+    /// Variance of a measurement along the signal subspace, `1 + sigma^2`.
+    pub fn alpha(&self) -> f64 {
+        1.0 + self.sigma2()
+    }
+
+    /// The error floor `R(W*) = sigma^2 / (1 + sigma^2)`, the risk of `W* = U U^T / (1 + sigma^2)`.
+    pub fn floor(&self) -> f64 {
+        self.sigma2() / self.alpha()
+    }
+
+    /// The eight setups `(d, n, sigma)` of the paper's theory figures, in the paper's order.
+    pub fn paper_setups() -> Vec<Setup> {
+        [
+            (10, 100, 0.2),
+            (10, 100, 0.1),
+            (10, 100, 0.05),
+            (10, 1000, 0.1),
+            (10, 10000, 0.1),
+            (50, 1000, 0.1),
+            (100, 1000, 0.1),
+            (10, 1000, 0.05),
+        ]
+        .into_iter()
+        .map(|(d, n, s)| Setup::new(d, n, s).expect("paper setups are valid"))
+        .collect()
+    }
+
+    /// The training-set sizes of the paper's figures for `d` in {10, 50, 100}; otherwise powers
+    /// of two from 1 to 16384.
+    pub fn default_train_sizes(&self) -> Vec<usize> {
+        match self.d {
+            10 => vec![
+                1, 2, 4, 8, 10, 12, 14, 16, 18, 22, 24, 30, 36, 44, 64, 100, 256, 512, 1024, 2048,
+                4096, 8192, 16384,
+            ],
+            50 => vec![
+                1, 4, 10, 18, 30, 44, 50, 58, 64, 70, 76, 86, 100, 128, 256, 512, 1024, 2048, 4096,
+                8192, 16384,
+            ],
+            100 => vec![
+                1, 10, 15, 30, 50, 70, 80, 90, 100, 110, 120, 130, 150, 175, 200, 256, 512, 1024,
+                2048, 4096, 8192, 16384,
+            ],
+            _ => (0..=14).map(|p| 1usize << p).collect(),
+        }
+    }
+}
+
+/// Gradient-descent step size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepSize {
+    /// The paper's rule `eta = 1 / (N (1 + eps) (1 + sigma^2))` with
+    /// `eps = sqrt(10 (d + sigma^2 n) ln(n) / N)`.
+    Paper,
+    /// A fixed step `eta > 0`.
+    Fixed(f64),
+}
+
+impl StepSize {
+    /// The step `eta` for a training set of `n_train` examples.
+    pub fn eta(&self, setup: &Setup, n_train: usize) -> f64 {
+        match *self {
+            StepSize::Fixed(eta) => eta,
+            StepSize::Paper => {
+                let (d, n, s2) = (setup.d() as f64, setup.n() as f64, setup.sigma2());
+                let m = n_train as f64;
+                let eps = (10.0 * (d + s2 * n) * n.ln() / m).sqrt();
+                1.0 / (m * (1.0 + eps) * setup.alpha())
+            }
+        }
+    }
+}
+
+/// The estimators that `plateau theory` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Estimator {
+    /// `W* = U U^T / (1 + sigma^2)`; knows `U`, its risk is the floor.
+    Optimal,
+    /// `U_hat U_hat^T / (1 + sigma^2)` with `U_hat` the top-`d` left singular vectors of `Y`.
+    Pca,
+    /// Minimum-norm least squares `W_inf = X pinv(Y)`, the limit of gradient descent from 0.
+    LeastSquares,
+    /// Gradient descent from 0 stopped at the iteration `k <= 5000` of lowest risk (oracle).
+    GdEarlyStopped,
+}
+
+impl Estimator {
+    /// All estimators, in report order.
+    pub const ALL: [Estimator; 4] = [
+        Estimator::Optimal,
+        Estimator::Pca,
+        Estimator::LeastSquares,
+        Estimator::GdEarlyStopped,
+    ];
+
+    /// The name used on the command line and in CSV files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Estimator::Optimal => "optimal",
+            Estimator::Pca => "pca",
+            Estimator::LeastSquares => "least_squares",
+            Estimator::GdEarlyStopped => "gd_early_stopped",
+        }
+    }
+}
+
+impl std::str::FromStr for Estimator {
+    type Err = TheoryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Estimator::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| {
+                TheoryError::InvalidArgument(format!(
+                    "unknown estimator '{s}' (expected one of optimal, pca, least_squares, gd_early_stopped)"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for Estimator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_invalid_setups() {
+        assert!(Setup::new(0, 10, 0.1).is_err());
+        assert!(Setup::new(11, 10, 0.1).is_err());
+        assert!(Setup::new(1, 10, -0.1).is_err());
+        assert!(Setup::new(1, 10, f64::NAN).is_err());
+        assert!(Setup::new(1, 10, f64::INFINITY).is_err());
+        assert!(Setup::new(10, 10, 0.0).is_ok());
+    }
+
+    #[test]
+    fn paper_grid_sizes() {
+        let s = Setup::new(10, 100, 0.1).unwrap();
+        assert_eq!(s.default_train_sizes().len(), 23);
+        assert_eq!(Setup::new(50, 1000, 0.1).unwrap().default_train_sizes().len(), 21);
+        assert_eq!(Setup::new(100, 1000, 0.1).unwrap().default_train_sizes().len(), 22);
+    }
+
+    #[test]
+    fn estimator_names_round_trip() {
+        for e in Estimator::ALL {
+            assert_eq!(e.name().parse::<Estimator>().unwrap(), e);
+        }
+        assert!("ridge".parse::<Estimator>().is_err());
+    }
+}
