@@ -1,10 +1,91 @@
-//! Work in progress.
+//! `plateau path`: the exact risk of every gradient-descent iterate on one drawn training set.
+//!
+//! Writes CSV `k,risk` for `k = 0..=iters`. `--method spectral` (default) uses one
+//! eigendecomposition; `--method iterate` runs the update `W_{k+1} = W_k - eta (W_k Y Y^T - X Y^T)`
+//! explicitly (`O(iters n^3)`, the slow reference). Both see the same training set for a seed.
 
-/// Arguments (none yet).
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use faer::Par;
+use plateau_theory::exact::gd_risk_path_iterate;
+use plateau_theory::sample::TrainingSet;
+use plateau_theory::{Setup, StepSize};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::output::{emit, progress};
+
+/// How the path is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// One eigendecomposition, every iterate by spectral calculus.
+    Spectral,
+    /// The explicit gradient-descent iteration.
+    Iterate,
+}
+
+/// Arguments of `plateau path`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Subspace dimension d (>= 1).
+    #[arg(long)]
+    pub d: usize,
+    /// Ambient dimension n (>= d).
+    #[arg(long)]
+    pub n: usize,
+    /// Noise standard deviation sigma (finite, >= 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub sigma: f64,
+    /// Number of training examples N (>= 1).
+    #[arg(long)]
+    pub train_size: usize,
+    /// Seed of the drawn training set.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Last iteration k.
+    #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
+    pub iters: usize,
+    /// Fixed step eta [default: the paper's rule].
+    #[arg(long, allow_negative_numbers = true)]
+    pub step: Option<f64>,
+    /// Computation method.
+    #[arg(long, value_enum, default_value_t = Method::Spectral)]
+    pub method: Method,
+    /// Write the CSV here (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
 
-/// Runs the subcommand.
-pub fn run(_args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+/// Draws the training set and writes the path.
+pub fn run(args: &Args) -> Result<()> {
+    let setup = Setup::new(args.d, args.n, args.sigma)?;
+    if args.train_size == 0 {
+        anyhow::bail!("--train-size must be at least 1");
+    }
+    let step = match args.step {
+        Some(eta) if !(eta.is_finite() && eta > 0.0) => {
+            anyhow::bail!("--step must be finite and positive, got {eta}")
+        }
+        Some(eta) => StepSize::Fixed(eta),
+        None => StepSize::Paper,
+    };
+    let eta = step.eta(&setup, args.train_size);
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let data = TrainingSet::draw(&setup, args.train_size, &mut rng)?;
+    let path = match args.method {
+        Method::Spectral => data.spectrum(Par::rayon(0)).gd_risk_path(eta, args.iters, Par::rayon(0)),
+        Method::Iterate => {
+            let bar = progress(args.iters as u64, "iterations");
+            let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
+            bar.finish_and_clear();
+            path
+        }
+    };
+    let mut out = String::from("k,risk\n");
+    for (k, r) in path.iter().enumerate() {
+        let _ = writeln!(out, "{k},{r}");
+    }
+    emit(args.out.as_deref(), &out)
 }

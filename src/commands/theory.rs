@@ -1,10 +1,92 @@
-//! Work in progress.
+//! `plateau theory`: Monte Carlo risk of learned linear estimators over training-set sizes.
+//!
+//! Writes CSV with the header `d,n,sigma,N,estimator,mean,std,runs,k_opt_mean`, one row per
+//! `(N, estimator)`; `std` is the sample standard deviation over `runs` draws (empty for one
+//! draw) and `k_opt_mean` the mean early-stopping iteration (gradient descent only).
 
-/// Arguments (none yet).
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use plateau_theory::montecarlo::{MonteCarlo, Summary};
+use plateau_theory::{Estimator, Setup, StepSize};
+
+use crate::output::{emit, progress};
+
+/// The CSV header written by `plateau theory`.
+pub const HEADER: &str = "d,n,sigma,N,estimator,mean,std,runs,k_opt_mean";
+
+/// Arguments of `plateau theory`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Subspace dimension d (>= 1).
+    #[arg(long)]
+    pub d: usize,
+    /// Ambient dimension n (>= d).
+    #[arg(long)]
+    pub n: usize,
+    /// Noise standard deviation sigma (finite, >= 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub sigma: f64,
+    /// Training-set sizes, comma separated [default: the paper's grid for d in {10, 50, 100},
+    /// else 1, 2, 4, ..., 16384].
+    #[arg(long, value_delimiter = ',')]
+    pub train_sizes: Option<Vec<usize>>,
+    /// Independent draws per training-set size.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Seed of the random draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Estimators, comma separated: optimal, pca, least_squares, gd_early_stopped.
+    #[arg(long, value_delimiter = ',', default_value = "optimal,pca,least_squares,gd_early_stopped")]
+    pub estimators: Vec<Estimator>,
+    /// Largest gradient-descent iteration considered for early stopping.
+    #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
+    pub iters: usize,
+    /// Fixed gradient-descent step [default: the paper's rule].
+    #[arg(long, allow_negative_numbers = true)]
+    pub step: Option<f64>,
+    /// Write the CSV here (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
 
-/// Runs the subcommand.
-pub fn run(_args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+/// Runs the Monte Carlo experiment and writes the CSV.
+pub fn run(args: &Args) -> Result<()> {
+    let setup = Setup::new(args.d, args.n, args.sigma)?;
+    let sizes = args.train_sizes.clone().unwrap_or_else(|| setup.default_train_sizes());
+    let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
+    let mc = MonteCarlo::new(setup, sizes.clone(), args.runs, args.seed)
+        .estimators(args.estimators.clone())
+        .step(step)
+        .iters(args.iters);
+    mc.validate()?;
+    let bar = progress((sizes.len() * args.runs) as u64, "draws");
+    let rows = mc.run(|| bar.inc(1))?;
+    bar.finish_and_clear();
+    emit(args.out.as_deref(), &to_csv(&setup, &rows))
+}
+
+/// Renders summaries as the `plateau theory` CSV.
+pub fn to_csv(setup: &Setup, rows: &[Summary]) -> String {
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    for r in rows {
+        let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            setup.d(),
+            setup.n(),
+            setup.sigma(),
+            r.n_train,
+            r.estimator,
+            r.mean,
+            opt(r.std),
+            r.runs,
+            opt(r.k_opt_mean)
+        );
+    }
+    out
 }

@@ -1,12 +1,36 @@
 //! # plateau-theory
 //!
 //! Exact and analytic risk of linear estimators learned from data for the subspace denoising
-//! model of Klug & Heckel (ICLR 2023). See [`setup`] for the model and `theory/*.md` for the
-//! derivations.
+//! model of Klug & Heckel (ICLR 2023).
+//!
+//! - [`setup`]: the model (`Setup`), the estimators and the step-size rule.
+//! - [`sample`]: training sets, explicit (`TrainingSet`) or drawn directly as a spectrum through
+//!   the Bartlett decomposition.
+//! - [`spectrum`]: the exact risk of every estimator, and of every gradient-descent iterate, from
+//!   one eigendecomposition.
+//! - [`exact`]: the risk functional for explicit matrices and the slow reference iteration.
+//! - [`montecarlo`]: independent draws in parallel, reproducible from a seed.
+//! - [`analytic`]: deterministic equivalents of the expected risk.
+//!
+//! The derivations live in `theory/*.md`, each naming the test that checks it.
+//!
+//! ```
+//! use plateau_theory::{montecarlo::MonteCarlo, Estimator, Setup};
+//! let setup = Setup::new(5, 40, 0.1).unwrap();
+//! let mc = MonteCarlo::new(setup, vec![8, 64], 3, 0);
+//! let rows = mc.run(|| {}).unwrap();
+//! let optimal = rows.iter().find(|r| r.estimator == Estimator::Optimal).unwrap();
+//! assert!((optimal.mean - setup.floor()).abs() < 1e-15);
+//! ```
 
 pub mod analytic;
 pub mod error;
+pub mod exact;
+mod linalg;
+pub mod montecarlo;
+pub mod sample;
 pub mod setup;
+pub mod spectrum;
 
 pub use error::TheoryError;
 pub use setup::{Estimator, Setup, StepSize};

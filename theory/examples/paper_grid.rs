@@ -1,0 +1,48 @@
+//! Timing command for the exact engine (reported in the README):
+//!
+//! ```text
+//! cargo run --release -p plateau-theory --example paper_grid -- [d n sigma runs]
+//! ```
+//!
+//! Runs the paper's training-set grid for one setup (default `d = 10, n = 1000, sigma = 0.1`,
+//! 5 draws, all four estimators, `k <= 5000`) and prints the wall time and the peak resident
+//! memory of the process.
+
+use std::time::Instant;
+
+use plateau_theory::montecarlo::MonteCarlo;
+use plateau_theory::Setup;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let get = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let setup = Setup::new(
+        get(0, "10").parse().expect("d"),
+        get(1, "1000").parse().expect("n"),
+        get(2, "0.1").parse().expect("sigma"),
+    )
+    .expect("valid setup");
+    let runs: usize = get(3, "5").parse().expect("runs");
+    let sizes = setup.default_train_sizes();
+    let start = Instant::now();
+    let rows = MonteCarlo::new(setup, sizes.clone(), runs, 0).run(|| {}).expect("valid run");
+    let secs = start.elapsed().as_secs_f64();
+    let threads = rayon::current_num_threads();
+    println!(
+        "d={} n={} sigma={} sizes={} runs={runs} threads={threads}: {secs:.2} s wall, peak RSS {} MiB, {} rows",
+        setup.d(),
+        setup.n(),
+        setup.sigma(),
+        sizes.len(),
+        peak_rss_mib().map_or("?".into(), |m| m.to_string()),
+        rows.len()
+    );
+}
+
+/// Peak resident set size from `/proc/self/status` (Linux), in MiB.
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}

@@ -1,1 +1,0 @@
-//! Deterministic equivalents for the expected risk (work in progress).

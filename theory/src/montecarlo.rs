@@ -1,0 +1,219 @@
+//! Monte Carlo over independent training sets, in parallel and reproducible.
+//!
+//! Draw `j` at training-set size `N` uses the ChaCha8 stream `(N << 32) | j` of the generator
+//! seeded with `seed`: its value depends on `(seed, N, j)` only, not on the other sizes asked for
+//! nor on the number of threads. Every draw runs its linear algebra sequentially (`Par::Seq`) and
+//! the draws are spread over the rayon pool, so the output is bit-identical for any pool size.
+
+use faer::Par;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::sample::bartlett_spectrum;
+use crate::spectrum::early_stopped;
+use crate::{Estimator, Setup, StepSize, TheoryError};
+
+/// Largest iteration considered by `gd_early_stopped`, as in the paper.
+pub const DEFAULT_ITERS: usize = 5000;
+
+/// A Monte Carlo experiment: `runs` draws at each training-set size.
+#[derive(Clone, Debug)]
+pub struct MonteCarlo {
+    setup: Setup,
+    train_sizes: Vec<usize>,
+    runs: usize,
+    seed: u64,
+    step: StepSize,
+    iters: usize,
+    estimators: Vec<Estimator>,
+}
+
+/// The risks of one draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draw {
+    /// Training-set size `N`.
+    pub n_train: usize,
+    /// Index of the draw at this size, `0..runs`.
+    pub draw: usize,
+    /// `(estimator, risk, k_opt)` for each requested estimator, in request order; `k_opt` is set
+    /// for gradient descent only.
+    pub risks: Vec<(Estimator, f64, Option<usize>)>,
+}
+
+/// Mean and spread of one estimator's risk at one training-set size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// Training-set size `N`.
+    pub n_train: usize,
+    /// The estimator.
+    pub estimator: Estimator,
+    /// Mean risk over the draws.
+    pub mean: f64,
+    /// Sample standard deviation (`runs - 1` in the denominator); `None` for one draw.
+    pub std: Option<f64>,
+    /// Standard error of the mean, `std / sqrt(runs)`; `None` for one draw.
+    pub stderr: Option<f64>,
+    /// Number of draws.
+    pub runs: usize,
+    /// Mean early-stopping iteration (gradient descent only).
+    pub k_opt_mean: Option<f64>,
+}
+
+impl MonteCarlo {
+    /// `runs` draws at each of `train_sizes`, all four estimators, the paper's step size and
+    /// `k <= 5000`.
+    pub fn new(setup: Setup, train_sizes: Vec<usize>, runs: usize, seed: u64) -> Self {
+        Self {
+            setup,
+            train_sizes,
+            runs,
+            seed,
+            step: StepSize::Paper,
+            iters: DEFAULT_ITERS,
+            estimators: Estimator::ALL.to_vec(),
+        }
+    }
+
+    /// Restricts the estimators computed (and reported, in this order).
+    pub fn estimators(mut self, estimators: Vec<Estimator>) -> Self {
+        self.estimators = estimators;
+        self
+    }
+
+    /// Sets the gradient-descent step.
+    pub fn step(mut self, step: StepSize) -> Self {
+        self.step = step;
+        self
+    }
+
+    /// Sets the largest iteration considered for early stopping.
+    pub fn iters(mut self, iters: usize) -> Self {
+        self.iters = iters;
+        self
+    }
+
+    /// The model.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// Checks the configuration without running it.
+    ///
+    /// # Errors
+    /// [`TheoryError::InvalidArgument`] for no sizes, a size of 0, `runs == 0`, no estimator,
+    /// or a step that is not finite and positive.
+    pub fn validate(&self) -> Result<(), TheoryError> {
+        let bad = |m: &str| Err(TheoryError::InvalidArgument(m.into()));
+        if self.train_sizes.is_empty() {
+            return bad("at least one training-set size is needed");
+        }
+        if self.train_sizes.contains(&0) {
+            return bad("training-set size N must be at least 1");
+        }
+        if self.runs == 0 {
+            return bad("runs must be at least 1");
+        }
+        if self.estimators.is_empty() {
+            return bad("at least one estimator is needed");
+        }
+        if let StepSize::Fixed(eta) = self.step {
+            if !(eta.is_finite() && eta > 0.0) {
+                return bad("step must be finite and positive");
+            }
+        }
+        Ok(())
+    }
+
+    /// The generator of draw `draw` at size `n_train`.
+    pub fn rng(&self, n_train: usize, draw: usize) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(((n_train as u64) << 32) | draw as u64);
+        rng
+    }
+
+    /// Every draw's risks, ordered by size (as given) then draw index. `on_draw` is called once
+    /// per finished draw, from any thread.
+    pub fn draws(&self, on_draw: impl Fn() + Sync) -> Result<Vec<Draw>, TheoryError> {
+        self.validate()?;
+        let tasks: Vec<(usize, usize)> = self
+            .train_sizes
+            .iter()
+            .flat_map(|&n| (0..self.runs).map(move |j| (n, j)))
+            .collect();
+        tasks
+            .par_iter()
+            .map(|&(n_train, draw)| {
+                let result = self.one_draw(n_train, draw);
+                on_draw();
+                result
+            })
+            .collect()
+    }
+
+    fn one_draw(&self, n_train: usize, draw: usize) -> Result<Draw, TheoryError> {
+        let mut rng = self.rng(n_train, draw);
+        let spectrum = bartlett_spectrum(&self.setup, n_train, &mut rng, Par::Seq)?;
+        let risks = self
+            .estimators
+            .iter()
+            .map(|&e| match e {
+                Estimator::Optimal => (e, self.setup.floor(), None),
+                Estimator::Pca => (e, spectrum.pca_risk(), None),
+                Estimator::LeastSquares => (e, spectrum.least_squares_risk(), None),
+                Estimator::GdEarlyStopped => {
+                    let eta = self.step.eta(&self.setup, n_train);
+                    let path = spectrum.gd_risk_path(eta, self.iters, Par::Seq);
+                    let (risk, k) = early_stopped(&path);
+                    (e, risk, Some(k))
+                }
+            })
+            .collect();
+        Ok(Draw { n_train, draw, risks })
+    }
+
+    /// Mean, standard deviation and standard error per `(N, estimator)`, ordered by size then
+    /// estimator (as requested).
+    pub fn run(&self, on_draw: impl Fn() + Sync) -> Result<Vec<Summary>, TheoryError> {
+        let draws = self.draws(on_draw)?;
+        Ok(summarise(&draws, &self.train_sizes, &self.estimators))
+    }
+}
+
+/// Aggregates draws into summaries, in the order of `train_sizes` and `estimators`.
+pub fn summarise(draws: &[Draw], train_sizes: &[usize], estimators: &[Estimator]) -> Vec<Summary> {
+    let mut out = Vec::with_capacity(train_sizes.len() * estimators.len());
+    for &n_train in train_sizes {
+        let at_size: Vec<&Draw> = draws.iter().filter(|d| d.n_train == n_train).collect();
+        for (slot, &estimator) in estimators.iter().enumerate() {
+            let risks: Vec<f64> = at_size.iter().map(|d| d.risks[slot].1).collect();
+            let ks: Vec<f64> = at_size
+                .iter()
+                .filter_map(|d| d.risks[slot].2.map(|k| k as f64))
+                .collect();
+            let (mean, std) = mean_std(&risks);
+            let runs = risks.len();
+            out.push(Summary {
+                n_train,
+                estimator,
+                mean,
+                std,
+                stderr: std.map(|s| s / (runs as f64).sqrt()),
+                runs,
+                k_opt_mean: (!ks.is_empty()).then(|| mean_std(&ks).0),
+            });
+        }
+    }
+    out
+}
+
+/// Mean and sample standard deviation (two-pass, `len - 1` denominator; `None` for one value).
+pub fn mean_std(xs: &[f64]) -> (f64, Option<f64>) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let std = (xs.len() > 1).then(|| {
+        let ss: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+        (ss / (n - 1.0)).sqrt()
+    });
+    (mean, std)
+}

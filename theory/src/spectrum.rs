@@ -1,0 +1,247 @@
+//! The spectral form of a training set, from which every estimator's exact risk follows.
+//!
+//! Let `Y Y^T = sum_i lambda_i p_i p_i^T` (`i < r`, the `r = rank(Y)` non-zero eigenvalues, in
+//! descending order). Gradient descent from `W_0 = 0` with step `eta` gives
+//! `W_k = X Y^T h_k(Y Y^T)` with `h_k(l) = (1 - (1 - eta l)^k) / l`, and with `X = U C`
+//!
+//! ```text
+//! W_k = U sum_i f_k(lambda_i) v_i p_i^T,     f_k(l) = 1 - (1 - eta l)^k,
+//! ```
+//!
+//! where `v_i = C Y^T p_i / lambda_i` (a `d`-vector). Writing `a_i = U^T p_i`, the risk is
+//!
+//! ```text
+//! d R(W_k) = || sum_i f_k(lambda_i) v_i a_i^T - I_d ||_F^2 + sigma^2 sum_i f_k(lambda_i)^2 ||v_i||^2 .
+//! ```
+//!
+//! Only `lambda` (`r`), `A = [a_i]` (`d x r`) and `V = [v_i]` (`d x r`) are needed: no `n x n`
+//! matrix. The minimum-norm least-squares solution is the filter `f = 1`, and PCA uses the
+//! overlaps `a_i` of the top `d` eigenvectors. See `theory/exact.md` for the derivation.
+
+use faer::{Mat, Par};
+
+use crate::Setup;
+
+/// Iterations per block when evaluating a gradient-descent path: bounds the working memory to
+/// `BLOCK * r` doubles while keeping the products large enough for efficient GEMMs.
+const BLOCK: usize = 256;
+
+/// Eigen-data of one training set: everything the exact risks need.
+#[derive(Clone, Debug)]
+pub struct Spectrum {
+    setup: Setup,
+    n_train: usize,
+    /// Non-zero eigenvalues of `Y Y^T`, descending; length `r`.
+    lambda: Vec<f64>,
+    /// `d x r`: column `i` is `U^T p_i`.
+    a: Mat<f64>,
+    /// `d x r`: column `i` is `v_i = C Y^T p_i / lambda_i`.
+    v: Mat<f64>,
+}
+
+impl Spectrum {
+    /// Assembles a spectrum. `lambda` must be positive and descending, `a` and `v` of shape
+    /// `d x lambda.len()`.
+    pub(crate) fn new(setup: Setup, n_train: usize, lambda: Vec<f64>, a: Mat<f64>, v: Mat<f64>) -> Self {
+        debug_assert_eq!(a.nrows(), setup.d());
+        debug_assert_eq!(v.nrows(), setup.d());
+        debug_assert_eq!(a.ncols(), lambda.len());
+        debug_assert_eq!(v.ncols(), lambda.len());
+        debug_assert!(lambda.windows(2).all(|w| w[0] >= w[1]));
+        Self { setup, n_train, lambda, a, v }
+    }
+
+    /// The model this training set was drawn from.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// Number of training examples `N`.
+    pub fn n_train(&self) -> usize {
+        self.n_train
+    }
+
+    /// Rank `r` of `Y`: the number of non-zero eigenvalues kept.
+    pub fn rank(&self) -> usize {
+        self.lambda.len()
+    }
+
+    /// Non-zero eigenvalues of `Y Y^T`, descending.
+    pub fn eigenvalues(&self) -> &[f64] {
+        &self.lambda
+    }
+
+    /// Risk of the spectral estimator `W = U sum_i filter[i] v_i p_i^T`. `O(r d^2)`.
+    pub fn filter_risk(&self, filter: &[f64]) -> f64 {
+        assert_eq!(filter.len(), self.rank());
+        let d = self.setup.d();
+        let mut dmat = Mat::<f64>::zeros(d, d);
+        let mut weight = 0.0;
+        for (i, &f) in filter.iter().enumerate() {
+            let (vi, ai) = (self.v.col(i), self.a.col(i));
+            let mut vnorm2 = 0.0;
+            for p in 0..d {
+                let fv = f * vi[p];
+                vnorm2 += vi[p] * vi[p];
+                for q in 0..d {
+                    dmat[(p, q)] += fv * ai[q];
+                }
+            }
+            weight += f * f * vnorm2;
+        }
+        (frob2_minus_identity(&dmat) + self.setup.sigma2() * weight) / d as f64
+    }
+
+    /// Risk of minimum-norm least squares `W_inf = X pinv(Y)` (the filter `f = 1`).
+    pub fn least_squares_risk(&self) -> f64 {
+        self.filter_risk(&vec![1.0; self.rank()])
+    }
+
+    /// Risk of PCA, `W = U_hat U_hat^T / (1 + sigma^2)` with `U_hat` the eigenvectors of the
+    /// `min(d, r)` largest eigenvalues of `Y Y^T`.
+    ///
+    /// With `m = min(d, r)` and `o = ||U_hat^T U||_F^2 = sum_{i<m} ||a_i||^2`:
+    /// `d R = d + (1/alpha^2 - 2/alpha) o + sigma^2 m / alpha^2`, `alpha = 1 + sigma^2`.
+    pub fn pca_risk(&self) -> f64 {
+        let s = &self.setup;
+        let m = s.d().min(self.rank());
+        let overlap: f64 = (0..m).map(|i| self.a.col(i).squared_norm_l2()).sum();
+        let alpha = s.alpha();
+        let d = s.d() as f64;
+        (d + (1.0 / (alpha * alpha) - 2.0 / alpha) * overlap + s.sigma2() * m as f64 / (alpha * alpha)) / d
+    }
+
+    /// Exact risk `R(W_k)` of every gradient-descent iterate `k = 0..=iters` with step `eta`.
+    ///
+    /// The filters `f_k(lambda_i)` for a block of iterations form a `block x r` matrix `F`;
+    /// the `d x d` matrices `sum_i f_k(lambda_i) v_i a_i^T` of the whole block are one product
+    /// `F M` with `M[i, (p, q)] = v_i[p] a_i[q]` (`r x d^2`), or, when `d^2 > r`, the quadratic
+    /// form `f^T ((V^T V) o (A^T A)) f` is evaluated as `(F H) o F` with `H` of size `r x r`.
+    ///
+    /// Cost `O(iters * r * min(d^2, r))` flops in GEMMs; memory `O(r * (256 + min(d^2, r)))`.
+    pub fn gd_risk_path(&self, eta: f64, iters: usize, par: Par) -> Vec<f64> {
+        let r = self.rank();
+        let d = self.setup.d();
+        let sigma2 = self.setup.sigma2();
+        let vnorm2: Vec<f64> = (0..r).map(|i| self.v.col(i).squared_norm_l2()).collect();
+        let kernel = Kernel::new(&self.a, &self.v, par);
+
+        let mut risks = Vec::with_capacity(iters + 1);
+        // f_k and q_k = (1 - eta l)^k, advanced as f_{k+1} = f_k + eta l q_k: a sum of terms of
+        // one sign while eta l < 1, so small eigenvalues keep full relative accuracy (unlike
+        // 1 - q_k).
+        let mut f = vec![0.0; r];
+        let mut q = vec![1.0; r];
+        let step: Vec<f64> = self.lambda.iter().map(|&l| eta * l).collect();
+        let mut k = 0;
+        while k <= iters {
+            let cols = BLOCK.min(iters + 1 - k);
+            // Column j holds the filter of iteration k + j (contiguous in memory).
+            let mut filters = Mat::<f64>::zeros(r, cols);
+            let mut weights = vec![0.0; cols];
+            for (j, weight) in weights.iter_mut().enumerate() {
+                let col = filters.col_mut(j).try_as_col_major_mut().expect("contiguous column").as_slice_mut();
+                let mut acc = 0.0;
+                for i in 0..r {
+                    col[i] = f[i];
+                    acc += f[i] * f[i] * vnorm2[i];
+                    let delta = step[i] * q[i];
+                    f[i] += delta;
+                    q[i] -= delta;
+                }
+                *weight = acc;
+            }
+            let fit = kernel.fit_terms(filters.as_ref(), par);
+            risks.extend(fit.iter().zip(&weights).map(|(fit, w)| (fit + sigma2 * w) / d as f64));
+            k += cols;
+        }
+        risks
+    }
+}
+
+/// `||D - I||_F^2` for a square `D`.
+fn frob2_minus_identity(dmat: &Mat<f64>) -> f64 {
+    let d = dmat.nrows();
+    let mut acc = 0.0;
+    for q in 0..d {
+        for p in 0..d {
+            let x = dmat[(p, q)] - if p == q { 1.0 } else { 0.0 };
+            acc += x * x;
+        }
+    }
+    acc
+}
+
+/// Evaluates `|| sum_i f_i v_i a_i^T - I ||_F^2` for many filter vectors `f` at once.
+enum Kernel {
+    /// `M[i, p + d q] = v_i[p] a_i[q]`, shape `r x d^2`: used when `d^2 <= r`.
+    Outer { m: Mat<f64>, d: usize },
+    /// `H = (V^T V) o (A^T A)` (`r x r`) and `t_i = v_i . a_i`: used when `d^2 > r`.
+    Quadratic { h: Mat<f64>, t: Vec<f64>, d: usize },
+}
+
+impl Kernel {
+    fn new(a: &Mat<f64>, v: &Mat<f64>, par: Par) -> Self {
+        let (d, r) = (a.nrows(), a.ncols());
+        if d * d <= r {
+            let m = Mat::from_fn(r, d * d, |i, col| v[(col % d, i)] * a[(col / d, i)]);
+            Kernel::Outer { m, d }
+        } else {
+            let vv = crate::linalg::mul(v.transpose(), v.as_ref(), par);
+            let aa = crate::linalg::mul(a.transpose(), a.as_ref(), par);
+            let h = Mat::from_fn(r, r, |i, j| vv[(i, j)] * aa[(i, j)]);
+            let t = (0..r)
+                .map(|i| (0..d).map(|p| v[(p, i)] * a[(p, i)]).sum())
+                .collect();
+            Kernel::Quadratic { h, t, d }
+        }
+    }
+
+    /// One value per column of `filters` (`r x cols`).
+    fn fit_terms(&self, filters: faer::MatRef<'_, f64>, par: Par) -> Vec<f64> {
+        let rows = filters.ncols();
+        let filters = filters.transpose();
+        match self {
+            Kernel::Outer { m, d } => {
+                let dm = crate::linalg::mul(filters, m.as_ref(), par);
+                (0..rows)
+                    .map(|row| {
+                        let mut acc = 0.0;
+                        for col in 0..d * d {
+                            let (p, q) = (col % d, col / d);
+                            let x = dm[(row, col)] - if p == q { 1.0 } else { 0.0 };
+                            acc += x * x;
+                        }
+                        acc
+                    })
+                    .collect()
+            }
+            Kernel::Quadratic { h, t, d } => {
+                let fh = crate::linalg::mul(filters, h.as_ref(), par);
+                (0..rows)
+                    .map(|row| {
+                        let mut quad = 0.0;
+                        let mut lin = 0.0;
+                        for i in 0..filters.ncols() {
+                            quad += fh[(row, i)] * filters[(row, i)];
+                            lin += t[i] * filters[(row, i)];
+                        }
+                        quad - 2.0 * lin + *d as f64
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The smallest risk on a path and the first iteration that attains it (NaN entries, from a
+/// diverging user step, are skipped).
+pub fn early_stopped(path: &[f64]) -> (f64, usize) {
+    let mut best = (f64::INFINITY, 0);
+    for (k, &r) in path.iter().enumerate() {
+        if r < best.0 {
+            best = (r, k);
+        }
+    }
+    best
+}

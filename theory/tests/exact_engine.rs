@@ -1,0 +1,197 @@
+//! The spectral engine against the definitions: explicit iteration, explicit matrices, closed
+//! forms, invariances. Referenced from `theory/exact.md`.
+
+use faer::{Mat, Par};
+use plateau_theory::exact::{
+    gd_risk_path_iterate, least_squares_expected_risk, least_squares_matrix, optimal_matrix,
+    risk, to_nalgebra,
+};
+use plateau_theory::montecarlo::{mean_std, MonteCarlo};
+use plateau_theory::sample::{bartlett_spectrum, random_orthonormal, TrainingSet};
+use plateau_theory::spectrum::early_stopped;
+use plateau_theory::{Estimator, Setup, StepSize};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn small_setup() -> impl Strategy<Value = (Setup, usize, u64)> {
+    (1usize..5, 0usize..12, 0.0f64..0.6, 1usize..30, any::<u64>()).prop_map(
+        |(d, extra, sigma, n_train, seed)| (Setup::new(d, d + extra, sigma).unwrap(), n_train, seed),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(7), ..ProptestConfig::default() })]
+
+    /// The spectral path equals the explicit iteration `W_{k+1} = W_k - eta (W_k Y Y^T - X Y^T)`
+    /// for every k, to a relative error of 1e-9.
+    #[test]
+    fn spectral_path_matches_iteration((setup, n_train, seed) in small_setup()) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let data = TrainingSet::draw(&setup, n_train, &mut rng).unwrap();
+        let eta = StepSize::Paper.eta(&setup, n_train);
+        let iters = 300;
+        let reference = gd_risk_path_iterate(&data, eta, iters, || {});
+        let spectral = data.spectrum(Par::Seq).gd_risk_path(eta, iters, Par::Seq);
+        prop_assert_eq!(reference.len(), spectral.len());
+        for (k, (a, b)) in reference.iter().zip(&spectral).enumerate() {
+            prop_assert!((a - b).abs() <= 1e-9 * a.abs(), "k = {}: iterate {} vs spectral {}", k, a, b);
+        }
+        prop_assert!((spectral[0] - 1.0).abs() < 1e-15, "R(W_0) = {}", spectral[0]);
+    }
+
+    /// W* attains the floor; PCA, least squares and every GD iterate stay above it; the spectral
+    /// least-squares risk equals that of the explicit pseudo-inverse.
+    #[test]
+    fn floor_is_a_lower_bound((setup, n_train, seed) in small_setup()) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let data = TrainingSet::draw(&setup, n_train, &mut rng).unwrap();
+        let u = to_nalgebra(data.u());
+        let floor = setup.floor();
+        let optimal = risk(&setup, &u, &optimal_matrix(&setup, &u));
+        prop_assert!((optimal - floor).abs() <= 1e-12, "optimal {} floor {}", optimal, floor);
+
+        let spectrum = data.spectrum(Par::Seq);
+        let tol = 1e-12;
+        prop_assert!(spectrum.pca_risk() >= floor - tol);
+        let ls = spectrum.least_squares_risk();
+        prop_assert!(ls >= floor - tol);
+        let explicit_ls = risk(&setup, &u, &least_squares_matrix(&data));
+        prop_assert!((ls - explicit_ls).abs() <= 1e-7 * explicit_ls.max(1.0), "ls {} vs pinv {}", ls, explicit_ls);
+        let path = spectrum.gd_risk_path(StepSize::Paper.eta(&setup, n_train), 200, Par::Seq);
+        prop_assert!(path.iter().all(|&r| r >= floor - tol));
+    }
+
+    /// Rotating the whole problem (U, X, Y) by an orthogonal matrix leaves every risk unchanged.
+    #[test]
+    fn risk_is_rotation_invariant((setup, n_train, seed) in small_setup()) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let data = TrainingSet::draw(&setup, n_train, &mut rng).unwrap();
+        let o = random_orthonormal(setup.n(), setup.n(), &mut rng);
+        let rot = |m: faer::MatRef<'_, f64>| &o * m;
+        let rotated = TrainingSet::from_data(&setup, rot(data.u()).as_ref(), rot(data.x().as_ref()).as_ref(), rot(data.y()).as_ref()).unwrap();
+        let (s0, s1) = (data.spectrum(Par::Seq), rotated.spectrum(Par::Seq));
+        let eta = StepSize::Paper.eta(&setup, n_train);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+        prop_assert!(close(s0.pca_risk(), s1.pca_risk()));
+        prop_assert!(close(s0.least_squares_risk(), s1.least_squares_risk()));
+        for (a, b) in s0.gd_risk_path(eta, 100, Par::Seq).iter().zip(&s1.gd_risk_path(eta, 100, Par::Seq)) {
+            prop_assert!(close(*a, *b));
+        }
+    }
+}
+
+/// The quadratic-form kernel (`d^2 > r`) and the outer-product kernel (`d^2 <= r`) are both
+/// exercised above only at small sizes; compare them on one larger case against the iteration.
+#[test]
+fn both_kernels_match_iteration() {
+    for &(d, n, n_train) in &[(6, 40, 20), (3, 40, 60)] {
+        let setup = Setup::new(d, n, 0.3).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let data = TrainingSet::draw(&setup, n_train, &mut rng).unwrap();
+        let eta = StepSize::Paper.eta(&setup, n_train);
+        let reference = gd_risk_path_iterate(&data, eta, 600, || {});
+        let spectral = data.spectrum(Par::Seq).gd_risk_path(eta, 600, Par::Seq);
+        for (a, b) in reference.iter().zip(&spectral) {
+            assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b} for d={d} N={n_train}");
+        }
+    }
+}
+
+/// User data that does not fit the setup is refused with a shape error.
+#[test]
+fn from_data_checks_shapes() {
+    let setup = Setup::new(2, 5, 0.1).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let data = TrainingSet::draw(&setup, 4, &mut rng).unwrap();
+    let x = data.x();
+    assert!(TrainingSet::from_data(&setup, data.u(), x.as_ref(), data.y()).is_ok());
+    let wrong_y = Mat::<f64>::zeros(5, 3);
+    assert!(TrainingSet::from_data(&setup, data.u(), x.as_ref(), wrong_y.as_ref()).is_err());
+    let not_in_span = Mat::<f64>::from_fn(5, 4, |i, j| (i * 4 + j) as f64);
+    assert!(TrainingSet::from_data(&setup, data.u(), not_in_span.as_ref(), data.y()).is_err());
+}
+
+/// Mean least-squares risk over draws within 3 standard errors of
+/// `floor (N - 1) / (N - n - 1)` (valid for N > n + 1; variance finite from N >= n + 4).
+#[test]
+fn least_squares_mean_matches_closed_form() {
+    for &(d, n, sigma, n_train) in &[(3, 20, 0.3, 24), (3, 20, 0.3, 40), (5, 30, 0.1, 200)] {
+        let setup = Setup::new(d, n, sigma).unwrap();
+        let runs = 2000;
+        let rows = MonteCarlo::new(setup, vec![n_train], runs, 2024)
+            .estimators(vec![Estimator::LeastSquares])
+            .run(|| {})
+            .unwrap();
+        let expected = least_squares_expected_risk(&setup, n_train).unwrap();
+        let row = &rows[0];
+        let se = row.stderr.unwrap();
+        assert!(
+            (row.mean - expected).abs() <= 3.0 * se,
+            "N={n_train}: mean {} expected {expected} se {se}",
+            row.mean
+        );
+    }
+}
+
+/// The Bartlett sampler and explicit sampling give the same risk distribution: the means of
+/// PCA, least squares and early-stopped GD agree within 4 combined standard errors (12
+/// comparisons; 4 sigma keeps the family-wise false-alarm rate below 1e-3).
+#[test]
+fn bartlett_matches_explicit_sampling() {
+    let setup = Setup::new(3, 25, 0.4).unwrap();
+    let runs = 1500;
+    for &n_train in &[6usize, 20, 60, 400] {
+        let mut explicit = vec![Vec::new(); 3];
+        let mut bartlett = vec![Vec::new(); 3];
+        let eta = StepSize::Paper.eta(&setup, n_train);
+        for j in 0..runs {
+            let mut rng = ChaCha8Rng::seed_from_u64(90_000 + j as u64);
+            let s = TrainingSet::draw(&setup, n_train, &mut rng).unwrap().spectrum(Par::Seq);
+            let b = bartlett_spectrum(&setup, n_train, &mut rng, Par::Seq).unwrap();
+            for (store, sp) in [(&mut explicit, &s), (&mut bartlett, &b)] {
+                store[0].push(sp.pca_risk());
+                store[1].push(sp.least_squares_risk().min(1e6));
+                store[2].push(early_stopped(&sp.gd_risk_path(eta, 400, Par::Seq)).0);
+            }
+        }
+        for (which, (e, b)) in ["pca", "least_squares", "gd"].iter().zip(explicit.iter().zip(&bartlett)) {
+            let (me, se) = mean_std(e);
+            let (mb, sb) = mean_std(b);
+            let se_diff = ((se.unwrap().powi(2) + sb.unwrap().powi(2)) / runs as f64).sqrt();
+            assert!(
+                (me - mb).abs() <= 4.0 * se_diff,
+                "{which} at N={n_train}: explicit {me} bartlett {mb} se {se_diff}"
+            );
+        }
+    }
+}
+
+/// The same seed gives bit-identical summaries whatever the number of threads.
+#[test]
+fn monte_carlo_is_bit_identical_across_thread_counts() {
+    let setup = Setup::new(4, 30, 0.2).unwrap();
+    let mc = MonteCarlo::new(setup, vec![2, 10, 31, 90], 6, 5);
+    let run_with = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| mc.run(|| {}).unwrap())
+    };
+    let one = run_with(1);
+    let three = run_with(3);
+    assert_eq!(one, three);
+    let other_seed = MonteCarlo::new(setup, vec![2, 10, 31, 90], 6, 6).run(|| {}).unwrap();
+    assert_ne!(one, other_seed);
+}
+
+/// Bad configurations are errors, not panics.
+#[test]
+fn invalid_monte_carlo_configurations() {
+    let setup = Setup::new(2, 10, 0.1).unwrap();
+    assert!(MonteCarlo::new(setup, vec![], 1, 0).run(|| {}).is_err());
+    assert!(MonteCarlo::new(setup, vec![0], 1, 0).run(|| {}).is_err());
+    assert!(MonteCarlo::new(setup, vec![4], 0, 0).run(|| {}).is_err());
+    assert!(MonteCarlo::new(setup, vec![4], 1, 0).step(StepSize::Fixed(-1.0)).run(|| {}).is_err());
+}
