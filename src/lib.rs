@@ -4,4 +4,6 @@
 //! command line, scaling-law fits, figures and reports.
 
 pub mod commands;
+pub mod figures;
 pub mod fit;
+pub mod output;

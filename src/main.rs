@@ -23,6 +23,8 @@ enum Command {
     Path(commands::path::Args),
     /// Fit scaling laws to a CSV curve (JSON).
     Fit(commands::fit::Args),
+    /// The main job: theory results and figures of the paper's setups.
+    Reproduce(commands::reproduce::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Theory(args) => commands::theory::run(args),
         Command::Path(args) => commands::path::run(args),
         Command::Fit(args) => commands::fit::run(args),
+        Command::Reproduce(args) => commands::reproduce::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

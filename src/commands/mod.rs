@@ -2,4 +2,5 @@
 
 pub mod fit;
 pub mod path;
+pub mod reproduce;
 pub mod theory;

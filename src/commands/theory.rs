@@ -90,3 +90,31 @@ pub fn to_csv(setup: &Setup, rows: &[Summary]) -> String {
     }
     out
 }
+
+/// Parses a CSV written by [`to_csv`] back into summaries (used to resume `plateau reproduce`).
+///
+/// # Errors
+/// When the header differs or a row does not parse.
+pub fn parse_csv(text: &str) -> Result<Vec<Summary>> {
+    let mut lines = text.lines();
+    anyhow::ensure!(lines.next() == Some(HEADER), "unexpected CSV header");
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            anyhow::ensure!(f.len() == 9, "malformed row '{line}'");
+            let opt = |s: &str| -> Result<Option<f64>> { Ok(if s.is_empty() { None } else { Some(s.parse()?) }) };
+            let runs: usize = f[7].parse()?;
+            let std = opt(f[6])?;
+            Ok(Summary {
+                n_train: f[3].parse()?,
+                estimator: f[4].parse()?,
+                mean: f[5].parse()?,
+                std,
+                stderr: std.map(|s| s / (runs as f64).sqrt()),
+                runs,
+                k_opt_mean: opt(f[8])?,
+            })
+        })
+        .collect()
+}

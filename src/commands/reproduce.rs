@@ -1,0 +1,243 @@
+//! `plateau reproduce`: the main job. Computes the theory results of the paper's eight setups
+//! and draws the figures.
+//!
+//! Writes `results/theory_<setup>.csv` (the `plateau theory` CSV of each setup, 5 draws),
+//! `figures/risk_vs_n_<setup>.{png,svg}`, `figures/gd_path_<setup>.{png,svg}` and
+//! `figures/summary.md`. A results file that already exists for the same setup, sizes, draws and
+//! seed is reused, so an interrupted run resumes where it stopped.
+//!
+//! The `n = 10000` setup is the one whose eigendecompositions grow to `10000 x 10000`; by default
+//! its Monte Carlo stops at `N <= 2048` so that the whole job stays within minutes on two cores,
+//! and `--full` runs its whole grid (see README for the measured time).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use faer::Par;
+use plateau_theory::montecarlo::{MonteCarlo, Summary};
+use plateau_theory::sample::TrainingSet;
+use plateau_theory::{Estimator, Setup, StepSize};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::commands::theory::{parse_csv, to_csv};
+use crate::figures::theory::{risk_vs_iteration, risk_vs_n, PowerLawLine};
+use crate::fit::{fit_power, regime::detect_regime};
+use crate::output::{progress, write_atomic};
+
+/// Which parts to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// The linear-estimator theory of the paper's Section 5.
+    Theory,
+}
+
+/// Arguments of `plateau reproduce`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run only this part [default: all parts].
+    #[arg(long, value_enum)]
+    pub only: Option<Part>,
+    /// Draws per training-set size.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run the whole grid for n = 10000 as well (much longer).
+    #[arg(long)]
+    pub full: bool,
+    /// Folder for figures.
+    #[arg(long, default_value = "figures")]
+    pub figures: PathBuf,
+    /// Folder for result tables.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+}
+
+/// Largest `N` of the default run for setups with `n > 1000`.
+const LARGE_N_CAP: usize = 2048;
+
+/// Training-set sizes shown in the iteration figure.
+const PATH_SIZES: [usize; 4] = [10, 30, 100, 1000];
+
+/// Runs the job.
+pub fn run(args: &Args) -> Result<()> {
+    anyhow::ensure!(args.runs >= 1, "--runs must be at least 1");
+    match args.only {
+        None | Some(Part::Theory) => theory(args),
+    }
+}
+
+/// One setup's planned Monte Carlo.
+struct Plan {
+    setup: Setup,
+    sizes: Vec<usize>,
+    csv: PathBuf,
+}
+
+fn tag(setup: &Setup) -> String {
+    format!("d{}_n{}_sigma{}", setup.d(), setup.n(), setup.sigma())
+}
+
+fn plans(args: &Args) -> Vec<Plan> {
+    Setup::paper_setups()
+        .into_iter()
+        .map(|setup| {
+            let mut sizes = setup.default_train_sizes();
+            if setup.n() > 1000 && !args.full {
+                sizes.retain(|&n| n <= LARGE_N_CAP);
+            }
+            let max = sizes.last().copied().unwrap_or(0);
+            let csv = args.results.join(format!(
+                "theory_{}_runs{}_seed{}_max{max}.csv",
+                tag(&setup),
+                args.runs,
+                args.seed
+            ));
+            Plan { setup, sizes, csv }
+        })
+        .collect()
+}
+
+/// Reads a finished results file when it covers exactly this plan.
+fn cached(plan: &Plan, runs: usize) -> Option<Vec<Summary>> {
+    let rows = parse_csv(&std::fs::read_to_string(&plan.csv).ok()?).ok()?;
+    let complete = rows.len() == plan.sizes.len() * Estimator::ALL.len()
+        && rows.iter().all(|r| r.runs == runs && plan.sizes.contains(&r.n_train));
+    complete.then_some(rows)
+}
+
+fn theory(args: &Args) -> Result<()> {
+    let plans = plans(args);
+    let todo: Vec<(&Plan, Option<Vec<Summary>>)> = plans.iter().map(|p| (p, cached(p, args.runs))).collect();
+    let draws: usize = todo
+        .iter()
+        .filter(|(_, c)| c.is_none())
+        .map(|(p, _)| p.sizes.len() * args.runs)
+        .sum();
+    let bar = progress(draws as u64, "theory draws");
+    let mut summary = SummaryTable::default();
+    for (plan, cache) in todo {
+        let rows = match cache {
+            Some(rows) => rows,
+            None => {
+                let rows = MonteCarlo::new(plan.setup, plan.sizes.clone(), args.runs, args.seed).run(|| bar.inc(1))?;
+                write_atomic(&plan.csv, to_csv(&plan.setup, &rows).as_bytes())?;
+                rows
+            }
+        };
+        let fits = fit_lines(&rows);
+        summary.add(&plan.setup, &rows, &fits);
+        risk_vs_n(&plan.setup, &rows, &[], &fits.iter().map(|f| f.line.clone()).collect::<Vec<_>>())
+            .render(&args.figures.join(format!("risk_vs_n_{}", tag(&plan.setup))))?;
+    }
+    bar.finish_and_clear();
+    iteration_figure(&args.figures, args.seed)?;
+    write_atomic(&args.figures.join("summary.md"), summary.markdown().as_bytes())?;
+    eprintln!(
+        "plateau: wrote {} and {}",
+        args.figures.display(),
+        args.results.display()
+    );
+    Ok(())
+}
+
+/// A power law fitted on the automatically detected steep range of one estimator's curve.
+struct FittedLaw {
+    line: PowerLawLine,
+    bend: Option<f64>,
+}
+
+/// Fits the paper's power laws: PCA and early-stopped gradient descent, each on its steep range.
+fn fit_lines(rows: &[Summary]) -> Vec<FittedLaw> {
+    [Estimator::Pca, Estimator::GdEarlyStopped]
+        .into_iter()
+        .filter_map(|e| {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = rows
+                .iter()
+                .filter(|r| r.estimator == e && r.mean > 0.0)
+                .map(|r| (r.n_train as f64, r.mean))
+                .unzip();
+            let regime = detect_regime(&xs, &ys).ok()?;
+            let [lo, hi] = regime.steep_range;
+            let (fx, fy): (Vec<f64>, Vec<f64>) = xs
+                .iter()
+                .zip(&ys)
+                .filter(|(x, _)| (lo..=hi).contains(*x))
+                .map(|(x, y)| (*x, *y))
+                .unzip();
+            let fit = fit_power(&fx, &fy).ok()?;
+            Some(FittedLaw {
+                line: PowerLawLine { estimator: e, beta: fit.beta, alpha: fit.alpha, range: [lo, hi] },
+                bend: regime.bend,
+            })
+        })
+        .collect()
+}
+
+/// Risk of every iterate for a few `N`, on the setup `(10, 100, 0.1)`.
+fn iteration_figure(figures: &Path, seed: u64) -> Result<()> {
+    let setup = Setup::new(10, 100, 0.1)?;
+    let paths = PATH_SIZES
+        .iter()
+        .map(|&n_train| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let data = TrainingSet::draw(&setup, n_train, &mut rng)?;
+            let eta = StepSize::Paper.eta(&setup, n_train);
+            Ok((n_train, data.spectrum(Par::rayon(0)).gd_risk_path(eta, 5000, Par::rayon(0))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    risk_vs_iteration(&setup, &paths)
+        .render(&figures.join(format!("gd_path_{}", tag(&setup))))
+        .context("drawing the iteration figure")
+}
+
+/// `figures/summary.md`: fitted exponents, bends and floors.
+#[derive(Default)]
+struct SummaryTable {
+    rows: Vec<String>,
+}
+
+impl SummaryTable {
+    fn add(&mut self, setup: &Setup, rows: &[Summary], fits: &[FittedLaw]) {
+        let largest = rows.iter().map(|r| r.n_train).max().unwrap_or(0);
+        for e in [Estimator::Pca, Estimator::GdEarlyStopped] {
+            let at_largest = rows
+                .iter()
+                .find(|r| r.estimator == e && r.n_train == largest)
+                .map_or(f64::NAN, |r| r.mean);
+            let fit = fits.iter().find(|f| f.line.estimator == e);
+            let cell = |v: Option<String>| v.unwrap_or_else(|| "–".into());
+            self.rows.push(format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {:.5} | {:.5} |",
+                setup.d(),
+                setup.n(),
+                setup.sigma(),
+                e,
+                cell(fit.map(|f| format!("[{}, {}]", f.line.range[0], f.line.range[1]))),
+                cell(fit.map(|f| format!("{:.3}", f.line.alpha))),
+                cell(fit.and_then(|f| f.bend).map(|b| format!("{b:.0}"))),
+                setup.floor(),
+                at_largest
+            ));
+        }
+    }
+
+    fn markdown(&self) -> String {
+        let mut s = String::from(
+            "# Fitted scaling laws (theory)\n\n\
+             Power law `R = beta N^alpha` fitted by least squares in log-log space on the steep range \
+             that `plateau fit` detects automatically (segmented regression, BIC). `R(N_max)` is the \
+             Monte Carlo mean at the largest N computed.\n\n\
+             `bend` is where the steep power law meets the flatter last segment.\n\n\
+             | d | n | sigma | estimator | steep range of N | alpha | bend (N) | floor | R(N_max) |\n\
+             |---|---|---|---|---|---|---|---|---|\n",
+        );
+        for r in &self.rows {
+            let _ = writeln!(s, "{r}");
+        }
+        s
+    }
+}

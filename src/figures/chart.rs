@@ -1,0 +1,290 @@
+//! A small declarative chart (log or linear axes, lines, markers with error bars, horizontal
+//! reference lines) rendered with plotters to PNG and SVG.
+//!
+//! Fonts are embedded (DejaVu Sans, `assets/fonts`), so figures look the same on every machine
+//! and need no system font library.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Context, Result};
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::Shift;
+use image::ImageEncoder;
+use plotters::prelude::*;
+
+use crate::output::write_atomic;
+
+static FONT: Once = Once::new();
+
+fn register_font() {
+    FONT.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
+            .unwrap_or_else(|_| panic!("embedded DejaVuSans.ttf is a valid font"));
+    });
+}
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Draw {
+    /// Solid line.
+    Line,
+    /// Dashed line.
+    Dashed,
+    /// Circles, with vertical error bars when the series has them.
+    Markers,
+}
+
+/// One labelled series of `(x, y)` points.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// Points; non-finite or (on a log axis) non-positive ones are skipped.
+    pub points: Vec<(f64, f64)>,
+    /// Optional symmetric error `(lo, hi)` per point, drawn as vertical bars.
+    pub errors: Option<Vec<(f64, f64)>>,
+    /// Colour.
+    pub color: RGBColor,
+    /// Style.
+    pub draw: Draw,
+}
+
+/// A chart description.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// Title above the plot.
+    pub title: String,
+    /// X axis label.
+    pub x_label: String,
+    /// Y axis label.
+    pub y_label: String,
+    /// Logarithmic x axis.
+    pub x_log: bool,
+    /// Logarithmic y axis.
+    pub y_log: bool,
+    /// Data series, drawn in order.
+    pub series: Vec<Series>,
+    /// Horizontal reference lines `(label, y, colour)`, drawn dotted across the plot.
+    pub hlines: Vec<(String, f64, RGBColor)>,
+}
+
+impl Chart {
+    fn visible(&self, (x, y): (f64, f64)) -> bool {
+        x.is_finite() && y.is_finite() && (!self.x_log || x > 0.0) && (!self.y_log || y > 0.0)
+    }
+
+    /// Data bounds over all visible points, error bars and reference lines, padded.
+    fn bounds(&self) -> Result<((f64, f64), (f64, f64))> {
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for s in &self.series {
+            for (i, &p) in s.points.iter().enumerate() {
+                if !self.visible(p) {
+                    continue;
+                }
+                xs.push(p.0);
+                ys.push(p.1);
+                if let Some(e) = s.errors.as_ref().and_then(|e| e.get(i)) {
+                    ys.extend([e.0, e.1].into_iter().filter(|&y| self.visible((p.0, y))));
+                }
+            }
+        }
+        ys.extend(self.hlines.iter().map(|h| h.1).filter(|&y| y.is_finite() && (!self.y_log || y > 0.0)));
+        let range = |v: &[f64], log: bool| -> Option<(f64, f64)> {
+            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            if !lo.is_finite() {
+                return None;
+            }
+            Some(if log {
+                let (lo, hi) = if hi / lo < 1.5 { (lo / 1.25, hi * 1.25) } else { (lo, hi) };
+                (lo / 1.3, hi * 1.3)
+            } else {
+                let pad = ((hi - lo) * 0.05).max(1e-12 * hi.abs().max(1.0));
+                (lo - pad, hi + pad)
+            })
+        };
+        let x = range(&xs, self.x_log).ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
+        let mut y = range(&ys, self.y_log).ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
+        // Room above the data for the legend (upper right), so it hides no point.
+        let legend_rows = self.series.len() + self.hlines.len();
+        if self.y_log {
+            y.1 *= (y.1 / y.0).powf(0.045 * legend_rows as f64);
+        } else {
+            y.1 += (y.1 - y.0) * 0.045 * legend_rows as f64;
+        }
+        Ok((x, y))
+    }
+
+    /// Renders `stem.png` (1200 x 800) and `stem.svg`, each written atomically. The extensions
+    /// are appended, so a stem may contain dots (`sigma0.1`).
+    pub fn render(&self, stem: &Path) -> Result<()> {
+        let with_ext = |ext: &str| {
+            let mut name = stem.as_os_str().to_owned();
+            name.push(ext);
+            std::path::PathBuf::from(name)
+        };
+        register_font();
+        let (w, h) = (1200u32, 800u32);
+        let mut pixels = vec![0u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+            self.draw_on(&root).map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+            root.present().map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+        }
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+            .context("encoding PNG")?;
+        write_atomic(&with_ext(".png"), &png)?;
+
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            self.draw_on(&root).map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+            root.present().map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+        }
+        write_atomic(&with_ext(".svg"), svg.as_bytes())
+    }
+
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let ((x0, x1), (y0, y1)) = match self.bounds() {
+            Ok(b) => b,
+            Err(_) => ((1.0, 10.0), (1.0, 10.0)),
+        };
+        root.fill(&WHITE)?;
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(&self.title, ("sans-serif", 30))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(90);
+        // The four axis combinations have different coordinate types in plotters.
+        match (self.x_log, self.y_log) {
+            (true, true) => {
+                let chart = builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+                self.fill(chart)
+            }
+            (true, false) => {
+                let chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+                self.fill(chart)
+            }
+            (false, true) => {
+                let chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
+                self.fill(chart)
+            }
+            (false, false) => {
+                let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
+                self.fill(chart)
+            }
+        }
+    }
+
+    fn fill<'a, DB, X, Y>(&self, mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .label_style(("sans-serif", 20))
+            .axis_desc_style(("sans-serif", 24))
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(200, 200, 200))
+            .draw()?;
+        let x_range = chart.x_range();
+        for (label, y, color) in &self.hlines {
+            let style = ShapeStyle::from(color).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(vec![(x_range.start, *y), (x_range.end, *y)], 4, 6, style))?
+                .label(label.as_str())
+                .legend(move |(x, yy)| PathElement::new(vec![(x, yy), (x + 30, yy)], style));
+        }
+        for s in &self.series {
+            let pts: Vec<(f64, f64)> = s.points.iter().cloned().filter(|&p| self.visible(p)).collect();
+            let color = s.color;
+            match s.draw {
+                Draw::Line => {
+                    let style = ShapeStyle::from(color).stroke_width(3);
+                    chart
+                        .draw_series(LineSeries::new(pts, style))?
+                        .label(s.label.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], style));
+                }
+                Draw::Dashed => {
+                    let style = ShapeStyle::from(color).stroke_width(2);
+                    chart
+                        .draw_series(DashedLineSeries::new(pts, 10, 6, style))?
+                        .label(s.label.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], style));
+                }
+                Draw::Markers => {
+                    if let Some(errors) = &s.errors {
+                        let bars: Vec<_> = s
+                            .points
+                            .iter()
+                            .zip(errors)
+                            .filter(|(p, _)| self.visible(**p))
+                            .map(|(&(x, y), &(lo, hi))| {
+                                let lo = if self.visible((x, lo)) { lo } else { y };
+                                ErrorBar::new_vertical(x, lo, y, hi, ShapeStyle::from(color).stroke_width(2), 10)
+                            })
+                            .collect();
+                        chart.draw_series(bars)?;
+                    }
+                    chart
+                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?
+                        .label(s.label.as_str())
+                        .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
+                }
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 18))
+            .legend_area_size(45)
+            .draw()
+    }
+}
+
+/// Tick labels: plain numbers in a readable range, powers of ten elsewhere.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if (1e-3..1e5).contains(&a) {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let e = v.log10().round() as i32;
+        if (v / 10f64.powi(e) - 1.0).abs() < 1e-9 {
+            format!("1e{e}")
+        } else {
+            format!("{v:.1e}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(tick(100.0), "100");
+        assert_eq!(tick(0.01), "0.01");
+        assert_eq!(tick(1e-4), "1e-4");
+        assert_eq!(tick(1e6), "1e6");
+        assert_eq!(tick(3e-5), "3.0e-5");
+    }
+}

@@ -1,0 +1,6 @@
+//! Figures for people: risk against training-set size and against gradient-descent iteration.
+
+pub mod chart;
+pub mod theory;
+
+pub use chart::{Chart, Draw, Series};

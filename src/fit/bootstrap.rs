@@ -1,0 +1,247 @@
+//! Bootstrap intervals for the fitted parameters and the extrapolated values.
+//!
+//! Each replicate builds a new curve `ln y*` on the same `x`, refits the same model on the same
+//! points (the original fit is an extra start) and records the parameters and the predictions
+//! at the requested `x`. Intervals are percentile intervals of the replicates. Methods:
+//!
+//! - `draws` (the curve has at least two draws at every `x`): at each `x`, resample its `k`
+//!   draws with replacement and take the mean; deviations from the mean are inflated by
+//!   `sqrt(k / (k - 1))` so that the resampled mean has the unbiased variance `s^2 / k`
+//!   (the plain bootstrap of `k = 5` draws would be 10% too narrow in standard deviation);
+//! - `parametric` (one row per `x` with `std` and `runs >= 2`):
+//!   `ln y*_i = ln y_i + se_i z_i`, `z_i ~ N(0, 1)`, `se_i = std_i / (y_i sqrt(runs_i))`;
+//! - `residuals` (otherwise): `ln y*_i = fitted_i + e*_i`, `e*` drawn with replacement from the
+//!   centred log residuals inflated by `sqrt(n / (n - p))`;
+//! - `none`: no interval.
+//!
+//! Reproducible: replicate `r` draws from the ChaCha8 stream `r` of the generator seeded with
+//! `seed`, so the output depends on `(seed, reps)` only, not on the number of threads. Failed
+//! replicates (a non-positive resampled mean, a fit that fails) are counted and left out.
+//! Cost: `reps` refits, spread over the rayon pool.
+
+use anyhow::{bail, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{fit_model_log, Curve, Fit};
+
+/// How replicates are drawn (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// `draws` when every `x` has two or more draws, else `parametric` when `std` and `runs`
+    /// are known, else `residuals`.
+    Auto,
+    /// Resample the draws at each `x`.
+    Draws,
+    /// Gaussian noise on `ln y` with the standard error from `std` and `runs`.
+    Parametric,
+    /// Resample the log residuals of the fit.
+    Residuals,
+    /// No bootstrap.
+    None,
+}
+
+impl std::str::FromStr for Method {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "auto" => Method::Auto,
+            "draws" => Method::Draws,
+            "parametric" => Method::Parametric,
+            "residuals" => Method::Residuals,
+            "none" => Method::None,
+            _ => bail!(
+                "unknown bootstrap method '{s}' (expected auto, draws, parametric, residuals or none)"
+            ),
+        })
+    }
+}
+
+impl Method {
+    /// Resolves `Auto` for `curve`.
+    ///
+    /// # Errors
+    /// `Draws` without two draws at every `x`, or `Parametric` without standard errors.
+    pub fn resolve(self, curve: &Curve) -> Result<Method> {
+        Ok(match self {
+            Method::Auto if curve.has_replicates() => Method::Draws,
+            Method::Auto if curve.se_log.is_some() => Method::Parametric,
+            Method::Auto => Method::Residuals,
+            Method::Draws if !curve.has_replicates() => {
+                bail!("bootstrap over draws needs at least two rows at every x")
+            }
+            Method::Parametric if curve.se_log.is_none() => {
+                bail!("parametric bootstrap needs 'std' and 'runs' (>= 2) columns with one row per x")
+            }
+            m => m,
+        })
+    }
+}
+
+/// Bootstrap settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootstrapOptions {
+    /// Method (resolved with [`Method::resolve`]).
+    pub method: Method,
+    /// Number of replicates `B`.
+    pub reps: usize,
+    /// Seed of the ChaCha8 generator.
+    pub seed: u64,
+}
+
+impl Default for BootstrapOptions {
+    fn default() -> Self {
+        BootstrapOptions {
+            method: Method::Auto,
+            reps: 1000,
+            seed: 0,
+        }
+    }
+}
+
+/// The successful replicates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BootstrapSamples {
+    /// The method used (never `Auto`).
+    pub method: Method,
+    /// Replicates asked for.
+    pub reps: usize,
+    /// Replicates that failed and are left out.
+    pub failed: usize,
+    /// `params[r]`: the parameters of replicate `r`, order of [`crate::fit::ModelKind::param_names`].
+    pub params: Vec<Vec<f64>>,
+    /// `predictions[r][j]`: the prediction of replicate `r` at `at[j]`.
+    pub predictions: Vec<Vec<f64>>,
+}
+
+impl BootstrapSamples {
+    /// Percentile interval of parameter `j`.
+    pub fn param_interval(&self, j: usize, level: f64) -> [f64; 2] {
+        let v: Vec<f64> = self.params.iter().map(|p| p[j]).collect();
+        percentile_interval(&v, level)
+    }
+
+    /// Percentile interval of the prediction at `at[j]`.
+    pub fn prediction_interval(&self, j: usize, level: f64) -> [f64; 2] {
+        let v: Vec<f64> = self.predictions.iter().map(|p| p[j]).collect();
+        percentile_interval(&v, level)
+    }
+}
+
+/// Central percentile interval `[q((1-level)/2), q((1+level)/2)]` of the finite `values`
+/// (quantiles interpolated linearly between order statistics); `[NaN, NaN]` when none is
+/// finite. Cost `O(m log m)`.
+pub fn percentile_interval(values: &[f64], level: f64) -> [f64; 2] {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return [f64::NAN, f64::NAN];
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = p * (v.len() - 1) as f64;
+        let i = h.floor() as usize;
+        let j = (i + 1).min(v.len() - 1);
+        v[i] + (h - i as f64) * (v[j] - v[i])
+    };
+    [q((1.0 - level) / 2.0), q((1.0 + level) / 2.0)]
+}
+
+/// Bootstraps `fit`, which was fitted to all points of `curve`, and predicts at `at`.
+///
+/// # Errors
+/// The method does not suit the curve (see [`Method::resolve`]), or `fit` was not fitted to
+/// `curve`'s points.
+pub fn bootstrap(
+    curve: &Curve,
+    fit: &Fit,
+    at: &[f64],
+    opts: &BootstrapOptions,
+) -> Result<BootstrapSamples> {
+    let method = opts.method.resolve(curve)?;
+    if fit.n() != curve.len() {
+        bail!(
+            "the fit has {} points but the curve {}; bootstrap the curve the model was fitted to",
+            fit.n(),
+            curve.len()
+        );
+    }
+    let empty = BootstrapSamples {
+        method,
+        reps: opts.reps,
+        failed: 0,
+        params: vec![],
+        predictions: vec![],
+    };
+    if method == Method::None || opts.reps == 0 {
+        return Ok(BootstrapSamples { reps: 0, ..empty });
+    }
+    let ls: Vec<f64> = curve.xs.iter().map(|x| x.ln()).collect();
+    let lys: Vec<f64> = curve.ys.iter().map(|y| y.ln()).collect();
+    let fitted: Vec<f64> = ls.iter().map(|&l| fit.ln_predict(l)).collect();
+    let n = ls.len();
+    let p = fit.kind().n_params();
+    let resid: Vec<f64> = {
+        let r: Vec<f64> = lys.iter().zip(&fitted).map(|(y, f)| y - f).collect();
+        let mean = r.iter().sum::<f64>() / n as f64;
+        let infl = if n > p { (n as f64 / (n - p) as f64).sqrt() } else { 1.0 };
+        r.iter().map(|v| (v - mean) * infl).collect()
+    };
+    let kind = fit.kind();
+    let replicate = |rep: usize| -> Option<(Vec<f64>, Vec<f64>)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        rng.set_stream(rep as u64);
+        let lys_star: Vec<f64> = match method {
+            Method::Draws => {
+                let mut out = Vec::with_capacity(n);
+                for (d, &y) in curve.draws.iter().zip(&curve.ys) {
+                    let k = d.len();
+                    let infl = (k as f64 / (k as f64 - 1.0)).sqrt();
+                    let s: f64 = (0..k).map(|_| d[rng.random_range(0..k)] - y).sum();
+                    let m = y + infl * s / k as f64;
+                    if !(m > 0.0) {
+                        return None;
+                    }
+                    out.push(m.ln());
+                }
+                out
+            }
+            Method::Parametric => {
+                let se = curve.se_log.as_ref().expect("resolved");
+                lys.iter()
+                    .zip(se)
+                    .map(|(&ly, &s)| ly + s * rng.sample::<f64, _>(StandardNormal))
+                    .collect()
+            }
+            Method::Residuals => fitted
+                .iter()
+                .map(|&f| f + resid[rng.random_range(0..n)])
+                .collect(),
+            Method::Auto | Method::None => unreachable!("resolved above"),
+        };
+        let f = fit_model_log(kind, &ls, &lys_star, Some(fit))?;
+        let params = f.params();
+        let preds: Vec<f64> = at.iter().map(|&x| f.predict(x)).collect();
+        params
+            .iter()
+            .chain(&preds)
+            .all(|v| !v.is_nan())
+            .then_some((params, preds))
+    };
+    let results: Vec<Option<(Vec<f64>, Vec<f64>)>> =
+        (0..opts.reps).into_par_iter().map(replicate).collect();
+    let mut out = empty;
+    for r in results {
+        match r {
+            Some((pa, pr)) => {
+                out.params.push(pa);
+                out.predictions.push(pr);
+            }
+            None => out.failed += 1,
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,298 @@
+//! The whole pipeline for one curve and its JSON report ([`FitReport`]).
+
+use anyhow::{bail, Context, Result};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::bootstrap::{bootstrap, BootstrapOptions, Method};
+use super::power::fit_power_log;
+use super::regime::{detect_regime_log, Regime};
+use super::select::{aicc, bic, select_log, Selection};
+use super::{check_log_data, check_min_points, fit_model_log, Curve, ModelKind};
+
+/// Which model to fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// This model, on all points (of the range).
+    Model(ModelKind),
+    /// Detect the regimes, then pick a model by AICc on the points from the start of the steep
+    /// segment on.
+    Auto,
+}
+
+impl std::str::FromStr for ModelChoice {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(ModelChoice::Auto),
+            _ => s.parse().map(ModelChoice::Model).map_err(|_| {
+                anyhow::anyhow!("unknown model '{s}' (expected power, saturating, broken or auto)")
+            }),
+        }
+    }
+}
+
+/// Settings of [`fit_curve`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitOptions {
+    /// Model.
+    pub model: ModelChoice,
+    /// Keep only the points with `lo <= x <= hi` (infinite ends for no limit).
+    pub range: Option<[f64; 2]>,
+    /// Bootstrap.
+    pub bootstrap: BootstrapOptions,
+    /// Extrapolation points `(JSON key, x)`.
+    pub at: Vec<(String, f64)>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            model: ModelChoice::Auto,
+            range: None,
+            bootstrap: BootstrapOptions::default(),
+            at: [("1e5", 1e5), ("1e6", 1e6), ("1e7", 1e7)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+        }
+    }
+}
+
+/// A JSON object whose keys keep their order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderedMap<T>(pub Vec<(String, T)>);
+
+impl<T> OrderedMap<T> {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+impl<T: Serialize> Serialize for OrderedMap<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// How the intervals were obtained.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BootstrapInfo {
+    /// `draws`, `parametric`, `residuals` or `none`.
+    pub method: Method,
+    /// Replicates asked for.
+    pub reps: usize,
+    /// Replicates that failed and were left out.
+    pub failed: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// One segment of the detected regimes, as reported.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentReport {
+    /// `[lo, hi]` data range.
+    pub range: [f64; 2],
+    /// Exponent on the segment.
+    pub alpha: f64,
+}
+
+/// The regimes found by `--model auto`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegimeReport {
+    /// Always `"BIC"` (choice of the number of segments).
+    pub criterion: &'static str,
+    /// The piecewise power law, in increasing `x`.
+    pub segments: Vec<SegmentReport>,
+    /// `[lo, hi]` of the steep segment: the power-law range.
+    pub steep_range: [f64; 2],
+    /// `R = beta N^alpha` fitted by least squares to the points of the steep segment (the
+    /// paper's fit, on a detected instead of a hand-picked range).
+    pub steep_fit: OrderedMap<f64>,
+    /// That power law extrapolated to the same `x` as `extrapolation`.
+    pub steep_extrapolation: OrderedMap<f64>,
+    /// Where the steep power law meets the plateau's line (`null` when no flatter segment
+    /// follows).
+    pub bend: Option<f64>,
+}
+
+/// The JSON object `plateau fit` prints for one group (see `docs/fits.md`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FitReport {
+    /// Group name.
+    pub group: String,
+    /// The model fitted (the one chosen under `auto`).
+    pub model: ModelKind,
+    /// Parameter values (names per model: power `beta, alpha`; saturating `a, b, c`; broken
+    /// `beta, alpha1, alpha2, n_break, delta`).
+    pub params: OrderedMap<f64>,
+    /// 95% bootstrap percentile interval of each parameter (`[null, null]` without bootstrap).
+    pub ci95: OrderedMap<[f64; 2]>,
+    /// `[lo, hi]`: smallest and largest `x` actually fitted.
+    pub range: [f64; 2],
+    /// Number of distinct `x` fitted.
+    pub n_points: usize,
+    /// `1 - RSS/TSS` of `ln y` over the fitted points.
+    pub r2: f64,
+    /// `sqrt(RSS / n)` of `ln y` (a typical relative error).
+    pub rmse_log: f64,
+    /// AICc of the fit on the log residuals (`null` when `n <= p + 2`).
+    pub aicc: Option<f64>,
+    /// BIC of the fit on the log residuals.
+    pub bic: f64,
+    /// Predicted `y` at each extrapolation point.
+    pub extrapolation: OrderedMap<f64>,
+    /// 95% bootstrap interval of each prediction.
+    pub extrapolation_ci95: OrderedMap<[f64; 2]>,
+    /// How the intervals were obtained.
+    pub bootstrap: BootstrapInfo,
+    /// Model comparison (only under `auto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Selection>,
+    /// Detected regimes (only under `auto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regime: Option<RegimeReport>,
+}
+
+fn regime_report(regime: &Regime, ls: &[f64], lys: &[f64], at: &[(String, f64)]) -> RegimeReport {
+    let seg = &regime.segments[regime.steep];
+    let steep = fit_power_log(&ls[seg.start..=seg.end], &lys[seg.start..=seg.end]);
+    let (beta, alpha) = steep.map_or((f64::NAN, f64::NAN), |f| (f.beta, f.alpha));
+    RegimeReport {
+        criterion: "BIC",
+        segments: regime
+            .segments
+            .iter()
+            .map(|s| SegmentReport {
+                range: [s.lo, s.hi],
+                alpha: s.slope,
+            })
+            .collect(),
+        steep_range: regime.steep_range,
+        steep_fit: OrderedMap(vec![("beta".into(), beta), ("alpha".into(), alpha)]),
+        steep_extrapolation: OrderedMap(
+            at.iter()
+                .map(|(k, x)| (k.clone(), beta * x.powf(alpha)))
+                .collect(),
+        ),
+        bend: regime.bend,
+    }
+}
+
+/// Fits one curve as `opts` asks and bootstraps the intervals.
+///
+/// # Errors
+/// No point in the range, non-positive values, too few points for the model, a fit that fails,
+/// or a bootstrap method that does not suit the data; the message starts with the group name.
+pub fn fit_curve(group: &str, curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
+    fit_curve_inner(curve, opts).with_context(|| format!("group '{group}'"))
+        .map(|mut r| {
+            r.group = group.to_string();
+            r
+        })
+}
+
+fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
+    let curve = match opts.range {
+        Some([lo, hi]) => curve.restrict(lo, hi),
+        None => curve.clone(),
+    };
+    if curve.is_empty() {
+        bail!("no point in the range");
+    }
+    let kind0 = match opts.model {
+        ModelChoice::Model(k) => k,
+        ModelChoice::Auto => ModelKind::Power,
+    };
+    let (ls, lys) = check_log_data(&curve.xs, &curve.ys, kind0)?;
+    let (fit, curve, selection, regime) = match opts.model {
+        ModelChoice::Model(kind) => {
+            let fit = fit_model_log(kind, &ls, &lys, None)
+                .with_context(|| format!("the {kind} fit failed (x values degenerate?)"))?;
+            (fit, curve, None, None)
+        }
+        ModelChoice::Auto => {
+            let regime = detect_regime_log(&curve.xs, &ls, &lys)?;
+            let start = regime.segments[regime.steep].start;
+            let report = regime_report(&regime, &ls, &lys, &opts.at);
+            let Some((fit, selection)) = select_log(&ls[start..], &lys[start..]) else {
+                bail!(
+                    "{} points from the start of the steep segment on; automatic model \
+                     selection needs at least {} (use --model power)",
+                    ls.len() - start,
+                    ModelKind::Power.n_params() + 3
+                );
+            };
+            (fit, curve.tail(start), Some(selection), Some(report))
+        }
+    };
+    let kind = fit.kind();
+    check_min_points(curve.len(), kind)?;
+    let n = curve.len();
+    let ls: Vec<f64> = curve.xs.iter().map(|x| x.ln()).collect();
+    let lys: Vec<f64> = curve.ys.iter().map(|y| y.ln()).collect();
+    let rss = fit.rss_log();
+    let mean = lys.iter().sum::<f64>() / n as f64;
+    let tss: f64 = lys.iter().map(|y| (y - mean).powi(2)).sum();
+    debug_assert!(
+        (ls.iter().zip(&lys).map(|(&l, y)| (fit.ln_predict(l) - y).powi(2)).sum::<f64>() - rss)
+            .abs()
+            <= 1e-9 * (1.0 + rss)
+    );
+    let xs_at: Vec<f64> = opts.at.iter().map(|(_, x)| *x).collect();
+    let boot = bootstrap(&curve, &fit, &xs_at, &opts.bootstrap)?;
+    let names = kind.param_names();
+    let params = fit.params();
+    let p = kind.n_params();
+    let floor = super::rss_floor(&lys);
+    Ok(FitReport {
+        group: String::new(),
+        model: kind,
+        params: OrderedMap(
+            names
+                .iter()
+                .zip(&params)
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+        ),
+        ci95: OrderedMap(
+            names
+                .iter()
+                .enumerate()
+                .map(|(j, k)| (k.to_string(), boot.param_interval(j, 0.95)))
+                .collect(),
+        ),
+        range: [curve.xs[0], curve.xs[n - 1]],
+        n_points: n,
+        r2: 1.0 - rss / tss,
+        rmse_log: (rss / n as f64).sqrt(),
+        aicc: aicc(rss.max(floor), n, p),
+        bic: bic(rss.max(floor), n, p),
+        extrapolation: OrderedMap(
+            opts.at
+                .iter()
+                .map(|(k, x)| (k.clone(), fit.predict(*x)))
+                .collect(),
+        ),
+        extrapolation_ci95: OrderedMap(
+            opts.at
+                .iter()
+                .enumerate()
+                .map(|(j, (k, _))| (k.clone(), boot.prediction_interval(j, 0.95)))
+                .collect(),
+        ),
+        bootstrap: BootstrapInfo {
+            method: boot.method,
+            reps: boot.reps,
+            failed: boot.failed,
+            seed: opts.bootstrap.seed,
+        },
+        selection,
+        regime,
+    })
+}

@@ -1,0 +1,189 @@
+//! Saturating power law `R = a * N^(-b) + c`, fitted by least squares in log space.
+//!
+//! `c >= 0` is the floor the data see, `a > 0` the scale of the learnable part and `b >= 0` its
+//! decay exponent. The residuals are `ln y_i - ln(a x_i^(-b) + c)` (relative errors, the same
+//! scale as the power-law fit, so the criteria of [`crate::fit::select`] compare like with
+//! like).
+//!
+//! Internally the parameters are `theta = (ln a, b, c)` with bounds `ln a in [-500, 500]`,
+//! `b in [0, 10]`, `c in [0, max y]`. Starts: for each trial floor `c = q min(y)`,
+//! `q in {0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999}`, the line through
+//! `(ln x, ln(y - c))` gives `(ln a, b)`; the best starts are refined by the bounded
+//! Levenberg-Marquardt of [`crate::fit`] with the analytic Jacobian. Cost `O(n)` per iteration.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::linalg::lstsq;
+use super::lm::{minimize, LmResult};
+use super::{check_log_data, ModelKind};
+
+/// A fitted saturating power law `R = a * N^(-b) + c`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SaturatingFit {
+    /// Scale `a > 0` of the decaying part, units of `y` (times `N^b`).
+    pub a: f64,
+    /// Decay exponent `b >= 0` (dimensionless); the risk above the floor falls as `N^(-b)`.
+    pub b: f64,
+    /// Floor `c >= 0`, units of `y`: the limit of `R` as `N -> infinity`.
+    pub c: f64,
+    /// Residual sum of squares of `ln y` (dimensionless).
+    pub rss_log: f64,
+    /// Number of points fitted.
+    pub n: usize,
+}
+
+impl SaturatingFit {
+    /// `a x^(-b) + c`.
+    pub fn predict(&self, x: f64) -> f64 {
+        self.ln_predict(x.ln()).exp()
+    }
+
+    /// `ln(a e^(-b ln_x) + c)`, evaluated without overflow.
+    pub fn ln_predict(&self, ln_x: f64) -> f64 {
+        ln_model(&[self.a.ln(), self.b, self.c], ln_x).0
+    }
+
+    fn theta(&self) -> [f64; 3] {
+        [self.a.ln(), self.b, self.c]
+    }
+}
+
+/// `(f, w)` with `f = ln(e^t + c)`, `t = ln a - b L`, and `w = e^t / (e^t + c)`.
+fn ln_model(theta: &[f64], l: f64) -> (f64, f64) {
+    let t = theta[0] - theta[1] * l;
+    let c = theta[2];
+    if c <= 0.0 {
+        return (t, 1.0);
+    }
+    let lc = c.ln();
+    let (hi, d) = if t >= lc { (t, lc - t) } else { (lc, t - lc) };
+    let f = hi + d.exp().ln_1p();
+    // w = sigmoid(t - ln c)
+    let w = if t >= lc {
+        1.0 / (1.0 + (lc - t).exp())
+    } else {
+        let e = (t - lc).exp();
+        e / (1.0 + e)
+    };
+    (f, w)
+}
+
+/// Fits `R = a N^(-b) + c` (`c >= 0`) to `(xs[i], ys[i])` by least squares of `ln y`.
+///
+/// # Errors
+/// Lengths differ, fewer than 4 points, a value that is not finite and positive, or no start
+/// could be evaluated.
+pub fn fit_saturating(xs: &[f64], ys: &[f64]) -> Result<SaturatingFit> {
+    let (ls, lys) = check_log_data(xs, ys, ModelKind::Saturating)?;
+    fit_saturating_log(&ls, &lys, None)
+        .ok_or_else(|| anyhow::anyhow!("saturating fit failed to converge"))
+}
+
+/// Fit on log data; `warm` adds a start (the bootstrap passes the fit to the original data).
+pub(crate) fn fit_saturating_log(
+    ls: &[f64],
+    lys: &[f64],
+    warm: Option<&SaturatingFit>,
+) -> Option<SaturatingFit> {
+    let n = ls.len();
+    let ymin = lys.iter().copied().fold(f64::INFINITY, f64::min).exp();
+    let ymax = lys.iter().copied().fold(f64::NEG_INFINITY, f64::max).exp();
+    let lower = [-500.0, 0.0, 0.0];
+    let upper = [500.0, 10.0, ymax];
+    let cost = |theta: &[f64]| -> f64 {
+        ls.iter()
+            .zip(lys)
+            .map(|(&l, &ly)| {
+                let r = ln_model(theta, l).0 - ly;
+                r * r
+            })
+            .sum()
+    };
+    // Starts from trial floors.
+    let mut starts: Vec<([f64; 3], f64)> = Vec::new();
+    for q in [0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999] {
+        let c = q * ymin;
+        let z: Vec<f64> = lys.iter().map(|&ly| (ly.exp() - c).ln()).collect();
+        if z.iter().any(|v| !v.is_finite()) {
+            continue;
+        }
+        let design: Vec<f64> = ls.iter().flat_map(|&l| [1.0, l]).collect();
+        let Some((coef, _)) = lstsq(&design, n, 2, &z) else {
+            continue;
+        };
+        let theta = [
+            coef[0].clamp(lower[0], upper[0]),
+            (-coef[1]).clamp(lower[1], upper[1]),
+            c.clamp(lower[2], upper[2]),
+        ];
+        let s = cost(&theta);
+        if s.is_finite() {
+            starts.push((theta, s));
+        }
+    }
+    starts.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let keep = if warm.is_some() { 1 } else { 3 };
+    starts.truncate(keep);
+    if let Some(w) = warm {
+        starts.push((w.theta(), 0.0));
+    }
+    let model = |theta: &[f64], r: &mut [f64], jac: &mut [f64]| -> bool {
+        for (i, (&l, &ly)) in ls.iter().zip(lys).enumerate() {
+            let (f, w) = ln_model(theta, l);
+            if !f.is_finite() {
+                return false;
+            }
+            r[i] = f - ly;
+            jac[i * 3] = w;
+            jac[i * 3 + 1] = -w * l;
+            jac[i * 3 + 2] = (-f).exp();
+        }
+        true
+    };
+    let best: Option<LmResult> = starts
+        .iter()
+        .filter_map(|(theta, _)| minimize(&model, n, theta, &lower, &upper))
+        .min_by(|a, b| a.rss.total_cmp(&b.rss));
+    let best = best?;
+    Some(SaturatingFit {
+        a: best.theta[0].exp(),
+        // `+ 0.0` turns a clamped `-0.0` into `0.0`.
+        b: best.theta[1] + 0.0,
+        c: best.theta[2] + 0.0,
+        rss_log: best.rss,
+        n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analytic_derivatives_match_finite_differences() {
+        for theta in [[1.5, 0.8, 0.02], [-2.0, 0.3, 0.5], [0.0, 1.2, 0.0]] {
+            for l in [0.0, 2.0, 7.0, 12.0] {
+                let (_, w) = ln_model(&theta, l);
+                let f0 = ln_model(&theta, l).0;
+                let expected = [w, -w * l, (-f0).exp()];
+                for j in 0..3 {
+                    let h = 1e-6;
+                    let (mut up, mut dn) = (theta, theta);
+                    up[j] += h;
+                    dn[j] -= h;
+                    if dn[2] < 0.0 {
+                        // One-sided at the bound c = 0.
+                        dn = theta;
+                    }
+                    let fd = (ln_model(&up, l).0 - ln_model(&dn, l).0) / (up[j] - dn[j]);
+                    assert!(
+                        (fd - expected[j]).abs() < 1e-5 * (1.0 + expected[j].abs()),
+                        "theta {theta:?}, L {l}, j {j}: fd {fd} vs {}",
+                        expected[j]
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The deterministic equivalents against themselves and against closed forms: quadrature
+//! masses, the two-resolvent collapse (general filter vs. closed-form ridge), the GD recursion vs.
+//! the direct filter formula, GD vs. gradient flow, limits, exact anchors, errors, speed.
+//! Referenced from `theory/analytic.md`.
+
+use plateau_theory::analytic::{
+    self, curve, expected_risk, gd_path, gradient_flow, least_squares, pca, ridge, ridge_optimal,
+    Prediction, SpectralEquivalent, DEFAULT_NODES,
+};
+use plateau_theory::{Estimator, Setup, StepSize};
+
+fn paper_points() -> Vec<(Setup, usize)> {
+    Setup::paper_setups()
+        .into_iter()
+        .flat_map(|s| s.default_train_sizes().into_iter().map(move |n| (s, n)))
+        .collect()
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+/// The discretised measures have their exact total masses: the spectrum sums to 1, `rho_u` to
+/// `tr(Sigma)/N`, `rho_e` to `alpha`, the signal projector's measure to 1.
+#[test]
+fn quadrature_masses() {
+    for (s, n_train) in paper_points() {
+        let eq = SpectralEquivalent::new(&s, n_train).unwrap();
+        let (esd, u, e, p1) = eq.masses();
+        let tr = (s.d() as f64 * s.alpha() + (s.n() - s.d()) as f64 * s.sigma2()) / n_train as f64;
+        let ctx = format!("{s:?} N={n_train} support {:?}", eq.support());
+        assert!(rel(esd, 1.0) < 1e-8, "esd mass {esd} {ctx}");
+        assert!(rel(u, tr) < 1e-8, "u mass {u} vs {tr} {ctx}");
+        assert!(rel(e, s.alpha()) < 1e-8, "e mass {e} {ctx}");
+        assert!(rel(p1, 1.0) < 1e-8, "P1 mass {p1} {ctx}");
+    }
+}
+
+/// `R(W_0) = 1` exactly (bias of the zero estimator), on every paper point.
+#[test]
+fn gd_path_starts_at_one() {
+    for (s, n_train) in paper_points() {
+        let path = gd_path(&s, n_train, StepSize::Paper, 3).unwrap();
+        assert_eq!(path.len(), 4);
+        assert!(rel(path[0], 1.0) < 1e-8, "{s:?} N={n_train}: {}", path[0]);
+    }
+}
+
+/// The second-order equivalent, collapsed to `int rho_e J^2`, reproduces the closed-form ridge
+/// equivalent (Dobriban-Wager / Hastie et al. form in `kappa`) for the filter
+/// `psi = lambda/(x + lambda)`: an independent check of the two-resolvent derivation.
+#[test]
+fn general_filter_reproduces_closed_form_ridge() {
+    let setups = Setup::paper_setups();
+    for s in [setups[0], setups[3], setups[6], Setup::new(3, 7, 0.8).unwrap()] {
+        for n_train in [4, s.n() / 2, s.n() - 3, s.n() + 7, 4 * s.n()] {
+            let eq = SpectralEquivalent::new(&s, n_train).unwrap();
+            for lambda in [1e-3, 0.03, 0.5, 4.0] {
+                let general =
+                    eq.filter_risk(|x| lambda / (x + lambda), |y, x| -lambda / ((x + lambda) * (y + lambda)));
+                let closed = ridge(&s, n_train, lambda).unwrap();
+                let excess = closed - s.floor();
+                assert!(
+                    (general - closed).abs() < 1e-6 * excess,
+                    "{s:?} N={n_train} lambda={lambda}: filter {general} vs closed {closed}"
+                );
+                assert_eq!(eq.ridge_risk(lambda), Some(closed));
+            }
+        }
+    }
+}
+
+/// The `O(iters * nodes)` recursion for `J_k` equals the direct `O(nodes^2)` formula with the
+/// polynomial `psi_k = (1 - c x)^k`.
+#[test]
+fn gd_recursion_matches_direct_filter() {
+    let s = Setup::paper_setups()[5];
+    for n_train in [30, 256, 2048] {
+        let eq = SpectralEquivalent::new(&s, n_train).unwrap();
+        let eta = StepSize::Paper.eta(&s, n_train);
+        let c = eta * n_train as f64;
+        let path = eq.gd_path(eta, 60);
+        for k in [1, 7, 60] {
+            let ki = k as i32;
+            let direct = eq.filter_risk(
+                |x| (1.0 - c * x).powi(ki),
+                |y, x| {
+                    // (p^k - q^k)/(y - x) = -c sum_{j<k} p^j q^{k-1-j}, p = 1 - c y, q = 1 - c x.
+                    let (p, q) = (1.0 - c * y, 1.0 - c * x);
+                    -c * (0..ki).map(|j| p.powi(j) * q.powi(ki - 1 - j)).sum::<f64>()
+                },
+            );
+            assert!(rel(path[k], direct) < 1e-10, "N={n_train} k={k}: {} vs {direct}", path[k]);
+        }
+    }
+}
+
+/// With a tiny step, GD after `k` steps is gradient flow at `t = eta N k` (to `O(eta)`).
+#[test]
+fn small_step_gd_is_gradient_flow() {
+    let s = Setup::paper_setups()[1];
+    for n_train in [44, 300] {
+        let t = 12.0;
+        let k = 4000;
+        let eta = t / (n_train as f64 * k as f64);
+        let gd = gd_path(&s, n_train, StepSize::Fixed(eta), k).unwrap()[k];
+        let gf = gradient_flow(&s, n_train, t).unwrap();
+        assert!(rel(gd - s.floor(), gf - s.floor()) < 5e-3, "N={n_train}: GD {gd} vs GF {gf}");
+        assert!(rel(gradient_flow(&s, n_train, 0.0).unwrap(), 1.0) < 1e-8);
+    }
+}
+
+/// Doubling the nodes changes no predicted GD path (k <= 5000) by more than 1e-6 of the excess
+/// risk, nor PCA by more than 1e-4 (PCA interpolates the d/n quantile linearly inside one cell
+/// where the two clusters of the spectrum merge, N < 2d): the quadrature is converged.
+#[test]
+fn quadrature_is_converged() {
+    let setups = Setup::paper_setups();
+    for s in [setups[0], setups[4], setups[6], setups[7]] {
+        for n_train in s.default_train_sizes() {
+            let a = SpectralEquivalent::new(&s, n_train).unwrap();
+            let b = SpectralEquivalent::with_nodes(&s, n_train, 2 * DEFAULT_NODES).unwrap();
+            let eta = StepSize::Paper.eta(&s, n_train);
+            let (pa, pb) = (a.gd_path(eta, 5000), b.gd_path(eta, 5000));
+            let worst = pa
+                .iter()
+                .zip(&pb)
+                .map(|(x, y)| (x - y).abs() / (y - s.floor()))
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-6, "{s:?} N={n_train}: GD path moves by {worst:e} of the excess");
+            let (ca, cb) = (a.pca_risk(), b.pca_risk());
+            assert!((ca - cb).abs() < 1e-4 * (cb - s.floor()), "{s:?} N={n_train}: PCA {ca} vs {cb}");
+        }
+    }
+}
+
+/// Exact anchors: `E R(W_inf) = floor (N-1)/(N-n-1)` for `N > n+1`, infinite at `N in {n-1, n,
+/// n+1}`; the optimum is the floor; early stopping never predicts worse than `W_0` or `W_inf`.
+#[test]
+fn least_squares_anchors_and_orderings() {
+    for s in Setup::paper_setups() {
+        let n = s.n();
+        for n_train in [n - 1, n, n + 1] {
+            assert_eq!(least_squares(&s, n_train).unwrap(), None);
+            let p = expected_risk(&s, n_train, Estimator::LeastSquares, StepSize::Paper).unwrap();
+            assert_eq!(p, Prediction { risk: None, k_opt: None });
+        }
+        let exact = s.floor() * (n + 99) as f64 / 99.0;
+        assert!(rel(least_squares(&s, n + 100).unwrap().unwrap(), exact) < 1e-14);
+        let opt = expected_risk(&s, 7, Estimator::Optimal, StepSize::Paper).unwrap();
+        assert_eq!(opt.risk, Some(s.floor()));
+    }
+    for (s, n_train) in paper_points() {
+        let gd = expected_risk(&s, n_train, Estimator::GdEarlyStopped, StepSize::Paper).unwrap();
+        let r = gd.risk.unwrap();
+        assert!(r <= 1.0 + 1e-9 && r > s.floor(), "{s:?} N={n_train}: {r}");
+        assert!(gd.k_opt.is_some());
+        if let Some(ls) = least_squares(&s, n_train).unwrap() {
+            // W_inf is the k -> infinity limit; with k <= 5000 it is not always reached, so only
+            // compare where the path has converged (large N).
+            if n_train > 2 * s.n() {
+                assert!(r <= ls + 1e-9, "{s:?} N={n_train}: GD {r} > LS {ls}");
+            }
+        }
+    }
+}
+
+/// The min-norm equivalent is the `lambda -> 0` limit of ridge, and the isotropic case reproduces
+/// the Marchenko-Pastur variance `tau^2 n / (N - n)` (`N > n`) and the interpolation risk
+/// (`N < n`) known in closed form.
+#[test]
+fn min_norm_is_ridgeless_limit() {
+    for s in Setup::paper_setups() {
+        for n_train in [s.n() / 3, s.n() / 2 + 1, 2 * s.n()] {
+            let eq = SpectralEquivalent::new(&s, n_train).unwrap();
+            let r0 = eq.ridge_risk(0.0).unwrap();
+            let small = ridge(&s, n_train, 1e-9).unwrap();
+            assert!(rel(small, r0) < 1e-5, "{s:?} N={n_train}: {small} vs {r0}");
+        }
+    }
+    // d = n: Sigma = alpha I, target I/alpha, noise tau^2. For N > n: floor + tau^2 n/(N - n).
+    let s = Setup::new(50, 50, 0.3).unwrap();
+    let eq = SpectralEquivalent::new(&s, 200).unwrap();
+    let want = s.floor() * (1.0 + 50.0 / 150.0);
+    assert!(rel(eq.ridge_risk(0.0).unwrap(), want) < 1e-12);
+    // For N < n (gamma = n/N > 1): bias (1/alpha)(1 - 1/gamma), variance tau^2/(gamma - 1).
+    let eq = SpectralEquivalent::new(&s, 20).unwrap();
+    let gamma = 2.5;
+    let want = s.floor() + (1.0 - 1.0 / gamma) / s.alpha() + s.floor() / (gamma - 1.0);
+    assert!(rel(eq.ridge_risk(0.0).unwrap(), want) < 1e-9, "{} vs {want}", eq.ridge_risk(0.0).unwrap());
+}
+
+/// Tuned ridge beats every fixed penalty on a grid and min-norm least squares, and stays above
+/// the floor.
+#[test]
+fn ridge_optimum() {
+    for s in Setup::paper_setups().into_iter().take(4) {
+        for n_train in [20, 64, 500, 4096] {
+            let (lambda, best) = ridge_optimal(&s, n_train).unwrap();
+            assert!(lambda > 0.0 && best > s.floor(), "{s:?} N={n_train}");
+            for l in [1e-6, 1e-4, 1e-2, 0.1, 1.0, 10.0] {
+                assert!(best <= ridge(&s, n_train, l).unwrap() + 1e-12);
+            }
+            if let Some(ls) = least_squares(&s, n_train).unwrap() {
+                assert!(best <= ls + 1e-9);
+            }
+        }
+    }
+}
+
+/// PCA at large N: `1 - o ~ (n - d) alpha s / (N (alpha - s)^2)` (first-order perturbation of the
+/// signal eigenvectors), so the excess is `(2 alpha - 1)/alpha^2` times that.
+#[test]
+fn pca_large_n_perturbation_limit() {
+    for s in Setup::paper_setups() {
+        let n_train = 4_000_000;
+        let (a, sg) = (s.alpha(), s.sigma2());
+        let leak = (s.n() - s.d()) as f64 * a * sg / (n_train as f64 * (a - sg) * (a - sg));
+        let want = (2.0 * a - 1.0) / (a * a) * leak;
+        let got = pca(&s, n_train).unwrap() - s.floor();
+        assert!(rel(got, want) < 1e-2, "{s:?}: {got} vs {want}");
+    }
+}
+
+/// Invalid arguments are errors, not panics; sigma = 0 works (exact recovery once N >= d).
+#[test]
+fn errors_and_degenerate_setups() {
+    let s = Setup::paper_setups()[0];
+    assert!(expected_risk(&s, 0, Estimator::Pca, StepSize::Paper).is_err());
+    assert!(expected_risk(&s, 5, Estimator::GdEarlyStopped, StepSize::Fixed(-1.0)).is_err());
+    assert!(ridge(&s, 5, 0.0).is_err());
+    assert!(gradient_flow(&s, 5, f64::NAN).is_err());
+    assert!(SpectralEquivalent::with_nodes(&s, 5, 2).is_err());
+    let clean = Setup::new(5, 20, 0.0).unwrap();
+    for n_train in [2, 5, 8, 40] {
+        for e in Estimator::ALL {
+            let p = expected_risk(&clean, n_train, e, StepSize::Paper).unwrap();
+            let r = p.risk.unwrap();
+            assert!(r.is_finite() && (-1e-12..=1.0 + 1e-9).contains(&r), "{e} N={n_train}: {r}");
+        }
+        assert_eq!(analytic::floor(&clean), 0.0);
+    }
+    assert!(least_squares(&clean, 40).unwrap().unwrap() < 1e-12);
+}
+
+/// All eight paper setups over their whole grids (n = 10000 included) in under a second
+/// (checked in optimised builds only; debug builds print the time).
+#[test]
+fn curves_are_fast() {
+    let setups = Setup::paper_setups();
+    let start = std::time::Instant::now();
+    let points: usize = setups
+        .iter()
+        .map(|s| curve(s, &s.default_train_sizes(), StepSize::Paper).unwrap().len())
+        .sum();
+    let took = start.elapsed();
+    println!("{points} analytic points in {took:?}");
+    assert_eq!(points, 4 * setups.iter().map(|s| s.default_train_sizes().len()).sum::<usize>());
+    if !cfg!(debug_assertions) {
+        assert!(took.as_secs_f64() < 1.0, "analytic curves took {took:?}");
+    }
+}
