@@ -1,5 +1,5 @@
 //! `plateau fit`: fit scaling laws to the curves of a CSV file and print a JSON array, one
-//! object per group (see [`plateau::fit::FitReport`] and `docs/fits.md`).
+//! object per group (see [`crate::fit::FitReport`] and `docs/fits.md`).
 
 use std::path::PathBuf;
 

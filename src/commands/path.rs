@@ -56,6 +56,9 @@ pub struct Args {
     /// Write the CSV here (atomically) instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print the analytic prediction of the expected risk of every iterate instead (no draw).
+    #[arg(long)]
+    pub analytic: bool,
 }
 
 /// Draws the training set and writes the path.
@@ -71,21 +74,33 @@ pub fn run(args: &Args) -> Result<()> {
         Some(eta) => StepSize::Fixed(eta),
         None => StepSize::Paper,
     };
-    let eta = step.eta(&setup, args.train_size);
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let data = TrainingSet::draw(&setup, args.train_size, &mut rng)?;
-    let path = match args.method {
-        Method::Spectral => data.spectrum(Par::rayon(0)).gd_risk_path(eta, args.iters, Par::rayon(0)),
-        Method::Iterate => {
-            let bar = progress(args.iters as u64, "iterations");
-            let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
-            bar.finish_and_clear();
-            path
-        }
+    let path = if args.analytic {
+        plateau_theory::analytic::gd_path(&setup, args.train_size, step, args.iters)?
+    } else {
+        drawn_path(args, &setup, step)?
     };
     let mut out = String::from("k,risk\n");
     for (k, r) in path.iter().enumerate() {
         let _ = writeln!(out, "{k},{r}");
     }
     emit(args.out.as_deref(), &out)
+}
+
+/// The exact path on the training set drawn from `--seed`.
+fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
+    let eta = step.eta(setup, args.train_size);
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let data = TrainingSet::draw(setup, args.train_size, &mut rng)?;
+    Ok(match args.method {
+        Method::Spectral => {
+            data.spectrum(Par::rayon(0))
+                .gd_risk_path(eta, args.iters, Par::rayon(0))
+        }
+        Method::Iterate => {
+            let bar = progress(args.iters as u64, "iterations");
+            let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
+            bar.finish_and_clear();
+            path
+        }
+    })
 }

@@ -105,13 +105,16 @@ fn plans(args: &Args) -> Vec<Plan> {
 fn cached(plan: &Plan, runs: usize) -> Option<Vec<Summary>> {
     let rows = parse_csv(&std::fs::read_to_string(&plan.csv).ok()?).ok()?;
     let complete = rows.len() == plan.sizes.len() * Estimator::ALL.len()
-        && rows.iter().all(|r| r.runs == runs && plan.sizes.contains(&r.n_train));
+        && rows
+            .iter()
+            .all(|r| r.runs == runs && plan.sizes.contains(&r.n_train));
     complete.then_some(rows)
 }
 
 fn theory(args: &Args) -> Result<()> {
     let plans = plans(args);
-    let todo: Vec<(&Plan, Option<Vec<Summary>>)> = plans.iter().map(|p| (p, cached(p, args.runs))).collect();
+    let todo: Vec<(&Plan, Option<Vec<Summary>>)> =
+        plans.iter().map(|p| (p, cached(p, args.runs))).collect();
     let draws: usize = todo
         .iter()
         .filter(|(_, c)| c.is_none())
@@ -123,25 +126,59 @@ fn theory(args: &Args) -> Result<()> {
         let rows = match cache {
             Some(rows) => rows,
             None => {
-                let rows = MonteCarlo::new(plan.setup, plan.sizes.clone(), args.runs, args.seed).run(|| bar.inc(1))?;
+                let rows = MonteCarlo::new(plan.setup, plan.sizes.clone(), args.runs, args.seed)
+                    .run(|| bar.inc(1))?;
                 write_atomic(&plan.csv, to_csv(&plan.setup, &rows).as_bytes())?;
                 rows
             }
         };
         let fits = fit_lines(&rows);
         summary.add(&plan.setup, &rows, &fits);
-        risk_vs_n(&plan.setup, &rows, &[], &fits.iter().map(|f| f.line.clone()).collect::<Vec<_>>())
-            .render(&args.figures.join(format!("risk_vs_n_{}", tag(&plan.setup))))?;
+        risk_vs_n(
+            &plan.setup,
+            &rows,
+            &analytic_curves(&plan.setup)?,
+            &fits.iter().map(|f| f.line.clone()).collect::<Vec<_>>(),
+        )
+        .render(&args.figures.join(format!("risk_vs_n_{}", tag(&plan.setup))))?;
     }
     bar.finish_and_clear();
     iteration_figure(&args.figures, args.seed)?;
-    write_atomic(&args.figures.join("summary.md"), summary.markdown().as_bytes())?;
+    write_atomic(
+        &args.figures.join("summary.md"),
+        summary.markdown().as_bytes(),
+    )?;
     eprintln!(
         "plateau: wrote {} and {}",
         args.figures.display(),
         args.results.display()
     );
     Ok(())
+}
+
+/// Points of the analytic curves: 96 log-spaced sizes from 1 to 16384.
+const ANALYTIC_POINTS: usize = 96;
+
+/// Deterministic-equivalent predictions of the expected risk of PCA, least squares and
+/// early-stopped gradient descent on a fine grid of `N` (infinite values, least squares at
+/// `N = n +- 1`, are left out).
+fn analytic_curves(setup: &Setup) -> Result<Vec<(Estimator, Vec<(f64, f64)>)>> {
+    let mut sizes: Vec<usize> = (0..ANALYTIC_POINTS)
+        .map(|i| (16384f64.powf(i as f64 / (ANALYTIC_POINTS - 1) as f64)).round() as usize)
+        .collect();
+    sizes.dedup();
+    let points = plateau_theory::analytic::curve(setup, &sizes, StepSize::Paper)?;
+    Ok([Estimator::Pca, Estimator::LeastSquares, Estimator::GdEarlyStopped]
+        .into_iter()
+        .map(|e| {
+            let line = points
+                .iter()
+                .filter(|p| p.estimator == e)
+                .filter_map(|p| p.prediction.risk.map(|r| (p.n_train as f64, r)))
+                .collect();
+            (e, line)
+        })
+        .collect())
 }
 
 /// A power law fitted on the automatically detected steep range of one estimator's curve.
@@ -170,7 +207,12 @@ fn fit_lines(rows: &[Summary]) -> Vec<FittedLaw> {
                 .unzip();
             let fit = fit_power(&fx, &fy).ok()?;
             Some(FittedLaw {
-                line: PowerLawLine { estimator: e, beta: fit.beta, alpha: fit.alpha, range: [lo, hi] },
+                line: PowerLawLine {
+                    estimator: e,
+                    beta: fit.beta,
+                    alpha: fit.alpha,
+                    range: [lo, hi],
+                },
                 bend: regime.bend,
             })
         })
@@ -186,7 +228,11 @@ fn iteration_figure(figures: &Path, seed: u64) -> Result<()> {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let data = TrainingSet::draw(&setup, n_train, &mut rng)?;
             let eta = StepSize::Paper.eta(&setup, n_train);
-            Ok((n_train, data.spectrum(Par::rayon(0)).gd_risk_path(eta, 5000, Par::rayon(0))))
+            Ok((
+                n_train,
+                data.spectrum(Par::rayon(0))
+                    .gd_risk_path(eta, 5000, Par::rayon(0)),
+            ))
         })
         .collect::<Result<Vec<_>>>()?;
     risk_vs_iteration(&setup, &paths)

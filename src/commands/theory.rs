@@ -39,7 +39,11 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Estimators, comma separated: optimal, pca, least_squares, gd_early_stopped.
-    #[arg(long, value_delimiter = ',', default_value = "optimal,pca,least_squares,gd_early_stopped")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "optimal,pca,least_squares,gd_early_stopped"
+    )]
     pub estimators: Vec<Estimator>,
     /// Largest gradient-descent iteration considered for early stopping.
     #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
@@ -50,13 +54,24 @@ pub struct Args {
     /// Write the CSV here (atomically) instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print the analytic prediction of the expected risk (deterministic equivalents) instead of
+    /// sampling: `runs` is 0, `std` empty, and `mean` is `inf` where the expectation is infinite
+    /// (least squares at N in {n-1, n, n+1}).
+    #[arg(long)]
+    pub analytic: bool,
 }
 
-/// Runs the Monte Carlo experiment and writes the CSV.
+/// Runs the Monte Carlo experiment (or the analytic prediction) and writes the CSV.
 pub fn run(args: &Args) -> Result<()> {
     let setup = Setup::new(args.d, args.n, args.sigma)?;
-    let sizes = args.train_sizes.clone().unwrap_or_else(|| setup.default_train_sizes());
+    let sizes = args
+        .train_sizes
+        .clone()
+        .unwrap_or_else(|| setup.default_train_sizes());
     let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
+    if args.analytic {
+        return analytic(args, &setup, &sizes, step);
+    }
     let mc = MonteCarlo::new(setup, sizes.clone(), args.runs, args.seed)
         .estimators(args.estimators.clone())
         .step(step)
@@ -66,6 +81,30 @@ pub fn run(args: &Args) -> Result<()> {
     let rows = mc.run(|| bar.inc(1))?;
     bar.finish_and_clear();
     emit(args.out.as_deref(), &to_csv(&setup, &rows))
+}
+
+/// `--analytic`: the deterministic-equivalent predictions in the same CSV layout.
+fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Result<()> {
+    anyhow::ensure!(!sizes.is_empty(), "at least one training-set size is needed");
+    anyhow::ensure!(!sizes.contains(&0), "training-set size N must be at least 1");
+    anyhow::ensure!(!args.estimators.is_empty(), "at least one estimator is needed");
+    let points = plateau_theory::analytic::curve(setup, sizes, step)?;
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    for p in points.iter().filter(|p| args.estimators.contains(&p.estimator)) {
+        let mean = p.prediction.risk.map_or("inf".to_string(), |r| r.to_string());
+        let k_opt = p.prediction.k_opt.map(|k| k.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{mean},,0,{k_opt}",
+            setup.d(),
+            setup.n(),
+            setup.sigma(),
+            p.n_train,
+            p.estimator
+        );
+    }
+    emit(args.out.as_deref(), &out)
 }
 
 /// Renders summaries as the `plateau theory` CSV.
@@ -103,7 +142,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<Summary>> {
         .map(|line| {
             let f: Vec<&str> = line.split(',').collect();
             anyhow::ensure!(f.len() == 9, "malformed row '{line}'");
-            let opt = |s: &str| -> Result<Option<f64>> { Ok(if s.is_empty() { None } else { Some(s.parse()?) }) };
+            let opt = |s: &str| -> Result<Option<f64>> {
+                Ok(if s.is_empty() { None } else { Some(s.parse()?) })
+            };
             let runs: usize = f[7].parse()?;
             let std = opt(f[6])?;
             Ok(Summary {

@@ -8,9 +8,9 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, Context, Result};
+use image::ImageEncoder;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
-use image::ImageEncoder;
 use plotters::prelude::*;
 
 use crate::output::write_atomic;
@@ -91,7 +91,12 @@ impl Chart {
                 }
             }
         }
-        ys.extend(self.hlines.iter().map(|h| h.1).filter(|&y| y.is_finite() && (!self.y_log || y > 0.0)));
+        ys.extend(
+            self.hlines
+                .iter()
+                .map(|h| h.1)
+                .filter(|&y| y.is_finite() && (!self.y_log || y > 0.0)),
+        );
         let range = |v: &[f64], log: bool| -> Option<(f64, f64)> {
             let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
             let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -99,15 +104,21 @@ impl Chart {
                 return None;
             }
             Some(if log {
-                let (lo, hi) = if hi / lo < 1.5 { (lo / 1.25, hi * 1.25) } else { (lo, hi) };
+                let (lo, hi) = if hi / lo < 1.5 {
+                    (lo / 1.25, hi * 1.25)
+                } else {
+                    (lo, hi)
+                };
                 (lo / 1.3, hi * 1.3)
             } else {
                 let pad = ((hi - lo) * 0.05).max(1e-12 * hi.abs().max(1.0));
                 (lo - pad, hi + pad)
             })
         };
-        let x = range(&xs, self.x_log).ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
-        let mut y = range(&ys, self.y_log).ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
+        let x = range(&xs, self.x_log)
+            .ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
+        let mut y = range(&ys, self.y_log)
+            .ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
         // Room above the data for the legend (upper right), so it hides no point.
         let legend_rows = self.series.len() + self.hlines.len();
         if self.y_log {
@@ -131,8 +142,10 @@ impl Chart {
         let mut pixels = vec![0u8; (w * h * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-            self.draw_on(&root).map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-            root.present().map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+            self.draw_on(&root)
+                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+            root.present()
+                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
         }
         let mut png = Vec::new();
         image::codecs::png::PngEncoder::new(&mut png)
@@ -143,17 +156,20 @@ impl Chart {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-            self.draw_on(&root).map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-            root.present().map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+            self.draw_on(&root)
+                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+            root.present()
+                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
         }
         write_atomic(&with_ext(".svg"), svg.as_bytes())
     }
 
-    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let ((x0, x1), (y0, y1)) = match self.bounds() {
-            Ok(b) => b,
-            Err(_) => ((1.0, 10.0), (1.0, 10.0)),
-        };
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        // An empty chart still renders (axes only) rather than failing the whole job.
+        let ((x0, x1), (y0, y1)) = self.bounds().unwrap_or(((1.0, 10.0), (1.0, 10.0)));
         root.fill(&WHITE)?;
         let mut builder = ChartBuilder::on(root);
         builder
@@ -164,7 +180,8 @@ impl Chart {
         // The four axis combinations have different coordinate types in plotters.
         match (self.x_log, self.y_log) {
             (true, true) => {
-                let chart = builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+                let chart =
+                    builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
                 self.fill(chart)
             }
             (true, false) => {
@@ -182,7 +199,10 @@ impl Chart {
         }
     }
 
-    fn fill<'a, DB, X, Y>(&self, mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    fn fill<'a, DB, X, Y>(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
     where
         DB: DrawingBackend + 'a,
         X: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -203,12 +223,22 @@ impl Chart {
         for (label, y, color) in &self.hlines {
             let style = ShapeStyle::from(color).stroke_width(2);
             chart
-                .draw_series(DashedLineSeries::new(vec![(x_range.start, *y), (x_range.end, *y)], 4, 6, style))?
+                .draw_series(DashedLineSeries::new(
+                    vec![(x_range.start, *y), (x_range.end, *y)],
+                    4,
+                    6,
+                    style,
+                ))?
                 .label(label.as_str())
                 .legend(move |(x, yy)| PathElement::new(vec![(x, yy), (x + 30, yy)], style));
         }
         for s in &self.series {
-            let pts: Vec<(f64, f64)> = s.points.iter().cloned().filter(|&p| self.visible(p)).collect();
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .cloned()
+                .filter(|&p| self.visible(p))
+                .collect();
             let color = s.color;
             match s.draw {
                 Draw::Line => {
@@ -234,7 +264,14 @@ impl Chart {
                             .filter(|(p, _)| self.visible(**p))
                             .map(|(&(x, y), &(lo, hi))| {
                                 let lo = if self.visible((x, lo)) { lo } else { y };
-                                ErrorBar::new_vertical(x, lo, y, hi, ShapeStyle::from(color).stroke_width(2), 10)
+                                ErrorBar::new_vertical(
+                                    x,
+                                    lo,
+                                    y,
+                                    hi,
+                                    ShapeStyle::from(color).stroke_width(2),
+                                    10,
+                                )
                             })
                             .collect();
                         chart.draw_series(bars)?;

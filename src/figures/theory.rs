@@ -1,9 +1,9 @@
 //! The theory figures: Monte Carlo risk against `N` with analytic curves, the floor and fitted
 //! power laws; and the risk of every gradient-descent iterate for a few `N`.
 
-use plotters::style::RGBColor;
 use plateau_theory::montecarlo::Summary;
 use plateau_theory::{Estimator, Setup};
+use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
 
@@ -37,7 +37,12 @@ pub fn describe(setup: &Setup) -> String {
 
 /// Risk against `N` on log-log axes: Monte Carlo means with standard-error bars, analytic
 /// predictions (dashed) where given, the floor, and fitted power laws (solid, over their range).
-pub fn risk_vs_n(setup: &Setup, mc: &[Summary], analytic: &[(Estimator, Vec<(f64, f64)>)], fits: &[PowerLawLine]) -> Chart {
+pub fn risk_vs_n(
+    setup: &Setup,
+    mc: &[Summary],
+    analytic: &[(Estimator, Vec<(f64, f64)>)],
+    fits: &[PowerLawLine],
+) -> Chart {
     let mut series = Vec::new();
     let mut estimators: Vec<Estimator> = mc.iter().map(|r| r.estimator).collect();
     estimators.dedup();
@@ -124,7 +129,12 @@ pub fn risk_vs_iteration(setup: &Setup, paths: &[(usize, Vec<f64>)]) -> Chart {
         let (best, k_opt) = plateau_theory::spectrum::early_stopped(path);
         series.push(Series {
             label: format!("N = {n_train}"),
-            points: path.iter().enumerate().skip(1).map(|(k, &r)| (k as f64, r)).collect(),
+            points: path
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(k, &r)| (k as f64, r))
+                .collect(),
             errors: None,
             color: c,
             draw: Draw::Line,
@@ -138,12 +148,19 @@ pub fn risk_vs_iteration(setup: &Setup, paths: &[(usize, Vec<f64>)]) -> Chart {
         });
     }
     Chart {
-        title: format!("Gradient descent: risk of every iterate ({})", describe(setup)),
+        title: format!(
+            "Gradient descent: risk of every iterate ({})",
+            describe(setup)
+        ),
         x_label: "iteration k".into(),
         y_label: "risk R(W_k)".into(),
         x_log: true,
         y_log: true,
         series,
-        hlines: vec![(format!("floor = {:.4}", setup.floor()), setup.floor(), RGBColor(60, 60, 60))],
+        hlines: vec![(
+            format!("floor = {:.4}", setup.floor()),
+            setup.floor(),
+            RGBColor(60, 60, 60),
+        )],
     }
 }

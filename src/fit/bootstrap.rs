@@ -14,6 +14,14 @@
 //!   centred log residuals inflated by `sqrt(n / (n - p))`;
 //! - `none`: no interval.
 //!
+//! `auto` resamples the draws (or uses `std` and `runs`) only when the model fits within the
+//! draw-to-draw noise: the reduced chi-square of the log residuals against the standard errors
+//! of the means, `chi2_dof = sum_i (r_i / se_i)^2 / (n - p)`, must not exceed the 99% quantile
+//! of `chi2_(n-p) / (n - p)` (Wilson-Hilferty). Otherwise the model misses the points by more
+//! than their sampling noise, intervals from that noise alone would be too narrow, and `auto`
+//! resamples the residuals, whose spread includes the misfit. Without draw-level information
+//! `auto` is `residuals`.
+//!
 //! Reproducible: replicate `r` draws from the ChaCha8 stream `r` of the generator seeded with
 //! `seed`, so the output depends on `(seed, reps)` only, not on the number of threads. Failed
 //! replicates (a non-positive resampled mean, a fit that fails) are counted and left out.
@@ -33,7 +41,7 @@ use super::{fit_model_log, Curve, Fit};
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// `draws` when every `x` has two or more draws, else `parametric` when `std` and `runs`
-    /// are known, else `residuals`.
+    /// are known, provided the model fits within that noise; else `residuals`.
     Auto,
     /// Resample the draws at each `x`.
     Draws,
@@ -62,24 +70,87 @@ impl std::str::FromStr for Method {
 }
 
 impl Method {
-    /// Resolves `Auto` for `curve`.
+    /// Resolves `Auto` for `fit`, fitted to all points of `curve` (see the module docs).
     ///
     /// # Errors
     /// `Draws` without two draws at every `x`, or `Parametric` without standard errors.
-    pub fn resolve(self, curve: &Curve) -> Result<Method> {
+    pub fn resolve(self, curve: &Curve, fit: &Fit) -> Result<Method> {
+        let within_noise =
+            || chi2_dof(curve, fit).is_some_and(|c| c <= chi2_dof_limit(curve.len(), fit));
         Ok(match self {
-            Method::Auto if curve.has_replicates() => Method::Draws,
-            Method::Auto if curve.se_log.is_some() => Method::Parametric,
+            Method::Auto if curve.has_replicates() && within_noise() => Method::Draws,
+            Method::Auto if curve.se_log.is_some() && within_noise() => Method::Parametric,
             Method::Auto => Method::Residuals,
             Method::Draws if !curve.has_replicates() => {
                 bail!("bootstrap over draws needs at least two rows at every x")
             }
             Method::Parametric if curve.se_log.is_none() => {
-                bail!("parametric bootstrap needs 'std' and 'runs' (>= 2) columns with one row per x")
+                bail!(
+                    "parametric bootstrap needs 'std' and 'runs' (>= 2) columns with one row per x"
+                )
             }
             m => m,
         })
     }
+}
+
+/// Standard error of each `ln y` from the draws (`s_x / (sqrt(k) y_x)`, delta method) or from
+/// `std` and `runs`; `None` without draw-level information.
+pub fn se_log(curve: &Curve) -> Option<Vec<f64>> {
+    if curve.has_replicates() {
+        Some(
+            curve
+                .draws
+                .iter()
+                .zip(&curve.ys)
+                .map(|(d, &y)| {
+                    let k = d.len() as f64;
+                    let var = d.iter().map(|v| (v - y).powi(2)).sum::<f64>() / (k - 1.0);
+                    (var / k).sqrt() / y.abs()
+                })
+                .collect(),
+        )
+    } else {
+        curve.se_log.clone()
+    }
+}
+
+/// Reduced chi-square `sum_i ((ln y_i - ln f(x_i)) / se_i)^2 / (n - p)` of `fit` against the
+/// draw-level standard errors of `curve` ([`se_log`]); `None` without them. A point with
+/// `se = 0` counts 0 when the fit passes through it (to `1e-12`) and makes the value infinite
+/// otherwise.
+pub fn chi2_dof(curve: &Curve, fit: &Fit) -> Option<f64> {
+    let se = se_log(curve)?;
+    let p = fit.kind().n_params();
+    let n = curve.len();
+    if n <= p {
+        return None;
+    }
+    let sum: f64 = curve
+        .xs
+        .iter()
+        .zip(&curve.ys)
+        .zip(&se)
+        .map(|((&x, &y), &s)| {
+            let r = y.ln() - fit.ln_predict(x.ln());
+            if s > 0.0 {
+                (r / s).powi(2)
+            } else if r.abs() <= 1e-12 {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        })
+        .sum();
+    Some(sum / (n - p) as f64)
+}
+
+/// 99% quantile of `chi2_k / k`, `k = n - p`, by the Wilson-Hilferty approximation
+/// `(1 - 2/(9k) + z sqrt(2/(9k)))^3`, `z = 2.3263`.
+fn chi2_dof_limit(n: usize, fit: &Fit) -> f64 {
+    let k = n.saturating_sub(fit.kind().n_params()).max(1) as f64;
+    let h = 2.0 / (9.0 * k);
+    (1.0 - h + 2.3263 * h.sqrt()).powi(3)
 }
 
 /// Bootstrap settings.
@@ -108,6 +179,8 @@ impl Default for BootstrapOptions {
 pub struct BootstrapSamples {
     /// The method used (never `Auto`).
     pub method: Method,
+    /// [`chi2_dof`] of the fit, when the data carry draw-level standard errors.
+    pub chi2_dof: Option<f64>,
     /// Replicates asked for.
     pub reps: usize,
     /// Replicates that failed and are left out.
@@ -161,7 +234,6 @@ pub fn bootstrap(
     at: &[f64],
     opts: &BootstrapOptions,
 ) -> Result<BootstrapSamples> {
-    let method = opts.method.resolve(curve)?;
     if fit.n() != curve.len() {
         bail!(
             "the fit has {} points but the curve {}; bootstrap the curve the model was fitted to",
@@ -169,8 +241,10 @@ pub fn bootstrap(
             curve.len()
         );
     }
+    let method = opts.method.resolve(curve, fit)?;
     let empty = BootstrapSamples {
         method,
+        chi2_dof: chi2_dof(curve, fit),
         reps: opts.reps,
         failed: 0,
         params: vec![],
@@ -187,7 +261,11 @@ pub fn bootstrap(
     let resid: Vec<f64> = {
         let r: Vec<f64> = lys.iter().zip(&fitted).map(|(y, f)| y - f).collect();
         let mean = r.iter().sum::<f64>() / n as f64;
-        let infl = if n > p { (n as f64 / (n - p) as f64).sqrt() } else { 1.0 };
+        let infl = if n > p {
+            (n as f64 / (n - p) as f64).sqrt()
+        } else {
+            1.0
+        };
         r.iter().map(|v| (v - mean) * infl).collect()
     };
     let kind = fit.kind();
@@ -202,7 +280,7 @@ pub fn bootstrap(
                     let infl = (k as f64 / (k as f64 - 1.0)).sqrt();
                     let s: f64 = (0..k).map(|_| d[rng.random_range(0..k)] - y).sum();
                     let m = y + infl * s / k as f64;
-                    if !(m > 0.0) {
+                    if m.is_nan() || m <= 0.0 {
                         return None;
                     }
                     out.push(m.ln());

@@ -26,7 +26,11 @@ impl Curve {
     /// Lengths differ, no point, or a value that is not finite.
     pub fn new(xs: &[f64], ys: &[f64]) -> Result<Curve> {
         if xs.len() != ys.len() {
-            bail!("x and y have different lengths ({} and {})", xs.len(), ys.len());
+            bail!(
+                "x and y have different lengths ({} and {})",
+                xs.len(),
+                ys.len()
+            );
         }
         if xs.is_empty() {
             bail!("no data points");
@@ -112,15 +116,6 @@ impl Curve {
                 .se_log
                 .as_ref()
                 .map(|s| keep.iter().map(|&i| s[i]).collect()),
-        }
-    }
-
-    /// The points from index `start` on.
-    pub fn tail(&self, start: usize) -> Curve {
-        let hi = self.xs.last().copied().unwrap_or(f64::INFINITY);
-        match self.xs.get(start) {
-            Some(&lo) => self.restrict(lo, hi),
-            None => self.restrict(f64::INFINITY, f64::INFINITY),
         }
     }
 }

@@ -98,10 +98,20 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
     let find = |name: &str| headers.iter().position(|h| h == name);
     let columns = || headers.iter().collect::<Vec<_>>().join(", ");
     let ix = find(&opts.x).with_context(|| {
-        format!("{} has no column '{}' (columns: {})", path.display(), opts.x, columns())
+        format!(
+            "{} has no column '{}' (columns: {})",
+            path.display(),
+            opts.x,
+            columns()
+        )
     })?;
     let iy = find(&opts.y).with_context(|| {
-        format!("{} has no column '{}' (columns: {})", path.display(), opts.y, columns())
+        format!(
+            "{} has no column '{}' (columns: {})",
+            path.display(),
+            opts.y,
+            columns()
+        )
     })?;
     let mut warnings = Vec::new();
     let group_cols: Vec<(String, usize)> = match &opts.group {

@@ -93,7 +93,9 @@ pub(crate) fn minimize(
             mu = 1e-3;
         }
         let free: Vec<usize> = (0..p)
-            .filter(|&j| !((theta[j] <= lower[j] && g[j] > 0.0) || (theta[j] >= upper[j] && g[j] < 0.0)))
+            .filter(|&j| {
+                !((theta[j] <= lower[j] && g[j] > 0.0) || (theta[j] >= upper[j] && g[j] < 0.0))
+            })
             .collect();
         if free.is_empty() || free.iter().all(|&j| g[j] == 0.0) {
             break;
@@ -153,7 +155,11 @@ pub(crate) fn minimize(
                         pred -= step[j] * a[j * p + k] * step[k];
                     }
                 }
-                let rho = if pred > 0.0 { (rss - rss_new) / pred } else { 0.5 };
+                let rho = if pred > 0.0 {
+                    (rss - rss_new) / pred
+                } else {
+                    0.5
+                };
                 let improvement = rss - rss_new;
                 theta = cand;
                 std::mem::swap(&mut r, &mut r_new);

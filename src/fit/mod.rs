@@ -10,7 +10,7 @@
 //!   `R = beta N^alpha1 (1 + (N/n_break)^(1/delta))^((alpha2 - alpha1) delta)` ([`broken`]).
 //!
 //! [`detect_regime`] finds the steep power-law segment of a curve and where it bends into the
-//! plateau; [`select`] compares models by AICc; [`bootstrap`] gives 95% intervals;
+//! plateau; [`select`] compares models by AICc; [`bootstrap()`] gives 95% intervals;
 //! [`fit_curve`] runs the whole pipeline for one curve and returns the [`FitReport`] that
 //! `plateau fit` prints as JSON; [`read_curves`] reads the CSV. `docs/fits.md` describes the
 //! methods.
@@ -41,7 +41,7 @@ use serde::Serialize;
 pub use bootstrap::{bootstrap, percentile_interval, BootstrapOptions, BootstrapSamples, Method};
 pub use broken::{fit_broken, BrokenFit};
 pub use data::Curve;
-pub use input::{read_curves, CsvOptions, Group};
+pub use input::{read_curves, CsvOptions, Curves, Group, GroupBy};
 pub use power::{fit_power, PowerFit};
 pub use regime::{detect_regime, Regime, Segment};
 pub use report::{fit_curve, FitOptions, FitReport, ModelChoice};
@@ -219,7 +219,11 @@ pub(crate) fn check_log_data(
     kind: ModelKind,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     if xs.len() != ys.len() {
-        bail!("x and y have different lengths ({} and {})", xs.len(), ys.len());
+        bail!(
+            "x and y have different lengths ({} and {})",
+            xs.len(),
+            ys.len()
+        );
     }
     check_min_points(xs.len(), kind)?;
     for (&x, &y) in xs.iter().zip(ys) {

@@ -15,10 +15,13 @@
 //! segment. `K <= 3` covers "flat start (risk near 1 for tiny N), steep power law, plateau".
 //!
 //! The *steep segment* is the segment with the most negative slope; its data range is the
-//! power-law range. The *bend* is where the steep segment's line meets the line of the last
-//! segment (when a flatter segment follows it): for a curve `a N^(-b) + c` that is
-//! `(a / c)^(1/b)`, where the power law would cross the floor. Cost `O(n^3)` least-squares
-//! solves of size `n x 4` at most, for `n` points.
+//! power-law range. The *plateau* is the last of the segments that follow the steep one
+//! without rising (a segment whose slope exceeds `RISE * |steep slope|`, `RISE = 0.25`, ends
+//! the run: e.g. the interpolation peak of least squares at `N = n`); the *fit range* runs from
+//! the start of the steep segment to the end of the plateau. The *bend* is where the steep
+//! segment's line meets the plateau's line (for adjacent segments, their shared break point):
+//! for a curve `a N^(-b) + c` that is `(a / c)^(1/b)`, where the power law would cross the
+//! floor. Cost `O(n^3)` least-squares solves of size `n x 4` at most, for `n` points.
 
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -54,12 +57,20 @@ pub struct Regime {
     pub steep_range: [f64; 2],
     /// Exponent of the steep segment.
     pub steep_slope: f64,
-    /// Where the steep segment's line meets the last segment's line, when a flatter segment
-    /// follows the steep one; `None` when the curve never bends out of its steepest part.
+    /// Index into `segments` of the plateau (`== steep` when no flatter segment follows).
+    pub plateau: usize,
+    /// `[lo, hi]`: from the start of the steep segment to the end of the plateau.
+    pub fit_range: [f64; 2],
+    /// Where the steep segment's line meets the plateau's line; `None` when no flatter segment
+    /// follows the steep one (or the lines meet outside the fit range).
     pub bend: Option<f64>,
     /// BIC of the best fit with `K = 1, 2, 3` segments (`None` where too few points).
     pub bic: Vec<Option<f64>>,
 }
+
+/// A segment after the steep one whose slope exceeds `RISE * |steep slope|` rises: it ends the
+/// plateau.
+pub const RISE: f64 = 0.25;
 
 /// Detects the regimes of the curve `(xs, ys)` (any order; `x` distinct).
 ///
@@ -103,14 +114,18 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
     let nf = n as f64;
     let bic_of = |rss: f64, k: usize| nf * (rss.max(floor) / nf).ln() + k as f64 * nf.ln();
     const MIN_SEG: usize = 3;
-    let mut best: Vec<Option<(Vec<usize>, Vec<f64>, f64)>> = vec![None, None, None];
+    // (break indices, hinge coefficients, rss) of the best fit with K = 1, 2, 3 segments.
+    type Piecewise = (Vec<usize>, Vec<f64>, f64);
+    let mut best: Vec<Option<Piecewise>> = vec![None, None, None];
     // K = 1.
     if let Some((coef, rss)) = hinge_fit(ls, lys, &[]) {
         best[0] = Some((vec![], coef, rss));
     }
-    // K = 2 and K = 3: exhaustive over break indices.
+    // K = 2 and K = 3: exhaustive over break indices. K segments need n >= K (MIN_SEG - 1) + 1
+    // points, and more points than the 2K + 1 parameters of the BIC: n >= 6 for K = 2 and
+    // n >= 8 for K = 3.
     let lo = MIN_SEG - 1;
-    if n >= 2 * MIN_SEG - 1 && n > 2 * 2 + 1 {
+    if n > 2 * 2 + 1 {
         for j in lo..=(n - MIN_SEG) {
             if let Some((coef, rss)) = hinge_fit(ls, lys, &[j]) {
                 if best[1].as_ref().is_none_or(|b| rss < b.2) {
@@ -119,7 +134,7 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
             }
         }
     }
-    if n >= 3 * MIN_SEG - 2 && n > 2 * 3 + 1 {
+    if n > 2 * 3 + 1 {
         for j1 in lo..=(n - MIN_SEG) {
             for j2 in (j1 + MIN_SEG - 1)..=(n - MIN_SEG) {
                 if let Some((coef, rss)) = hinge_fit(ls, lys, &[j1, j2]) {
@@ -172,21 +187,29 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
     let steep = (0..segments.len())
         .min_by(|&a, &b| segments[a].slope.total_cmp(&segments[b].slope))
         .expect("at least one segment");
-    let last = segments.len() - 1;
-    let bend = (steep < last && segments[last].slope > segments[steep].slope).then(|| {
-        let (s, t) = (&segments[steep], &segments[last]);
-        if steep + 1 == last {
-            // Adjacent segments meet at their shared break point.
-            s.hi
-        } else {
-            ((t.intercept - s.intercept) / (s.slope - t.slope)).exp()
-        }
-    });
+    let rise = RISE * segments[steep].slope.abs();
+    let mut plateau = steep;
+    while plateau + 1 < segments.len() && segments[plateau + 1].slope <= rise {
+        plateau += 1;
+    }
+    let (s, t) = (&segments[steep], &segments[plateau]);
+    let bend = if plateau == steep || t.slope <= s.slope {
+        None
+    } else if plateau == steep + 1 {
+        // Adjacent segments meet at their shared break point.
+        Some(s.hi)
+    } else {
+        let b = ((t.intercept - s.intercept) / (s.slope - t.slope)).exp();
+        (b >= s.lo && b <= t.hi).then_some(b)
+    };
+    let fit_range = [s.lo, t.hi];
     Ok(Regime {
         steep_range: [segments[steep].lo, segments[steep].hi],
         steep_slope: segments[steep].slope,
         segments,
         steep,
+        plateau,
+        fit_range,
         bend,
         bic,
     })

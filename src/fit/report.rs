@@ -91,6 +91,10 @@ pub struct BootstrapInfo {
     pub failed: usize,
     /// Seed.
     pub seed: u64,
+    /// Reduced chi-square of the log residuals against the standard errors of the means
+    /// (`null` without draws or `std`/`runs`); much above 1, the model misses the points by
+    /// more than their sampling noise.
+    pub chi2_dof: Option<f64>,
 }
 
 /// One segment of the detected regimes, as reported.
@@ -119,6 +123,9 @@ pub struct RegimeReport {
     /// Where the steep power law meets the plateau's line (`null` when no flatter segment
     /// follows).
     pub bend: Option<f64>,
+    /// `[lo, hi]`: from the start of the steep segment to the end of the plateau, the range
+    /// the candidate models are fitted on.
+    pub fit_range: [f64; 2],
 }
 
 /// The JSON object `plateau fit` prints for one group (see `docs/fits.md`).
@@ -181,6 +188,7 @@ fn regime_report(regime: &Regime, ls: &[f64], lys: &[f64], at: &[(String, f64)])
                 .collect(),
         ),
         bend: regime.bend,
+        fit_range: regime.fit_range,
     }
 }
 
@@ -190,7 +198,8 @@ fn regime_report(regime: &Regime, ls: &[f64], lys: &[f64], at: &[(String, f64)])
 /// No point in the range, non-positive values, too few points for the model, a fit that fails,
 /// or a bootstrap method that does not suit the data; the message starts with the group name.
 pub fn fit_curve(group: &str, curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
-    fit_curve_inner(curve, opts).with_context(|| format!("group '{group}'"))
+    fit_curve_inner(curve, opts)
+        .with_context(|| format!("group '{group}'"))
         .map(|mut r| {
             r.group = group.to_string();
             r
@@ -219,16 +228,18 @@ fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
         ModelChoice::Auto => {
             let regime = detect_regime_log(&curve.xs, &ls, &lys)?;
             let start = regime.segments[regime.steep].start;
+            let end = regime.segments[regime.plateau].end;
             let report = regime_report(&regime, &ls, &lys, &opts.at);
-            let Some((fit, selection)) = select_log(&ls[start..], &lys[start..]) else {
+            let Some((fit, selection)) = select_log(&ls[start..=end], &lys[start..=end]) else {
                 bail!(
-                    "{} points from the start of the steep segment on; automatic model \
-                     selection needs at least {} (use --model power)",
-                    ls.len() - start,
+                    "{} points from the start of the steep segment to the end of the plateau; \
+                     automatic model selection needs at least {} (use --model power)",
+                    end + 1 - start,
                     ModelKind::Power.n_params() + 3
                 );
             };
-            (fit, curve.tail(start), Some(selection), Some(report))
+            let [lo, hi] = regime.fit_range;
+            (fit, curve.restrict(lo, hi), Some(selection), Some(report))
         }
     };
     let kind = fit.kind();
@@ -240,7 +251,11 @@ fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
     let mean = lys.iter().sum::<f64>() / n as f64;
     let tss: f64 = lys.iter().map(|y| (y - mean).powi(2)).sum();
     debug_assert!(
-        (ls.iter().zip(&lys).map(|(&l, y)| (fit.ln_predict(l) - y).powi(2)).sum::<f64>() - rss)
+        (ls.iter()
+            .zip(&lys)
+            .map(|(&l, y)| (fit.ln_predict(l) - y).powi(2))
+            .sum::<f64>()
+            - rss)
             .abs()
             <= 1e-9 * (1.0 + rss)
     );
@@ -291,6 +306,7 @@ fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
             reps: boot.reps,
             failed: boot.failed,
             seed: opts.bootstrap.seed,
+            chi2_dof: boot.chi2_dof,
         },
         selection,
         regime,

@@ -32,7 +32,10 @@ fn main() {
     let path = spectrum.gd_risk_path(StepSize::Paper.eta(&setup, n_train), 5000, Par::Seq);
     let t_path = t1.elapsed().as_secs_f64();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: ?");
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ?");
     println!(
         "d={} n={} N={n_train}: sample+eig {t_spec:.1} s, path {t_path:.2} s, min risk {:.6}, {hwm}",
         setup.d(),

@@ -25,7 +25,9 @@ fn main() {
     let runs: usize = get(3, "5").parse().expect("runs");
     let sizes = setup.default_train_sizes();
     let start = Instant::now();
-    let rows = MonteCarlo::new(setup, sizes.clone(), runs, 0).run(|| {}).expect("valid run");
+    let rows = MonteCarlo::new(setup, sizes.clone(), runs, 0)
+        .run(|| {})
+        .expect("valid run");
     let secs = start.elapsed().as_secs_f64();
     let threads = rayon::current_num_threads();
     println!(

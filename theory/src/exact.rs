@@ -32,7 +32,12 @@ pub fn optimal_matrix(setup: &Setup, u: &DMatrix<f64>) -> DMatrix<f64> {
 ///
 /// This is the slow reference (`O(iters n^3)`) that the spectral path is tested against.
 /// `on_step` is called after every iteration (for progress reporting).
-pub fn gd_risk_path_iterate(data: &TrainingSet, eta: f64, iters: usize, mut on_step: impl FnMut()) -> Vec<f64> {
+pub fn gd_risk_path_iterate(
+    data: &TrainingSet,
+    eta: f64,
+    iters: usize,
+    mut on_step: impl FnMut(),
+) -> Vec<f64> {
     let setup = data.setup();
     let n = setup.n();
     let u = to_nalgebra(data.u());

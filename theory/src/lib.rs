@@ -26,6 +26,7 @@
 pub mod analytic;
 pub mod error;
 pub mod exact;
+pub mod field;
 mod linalg;
 pub mod montecarlo;
 pub mod sample;

@@ -169,7 +169,11 @@ impl MonteCarlo {
                 }
             })
             .collect();
-        Ok(Draw { n_train, draw, risks })
+        Ok(Draw {
+            n_train,
+            draw,
+            risks,
+        })
     }
 
     /// Mean, standard deviation and standard error per `(N, estimator)`, ordered by size then

@@ -51,7 +51,11 @@ pub struct TrainingSet {
 impl TrainingSet {
     /// Draws `U` (Haar), `C ~ N(0, 1)` entries and `Z ~ N(0, sigma^2)` entries.
     /// Cost `O(n N d)`.
-    pub fn draw<R: Rng + ?Sized>(setup: &Setup, n_train: usize, rng: &mut R) -> Result<Self, TheoryError> {
+    pub fn draw<R: Rng + ?Sized>(
+        setup: &Setup,
+        n_train: usize,
+        rng: &mut R,
+    ) -> Result<Self, TheoryError> {
         check_train_size(n_train)?;
         let (n, d, sigma) = (setup.n(), setup.d(), setup.sigma());
         let u = random_orthonormal(n, d, rng);
@@ -63,7 +67,12 @@ impl TrainingSet {
                 y[(i, j)] += sigma * z;
             }
         }
-        Ok(Self { setup: *setup, u, c, y })
+        Ok(Self {
+            setup: *setup,
+            u,
+            c,
+            y,
+        })
     }
 
     /// A training set brought by the user: the subspace basis `U` (`n x d`, orthonormal columns),
@@ -72,10 +81,19 @@ impl TrainingSet {
     /// # Errors
     /// [`TheoryError::Shape`] when the shapes disagree with `setup`, `U` is not orthonormal, or
     /// `X` does not lie in the span of `U` (both to a relative tolerance of `1e-8`).
-    pub fn from_data(setup: &Setup, u: MatRef<'_, f64>, x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<Self, TheoryError> {
+    pub fn from_data(
+        setup: &Setup,
+        u: MatRef<'_, f64>,
+        x: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+    ) -> Result<Self, TheoryError> {
         let (n, d) = (setup.n(), setup.d());
         if u.nrows() != n || u.ncols() != d {
-            return Err(TheoryError::Shape(format!("U is {}x{}, expected {n}x{d}", u.nrows(), u.ncols())));
+            return Err(TheoryError::Shape(format!(
+                "U is {}x{}, expected {n}x{d}",
+                u.nrows(),
+                u.ncols()
+            )));
         }
         if x.nrows() != n || y.nrows() != n || x.ncols() != y.ncols() {
             return Err(TheoryError::Shape(format!(
@@ -93,14 +111,21 @@ impl TrainingSet {
             .map(|(i, j)| (utu[(i, j)] - if i == j { 1.0 } else { 0.0 }).abs())
             .fold(0.0, f64::max);
         if off > 1e-8 {
-            return Err(TheoryError::Shape(format!("U^T U differs from I by {off:e}")));
+            return Err(TheoryError::Shape(format!(
+                "U^T U differs from I by {off:e}"
+            )));
         }
         let c = mul(u.transpose(), x, Par::Seq);
         let resid = (x.to_owned() - mul(u, c.as_ref(), Par::Seq)).norm_l2();
         if resid > 1e-8 * x.norm_l2().max(f64::MIN_POSITIVE) {
             return Err(TheoryError::Shape("X does not lie in the span of U".into()));
         }
-        Ok(Self { setup: *setup, u: u.to_owned(), c, y: y.to_owned() })
+        Ok(Self {
+            setup: *setup,
+            u: u.to_owned(),
+            c,
+            y: y.to_owned(),
+        })
     }
 
     /// The model.
@@ -146,7 +171,9 @@ impl TrainingSet {
             let r = numerical_rank(&lambda, n, n_train);
             let q = q.subcols(0, r);
             let a = scale_cols(mul(ut_y.as_ref(), q, par), &lambda[..r], |l| 1.0 / l.sqrt());
-            let v = scale_cols(mul(self.c.as_ref(), q, par), &lambda[..r], |l| 1.0 / l.sqrt());
+            let v = scale_cols(mul(self.c.as_ref(), q, par), &lambda[..r], |l| {
+                1.0 / l.sqrt()
+            });
             Spectrum::new(self.setup, n_train, lambda[..r].to_vec(), a, v)
         } else {
             let (lambda, p) = sym_eig_desc(gram_t(self.y.transpose(), par).as_ref(), par);
@@ -173,7 +200,12 @@ impl TrainingSet {
 /// under explicit sampling (`theory/exact.md`).
 ///
 /// Cost `O(n min(n, N)^2)` flops, independent of `N` once `N >= n`; memory `O(n min(n, N))`.
-pub fn bartlett_spectrum<R: Rng + ?Sized>(setup: &Setup, n_train: usize, rng: &mut R, par: Par) -> Result<Spectrum, TheoryError> {
+pub fn bartlett_spectrum<R: Rng + ?Sized>(
+    setup: &Setup,
+    n_train: usize,
+    rng: &mut R,
+    par: Par,
+) -> Result<Spectrum, TheoryError> {
     check_train_size(n_train)?;
     let (n, d) = (setup.n(), setup.d());
     let m = n.min(n_train);
@@ -183,7 +215,8 @@ pub fn bartlett_spectrum<R: Rng + ?Sized>(setup: &Setup, n_train: usize, rng: &m
         for i in j..n {
             let x = if i == j {
                 // chi^2 with N - i degrees of freedom (>= 1 since i < m <= N).
-                let chi2 = ChiSquared::new((n_train - i) as f64).expect("positive degrees of freedom");
+                let chi2 =
+                    ChiSquared::new((n_train - i) as f64).expect("positive degrees of freedom");
                 chi2.sample(rng).sqrt()
             } else {
                 rng.sample(StandardNormal)
@@ -195,7 +228,11 @@ pub fn bartlett_spectrum<R: Rng + ?Sized>(setup: &Setup, n_train: usize, rng: &m
         // Gram T'^T T' = Q diag(lambda) Q^T; first d rows of p_i = T' q_i / s_i.
         let (lambda, q) = sym_eig_desc(gram_t(t.as_ref(), par).as_ref(), par);
         let r = numerical_rank(&lambda, n, n_train);
-        let a = scale_cols(mul(t.subrows(0, d), q.subcols(0, r), par), &lambda[..r], |l| 1.0 / l.sqrt());
+        let a = scale_cols(
+            mul(t.subrows(0, d), q.subcols(0, r), par),
+            &lambda[..r],
+            |l| 1.0 / l.sqrt(),
+        );
         (lambda[..r].to_vec(), a)
     } else {
         // T is square lower triangular here.
@@ -224,7 +261,9 @@ fn scale_cols(mut m: Mat<f64>, lambda: &[f64], scale: impl Fn(f64) -> f64) -> Ma
 
 fn check_train_size(n_train: usize) -> Result<(), TheoryError> {
     if n_train == 0 {
-        return Err(TheoryError::InvalidArgument("training-set size N must be at least 1".into()));
+        return Err(TheoryError::InvalidArgument(
+            "training-set size N must be at least 1".into(),
+        ));
     }
     Ok(())
 }

@@ -210,8 +210,20 @@ mod tests {
     fn paper_grid_sizes() {
         let s = Setup::new(10, 100, 0.1).unwrap();
         assert_eq!(s.default_train_sizes().len(), 23);
-        assert_eq!(Setup::new(50, 1000, 0.1).unwrap().default_train_sizes().len(), 21);
-        assert_eq!(Setup::new(100, 1000, 0.1).unwrap().default_train_sizes().len(), 22);
+        assert_eq!(
+            Setup::new(50, 1000, 0.1)
+                .unwrap()
+                .default_train_sizes()
+                .len(),
+            21
+        );
+        assert_eq!(
+            Setup::new(100, 1000, 0.1)
+                .unwrap()
+                .default_train_sizes()
+                .len(),
+            22
+        );
     }
 
     #[test]

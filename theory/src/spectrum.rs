@@ -42,13 +42,25 @@ pub struct Spectrum {
 impl Spectrum {
     /// Assembles a spectrum. `lambda` must be positive and descending, `a` and `v` of shape
     /// `d x lambda.len()`.
-    pub(crate) fn new(setup: Setup, n_train: usize, lambda: Vec<f64>, a: Mat<f64>, v: Mat<f64>) -> Self {
+    pub(crate) fn new(
+        setup: Setup,
+        n_train: usize,
+        lambda: Vec<f64>,
+        a: Mat<f64>,
+        v: Mat<f64>,
+    ) -> Self {
         debug_assert_eq!(a.nrows(), setup.d());
         debug_assert_eq!(v.nrows(), setup.d());
         debug_assert_eq!(a.ncols(), lambda.len());
         debug_assert_eq!(v.ncols(), lambda.len());
         debug_assert!(lambda.windows(2).all(|w| w[0] >= w[1]));
-        Self { setup, n_train, lambda, a, v }
+        Self {
+            setup,
+            n_train,
+            lambda,
+            a,
+            v,
+        }
     }
 
     /// The model this training set was drawn from.
@@ -108,7 +120,9 @@ impl Spectrum {
         let overlap: f64 = (0..m).map(|i| self.a.col(i).squared_norm_l2()).sum();
         let alpha = s.alpha();
         let d = s.d() as f64;
-        (d + (1.0 / (alpha * alpha) - 2.0 / alpha) * overlap + s.sigma2() * m as f64 / (alpha * alpha)) / d
+        (d + (1.0 / (alpha * alpha) - 2.0 / alpha) * overlap
+            + s.sigma2() * m as f64 / (alpha * alpha))
+            / d
     }
 
     /// Exact risk `R(W_k)` of every gradient-descent iterate `k = 0..=iters` with step `eta`.
@@ -140,7 +154,11 @@ impl Spectrum {
             let mut filters = Mat::<f64>::zeros(r, cols);
             let mut weights = vec![0.0; cols];
             for (j, weight) in weights.iter_mut().enumerate() {
-                let col = filters.col_mut(j).try_as_col_major_mut().expect("contiguous column").as_slice_mut();
+                let col = filters
+                    .col_mut(j)
+                    .try_as_col_major_mut()
+                    .expect("contiguous column")
+                    .as_slice_mut();
                 let mut acc = 0.0;
                 for i in 0..r {
                     col[i] = f[i];
@@ -152,7 +170,11 @@ impl Spectrum {
                 *weight = acc;
             }
             let fit = kernel.fit_terms(filters.as_ref(), par);
-            risks.extend(fit.iter().zip(&weights).map(|(fit, w)| (fit + sigma2 * w) / d as f64));
+            risks.extend(
+                fit.iter()
+                    .zip(&weights)
+                    .map(|(fit, w)| (fit + sigma2 * w) / d as f64),
+            );
             k += cols;
         }
         risks

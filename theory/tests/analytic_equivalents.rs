@@ -52,12 +52,19 @@ fn gd_path_starts_at_one() {
 #[test]
 fn general_filter_reproduces_closed_form_ridge() {
     let setups = Setup::paper_setups();
-    for s in [setups[0], setups[3], setups[6], Setup::new(3, 7, 0.8).unwrap()] {
+    for s in [
+        setups[0],
+        setups[3],
+        setups[6],
+        Setup::new(3, 7, 0.8).unwrap(),
+    ] {
         for n_train in [4, s.n() / 2, s.n() - 3, s.n() + 7, 4 * s.n()] {
             let eq = SpectralEquivalent::new(&s, n_train).unwrap();
             for lambda in [1e-3, 0.03, 0.5, 4.0] {
-                let general =
-                    eq.filter_risk(|x| lambda / (x + lambda), |y, x| -lambda / ((x + lambda) * (y + lambda)));
+                let general = eq.filter_risk(
+                    |x| lambda / (x + lambda),
+                    |y, x| -lambda / ((x + lambda) * (y + lambda)),
+                );
                 let closed = ridge(&s, n_train, lambda).unwrap();
                 let excess = closed - s.floor();
                 assert!(
@@ -90,7 +97,11 @@ fn gd_recursion_matches_direct_filter() {
                     -c * (0..ki).map(|j| p.powi(j) * q.powi(ki - 1 - j)).sum::<f64>()
                 },
             );
-            assert!(rel(path[k], direct) < 1e-10, "N={n_train} k={k}: {} vs {direct}", path[k]);
+            assert!(
+                rel(path[k], direct) < 1e-10,
+                "N={n_train} k={k}: {} vs {direct}",
+                path[k]
+            );
         }
     }
 }
@@ -105,7 +116,10 @@ fn small_step_gd_is_gradient_flow() {
         let eta = t / (n_train as f64 * k as f64);
         let gd = gd_path(&s, n_train, StepSize::Fixed(eta), k).unwrap()[k];
         let gf = gradient_flow(&s, n_train, t).unwrap();
-        assert!(rel(gd - s.floor(), gf - s.floor()) < 5e-3, "N={n_train}: GD {gd} vs GF {gf}");
+        assert!(
+            rel(gd - s.floor(), gf - s.floor()) < 5e-3,
+            "N={n_train}: GD {gd} vs GF {gf}"
+        );
         assert!(rel(gradient_flow(&s, n_train, 0.0).unwrap(), 1.0) < 1e-8);
     }
 }
@@ -127,9 +141,15 @@ fn quadrature_is_converged() {
                 .zip(&pb)
                 .map(|(x, y)| (x - y).abs() / (y - s.floor()))
                 .fold(0.0, f64::max);
-            assert!(worst < 1e-6, "{s:?} N={n_train}: GD path moves by {worst:e} of the excess");
+            assert!(
+                worst < 1e-6,
+                "{s:?} N={n_train}: GD path moves by {worst:e} of the excess"
+            );
             let (ca, cb) = (a.pca_risk(), b.pca_risk());
-            assert!((ca - cb).abs() < 1e-4 * (cb - s.floor()), "{s:?} N={n_train}: PCA {ca} vs {cb}");
+            assert!(
+                (ca - cb).abs() < 1e-4 * (cb - s.floor()),
+                "{s:?} N={n_train}: PCA {ca} vs {cb}"
+            );
         }
     }
 }
@@ -143,7 +163,13 @@ fn least_squares_anchors_and_orderings() {
         for n_train in [n - 1, n, n + 1] {
             assert_eq!(least_squares(&s, n_train).unwrap(), None);
             let p = expected_risk(&s, n_train, Estimator::LeastSquares, StepSize::Paper).unwrap();
-            assert_eq!(p, Prediction { risk: None, k_opt: None });
+            assert_eq!(
+                p,
+                Prediction {
+                    risk: None,
+                    k_opt: None
+                }
+            );
         }
         let exact = s.floor() * (n + 99) as f64 / 99.0;
         assert!(rel(least_squares(&s, n + 100).unwrap().unwrap(), exact) < 1e-14);
@@ -187,7 +213,11 @@ fn min_norm_is_ridgeless_limit() {
     let eq = SpectralEquivalent::new(&s, 20).unwrap();
     let gamma = 2.5;
     let want = s.floor() + (1.0 - 1.0 / gamma) / s.alpha() + s.floor() / (gamma - 1.0);
-    assert!(rel(eq.ridge_risk(0.0).unwrap(), want) < 1e-9, "{} vs {want}", eq.ridge_risk(0.0).unwrap());
+    assert!(
+        rel(eq.ridge_risk(0.0).unwrap(), want) < 1e-9,
+        "{} vs {want}",
+        eq.ridge_risk(0.0).unwrap()
+    );
 }
 
 /// Tuned ridge beats every fixed penalty on a grid and min-norm least squares, and stays above
@@ -236,7 +266,10 @@ fn errors_and_degenerate_setups() {
         for e in Estimator::ALL {
             let p = expected_risk(&clean, n_train, e, StepSize::Paper).unwrap();
             let r = p.risk.unwrap();
-            assert!(r.is_finite() && (-1e-12..=1.0 + 1e-9).contains(&r), "{e} N={n_train}: {r}");
+            assert!(
+                r.is_finite() && (-1e-12..=1.0 + 1e-9).contains(&r),
+                "{e} N={n_train}: {r}"
+            );
         }
         assert_eq!(analytic::floor(&clean), 0.0);
     }
@@ -251,11 +284,21 @@ fn curves_are_fast() {
     let start = std::time::Instant::now();
     let points: usize = setups
         .iter()
-        .map(|s| curve(s, &s.default_train_sizes(), StepSize::Paper).unwrap().len())
+        .map(|s| {
+            curve(s, &s.default_train_sizes(), StepSize::Paper)
+                .unwrap()
+                .len()
+        })
         .sum();
     let took = start.elapsed();
     println!("{points} analytic points in {took:?}");
-    assert_eq!(points, 4 * setups.iter().map(|s| s.default_train_sizes().len()).sum::<usize>());
+    assert_eq!(
+        points,
+        4 * setups
+            .iter()
+            .map(|s| s.default_train_sizes().len())
+            .sum::<usize>()
+    );
     if !cfg!(debug_assertions) {
         assert!(took.as_secs_f64() < 1.0, "analytic curves took {took:?}");
     }

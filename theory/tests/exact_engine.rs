@@ -3,8 +3,8 @@
 
 use faer::{Mat, Par};
 use plateau_theory::exact::{
-    gd_risk_path_iterate, least_squares_expected_risk, least_squares_matrix, optimal_matrix,
-    risk, to_nalgebra,
+    gd_risk_path_iterate, least_squares_expected_risk, least_squares_matrix, optimal_matrix, risk,
+    to_nalgebra,
 };
 use plateau_theory::montecarlo::{mean_std, MonteCarlo};
 use plateau_theory::sample::{bartlett_spectrum, random_orthonormal, TrainingSet};
@@ -16,7 +16,9 @@ use rand_chacha::ChaCha8Rng;
 
 fn small_setup() -> impl Strategy<Value = (Setup, usize, u64)> {
     (1usize..5, 0usize..12, 0.0f64..0.6, 1usize..30, any::<u64>()).prop_map(
-        |(d, extra, sigma, n_train, seed)| (Setup::new(d, d + extra, sigma).unwrap(), n_train, seed),
+        |(d, extra, sigma, n_train, seed)| {
+            (Setup::new(d, d + extra, sigma).unwrap(), n_train, seed)
+        },
     )
 }
 
@@ -93,7 +95,10 @@ fn both_kernels_match_iteration() {
         let reference = gd_risk_path_iterate(&data, eta, 600, || {});
         let spectral = data.spectrum(Par::Seq).gd_risk_path(eta, 600, Par::Seq);
         for (a, b) in reference.iter().zip(&spectral) {
-            assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b} for d={d} N={n_train}");
+            assert!(
+                (a - b).abs() <= 1e-9 * a,
+                "{a} vs {b} for d={d} N={n_train}"
+            );
         }
     }
 }
@@ -147,7 +152,9 @@ fn bartlett_matches_explicit_sampling() {
         let eta = StepSize::Paper.eta(&setup, n_train);
         for j in 0..runs {
             let mut rng = ChaCha8Rng::seed_from_u64(90_000 + j as u64);
-            let s = TrainingSet::draw(&setup, n_train, &mut rng).unwrap().spectrum(Par::Seq);
+            let s = TrainingSet::draw(&setup, n_train, &mut rng)
+                .unwrap()
+                .spectrum(Par::Seq);
             let b = bartlett_spectrum(&setup, n_train, &mut rng, Par::Seq).unwrap();
             for (store, sp) in [(&mut explicit, &s), (&mut bartlett, &b)] {
                 store[0].push(sp.pca_risk());
@@ -155,7 +162,10 @@ fn bartlett_matches_explicit_sampling() {
                 store[2].push(early_stopped(&sp.gd_risk_path(eta, 400, Par::Seq)).0);
             }
         }
-        for (which, (e, b)) in ["pca", "least_squares", "gd"].iter().zip(explicit.iter().zip(&bartlett)) {
+        for (which, (e, b)) in ["pca", "least_squares", "gd"]
+            .iter()
+            .zip(explicit.iter().zip(&bartlett))
+        {
             let (me, se) = mean_std(e);
             let (mb, sb) = mean_std(b);
             let se_diff = ((se.unwrap().powi(2) + sb.unwrap().powi(2)) / runs as f64).sqrt();
@@ -182,7 +192,9 @@ fn monte_carlo_is_bit_identical_across_thread_counts() {
     let one = run_with(1);
     let three = run_with(3);
     assert_eq!(one, three);
-    let other_seed = MonteCarlo::new(setup, vec![2, 10, 31, 90], 6, 6).run(|| {}).unwrap();
+    let other_seed = MonteCarlo::new(setup, vec![2, 10, 31, 90], 6, 6)
+        .run(|| {})
+        .unwrap();
     assert_ne!(one, other_seed);
 }
 
@@ -193,5 +205,8 @@ fn invalid_monte_carlo_configurations() {
     assert!(MonteCarlo::new(setup, vec![], 1, 0).run(|| {}).is_err());
     assert!(MonteCarlo::new(setup, vec![0], 1, 0).run(|| {}).is_err());
     assert!(MonteCarlo::new(setup, vec![4], 0, 0).run(|| {}).is_err());
-    assert!(MonteCarlo::new(setup, vec![4], 1, 0).step(StepSize::Fixed(-1.0)).run(|| {}).is_err());
+    assert!(MonteCarlo::new(setup, vec![4], 1, 0)
+        .step(StepSize::Fixed(-1.0))
+        .run(|| {})
+        .is_err());
 }

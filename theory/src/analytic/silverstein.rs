@@ -126,9 +126,7 @@ impl Population {
             }
         }
         let roots = poly_roots(&cubic);
-        let best = roots
-            .into_iter()
-            .max_by(|p, q| p.im.total_cmp(&q.im))?;
+        let best = roots.into_iter().max_by(|p, q| p.im.total_cmp(&q.im))?;
         (best.im > 1e-7 * best.norm()).then_some(best)
     }
 
@@ -367,7 +365,9 @@ pub(crate) fn poly_roots(c: &[f64]) -> Vec<C64> {
     }
     let c = &c[..=deg];
     // Start on a circle whose radius is the geometric mean of the root moduli.
-    let radius = (c[0].abs() / c[deg].abs()).powf(1.0 / deg as f64).max(1e-12);
+    let radius = (c[0].abs() / c[deg].abs())
+        .powf(1.0 / deg as f64)
+        .max(1e-12);
     let mut z: Vec<C64> = (0..deg)
         .map(|k| {
             let ang = 0.4 + 2.0 * std::f64::consts::PI * k as f64 / deg as f64;
@@ -417,7 +417,10 @@ mod tests {
     #[test]
     fn roots_of_known_cubic() {
         // (z - 1)(z - 2)(z + 3) = z^3 - 7 z + 6
-        let mut r: Vec<f64> = poly_roots(&[6.0, -7.0, 0.0, 1.0]).iter().map(|z| z.re).collect();
+        let mut r: Vec<f64> = poly_roots(&[6.0, -7.0, 0.0, 1.0])
+            .iter()
+            .map(|z| z.re)
+            .collect();
         r.sort_by(f64::total_cmp);
         for (got, want) in r.iter().zip([-3.0, 1.0, 2.0]) {
             assert!((got - want).abs() < 1e-12, "{r:?}");
@@ -431,13 +434,19 @@ mod tests {
         let sup = pop.support();
         assert_eq!(sup.len(), 1);
         let (l, r) = sup[0];
-        assert!((l - 0.25).abs() < 1e-10 && (r - 2.25).abs() < 1e-10, "{sup:?}");
+        assert!(
+            (l - 0.25).abs() < 1e-10 && (r - 2.25).abs() < 1e-10,
+            "{sup:?}"
+        );
     }
 
     #[test]
     fn grid_masses() {
-        for &(d, n, s, nt) in &[(10, 100, 0.01, 44), (100, 1000, 0.01, 256), (10, 100, 0.04, 1024)]
-        {
+        for &(d, n, s, nt) in &[
+            (10, 100, 0.01, 44),
+            (100, 1000, 0.01, 256),
+            (10, 100, 0.04, 1024),
+        ] {
             let pop = Population::new(d, n, s, nt);
             let g = Grid::adaptive(&pop, 64);
             let esd: f64 = g.esd.iter().sum();

@@ -1,0 +1,260 @@
+//! `plateau theory` and `plateau path` as other tools call them: the CSV contract and bad input.
+
+use std::process::Command;
+
+fn plateau(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_plateau"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+#[test]
+fn theory_writes_the_documented_csv() {
+    let out = plateau(&[
+        "theory",
+        "--d",
+        "3",
+        "--n",
+        "20",
+        "--sigma",
+        "0.2",
+        "--train-sizes",
+        "2,8,40",
+        "--runs",
+        "3",
+        "--iters",
+        "200",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("d,n,sigma,N,estimator,mean,std,runs,k_opt_mean")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3 * 4);
+    for row in &rows {
+        assert_eq!(row.len(), 9);
+        assert_eq!(&row[..3], &["3", "20", "0.2"]);
+        assert_eq!(row[7], "3");
+        let mean: f64 = row[5].parse().unwrap();
+        assert!(
+            mean >= 0.2f64.powi(2) / 1.04 - 1e-12,
+            "risk below the floor: {row:?}"
+        );
+        // k_opt_mean only for gradient descent.
+        assert_eq!(row[8].is_empty(), row[4] != "gd_early_stopped", "{row:?}");
+    }
+    let estimators: Vec<&str> = rows.iter().take(4).map(|r| r[4]).collect();
+    assert_eq!(
+        estimators,
+        ["optimal", "pca", "least_squares", "gd_early_stopped"]
+    );
+}
+
+#[test]
+fn theory_is_reproducible_and_writes_out_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sub/out.csv");
+    let args = [
+        "theory",
+        "--d",
+        "2",
+        "--n",
+        "10",
+        "--sigma",
+        "0.1",
+        "--train-sizes",
+        "5,30",
+        "--runs",
+        "4",
+        "--seed",
+        "9",
+        "--estimators",
+        "pca,gd_early_stopped",
+        "--iters",
+        "100",
+    ];
+    let first = plateau(&args);
+    assert!(first.status.success());
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", file.to_str().unwrap()]);
+    assert!(plateau(&with_out).status.success());
+    assert_eq!(std::fs::read(&file).unwrap(), first.stdout);
+}
+
+#[test]
+fn path_methods_agree() {
+    let common = [
+        "path",
+        "--d",
+        "2",
+        "--n",
+        "12",
+        "--sigma",
+        "0.3",
+        "--train-size",
+        "9",
+        "--seed",
+        "3",
+        "--iters",
+        "150",
+    ];
+    let read = |method: &str| -> Vec<(usize, f64)> {
+        let mut args = common.to_vec();
+        args.extend(["--method", method]);
+        let out = plateau(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("k,risk"));
+        lines
+            .map(|l| {
+                let (k, r) = l.split_once(',').unwrap();
+                (k.parse().unwrap(), r.parse().unwrap())
+            })
+            .collect()
+    };
+    let (spectral, iterate) = (read("spectral"), read("iterate"));
+    assert_eq!(spectral.len(), 151);
+    assert_eq!(spectral[0], (0, 1.0));
+    for (a, b) in spectral.iter().zip(&iterate) {
+        assert_eq!(a.0, b.0);
+        assert!((a.1 - b.1).abs() <= 1e-9 * a.1, "{a:?} vs {b:?}");
+    }
+}
+
+/// Each bad input: exit code 2, exactly one line on stderr naming the problem, nothing on
+/// stdout, and no output file.
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("never.csv");
+    let out = out_file.to_str().unwrap();
+    let base = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = ["theory", "--train-sizes", "4", "--runs", "1", "--out", out]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            base(&["--d", "0", "--n", "10", "--sigma", "0.1"]),
+            "d must be at least 1",
+        ),
+        (
+            base(&["--d", "11", "--n", "10", "--sigma", "0.1"]),
+            "must not exceed n",
+        ),
+        (base(&["--d", "2", "--n", "10", "--sigma", "-0.1"]), "sigma"),
+        (base(&["--d", "2", "--n", "10", "--sigma", "NaN"]), "sigma"),
+        (base(&["--d", "2", "--n", "10", "--sigma", "inf"]), "sigma"),
+        (
+            base(&[
+                "--d",
+                "2",
+                "--n",
+                "10",
+                "--sigma",
+                "0.1",
+                "--train-sizes",
+                "0",
+            ]),
+            "at least 1",
+        ),
+        (
+            base(&["--d", "2", "--n", "10", "--sigma", "0.1", "--runs", "0"]),
+            "runs",
+        ),
+        (
+            base(&[
+                "--d",
+                "2",
+                "--n",
+                "10",
+                "--sigma",
+                "0.1",
+                "--estimators",
+                "ridge",
+            ]),
+            "unknown estimator",
+        ),
+        (
+            base(&[
+                "--d",
+                "2",
+                "--n",
+                "10",
+                "--sigma",
+                "0.1",
+                "--train-sizes",
+                "1,,4",
+            ]),
+            "train-sizes",
+        ),
+        (
+            base(&[
+                "--d",
+                "2",
+                "--n",
+                "10",
+                "--sigma",
+                "0.1",
+                "--train-sizes",
+                "4,x",
+            ]),
+            "train-sizes",
+        ),
+        (
+            base(&["--d", "2", "--n", "10", "--sigma", "0.1", "--step", "-1"]),
+            "step",
+        ),
+        (
+            [
+                "path",
+                "--d",
+                "2",
+                "--n",
+                "10",
+                "--sigma",
+                "0.1",
+                "--train-size",
+                "0",
+                "--out",
+                out,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            "train-size",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = Command::new(env!("CARGO_BIN_EXE_plateau"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: '{stderr}' lacks '{needle}'"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!out_file.exists(), "{args:?} left a file");
+    }
+}

@@ -1,0 +1,307 @@
+//! `plateau fit` end to end: JSON on stdout, one-line errors with exit code 2.
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tempfile::NamedTempFile;
+
+fn plateau(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plateau"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn csv(text: &str) -> NamedTempFile {
+    let mut f = NamedTempFile::with_suffix(".csv").unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+const SIZES: [u32; 15] = [
+    1, 2, 4, 8, 16, 24, 36, 64, 100, 256, 512, 1024, 2048, 4096, 16384,
+];
+
+/// A file in the layout `plateau theory` writes: two estimators, a floor at 0.0099, a
+/// deterministic wiggle standing in for noise.
+fn theory_csv() -> String {
+    let mut s = String::from("d,n,sigma,N,estimator,mean,std,runs,k_opt_mean\n");
+    for (est, n0) in [("gd_early_stopped", 8.0), ("pca", 20.0)] {
+        for (i, &n) in SIZES.iter().enumerate() {
+            let r = 0.0099 + 0.99 / (1.0 + f64::from(n) / n0);
+            let r = r * (1.0 + 0.01 * ((i * 7 % 5) as f64 - 2.0));
+            let k = if est == "pca" {
+                String::new()
+            } else {
+                "12.5".into()
+            };
+            s += &format!("10,100,0.1,{n},{est},{r},{},5,{k}\n", 0.05 * r);
+        }
+    }
+    s
+}
+
+fn json(out: &Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "exit {:?}, stderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Value>(&out.stdout)
+        .expect("stdout is JSON")
+        .as_array()
+        .expect("a JSON array")
+        .clone()
+}
+
+fn path(f: &NamedTempFile) -> &str {
+    f.path().to_str().unwrap()
+}
+
+#[test]
+fn auto_on_theory_output_reports_every_key() {
+    let f = csv(&theory_csv());
+    let out = json(&plateau(&["fit", "--input", path(&f), "--reps", "200"]));
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0]["group"], "gd_early_stopped");
+    assert_eq!(out[1]["group"], "pca");
+    for g in &out {
+        for key in [
+            "group",
+            "model",
+            "params",
+            "ci95",
+            "range",
+            "n_points",
+            "r2",
+            "rmse_log",
+            "aicc",
+            "bic",
+            "extrapolation",
+            "extrapolation_ci95",
+            "bootstrap",
+            "selection",
+            "regime",
+        ] {
+            assert!(g.get(key).is_some(), "missing {key} in {g}");
+        }
+        let model = g["model"].as_str().unwrap();
+        let names: &[&str] = match model {
+            "power" => &["beta", "alpha"],
+            "saturating" => &["a", "b", "c"],
+            "broken" => &["beta", "alpha1", "alpha2", "n_break", "delta"],
+            other => panic!("model {other}"),
+        };
+        let params = g["params"].as_object().unwrap();
+        let ci = g["ci95"].as_object().unwrap();
+        assert_eq!(params.keys().collect::<Vec<_>>(), names.to_vec());
+        for name in names {
+            let v = params[*name].as_f64().unwrap();
+            let lohi: Vec<f64> = ci[*name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert_eq!(lohi.len(), 2);
+            assert!(lohi[0] <= lohi[1], "{name}: {lohi:?}");
+            assert!(v.is_finite());
+        }
+        for k in ["1e5", "1e6", "1e7"] {
+            let v = g["extrapolation"][k].as_f64().unwrap();
+            let ci = g["extrapolation_ci95"][k].as_array().unwrap();
+            assert!(v > 0.0 && ci.len() == 2, "{g}");
+        }
+        let range = g["range"].as_array().unwrap();
+        assert_eq!(range[1].as_f64(), Some(16384.0));
+        // std and runs are given: the draws' noise is used if the model fits within it.
+        let method = g["bootstrap"]["method"].as_str().unwrap();
+        assert!(method == "parametric" || method == "residuals", "{method}");
+        assert!(g["bootstrap"]["chi2_dof"].as_f64().unwrap() >= 0.0);
+        assert_eq!(g["bootstrap"]["reps"], 200);
+        assert_eq!(g["bootstrap"]["seed"], 0);
+        assert_eq!(g["selection"]["criterion"], "AICc");
+        assert!(g["regime"]["steep_range"].is_array());
+        assert_eq!(g["regime"]["fit_range"], g["range"]);
+        assert!(g["regime"]["bend"].as_f64().is_some(), "{g}");
+        assert!(g["r2"].as_f64().unwrap() > 0.99);
+    }
+}
+
+#[test]
+fn power_on_a_range_matches_the_library_and_is_reproducible() {
+    let f = csv(&theory_csv());
+    let args = [
+        "fit",
+        "--input",
+        path(&f),
+        "--model",
+        "power",
+        "--range",
+        "8:100",
+        "--group",
+        "estimator",
+        "--reps",
+        "100",
+        "--seed",
+        "7",
+    ];
+    let first = plateau(&args);
+    let out = json(&first);
+    let g = &out[0];
+    assert_eq!(g["model"], "power");
+    assert_eq!(g["range"], serde_json::json!([8.0, 100.0]));
+    // N = 8, 16, 24, 36, 64, 100.
+    assert_eq!(g["n_points"], 6);
+    assert!(g.get("selection").is_none() && g.get("regime").is_none());
+    let alpha = g["params"]["alpha"].as_f64().unwrap();
+    assert!(alpha < -0.5 && alpha > -1.0, "{alpha}");
+    // Fixed seed: identical output; another seed: other intervals.
+    assert_eq!(first.stdout, plateau(&args).stdout);
+    let mut other = args;
+    other[12] = "8";
+    assert_ne!(first.stdout, plateau(&other).stdout);
+}
+
+#[test]
+fn no_group_column_is_one_group_all_and_nan_rows_are_skipped() {
+    let mut s = String::from("N,risk\n");
+    for n in [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0f64] {
+        s += &format!("{n},{}\n", 3.0 * n.powf(-0.5));
+    }
+    s += "128,\n256,NaN\n";
+    let f = csv(&s);
+    let out = json(&plateau(&[
+        "fit",
+        "--input",
+        path(&f),
+        "--y",
+        "risk",
+        "--model",
+        "power",
+        "--reps",
+        "50",
+    ]));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0]["group"], "all");
+    assert_eq!(out[0]["n_points"], 7);
+    assert_eq!(out[0]["range"], serde_json::json!([1.0, 64.0]));
+    assert!((out[0]["params"]["alpha"].as_f64().unwrap() + 0.5).abs() < 1e-12);
+    assert!((out[0]["params"]["beta"].as_f64().unwrap() - 3.0).abs() < 1e-12);
+    assert_eq!(out[0]["bootstrap"]["method"], "residuals");
+}
+
+#[test]
+fn per_draw_rows_use_the_draws_bootstrap() {
+    let mut s = String::from("N,draw,mean\n");
+    for n in [10.0, 20.0, 40.0, 80.0, 160.0, 320.0f64] {
+        for d in 0..4 {
+            let wiggle = 1.0 + 0.02 * (f64::from(d) - 1.5);
+            s += &format!("{n},{d},{}\n", 2.0 * n.powf(-0.8) * wiggle);
+        }
+    }
+    let f = csv(&s);
+    let out = json(&plateau(&[
+        "fit",
+        "--input",
+        path(&f),
+        "--model",
+        "power",
+        "--reps",
+        "100",
+    ]));
+    assert_eq!(out[0]["bootstrap"]["method"], "draws");
+    assert_eq!(out[0]["n_points"], 6);
+    // Explicit --group naming a missing column: a warning, and one group "all".
+    let o = plateau(&[
+        "fit",
+        "--input",
+        path(&f),
+        "--model",
+        "power",
+        "--group",
+        "estimator",
+        "--reps",
+        "10",
+    ]);
+    assert_eq!(json(&o)[0]["group"], "all");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning"));
+}
+
+/// Runs a command expected to fail: exit code 2 and exactly one stderr line.
+fn assert_one_line_error(args: &[&str], needle: &str) {
+    let out = plateau(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: stderr {stderr}");
+    assert!(stderr.starts_with("plateau: "), "{stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: '{needle}' not in {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    let good = csv(&theory_csv());
+    let g = path(&good);
+    assert_one_line_error(&["fit", "--input", "/nonexistent/x.csv"], "cannot read");
+    assert_one_line_error(
+        &["fit", "--input", g, "--y", "median"],
+        "no column 'median'",
+    );
+    assert_one_line_error(&["fit", "--input", g, "--x", "size"], "no column 'size'");
+    for bad in ["8-24", "24:8", "a:b", "8:8", "-1:5", ":"] {
+        assert_one_line_error(&["fit", "--input", g, "--range", bad], "invalid --range");
+    }
+    assert_one_line_error(&["fit", "--input", g, "--model", "cubic"], "unknown model");
+    assert_one_line_error(
+        &["fit", "--input", g, "--bootstrap", "jackknife"],
+        "unknown bootstrap",
+    );
+    assert_one_line_error(&["fit", "--input", g, "--at", "1e5,zero"], "invalid --at");
+    // Too few points for the model.
+    assert_one_line_error(
+        &["fit", "--input", g, "--model", "broken", "--range", "8:64"],
+        "needs at least 6 points",
+    );
+    let two = csv("N,mean\n1,1.0\n2,0.5\n");
+    assert_one_line_error(
+        &["fit", "--input", path(&two), "--model", "power"],
+        "at least 3",
+    );
+    assert_one_line_error(&["fit", "--input", path(&two)], "at least 3");
+    // Non-positive values for a log fit.
+    let neg = csv("N,mean\n1,1.0\n2,0.5\n4,-0.25\n8,0.1\n");
+    assert_one_line_error(
+        &["fit", "--input", path(&neg), "--model", "power"],
+        "positive",
+    );
+    let zero_x = csv("N,mean\n0,1.0\n2,0.5\n4,0.25\n8,0.1\n");
+    assert_one_line_error(
+        &["fit", "--input", path(&zero_x), "--model", "power"],
+        "positive",
+    );
+    // Text where a number belongs, and a file without data.
+    let text = csv("N,mean\n1,1.0\n2,abc\n4,0.25\n");
+    assert_one_line_error(&["fit", "--input", path(&text)], "line 3");
+    let empty = csv("N,mean\n");
+    assert_one_line_error(&["fit", "--input", path(&empty)], "no row");
+    // A bootstrap method the data cannot support.
+    let plain = csv("N,mean\n1,1.0\n2,0.5\n4,0.25\n8,0.1\n");
+    assert_one_line_error(
+        &[
+            "fit",
+            "--input",
+            path(&plain),
+            "--model",
+            "power",
+            "--bootstrap",
+            "draws",
+        ],
+        "draws",
+    );
+}
