@@ -168,7 +168,8 @@ mod tests {
                 let f0 = ln_model(&theta, l).0;
                 let expected = [w, -w * l, (-f0).exp()];
                 for j in 0..3 {
-                    let h = 1e-6;
+                    // Steps small next to the scale of each parameter (`c` next to R itself).
+                    let h = if j == 2 { 1e-7 * f0.exp() } else { 1e-6 };
                     let (mut up, mut dn) = (theta, theta);
                     up[j] += h;
                     dn[j] -= h;
