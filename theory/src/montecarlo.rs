@@ -17,6 +17,19 @@ use crate::{Estimator, Setup, StepSize, TheoryError};
 /// Largest iteration considered by `gd_early_stopped`, as in the paper.
 pub const DEFAULT_ITERS: usize = 5000;
 
+/// Default bound on the memory that concurrent draws may hold together: 16 GiB, which leaves
+/// room on a 24 GiB machine.
+pub const DEFAULT_MEMORY_BUDGET: usize = 16 << 30;
+
+/// Estimated peak bytes of one draw at size `n_train`: the Bartlett factor (`n x m`), the
+/// decomposed matrix, its eigenvectors and the eigensolver's workspace (about `6 m^2` in all,
+/// measured: 5.2 GB at `n = m = 10000`), and the path kernels, with `m = min(n, N)`.
+pub fn draw_memory_bytes(setup: &Setup, n_train: usize) -> usize {
+    let m = setup.n().min(n_train);
+    let d2 = setup.d() * setup.d();
+    8 * (setup.n() * m + 6 * m * m + m * d2.min(m) + 256 * m)
+}
+
 /// A Monte Carlo experiment: `runs` draws at each training-set size.
 #[derive(Clone, Debug)]
 pub struct MonteCarlo {
@@ -27,6 +40,7 @@ pub struct MonteCarlo {
     step: StepSize,
     iters: usize,
     estimators: Vec<Estimator>,
+    memory_budget: usize,
 }
 
 /// The risks of one draw.
@@ -72,7 +86,15 @@ impl MonteCarlo {
             step: StepSize::Paper,
             iters: DEFAULT_ITERS,
             estimators: Estimator::ALL.to_vec(),
+            memory_budget: DEFAULT_MEMORY_BUDGET,
         }
+    }
+
+    /// Bounds the memory that concurrent draws may hold together (bytes): fewer draws run at once
+    /// when the largest would not fit `threads` times. At least one always runs.
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = bytes;
+        self
     }
 
     /// Restricts the estimators computed (and reported, in this order).
@@ -132,10 +154,29 @@ impl MonteCarlo {
         rng
     }
 
+    /// How many draws may run at once within the memory budget, given the current pool size.
+    pub fn concurrency(&self) -> usize {
+        let largest = self.train_sizes.iter().map(|&n| draw_memory_bytes(&self.setup, n)).max().unwrap_or(1);
+        (self.memory_budget / largest.max(1)).clamp(1, rayon::current_num_threads())
+    }
+
     /// Every draw's risks, ordered by size (as given) then draw index. `on_draw` is called once
     /// per finished draw, from any thread.
     pub fn draws(&self, on_draw: impl Fn() + Sync) -> Result<Vec<Draw>, TheoryError> {
         self.validate()?;
+        let threads = self.concurrency();
+        if threads < rayon::current_num_threads() {
+            // Results do not depend on the pool size, so a smaller pool only trades time for memory.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| TheoryError::InvalidArgument(format!("cannot start threads: {e}")))?;
+            return pool.install(|| self.draws_on_pool(&on_draw));
+        }
+        self.draws_on_pool(&on_draw)
+    }
+
+    fn draws_on_pool(&self, on_draw: &(impl Fn() + Sync)) -> Result<Vec<Draw>, TheoryError> {
         let tasks: Vec<(usize, usize)> = self
             .train_sizes
             .iter()

@@ -4,7 +4,7 @@
 //! Referenced from `theory/analytic.md`.
 
 use plateau_theory::analytic::{
-    self, curve, expected_risk, gd_path, gradient_flow, least_squares, pca, ridge, ridge_optimal,
+    self, expected_risk, gd_path, gradient_flow, least_squares, pca, ridge, ridge_optimal,
     Prediction, SpectralEquivalent, DEFAULT_NODES,
 };
 use plateau_theory::{Estimator, Setup, StepSize};
@@ -274,32 +274,4 @@ fn errors_and_degenerate_setups() {
         assert_eq!(analytic::floor(&clean), 0.0);
     }
     assert!(least_squares(&clean, 40).unwrap().unwrap() < 1e-12);
-}
-
-/// All eight paper setups over their whole grids (n = 10000 included) in under a second
-/// (checked in optimised builds only; debug builds print the time).
-#[test]
-fn curves_are_fast() {
-    let setups = Setup::paper_setups();
-    let start = std::time::Instant::now();
-    let points: usize = setups
-        .iter()
-        .map(|s| {
-            curve(s, &s.default_train_sizes(), StepSize::Paper)
-                .unwrap()
-                .len()
-        })
-        .sum();
-    let took = start.elapsed();
-    println!("{points} analytic points in {took:?}");
-    assert_eq!(
-        points,
-        4 * setups
-            .iter()
-            .map(|s| s.default_train_sizes().len())
-            .sum::<usize>()
-    );
-    if !cfg!(debug_assertions) {
-        assert!(took.as_secs_f64() < 1.0, "analytic curves took {took:?}");
-    }
 }

