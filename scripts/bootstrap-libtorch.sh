@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Install LibTorch (the C++ half of PyTorch) project-locally, for the `tch` crate.
+#
+#   scripts/bootstrap-libtorch.sh          # install once; later runs do nothing
+#   FORCE=1 scripts/bootstrap-libtorch.sh  # reinstall
+#
+# With LIBTORCH already set in the environment it does nothing: cargo uses that one.
+#
+# What it does
+#   tch 0.24 needs PyTorch 2.11.0. We take the `torch==2.11.0` wheel from PyPI and
+#   unpack it with `pip install --target .deps/libtorch-2.11.0`; its `torch/` folder
+#   holds `include/` and `lib/` and is what LIBTORCH points at (.cargo/config.toml).
+#
+#   The PyPI wheel is a CUDA 13 build, and pulling all its NVIDIA dependencies would
+#   cost 4.6 GB. We install torch with --no-deps plus the only two NVIDIA wheels that
+#   the CPU libraries need at load time:
+#     libtorch_cpu.so NEEDS libcudart.so.13 (nvidia-cuda-runtime)
+#                       and libcupti.so.13  (nvidia-cuda-cupti)
+#   Both wheels put their libraries in nvidia/cu13/lib/, which torch/lib/*.so find
+#   through their RPATH entry $ORIGIN/../../nvidia/cu13/lib: exactly the layout
+#   `pip --target` creates. Running on a GPU later needs the remaining NVIDIA wheels
+#   (cuDNN, cuBLAS, NCCL, ...): install torch with its dependencies for that.
+#
+# Idempotent: a stamp file marks a complete install. The install goes to a
+# temporary folder that is renamed into place only once it is complete and
+# verified, so an interrupted run leaves nothing half-done behind.
+set -euo pipefail
+
+TORCH_VERSION=2.11.0
+# The CUDA runtime and CUPTI versions that torch 2.11.0 pins (via cuda-toolkit==13.0.2).
+NVIDIA_WHEELS=("nvidia-cuda-runtime==13.0.96.*" "nvidia-cuda-cupti==13.0.85.*")
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEPS="$ROOT/.deps"
+DEST="$DEPS/libtorch-$TORCH_VERSION"
+STAMP="$DEST/.bootstrap-complete"
+PARTIAL="$DEST.partial"
+PYTHON="${PYTHON:-python3}"
+
+say() { echo "bootstrap-libtorch: $*"; }
+die() {
+    echo "bootstrap-libtorch: error: $*" >&2
+    exit 1
+}
+
+if [[ -n "${LIBTORCH:-}" && "${LIBTORCH%/}" != "$DEST/torch" && -z "${FORCE:-}" ]]; then
+    say "LIBTORCH=$LIBTORCH is set in the environment: using it, nothing to install"
+    exit 0
+fi
+if [[ -f "$STAMP" && -z "${FORCE:-}" ]]; then
+    say "LibTorch $TORCH_VERSION already installed in ${DEST#"$ROOT"/} (delete it or set FORCE=1 to reinstall)"
+    exit 0
+fi
+
+[[ "$(uname -s)-$(uname -m)" == "Linux-x86_64" ]] ||
+    die "only Linux x86_64 is supported (this is $(uname -s)-$(uname -m)); install LibTorch $TORCH_VERSION yourself and export LIBTORCH=/path/to/libtorch"
+command -v "$PYTHON" >/dev/null 2>&1 ||
+    die "$PYTHON not found: install Python 3.10+ with pip (Debian: apt-get install python3 python3-pip)"
+"$PYTHON" -m pip --version >/dev/null 2>&1 ||
+    die "pip not available for $PYTHON: install it (Debian: apt-get install python3-pip)"
+
+mkdir -p "$DEPS"
+# Serialise concurrent runs (e.g. two `make` invocations).
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$DEPS/.bootstrap.lock"
+    flock 9
+    if [[ -f "$STAMP" && -z "${FORCE:-}" ]]; then
+        say "LibTorch $TORCH_VERSION was installed by a concurrent run"
+        exit 0
+    fi
+fi
+
+if [[ -e "$PARTIAL" || -e "$DEPS/tmp" ]]; then
+    say "removing the leftovers of an interrupted install"
+    rm -rf "$PARTIAL" "$DEPS/tmp"
+fi
+# pip downloads (530 MB) and unpacks (1.2 GB) in TMPDIR: keep that next to the
+# destination, off a possibly small /tmp, and where the next run cleans it up.
+mkdir -p "$DEPS/tmp"
+export TMPDIR="$DEPS/tmp"
+# On any failure or interruption, leave no half-install behind.
+trap 'rm -rf "$PARTIAL" "$DEPS/tmp"' EXIT
+pip_flags=(--no-deps --no-compile --only-binary=:all: --disable-pip-version-check --no-input
+    --no-warn-script-location)
+if [[ -n "${CI:-}" || ! -t 1 ]]; then
+    pip_flags+=(--progress-bar off)
+fi
+# Silence pip's "running as root" warning where this pip knows the option (pip >= 22.1).
+if [[ "$("$PYTHON" -m pip install --help 2>/dev/null)" == *--root-user-action* ]]; then
+    pip_flags+=(--root-user-action=ignore)
+fi
+
+say "installing torch==$TORCH_VERSION (LibTorch only, ~530 MB download, ~1.2 GB on disk)"
+say "  + ${NVIDIA_WHEELS[*]} (~13 MB)"
+say "  into ${DEST#"$ROOT"/} with: $PYTHON -m pip install --target ... ${pip_flags[*]}"
+start=$(date +%s)
+"$PYTHON" -m pip install --target "$PARTIAL" "${pip_flags[@]}" \
+    "torch==$TORCH_VERSION" "${NVIDIA_WHEELS[@]}" ||
+    die "pip could not download/install torch==$TORCH_VERSION (network? disk space? no wheel for this Python? see pip output above)"
+
+LIB="$PARTIAL/torch/lib"
+[[ -f "$LIB/libtorch_cpu.so" && -f "$LIB/libc10.so" && -d "$PARTIAL/torch/include/torch" ]] ||
+    die "the torch wheel lacks torch/lib/libtorch_cpu.so, libc10.so or torch/include"
+
+# Every library a tch binary loads on CPU must resolve from inside .deps/.
+if command -v ldd >/dev/null 2>&1; then
+    for so in libtorch_cpu.so libc10.so; do
+        if missing=$(ldd "$LIB/$so" | grep 'not found'); then
+            die "$so has unresolved dependencies: $(echo "$missing" | tr -s ' \t\n' ' ')"
+        fi
+    done
+    say "ldd: libtorch_cpu.so and libc10.so resolve all their dependencies"
+else
+    say "warning: ldd not found, skipping the load-time check"
+fi
+
+echo "$TORCH_VERSION" >"$PARTIAL/torch/build-version" # lets torch-sys check the version
+date -u +%Y-%m-%dT%H:%M:%SZ >"$PARTIAL/.bootstrap-complete"
+rm -rf "$DEST"
+mv "$PARTIAL" "$DEST"
+rm -rf "$DEPS/tmp"
+
+size=$(du -sh "$DEST" | cut -f1)
+say "done in $(($(date +%s) - start)) s: LIBTORCH=${DEST#"$ROOT"/}/torch ($size)"
