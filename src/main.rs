@@ -25,6 +25,10 @@ enum Command {
     Fit(commands::fit::Args),
     /// The main job: theory results and figures of the paper's setups.
     Reproduce(commands::reproduce::Args),
+    /// Train a denoiser (U-Net or linear) on synthetic images with a known error floor (JSON).
+    Train(commands::train::Args),
+    /// Training throughput of the U-Net in images/s (last line `images_per_s=<value>`).
+    BenchTrain(commands::bench_train::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Path(args) => commands::path::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::BenchTrain(args) => commands::bench_train::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

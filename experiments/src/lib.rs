@@ -1,1 +1,14 @@
+//! LibTorch side of plateau: U-Nets, tasks, data sets and training.
+//!
+//! LibTorch is installed project-locally by `scripts/bootstrap-libtorch.sh`
+//! (`make test` and `make reproduce` run it) and found through
+//! `.cargo/config.toml`; `build.rs` puts its library folder on the run path.
 
+pub mod checkpoint;
+pub mod cuda;
+pub mod data;
+pub mod device;
+pub mod linear;
+pub mod metrics;
+pub mod train;
+pub mod unet;

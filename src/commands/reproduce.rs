@@ -22,7 +22,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::commands::theory::{parse_csv, to_csv};
-use crate::figures::theory::{risk_vs_iteration, risk_vs_n, PowerLawLine};
+use crate::figures::theory::{risk_vs_iteration, risk_vs_n, AnalyticCurve, PowerLawLine};
 use crate::fit::{fit_power, regime::detect_regime};
 use crate::output::{progress, write_atomic};
 
@@ -162,23 +162,27 @@ const ANALYTIC_POINTS: usize = 96;
 /// Deterministic-equivalent predictions of the expected risk of PCA, least squares and
 /// early-stopped gradient descent on a fine grid of `N` (infinite values, least squares at
 /// `N = n +- 1`, are left out).
-fn analytic_curves(setup: &Setup) -> Result<Vec<(Estimator, Vec<(f64, f64)>)>> {
+fn analytic_curves(setup: &Setup) -> Result<Vec<AnalyticCurve>> {
     let mut sizes: Vec<usize> = (0..ANALYTIC_POINTS)
         .map(|i| (16384f64.powf(i as f64 / (ANALYTIC_POINTS - 1) as f64)).round() as usize)
         .collect();
     sizes.dedup();
     let points = plateau_theory::analytic::curve(setup, &sizes, StepSize::Paper)?;
-    Ok([Estimator::Pca, Estimator::LeastSquares, Estimator::GdEarlyStopped]
-        .into_iter()
-        .map(|e| {
-            let line = points
-                .iter()
-                .filter(|p| p.estimator == e)
-                .filter_map(|p| p.prediction.risk.map(|r| (p.n_train as f64, r)))
-                .collect();
-            (e, line)
-        })
-        .collect())
+    Ok([
+        Estimator::Pca,
+        Estimator::LeastSquares,
+        Estimator::GdEarlyStopped,
+    ]
+    .into_iter()
+    .map(|e| {
+        let line = points
+            .iter()
+            .filter(|p| p.estimator == e)
+            .filter_map(|p| p.prediction.risk.map(|r| (p.n_train as f64, r)))
+            .collect();
+        (e, line)
+    })
+    .collect())
 }
 
 /// A power law fitted on the automatically detected steep range of one estimator's curve.

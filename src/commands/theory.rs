@@ -85,15 +85,34 @@ pub fn run(args: &Args) -> Result<()> {
 
 /// `--analytic`: the deterministic-equivalent predictions in the same CSV layout.
 fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Result<()> {
-    anyhow::ensure!(!sizes.is_empty(), "at least one training-set size is needed");
-    anyhow::ensure!(!sizes.contains(&0), "training-set size N must be at least 1");
-    anyhow::ensure!(!args.estimators.is_empty(), "at least one estimator is needed");
+    anyhow::ensure!(
+        !sizes.is_empty(),
+        "at least one training-set size is needed"
+    );
+    anyhow::ensure!(
+        !sizes.contains(&0),
+        "training-set size N must be at least 1"
+    );
+    anyhow::ensure!(
+        !args.estimators.is_empty(),
+        "at least one estimator is needed"
+    );
     let points = plateau_theory::analytic::curve(setup, sizes, step)?;
     let mut out = String::from(HEADER);
     out.push('\n');
-    for p in points.iter().filter(|p| args.estimators.contains(&p.estimator)) {
-        let mean = p.prediction.risk.map_or("inf".to_string(), |r| r.to_string());
-        let k_opt = p.prediction.k_opt.map(|k| k.to_string()).unwrap_or_default();
+    for p in points
+        .iter()
+        .filter(|p| args.estimators.contains(&p.estimator))
+    {
+        let mean = p
+            .prediction
+            .risk
+            .map_or("inf".to_string(), |r| r.to_string());
+        let k_opt = p
+            .prediction
+            .k_opt
+            .map(|k| k.to_string())
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{},{},{},{},{},{mean},,0,{k_opt}",

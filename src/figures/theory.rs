@@ -17,6 +17,9 @@ pub fn color(e: Estimator) -> RGBColor {
     }
 }
 
+/// One estimator's predicted curve: `(N, risk)` points.
+pub type AnalyticCurve = (Estimator, Vec<(f64, f64)>);
+
 /// A fitted power law `R = beta N^alpha` drawn over `[lo, hi]`.
 #[derive(Clone, Debug)]
 pub struct PowerLawLine {
@@ -40,7 +43,7 @@ pub fn describe(setup: &Setup) -> String {
 pub fn risk_vs_n(
     setup: &Setup,
     mc: &[Summary],
-    analytic: &[(Estimator, Vec<(f64, f64)>)],
+    analytic: &[AnalyticCurve],
     fits: &[PowerLawLine],
 ) -> Chart {
     let mut series = Vec::new();

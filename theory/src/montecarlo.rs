@@ -156,7 +156,12 @@ impl MonteCarlo {
 
     /// How many draws may run at once within the memory budget, given the current pool size.
     pub fn concurrency(&self) -> usize {
-        let largest = self.train_sizes.iter().map(|&n| draw_memory_bytes(&self.setup, n)).max().unwrap_or(1);
+        let largest = self
+            .train_sizes
+            .iter()
+            .map(|&n| draw_memory_bytes(&self.setup, n))
+            .max()
+            .unwrap_or(1);
         (self.memory_budget / largest.max(1)).clamp(1, rayon::current_num_threads())
     }
 

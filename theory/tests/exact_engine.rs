@@ -195,7 +195,14 @@ fn monte_carlo_is_bit_identical_across_thread_counts() {
     // A memory budget below one draw's estimate runs the draws one at a time, same results.
     let tight = mc.clone().memory_budget(1);
     assert_eq!(tight.concurrency(), 1);
-    assert_eq!(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(|| tight.run(|| {}).unwrap()), one);
+    assert_eq!(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(|| tight.run(|| {}).unwrap()),
+        one
+    );
     let other_seed = MonteCarlo::new(setup, vec![2, 10, 31, 90], 6, 6)
         .run(|| {})
         .unwrap();

@@ -1,0 +1,77 @@
+//! Checkpoints of a training run in its output folder.
+//!
+//! - `best.safetensors`: weights with the best validation PSNR so far (tch VarStore).
+//! - `last.safetensors` + `state.json`: weights and schedule state after the last finished
+//!   epoch, for `--resume`. Adam's moment estimates are not stored (tch keeps them inside the
+//!   C++ optimizer); a resumed run restarts them from zero.
+//!
+//! Files are written to a temporary name and renamed, so a crash leaves the previous complete
+//! checkpoint in place.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tch::nn::VarStore;
+
+/// Schedule state after a finished epoch.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainState {
+    /// Epochs finished.
+    pub epochs_done: usize,
+    /// Current learning rate.
+    pub lr: f64,
+    /// Best validation PSNR (dB) and the epoch (1-based) that reached it; 0 before any.
+    pub best_val_psnr: f64,
+    /// Epoch of the best checkpoint.
+    pub best_epoch: usize,
+    /// Epochs without improvement, for ReduceLROnPlateau.
+    pub lr_bad_epochs: usize,
+    /// A fingerprint of the run's configuration; resuming with another one is refused.
+    pub config: String,
+}
+
+/// Paths of the checkpoint files in `dir`.
+pub fn best_path(dir: &Path) -> PathBuf {
+    dir.join("best.safetensors")
+}
+
+/// Path of the last-epoch weights.
+pub fn last_path(dir: &Path) -> PathBuf {
+    dir.join("last.safetensors")
+}
+
+/// Path of the schedule state.
+pub fn state_path(dir: &Path) -> PathBuf {
+    dir.join("state.json")
+}
+
+/// Saves `vs` to `path` through a temporary file and a rename.
+pub fn save_weights(vs: &VarStore, path: &Path) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp.safetensors");
+    vs.save(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Saves the last weights and the state (weights first, so a state always has its weights).
+pub fn save_last(vs: &VarStore, dir: &Path, state: &TrainState) -> anyhow::Result<()> {
+    save_weights(vs, &last_path(dir))?;
+    let json = serde_json::to_string_pretty(state)?;
+    let tmp = dir.join("state.json.tmp");
+    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, state_path(dir))
+        .with_context(|| format!("cannot write {}", state_path(dir).display()))
+}
+
+/// Loads the state of an interrupted run, if there is one.
+pub fn load_state(dir: &Path) -> anyhow::Result<Option<TrainState>> {
+    let path = state_path(dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let state = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid state file", path.display()))?;
+    Ok(Some(state))
+}

@@ -1,0 +1,152 @@
+//! Image quality metrics, per image, on `[B, 1, H, W]` tensors (`x` the clean target).
+//!
+//! - MSE: `mean((x_hat - x)^2)` over the pixels of the image.
+//! - PSNR (dB): `10 log10(R^2 / MSE)` with the data range `R = max(x) - min(x)` of the clean
+//!   image (fastMRI uses `max(x)` for its non-negative magnitude images; our images are signed).
+//! - SSIM, the fastMRI definition (`fastmri.evaluate.ssim`, i.e. scikit-image with
+//!   `win_size = 7`, uniform window, sample covariance): local means, variances and covariance
+//!   over 7x7 windows (valid positions only), `C1 = (0.01 R)^2`, `C2 = (0.03 R)^2`,
+//!   `S = (2 mx my + C1)(2 vxy + C2) / ((mx^2 + my^2 + C1)(vx + vy + C2))`, averaged over the
+//!   window positions; variances scaled by `49 / 48`.
+
+use tch::{Kind, Tensor};
+
+/// SSIM window side.
+pub const SSIM_WINDOW: i64 = 7;
+/// SSIM constant `k1`.
+pub const SSIM_K1: f64 = 0.01;
+/// SSIM constant `k2`.
+pub const SSIM_K2: f64 = 0.03;
+
+fn per_image(t: &Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(t.to_kind(Kind::Double).flatten(0, -1)).expect("1-D tensor")
+}
+
+/// MSE per image.
+pub fn mse(output: &Tensor, target: &Tensor) -> Vec<f64> {
+    per_image(
+        &(output - target)
+            .square()
+            .mean_dim([1i64, 2, 3].as_slice(), false, Kind::Double),
+    )
+}
+
+/// Data range `max - min` of each image, shape `[B, 1, 1, 1]`.
+fn data_range(target: &Tensor) -> Tensor {
+    let b = target.size()[0];
+    let flat = target.reshape([b, -1]);
+    (flat.amax([1i64].as_slice(), false) - flat.amin([1i64].as_slice(), false)).view([b, 1, 1, 1])
+}
+
+/// PSNR per image in dB.
+pub fn psnr(output: &Tensor, target: &Tensor) -> Vec<f64> {
+    let range = per_image(&data_range(target));
+    mse(output, target)
+        .iter()
+        .zip(range)
+        .map(|(m, r)| 10.0 * (r * r / m).log10())
+        .collect()
+}
+
+/// SSIM per image (fastMRI definition). Images must be at least 7x7.
+pub fn ssim(output: &Tensor, target: &Tensor) -> Vec<f64> {
+    let x = target.to_kind(Kind::Double);
+    let y = output.to_kind(Kind::Double);
+    let np = (SSIM_WINDOW * SSIM_WINDOW) as f64;
+    let w = Tensor::ones([1, 1, SSIM_WINDOW, SSIM_WINDOW], (Kind::Double, x.device())) / np;
+    let filt = |t: &Tensor| t.conv2d::<Tensor>(&w, None, [1, 1], [0, 0], [1, 1], 1);
+    let (ux, uy) = (filt(&x), filt(&y));
+    let (uxx, uyy, uxy) = (filt(&(&x * &x)), filt(&(&y * &y)), filt(&(&x * &y)));
+    let cov_norm = np / (np - 1.0);
+    let vx = (uxx - &ux * &ux) * cov_norm;
+    let vy = (uyy - &uy * &uy) * cov_norm;
+    let vxy = (uxy - &ux * &uy) * cov_norm;
+    let range = data_range(&x);
+    let c1 = (&range * SSIM_K1).square();
+    let c2 = (&range * SSIM_K2).square();
+    let num = (&ux * &uy * 2.0 + &c1) * (vxy * 2.0 + &c2);
+    let den = (ux.square() + uy.square() + c1) * (vx + vy + c2);
+    per_image(&(num / den).mean_dim([1i64, 2, 3].as_slice(), false, Kind::Double))
+}
+
+/// Mean and standard error of the mean.
+pub fn mean_stderr(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (m, f64::NAN);
+    }
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+/// MSE, PSNR and SSIM averaged over images, plus the standard error of the MSE.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Summary {
+    /// Mean per-pixel MSE.
+    pub mse: f64,
+    /// Standard error of `mse` over images.
+    pub mse_stderr: f64,
+    /// Mean PSNR (dB).
+    pub psnr: f64,
+    /// Mean SSIM.
+    pub ssim: f64,
+}
+
+/// Averages of the three metrics over the batch.
+pub fn summarize(output: &Tensor, target: &Tensor) -> Summary {
+    let (m, se) = mean_stderr(&mse(output, target));
+    let avg = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    Summary {
+        mse: m,
+        mse_stderr: se,
+        psnr: avg(psnr(output, target)),
+        ssim: avg(ssim(output, target)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn identical_images_have_ssim_one_and_psnr_from_mse() {
+        tch::manual_seed(0);
+        let x = Tensor::randn([2, 1, 12, 12], (Kind::Float, Device::Cpu));
+        for s in ssim(&x, &x) {
+            assert!((s - 1.0).abs() < 1e-12);
+        }
+        let y = &x + 0.1;
+        let range = per_image(&data_range(&x));
+        for (p, r) in psnr(&y, &x).iter().zip(range) {
+            let want = 10.0 * (r * r / 0.01).log10();
+            assert!((p - want).abs() < 1e-4, "{p} vs {want}");
+        }
+    }
+
+    #[test]
+    fn ssim_matches_a_direct_computation() {
+        // One 7x7 image pair: a single window, computed by hand.
+        let xs: Vec<f64> = (0..49).map(|i| ((i * 7) % 11) as f64 / 10.0).collect();
+        let ys: Vec<f64> = (0..49).map(|i| ((i * 5) % 13) as f64 / 12.0).collect();
+        let n = 49.0;
+        let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+        let vx = xs.iter().map(|a| (a - mx).powi(2)).sum::<f64>() / (n - 1.0);
+        let vy = ys.iter().map(|a| (a - my).powi(2)).sum::<f64>() / (n - 1.0);
+        let vxy = xs
+            .iter()
+            .zip(&ys)
+            .map(|(a, b)| (a - mx) * (b - my))
+            .sum::<f64>()
+            / (n - 1.0);
+        let r = xs.iter().cloned().fold(f64::MIN, f64::max)
+            - xs.iter().cloned().fold(f64::MAX, f64::min);
+        let (c1, c2) = ((0.01 * r).powi(2), (0.03 * r).powi(2));
+        let want =
+            (2.0 * mx * my + c1) * (2.0 * vxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+        let t = |v: &[f64]| Tensor::from_slice(v).view([1, 1, 7, 7]);
+        let got = ssim(&t(&ys), &t(&xs))[0];
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    }
+}

@@ -1,0 +1,277 @@
+//! Training a U-Net denoiser as in the paper (Section 3).
+//!
+//! - Loss: mean squared error between `UNet::denoise(y)` and `x` over a mini-batch.
+//! - Adam (PyTorch defaults: betas 0.9/0.999, eps 1e-8, no weight decay).
+//! - ReduceLROnPlateau on the validation PSNR: when it has not improved (by more than
+//!   [`PSNR_THRESHOLD_DB`]) for more than `lr_patience` epochs, `lr <- max(lr * lr_factor,
+//!   min_lr)`.
+//! - The weights with the best validation PSNR are kept (`best.safetensors`) and used for the
+//!   test metrics; training stops early after `early_stop` epochs without improvement.
+//! - Each finished epoch writes `last.safetensors` + `state.json`, from which `resume` continues.
+//! - A non-finite loss stops the run with [`Status::Diverged`]; the best checkpoint so far, if
+//!   any, is still evaluated.
+//!
+//! Data order: epoch `e` permutes the training set with LibTorch's generator seeded by
+//! `seed * 1_000_003 + e`, so a resumed run sees the same order as an uninterrupted one.
+
+use std::path::Path;
+
+use anyhow::Context;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Reduction, Tensor};
+
+use crate::checkpoint::{self, TrainState};
+use crate::metrics::{self, Summary};
+use crate::unet::{parameter_count, UNet, UNetConfig};
+
+/// Validation PSNR gains at or below this (dB) do not count as improvement.
+pub const PSNR_THRESHOLD_DB: f64 = 1e-3;
+/// Images per forward pass at evaluation.
+const EVAL_BATCH: i64 = 64;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Finished (all epochs, or early stop).
+    Ok,
+    /// Stopped by a NaN or infinite loss.
+    Diverged,
+}
+
+impl Status {
+    /// `ok` or `diverged`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Diverged => "diverged",
+        }
+    }
+}
+
+/// Optimisation settings.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Network width and depth.
+    pub net: UNetConfig,
+    /// Maximum number of epochs.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Seed of the initial weights and the data order.
+    pub seed: u64,
+    /// ReduceLROnPlateau patience (epochs).
+    pub lr_patience: usize,
+    /// ReduceLROnPlateau factor.
+    pub lr_factor: f64,
+    /// Learning-rate floor.
+    pub min_lr: f64,
+    /// Stop after this many epochs without a better validation PSNR.
+    pub early_stop: usize,
+    /// Continue from `last.safetensors` + `state.json` in the output folder.
+    pub resume: bool,
+    /// Description of the run; a resume with a different one is refused.
+    pub fingerprint: String,
+}
+
+/// Clean and noisy tensors `[count, 1, s, s]` of each split.
+pub struct Splits {
+    /// Training `(clean, noisy)`.
+    pub train: (Tensor, Tensor),
+    /// Validation `(clean, noisy)`.
+    pub val: (Tensor, Tensor),
+    /// Test `(clean, noisy)`.
+    pub test: (Tensor, Tensor),
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Number of trainable parameters.
+    pub params: i64,
+    /// Test metrics of the best checkpoint (`None` when no epoch finished).
+    pub test: Option<Summary>,
+    /// Epoch (1-based) of the best checkpoint, 0 if none.
+    pub best_epoch: usize,
+    /// Best validation PSNR (dB).
+    pub best_val_psnr: f64,
+    /// Epochs finished (including those of an earlier, resumed run).
+    pub epochs_run: usize,
+    /// How the run ended.
+    pub status: Status,
+    /// Why it diverged, if it did.
+    pub message: Option<String>,
+}
+
+/// Runs the network on `noisy` in chunks without gradients.
+pub fn predict(net: &UNet, noisy: &Tensor) -> Tensor {
+    tch::no_grad(|| {
+        let chunks: Vec<Tensor> = noisy
+            .split(EVAL_BATCH, 0)
+            .iter()
+            .map(|b| net.denoise(b))
+            .collect();
+        Tensor::cat(&chunks, 0)
+    })
+}
+
+/// Trains a U-Net on `splits` and writes checkpoints into `dir` (which must exist).
+///
+/// `on_epoch(epoch, train_loss, val_psnr, lr)` is called after each finished epoch.
+pub fn train_unet(
+    cfg: &TrainConfig,
+    splits: &Splits,
+    device: Device,
+    dir: &Path,
+    mut on_epoch: impl FnMut(usize, f64, f64, f64),
+) -> anyhow::Result<Outcome> {
+    tch::manual_seed(cfg.seed as i64);
+    let mut vs = nn::VarStore::new(device);
+    let net = UNet::new(&vs.root(), cfg.net);
+    let params = parameter_count(&vs);
+
+    let mut state = TrainState {
+        epochs_done: 0,
+        lr: cfg.lr,
+        best_val_psnr: f64::NEG_INFINITY,
+        best_epoch: 0,
+        lr_bad_epochs: 0,
+        config: cfg.fingerprint.clone(),
+    };
+    if cfg.resume {
+        if let Some(saved) = checkpoint::load_state(dir)? {
+            anyhow::ensure!(
+                saved.config == cfg.fingerprint,
+                "cannot resume: {} was written by a run with other settings ({})",
+                checkpoint::state_path(dir).display(),
+                saved.config
+            );
+            vs.load(checkpoint::last_path(dir))
+                .with_context(|| format!("cannot load {}", checkpoint::last_path(dir).display()))?;
+            state = saved;
+        }
+    }
+    let mut opt = nn::Adam::default().build(&vs, state.lr)?;
+
+    let (train_clean, train_noisy) = &splits.train;
+    let n_train = train_clean.size()[0];
+    let batch = cfg.batch_size as i64;
+    let mut status = Status::Ok;
+    let mut message = None;
+    while state.epochs_done < cfg.epochs
+        && state.epochs_done - state.best_epoch.min(state.epochs_done) < cfg.early_stop.max(1)
+    {
+        let epoch = state.epochs_done + 1;
+        tch::manual_seed(
+            (cfg.seed as i64)
+                .wrapping_mul(1_000_003)
+                .wrapping_add(epoch as i64),
+        );
+        let order = Tensor::randperm(n_train, (Kind::Int64, device));
+        let (mut loss_sum, mut batches) = (0.0, 0usize);
+        for (step, idx) in order.split(batch, 0).iter().enumerate() {
+            let (xb, yb) = (
+                train_clean.index_select(0, idx),
+                train_noisy.index_select(0, idx),
+            );
+            let loss = net.denoise(&yb).mse_loss(&xb, Reduction::Mean);
+            let value = loss.double_value(&[]);
+            if !value.is_finite() {
+                status = Status::Diverged;
+                message = Some(format!(
+                    "training diverged: loss = {value} at epoch {epoch}, step {} (lr {:e}); \
+                     reporting the best checkpoint so far",
+                    step + 1,
+                    state.lr
+                ));
+                break;
+            }
+            opt.backward_step(&loss);
+            loss_sum += value;
+            batches += 1;
+        }
+        if status == Status::Diverged {
+            break;
+        }
+        let val_out = predict(&net, &splits.val.1);
+        let val_psnr = metrics::psnr(&val_out, &splits.val.0).iter().sum::<f64>()
+            / splits.val.0.size()[0] as f64;
+        if !val_psnr.is_finite() {
+            status = Status::Diverged;
+            message = Some(format!(
+                "training diverged: validation PSNR is {val_psnr} after epoch {epoch}"
+            ));
+            break;
+        }
+        if val_psnr > state.best_val_psnr + PSNR_THRESHOLD_DB {
+            state.best_val_psnr = val_psnr;
+            state.best_epoch = epoch;
+            state.lr_bad_epochs = 0;
+            checkpoint::save_weights(&vs, &checkpoint::best_path(dir))?;
+        } else {
+            state.lr_bad_epochs += 1;
+            if state.lr_bad_epochs > cfg.lr_patience {
+                state.lr = (state.lr * cfg.lr_factor).max(cfg.min_lr);
+                opt.set_lr(state.lr);
+                state.lr_bad_epochs = 0;
+            }
+        }
+        state.epochs_done = epoch;
+        checkpoint::save_last(&vs, dir, &state)?;
+        on_epoch(epoch, loss_sum / batches.max(1) as f64, val_psnr, state.lr);
+    }
+
+    let test = if state.best_epoch > 0 {
+        vs.load(checkpoint::best_path(dir))
+            .with_context(|| format!("cannot load {}", checkpoint::best_path(dir).display()))?;
+        let out = predict(&net, &splits.test.1);
+        Some(metrics::summarize(&out, &splits.test.0))
+    } else {
+        None
+    };
+    Ok(Outcome {
+        params,
+        test,
+        best_epoch: state.best_epoch,
+        best_val_psnr: state.best_val_psnr,
+        epochs_run: state.epochs_done,
+        status,
+        message,
+    })
+}
+
+/// One timed training step (forward, backward, Adam) of a U-Net on fixed random data.
+pub struct Bench {
+    net: UNet,
+    opt: nn::Optimizer,
+    x: Tensor,
+    y: Tensor,
+    _vs: nn::VarStore,
+}
+
+impl Bench {
+    /// A U-Net of the given size with Adam (lr 1e-3) and one random batch `[batch, 1, s, s]`.
+    pub fn new(net: UNetConfig, side: i64, batch: i64, device: Device) -> anyhow::Result<Self> {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(device);
+        let unet = UNet::new(&vs.root(), net);
+        let opt = nn::Adam::default().build(&vs, 1e-3)?;
+        let x = Tensor::randn([batch, 1, side, side], (Kind::Float, device));
+        let y = &x + Tensor::randn([batch, 1, side, side], (Kind::Float, device)) * 0.1;
+        Ok(Self {
+            net: unet,
+            opt,
+            x,
+            y,
+            _vs: vs,
+        })
+    }
+
+    /// One step on the raw network (as the PyTorch reference does); returns the loss.
+    pub fn step(&mut self) -> f64 {
+        let loss = self.net.forward(&self.y).mse_loss(&self.x, Reduction::Mean);
+        self.opt.backward_step(&loss);
+        loss.double_value(&[])
+    }
+}

@@ -1,0 +1,252 @@
+//! The fastMRI U-Net (Ronneberger et al., as in `fastmri.models.Unet`) in `tch::nn`.
+//!
+//! Shapes: input and output `[B, 1, H, W]` with `H`, `W` divisible by `2^pools`.
+//!
+//! - `ConvBlock(i, o)`: conv 3x3 (pad 1, no bias) -> instance norm (no affine) ->
+//!   LeakyReLU(0.2), twice.
+//! - Down path: `ConvBlock(1, C)`, then `pools - 1` blocks doubling the width, each followed by
+//!   a 2x2 max-pool; bottleneck `ConvBlock(C 2^(pools-1), C 2^pools)`.
+//! - Up path, per level: transposed conv 2x2 stride 2 (no bias) -> instance norm -> LeakyReLU,
+//!   concatenation with the skip, `ConvBlock(2c, c)`; a final 1x1 conv (with bias) to 1 channel.
+//!
+//! [`UNet::denoise`] wraps it as fastMRI's `NormUnet` does: each image is standardised by its
+//! own mean and standard deviation before the network and de-standardised after; the output is
+//! added to the input (residual learning), and the final 1x1 convolution starts at zero. Without this,
+//! bias-free convolutions followed by instance norm make the network exactly invariant to the
+//! input's scale, and no scale-equivariant estimator (such as the Wiener filter) could be
+//! represented.
+
+use tch::nn::{self, Module};
+use tch::{Kind, Tensor};
+
+/// Slope of the LeakyReLU for negative inputs.
+pub const LEAKY_SLOPE: f64 = 0.2;
+
+/// Width and depth of a U-Net.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UNetConfig {
+    /// Channels of the first layer `C`.
+    pub channels: i64,
+    /// Number of pooling layers.
+    pub pools: usize,
+}
+
+impl UNetConfig {
+    /// Checks that the network can process `side x side` images.
+    ///
+    /// # Errors
+    /// When `channels < 1`, `pools < 1`, or `side` is not a multiple of `2^pools`.
+    pub fn validate(&self, side: usize) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.channels >= 1,
+            "--channels must be at least 1, got {}",
+            self.channels
+        );
+        anyhow::ensure!(
+            (1..=8).contains(&self.pools),
+            "--pools must be in 1..=8, got {}",
+            self.pools
+        );
+        let m = 1usize << self.pools;
+        anyhow::ensure!(
+            side.is_multiple_of(m) && side >= m,
+            "--image-size {side} must be a positive multiple of 2^pools = {m}"
+        );
+        Ok(())
+    }
+}
+
+struct ConvBlock {
+    c1: nn::Conv2D,
+    c2: nn::Conv2D,
+}
+
+fn conv3(p: nn::Path, i: i64, o: i64) -> nn::Conv2D {
+    let cfg = nn::ConvConfig {
+        padding: 1,
+        bias: false,
+        ..Default::default()
+    };
+    nn::conv2d(p, i, o, 3, cfg)
+}
+
+/// LeakyReLU with slope [`LEAKY_SLOPE`] in one kernel each way.
+///
+/// tch 0.24 exposes `leaky_relu` only with PyTorch's default slope 0.01, and `prelu` costs a
+/// second, weight-gradient pass in backward (about 2x the time). `leaky_relu_backward(g, x, a)`
+/// computes `g * (x > 0 ? 1 : a)`; with `g = x` it is the forward `lrelu_a(x)`. Its derivative
+/// with respect to `g` is again `lrelu_backward(grad, x, a) = grad * (x > 0 ? 1 : a)`, the
+/// exact LeakyReLU gradient, and `x` is detached so no (zero) gradient flows through it.
+pub fn leaky_relu(x: &Tensor) -> Tensor {
+    x.detach().leaky_relu_backward(x, LEAKY_SLOPE, false)
+}
+
+/// Instance norm without affine parameters (eps 1e-5), then LeakyReLU(0.2).
+fn norm_act(x: &Tensor) -> Tensor {
+    leaky_relu(&x.instance_norm::<Tensor>(None, None, None, None, true, 0.1, 1e-5, false))
+}
+
+impl ConvBlock {
+    fn new(p: nn::Path, i: i64, o: i64) -> Self {
+        Self {
+            c1: conv3(&p / "conv1", i, o),
+            c2: conv3(&p / "conv2", o, o),
+        }
+    }
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let h = norm_act(&self.c1.forward(x));
+        norm_act(&self.c2.forward(&h))
+    }
+}
+
+/// A fastMRI U-Net with one input and one output channel.
+pub struct UNet {
+    down: Vec<ConvBlock>,
+    bottom: ConvBlock,
+    up_transpose: Vec<nn::ConvTranspose2D>,
+    up: Vec<ConvBlock>,
+    last: nn::Conv2D,
+}
+
+impl UNet {
+    /// Creates the variables under `p` (default Kaiming-uniform initialisation of `tch::nn`).
+    pub fn new(p: &nn::Path, cfg: UNetConfig) -> Self {
+        let c = cfg.channels;
+        let mut down = vec![ConvBlock::new(p / "down0", 1, c)];
+        let mut ch = c;
+        for i in 1..cfg.pools {
+            down.push(ConvBlock::new(p / format!("down{i}"), ch, ch * 2));
+            ch *= 2;
+        }
+        let bottom = ConvBlock::new(p / "bottom", ch, ch * 2);
+        let (mut up_transpose, mut up) = (Vec::new(), Vec::new());
+        let tcfg = nn::ConvTransposeConfig {
+            stride: 2,
+            bias: false,
+            ..Default::default()
+        };
+        for i in 0..cfg.pools {
+            up_transpose.push(nn::conv_transpose2d(
+                p / format!("upt{i}"),
+                ch * 2,
+                ch,
+                2,
+                tcfg,
+            ));
+            up.push(ConvBlock::new(p / format!("up{i}"), ch * 2, ch));
+            if i + 1 < cfg.pools {
+                ch /= 2;
+            }
+        }
+        // Zero-initialised so that `denoise` starts as the identity (see there).
+        let last_cfg = nn::ConvConfig {
+            ws_init: nn::Init::Const(0.0),
+            ..Default::default()
+        };
+        let last = nn::conv2d(p / "last", ch, 1, 1, last_cfg);
+        Self {
+            down,
+            bottom,
+            up_transpose,
+            up,
+            last,
+        }
+    }
+
+    /// The raw network `[B, 1, H, W] -> [B, 1, H, W]`.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let mut stack = Vec::with_capacity(self.down.len());
+        let mut h = x.shallow_clone();
+        for block in &self.down {
+            h = block.forward(&h);
+            let pooled = h.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+            stack.push(h);
+            h = pooled;
+        }
+        h = self.bottom.forward(&h);
+        for (t, block) in self.up_transpose.iter().zip(&self.up) {
+            let skip = stack.pop().expect("one skip per level");
+            let upsampled = norm_act(&t.forward(&h));
+            h = block.forward(&Tensor::cat(&[upsampled, skip], 1));
+        }
+        self.last.forward(&h)
+    }
+
+    /// The denoiser `x_hat = y + s * unet((y - m) / s)` with `m`, `s` the mean and standard
+    /// deviation of each noisy image (`s` floored at 1e-6): scale-equivariant, and residual (the
+    /// network predicts the negative noise, as in DnCNN). With the zero-initialised output
+    /// layer, training starts from the identity `x_hat = y`, i.e. from the input's MSE.
+    pub fn denoise(&self, y: &Tensor) -> Tensor {
+        let (std, mean) = y.std_mean_dim([1i64, 2, 3].as_slice(), true, true);
+        let std = std.clamp_min(1e-6);
+        self.forward(&((y - &mean) / &std)) * &std + y
+    }
+}
+
+/// Number of scalar parameters in a VarStore.
+pub fn parameter_count(vs: &nn::VarStore) -> i64 {
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
+}
+
+/// `f32` zeros of shape `[batch, 1, side, side]`, for shape checks.
+pub fn zeros_image(batch: i64, side: i64, device: tch::Device) -> Tensor {
+    Tensor::zeros([batch, 1, side, side], (Kind::Float, device))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn shapes_and_parameter_count_match_fastmri() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let net = UNet::new(
+            &vs.root(),
+            UNetConfig {
+                channels: 4,
+                pools: 2,
+            },
+        );
+        let out = net.forward(&zeros_image(2, 16, Device::Cpu));
+        assert_eq!(out.size(), vec![2, 1, 16, 16]);
+        // fastmri.models.Unet(1, 1, chans=4, num_pool_layers=2, drop_prob=0):
+        // down 1->4: 9*4 + 9*16 = 180; 4->8: 9*32 + 9*64 = 864; bottom 8->16: 9*128 + 9*256 = 3456
+        // upT 16->8: 4*128 = 512; up 16->8: 9*128 + 9*64 = 1728; upT 8->4: 4*32 = 128;
+        // up 8->4: 9*32 + 9*16 = 432; last 4->1: 4 + 1 = 5. Total 7305.
+        assert_eq!(parameter_count(&vs), 7305);
+    }
+
+    #[test]
+    fn validation_rejects_bad_sizes() {
+        let cfg = UNetConfig {
+            channels: 8,
+            pools: 2,
+        };
+        assert!(cfg.validate(32).is_ok());
+        assert!(cfg.validate(30).is_err());
+        assert!(UNetConfig {
+            channels: 0,
+            pools: 2
+        }
+        .validate(32)
+        .is_err());
+    }
+
+    #[test]
+    fn leaky_relu_has_slope_0_2_and_the_right_gradient() {
+        let x = Tensor::from_slice(&[-1.0f32, 2.0, -3.0]).set_requires_grad(true);
+        let y = leaky_relu(&x);
+        assert_eq!(Vec::<f32>::try_from(&y).unwrap(), vec![-0.2, 2.0, -0.6]);
+        (&y * Tensor::from_slice(&[1.0f32, 10.0, 100.0]))
+            .sum(Kind::Float)
+            .backward();
+        assert_eq!(
+            Vec::<f32>::try_from(x.grad()).unwrap(),
+            vec![0.2, 10.0, 20.0]
+        );
+    }
+}

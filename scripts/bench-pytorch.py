@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""PyTorch (Python API) side of the `plateau bench-train` speed comparison.
+
+Times training steps (forward, backward, Adam) of the same fastMRI U-Net as
+plateau-experiments' `UNet::forward` (conv 3x3 no bias, InstanceNorm2d without affine,
+LeakyReLU 0.2, 2x2 max-pool, 2x2 transposed conv, skip concatenation, 1x1 output conv) on
+random grayscale data, after a warm-up, and prints `images_per_s=<value>` as its last line.
+
+Run it with scripts/bench-pytorch.sh, which puts the project's LibTorch wheel
+(.deps/libtorch-2.11.0) and torch's pure-Python dependencies (.deps/py-bench) on PYTHONPATH.
+"""
+import argparse
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+            nn.InstanceNorm2d(cout),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.InstanceNorm2d(cout),
+            nn.LeakyReLU(0.2),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class TransposeBlock(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.ConvTranspose2d(cin, cout, 2, stride=2, bias=False),
+            nn.InstanceNorm2d(cout),
+            nn.LeakyReLU(0.2),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class Unet(nn.Module):
+    def __init__(self, chans, pools):
+        super().__init__()
+        self.down = nn.ModuleList([ConvBlock(1, chans)])
+        ch = chans
+        for _ in range(pools - 1):
+            self.down.append(ConvBlock(ch, ch * 2))
+            ch *= 2
+        self.bottom = ConvBlock(ch, ch * 2)
+        self.up_t = nn.ModuleList()
+        self.up = nn.ModuleList()
+        for i in range(pools):
+            self.up_t.append(TransposeBlock(ch * 2, ch))
+            self.up.append(ConvBlock(ch * 2, ch))
+            if i + 1 < pools:
+                ch //= 2
+        self.last = nn.Conv2d(ch, 1, 1)
+
+    def forward(self, x):
+        stack = []
+        for layer in self.down:
+            x = layer(x)
+            stack.append(x)
+            x = F.max_pool2d(x, 2, 2)
+        x = self.bottom(x)
+        for t, layer in zip(self.up_t, self.up):
+            x = layer(torch.cat([t(x), stack.pop()], dim=1))
+        return self.last(x)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--channels", type=int, default=32)
+    p.add_argument("--pools", type=int, default=2)
+    p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--warmup", type=int, default=5)
+    a = p.parse_args()
+    torch.manual_seed(0)
+    net = Unet(a.channels, a.pools)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.randn(a.batch_size, 1, a.image_size, a.image_size)
+    y = x + 0.1 * torch.randn_like(x)
+
+    def step():
+        loss = F.mse_loss(net(y), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(a.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        last = step()
+    seconds = time.perf_counter() - start
+    params = sum(t.numel() for t in net.parameters())
+    print(f"torch={torch.__version__} params={params} threads={torch.get_num_threads()} "
+          f"seconds={seconds:.3f} loss={last:.4g}")
+    print(f"images_per_s={a.steps * a.batch_size / seconds:.2f}")
+
+
+if __name__ == "__main__":
+    main()

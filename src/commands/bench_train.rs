@@ -1,0 +1,75 @@
+//! `plateau bench-train`: training throughput of the U-Net (forward, backward, Adam) on random
+//! data, in images per second, measured after a warm-up. The last line of standard output is
+//! `images_per_s=<value>`. `scripts/bench-pytorch.py` times the same network through PyTorch's
+//! Python API for comparison.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Result};
+use plateau_experiments::train::Bench;
+use plateau_experiments::unet::UNetConfig;
+
+/// Arguments of `plateau bench-train`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// U-Net width.
+    #[arg(long, default_value_t = 32)]
+    pub channels: i64,
+    /// U-Net depth.
+    #[arg(long, default_value_t = 2)]
+    pub pools: usize,
+    /// Image side (grayscale).
+    #[arg(long, default_value_t = 64)]
+    pub image_size: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Timed steps.
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    /// Untimed warm-up steps.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+/// Runs `plateau bench-train`.
+pub fn run(args: &Args) -> Result<()> {
+    let net = UNetConfig {
+        channels: args.channels,
+        pools: args.pools,
+    };
+    net.validate(args.image_size)?;
+    ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
+    ensure!(args.steps >= 1, "--steps must be at least 1");
+    let device = plateau_experiments::cuda::device(&args.device)?;
+    let mut bench = Bench::new(net, args.image_size as i64, args.batch_size as i64, device)?;
+    for _ in 0..args.warmup {
+        bench.step();
+    }
+    let start = Instant::now();
+    let mut last = 0.0;
+    for _ in 0..args.steps {
+        last = bench.step(); // reads the loss back: synchronises with the device
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    ensure!(
+        last.is_finite(),
+        "the benchmark loss is not finite ({last})"
+    );
+    let images_per_s = (args.steps * args.batch_size) as f64 / seconds;
+    println!(
+        "channels={} pools={} image_size={} batch_size={} steps={} device={} threads={} seconds={seconds:.3}",
+        args.channels,
+        args.pools,
+        args.image_size,
+        args.batch_size,
+        args.steps,
+        args.device,
+        tch::get_num_threads()
+    );
+    println!("images_per_s={images_per_s:.2}");
+    Ok(())
+}
