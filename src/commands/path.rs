@@ -15,6 +15,7 @@ use plateau_theory::{Setup, StepSize};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::commands::ModelArgs;
 use crate::output::{emit, progress};
 
 /// How the path is computed.
@@ -29,15 +30,9 @@ pub enum Method {
 /// Arguments of `plateau path`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Subspace dimension d (>= 1).
-    #[arg(long)]
-    pub d: usize,
-    /// Ambient dimension n (>= d).
-    #[arg(long)]
-    pub n: usize,
-    /// Noise standard deviation sigma (finite, >= 0).
-    #[arg(long, allow_negative_numbers = true)]
-    pub sigma: f64,
+    /// The model (d, n, sigma).
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Number of training examples N (>= 1).
     #[arg(long)]
     pub train_size: usize,
@@ -63,7 +58,7 @@ pub struct Args {
 
 /// Draws the training set and writes the path.
 pub fn run(args: &Args) -> Result<()> {
-    let setup = Setup::new(args.d, args.n, args.sigma)?;
+    let setup = args.model.setup()?;
     if args.train_size == 0 {
         anyhow::bail!("--train-size must be at least 1");
     }

@@ -11,6 +11,7 @@ use anyhow::Result;
 use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::{Estimator, Setup, StepSize};
 
+use crate::commands::ModelArgs;
 use crate::output::{emit, progress};
 
 /// The CSV header written by `plateau theory`.
@@ -19,15 +20,9 @@ pub const HEADER: &str = "d,n,sigma,N,estimator,mean,std,runs,k_opt_mean";
 /// Arguments of `plateau theory`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Subspace dimension d (>= 1).
-    #[arg(long)]
-    pub d: usize,
-    /// Ambient dimension n (>= d).
-    #[arg(long)]
-    pub n: usize,
-    /// Noise standard deviation sigma (finite, >= 0).
-    #[arg(long, allow_negative_numbers = true)]
-    pub sigma: f64,
+    /// The model (d, n, sigma).
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Training-set sizes, comma separated [default: the paper's grid for d in {10, 50, 100},
     /// else 1, 2, 4, ..., 16384].
     #[arg(long, value_delimiter = ',')]
@@ -63,7 +58,7 @@ pub struct Args {
 
 /// Runs the Monte Carlo experiment (or the analytic prediction) and writes the CSV.
 pub fn run(args: &Args) -> Result<()> {
-    let setup = Setup::new(args.d, args.n, args.sigma)?;
+    let setup = args.model.setup()?;
     let sizes = args
         .train_sizes
         .clone()
