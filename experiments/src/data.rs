@@ -204,6 +204,27 @@ impl DataSpec {
         }
     }
 
+    /// Per-pixel MSE of the Bayes-optimal denoiser on each image of `pairs` (length
+    /// `pairs.count`); their mean is the oracle's test MSE.
+    pub fn oracle_mse_per_image(&self, pairs: &Pairs) -> Vec<f64> {
+        let n = self.pixels();
+        (0..pairs.count)
+            .map(|i| {
+                let (x, y) = (
+                    &pairs.clean[i * n..(i + 1) * n],
+                    &pairs.noisy[i * n..(i + 1) * n],
+                );
+                let denoised = self.oracle_denoise(y);
+                denoised
+                    .iter()
+                    .zip(x)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    / n as f64
+            })
+            .collect()
+    }
+
     /// Draws the first `count` pairs of `split` for `seed`.
     pub fn generate(&self, split: Split, count: usize, seed: u64) -> Pairs {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -8,29 +8,11 @@
 //! - Checkpoints: the best weights reload from safetensors and give the same test metrics, and a
 //!   run resumes from its last checkpoint.
 
-use plateau_experiments::data::{DataKind, DataSpec, Pairs, Split};
+use plateau_experiments::data::{DataKind, DataSpec, Split};
 use plateau_experiments::metrics::{self, mean_stderr};
 use plateau_experiments::train::{predict, train_unet, Splits, Status, TrainConfig};
 use plateau_experiments::unet::{UNet, UNetConfig};
 use tch::{nn, Device};
-
-fn oracle_per_image(spec: &DataSpec, pairs: &Pairs) -> Vec<f64> {
-    let n = spec.pixels();
-    (0..pairs.count)
-        .map(|i| {
-            let (x, y) = (
-                &pairs.clean[i * n..(i + 1) * n],
-                &pairs.noisy[i * n..(i + 1) * n],
-            );
-            spec.oracle_denoise(y)
-                .iter()
-                .zip(x)
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                / n as f64
-        })
-        .collect()
-}
 
 #[test]
 fn oracle_mse_matches_the_floor_formulas() {
@@ -50,7 +32,7 @@ fn oracle_mse_matches_the_floor_formulas() {
     assert!((subspace.floor_mse() - want).abs() < 1e-15);
     for spec in [field, subspace] {
         let test = spec.generate(Split::Test, 600, 11);
-        let (mean, se) = mean_stderr(&oracle_per_image(&spec, &test));
+        let (mean, se) = mean_stderr(&spec.oracle_mse_per_image(&test));
         let floor = spec.floor_mse();
         assert!(
             (mean - floor).abs() < 5.0 * se,
@@ -139,7 +121,7 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
     );
 
     // Paired comparison with the Wiener filter on the same images.
-    let oracle = oracle_per_image(&spec, &test);
+    let oracle = spec.oracle_mse_per_image(&test);
     let diff: Vec<f64> = per_image.iter().zip(&oracle).map(|(a, b)| a - b).collect();
     let (d, se) = mean_stderr(&diff);
     assert!(

@@ -62,13 +62,8 @@ pub fn run(args: &Args) -> Result<()> {
     if args.train_size == 0 {
         anyhow::bail!("--train-size must be at least 1");
     }
-    let step = match args.step {
-        Some(eta) if !(eta.is_finite() && eta > 0.0) => {
-            anyhow::bail!("--step must be finite and positive, got {eta}")
-        }
-        Some(eta) => StepSize::Fixed(eta),
-        None => StepSize::Paper,
-    };
+    let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
+    step.validate()?;
     let path = if args.analytic {
         plateau_theory::analytic::gd_path(&setup, args.train_size, step, args.iters)?
     } else {

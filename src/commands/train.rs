@@ -137,7 +137,8 @@ pub fn run(args: &Args) -> Result<()> {
     let test = spec.generate(Split::Test, args.test_size, args.seed);
     let (test_clean, test_noisy) = test.tensors(device);
     let input = metrics::summarize(&test_noisy, &test_clean);
-    let oracle = oracle_mse(&spec, &test);
+    let per_image = spec.oracle_mse_per_image(&test);
+    let oracle = per_image.iter().sum::<f64>() / per_image.len() as f64;
 
     let mut record = json!({
         "task": "denoise",
@@ -263,25 +264,6 @@ fn validate(args: &Args) -> Result<DataSpec> {
         }
     }
     Ok(spec)
-}
-
-/// Mean per-pixel MSE of the Bayes-optimal denoiser on the given pairs.
-fn oracle_mse(spec: &DataSpec, pairs: &Pairs) -> f64 {
-    let n = spec.pixels();
-    let total: f64 = (0..pairs.count)
-        .map(|i| {
-            let (x, y) = (
-                &pairs.clean[i * n..(i + 1) * n],
-                &pairs.noisy[i * n..(i + 1) * n],
-            );
-            spec.oracle_denoise(y)
-                .iter()
-                .zip(x)
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-        })
-        .sum();
-    total / (pairs.count * n) as f64
 }
 
 fn summary_fields(test: Option<Summary>) -> Vec<(&'static str, Value)> {

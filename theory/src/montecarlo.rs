@@ -139,12 +139,7 @@ impl MonteCarlo {
         if self.estimators.is_empty() {
             return bad("at least one estimator is needed");
         }
-        if let StepSize::Fixed(eta) = self.step {
-            if !(eta.is_finite() && eta > 0.0) {
-                return bad("step must be finite and positive");
-            }
-        }
-        Ok(())
+        self.step.validate()
     }
 
     /// The generator of draw `draw` at size `n_train`.

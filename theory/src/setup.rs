@@ -124,6 +124,21 @@ pub enum StepSize {
 }
 
 impl StepSize {
+    /// Checks that a fixed step is finite and positive (the paper's rule always is).
+    ///
+    /// # Errors
+    /// [`TheoryError::InvalidArgument`] naming the step otherwise.
+    pub fn validate(&self) -> Result<(), TheoryError> {
+        match *self {
+            StepSize::Fixed(eta) if !(eta.is_finite() && eta > 0.0) => {
+                Err(TheoryError::InvalidArgument(format!(
+                    "step must be finite and positive, got {eta}"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The step `eta` for a training set of `n_train` examples.
     pub fn eta(&self, setup: &Setup, n_train: usize) -> f64 {
         match *self {

@@ -412,17 +412,6 @@ fn check_n_train(n_train: usize) -> Result<(), TheoryError> {
     Ok(())
 }
 
-fn check_step(step: StepSize) -> Result<(), TheoryError> {
-    if let StepSize::Fixed(eta) = step {
-        if !(eta.is_finite() && eta > 0.0) {
-            return Err(TheoryError::InvalidArgument(format!(
-                "step must be finite and positive, got {eta}"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// First index of the smallest finite entry.
 fn argmin(path: &[f64]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
@@ -464,7 +453,7 @@ pub fn expected_risk(
     estimator: Estimator,
     step: StepSize,
 ) -> Result<Prediction, TheoryError> {
-    check_step(step)?;
+    step.validate()?;
     if estimator == Estimator::Optimal {
         check_n_train(n_train)?;
         return Ok(Prediction::finite(setup.floor()));
@@ -482,7 +471,7 @@ pub fn curve(
     train_sizes: &[usize],
     step: StepSize,
 ) -> Result<Vec<CurvePoint>, TheoryError> {
-    check_step(step)?;
+    step.validate()?;
     let per_size: Result<Vec<Vec<CurvePoint>>, TheoryError> = train_sizes
         .par_iter()
         .map(|&n_train| {
@@ -507,7 +496,7 @@ pub fn curve(
 /// # Errors
 /// As [`expected_risk`].
 pub fn curves(setups: &[Setup], step: StepSize) -> Result<Vec<Vec<CurvePoint>>, TheoryError> {
-    check_step(step)?;
+    step.validate()?;
     let tasks: Vec<(usize, usize)> = setups
         .iter()
         .enumerate()
@@ -544,7 +533,7 @@ pub fn gd_path(
     step: StepSize,
     iters: usize,
 ) -> Result<Vec<f64>, TheoryError> {
-    check_step(step)?;
+    step.validate()?;
     Ok(SpectralEquivalent::new(setup, n_train)?.gd_path(step.eta(setup, n_train), iters))
 }
 
