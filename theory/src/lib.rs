@@ -11,6 +11,9 @@
 //! - [`exact`]: the risk functional for explicit matrices and the slow reference iteration.
 //! - [`montecarlo`]: independent draws in parallel, reproducible from a seed.
 //! - [`analytic`]: deterministic equivalents of the expected risk.
+//! - [`gaussian`]: the general linear Gaussian model (any spectrum, a diagonal operator): LMMSE
+//!   floor and the expected risk of ridge, least squares and gradient descent learned from `N`
+//!   examples.
 //!
 //! The derivations live in `theory/*.md`, each naming the test that checks it.
 //!
@@ -27,6 +30,7 @@ pub mod analytic;
 pub mod error;
 pub mod exact;
 pub mod field;
+pub mod gaussian;
 mod linalg;
 pub mod montecarlo;
 pub mod sample;

@@ -43,12 +43,14 @@
 //! the limiting overlap of the top-`d` sample eigenvectors with the signal block,
 //! `int_{x > q} rho_e(x)/x dx`, `q` the `d/n` upper quantile of the limiting spectrum.
 
+pub(crate) mod general;
 mod silverstein;
 
 use rayon::prelude::*;
 
 use crate::{Estimator, Setup, StepSize, TheoryError};
-use silverstein::{bisect, Grid, Population};
+pub(crate) use silverstein::bisect;
+use silverstein::{Grid, Population};
 
 /// Largest gradient-descent iteration considered for early stopping (as in the paper and the
 /// Monte Carlo engine).
@@ -169,63 +171,22 @@ impl SpectralEquivalent {
     }
 
     /// The GD path; with `stop_early`, it ends as soon as no later iterate can beat the best one
-    /// so far: when every node has `0 <= c x <= 1`, `phi_k` and hence the variance are
-    /// non-decreasing in `k`, and `R_j >= floor + var_j >= floor + var_k` for `j >= k`.
+    /// so far (see [`gd_path_on`]).
     fn gd_path_until(&self, eta: f64, iters: usize, stop_early: bool) -> Vec<f64> {
         let g = &self.grid;
-        let c = eta * self.n_train as f64;
-        let floor = self.setup.floor();
-        let inv_a2 = 1.0 / (self.pop.a * self.pop.a);
-        let monotone = g.x.iter().all(|&x| (0.0..=1.0).contains(&(c * x)));
-        // Blocks of LANES nodes, padded with zero weights, so that the loop vectorises.
-        let block = |v: &[f64], fill: f64| -> Vec<[f64; LANES]> {
-            v.chunks(LANES)
-                .map(|ch| std::array::from_fn(|l| ch.get(l).copied().unwrap_or(fill)))
-                .collect()
-        };
-        let x = block(&g.x, 1.0);
-        let we = block(&g.we, 0.0);
-        let wu = block(&g.wu, 0.0);
-        // The variance weight tau^2 rho_u / x.
-        let wv: Vec<[f64; LANES]> = wu
-            .iter()
-            .zip(&x)
-            .map(|(w, x)| std::array::from_fn(|l| floor * w[l] / x[l]))
-            .collect();
-        let cx: Vec<[f64; LANES]> = x.iter().map(|x| x.map(|x| c * x)).collect();
-        let blocks = x.len();
-        // psi_k = (1 - c x)^k; phi_k = 1 - psi_k, tracked separately to avoid cancellation.
-        // J_k(x) = G_k(x) + beta_k with G_{k+1} = (1 - c x) G_k - c x beta_k and
-        // beta_{k+1} = beta_k - c M_k, M_k = int rho_u psi_k (atom included): the same recursion
-        // as J_{k+1} = (1 - c x) J_k - c M_k, but one pass per step.
-        let mut psi = vec![[1.0; LANES]; blocks];
-        let mut phi = vec![[0.0; LANES]; blocks];
-        let mut gk = vec![[0.0; LANES]; blocks];
-        let mut beta = -1.0;
-        let mut best = f64::INFINITY;
-        let mut path = Vec::with_capacity(iters + 1);
-        for _ in 0..=iters {
-            let [bias, var, moment] = sweep(
-                Blocks {
-                    we: &we,
-                    wv: &wv,
-                    wu: &wu,
-                    cx: &cx,
-                },
-                &mut gk,
-                &mut phi,
-                &mut psi,
-                beta,
-            );
-            let risk = floor + inv_a2 * bias + var;
-            path.push(risk);
-            best = best.min(risk);
-            if stop_early && monotone && floor + var > best {
-                break;
-            }
-            beta -= c * (moment + g.atom_u);
-        }
-        path
+        gd_path_on(
+            Measures {
+                x: &g.x,
+                we: &g.we,
+                wu: &g.wu,
+                atom_u: g.atom_u,
+            },
+            eta * self.n_train as f64,
+            self.setup.floor(),
+            1.0 / (self.pop.a * self.pop.a),
+            iters,
+            stop_early,
+        )
     }
 
     /// Expected risk of the spectral estimator with residual filter `psi = 1 - phi`, given as
@@ -236,36 +197,24 @@ impl SpectralEquivalent {
     /// Cost `O(nodes^2)`.
     pub fn filter_risk(&self, psi: impl Fn(f64) -> f64, dd: impl Fn(f64, f64) -> f64) -> f64 {
         let g = &self.grid;
-        let psi_x: Vec<f64> = g.x.iter().map(|&x| psi(x)).collect();
-        let mut bias = 0.0;
-        let mut var = 0.0;
-        for (j, &xj) in g.x.iter().enumerate() {
-            let mut jj = -psi_x[j] + g.atom_u * dd(0.0, xj);
-            for (i, &xi) in g.x.iter().enumerate() {
-                jj += g.wu[i] * dd(xi, xj);
-            }
-            bias += g.we[j] * jj * jj;
-            let phi = 1.0 - psi_x[j];
-            var += g.wu[j] * phi * phi / xj;
-        }
-        let floor = self.setup.floor();
-        floor + bias / (self.pop.a * self.pop.a) + floor * var
+        filter_risk_on(
+            Measures {
+                x: &g.x,
+                we: &g.we,
+                wu: &g.wu,
+                atom_u: g.atom_u,
+            },
+            self.setup.floor(),
+            1.0 / (self.pop.a * self.pop.a),
+            psi,
+            dd,
+        )
     }
 
     /// Expected risk of gradient flow `dW/dt = -grad (L / N)` at time `t` (`psi = exp(-t x)`;
     /// GD with step `eta` after `k` steps is close to `t = eta N k`). Cost `O(nodes^2)`.
     pub fn gradient_flow(&self, t: f64) -> f64 {
-        self.filter_risk(
-            |x| (-t * x).exp(),
-            |y, x| {
-                let h = y - x;
-                if h == 0.0 {
-                    -t * (-t * x).exp()
-                } else {
-                    (-t * x).exp() * (-t * h).exp_m1() / h
-                }
-            },
-        )
+        self.filter_risk(|x| (-t * x).exp(), |y, x| exp_divided_difference(t, y, x))
     }
 
     /// Expected risk of PCA, `W = U_hat U_hat^T / alpha` with `U_hat` the top `min(d, rank Y)`
@@ -331,6 +280,118 @@ impl SpectralEquivalent {
                 }
             }
         }
+    }
+}
+
+/// The discretised measures the risk of a spectral filter needs: nodes `x`, the bias measure
+/// `we` (`rho_e`, or `rho_E` of the general model), `rho_u` as `wu` and its atom at 0.
+#[derive(Clone, Copy)]
+pub(crate) struct Measures<'a> {
+    pub x: &'a [f64],
+    pub we: &'a [f64],
+    pub wu: &'a [f64],
+    pub atom_u: f64,
+}
+
+/// Expected risk of gradient descent with `c = eta N` after `k = 0..=iters` steps:
+/// `floor + bias_scale int rho_e J_k^2 + floor int rho_u phi_k^2 / x`. With `stop_early`, the
+/// path ends as soon as no later iterate can beat the best one so far: when every node has
+/// `0 <= c x <= 1`, `phi_k` and hence the variance are non-decreasing in `k`, and
+/// `R_j >= floor + var_j >= floor + var_k` for `j >= k`.
+///
+/// Cost `O(iters * nodes)`, one fused pass over the nodes per step.
+pub(crate) fn gd_path_on(
+    m: Measures<'_>,
+    c: f64,
+    floor: f64,
+    bias_scale: f64,
+    iters: usize,
+    stop_early: bool,
+) -> Vec<f64> {
+    let monotone = m.x.iter().all(|&x| (0.0..=1.0).contains(&(c * x)));
+    // Blocks of LANES nodes, padded with zero weights, so that the loop vectorises.
+    let block = |v: &[f64], fill: f64| -> Vec<[f64; LANES]> {
+        v.chunks(LANES)
+            .map(|ch| std::array::from_fn(|l| ch.get(l).copied().unwrap_or(fill)))
+            .collect()
+    };
+    let x = block(m.x, 1.0);
+    let we = block(m.we, 0.0);
+    let wu = block(m.wu, 0.0);
+    // The variance weight tau^2 rho_u / x.
+    let wv: Vec<[f64; LANES]> = wu
+        .iter()
+        .zip(&x)
+        .map(|(w, x)| std::array::from_fn(|l| floor * w[l] / x[l]))
+        .collect();
+    let cx: Vec<[f64; LANES]> = x.iter().map(|x| x.map(|x| c * x)).collect();
+    let blocks = x.len();
+    // psi_k = (1 - c x)^k; phi_k = 1 - psi_k, tracked separately to avoid cancellation.
+    // J_k(x) = G_k(x) + beta_k with G_{k+1} = (1 - c x) G_k - c x beta_k and
+    // beta_{k+1} = beta_k - c M_k, M_k = int rho_u psi_k (atom included): the same recursion
+    // as J_{k+1} = (1 - c x) J_k - c M_k, but one pass per step.
+    let mut psi = vec![[1.0; LANES]; blocks];
+    let mut phi = vec![[0.0; LANES]; blocks];
+    let mut gk = vec![[0.0; LANES]; blocks];
+    let mut beta = -1.0;
+    let mut best = f64::INFINITY;
+    let mut path = Vec::with_capacity(iters + 1);
+    for _ in 0..=iters {
+        let [bias, var, moment] = sweep(
+            Blocks {
+                we: &we,
+                wv: &wv,
+                wu: &wu,
+                cx: &cx,
+            },
+            &mut gk,
+            &mut phi,
+            &mut psi,
+            beta,
+        );
+        let risk = floor + bias_scale * bias + var;
+        path.push(risk);
+        best = best.min(risk);
+        if stop_early && monotone && floor + var > best {
+            break;
+        }
+        beta -= c * (moment + m.atom_u);
+    }
+    path
+}
+
+/// `floor + bias_scale int rho_e J^2 + floor int rho_u phi^2 / x` for the residual filter `psi`
+/// with divided difference `dd` (see [`SpectralEquivalent::filter_risk`]). Cost `O(nodes^2)`.
+pub(crate) fn filter_risk_on(
+    m: Measures<'_>,
+    floor: f64,
+    bias_scale: f64,
+    psi: impl Fn(f64) -> f64,
+    dd: impl Fn(f64, f64) -> f64,
+) -> f64 {
+    let psi_x: Vec<f64> = m.x.iter().map(|&x| psi(x)).collect();
+    let mut bias = 0.0;
+    let mut var = 0.0;
+    for (j, &xj) in m.x.iter().enumerate() {
+        let mut jj = -psi_x[j] + m.atom_u * dd(0.0, xj);
+        for (i, &xi) in m.x.iter().enumerate() {
+            jj += m.wu[i] * dd(xi, xj);
+        }
+        bias += m.we[j] * jj * jj;
+        let phi = 1.0 - psi_x[j];
+        var += m.wu[j] * phi * phi / xj;
+    }
+    floor + bias_scale * bias + floor * var
+}
+
+/// `(exp(-t y) - exp(-t x)) / (y - x)`, and `-t exp(-t x)` at `y = x`: the divided difference of
+/// the gradient-flow residual filter, without cancellation.
+pub(crate) fn exp_divided_difference(t: f64, y: f64, x: f64) -> f64 {
+    let h = y - x;
+    if h == 0.0 {
+        -t * (-t * x).exp()
+    } else {
+        (-t * x).exp() * (-t * h).exp_m1() / h
     }
 }
 
@@ -602,7 +663,14 @@ pub fn ridge_optimal(setup: &Setup, n_train: usize) -> Result<(f64, f64), Theory
     check_n_train(n_train)?;
     let pop = Population::new(setup.d(), setup.n(), setup.sigma2(), n_train);
     let f = |log_l: f64| ridge_closed_form(setup, &pop, log_l.exp());
-    let (lo, hi) = (1e-10f64.ln(), 1e4f64.ln());
+    let (x, r) = minimise_log(f, 1e-10f64.ln(), 1e4f64.ln());
+    Ok((x.exp(), r))
+}
+
+/// Minimises `f` over `[lo, hi]`: the best of 141 equally spaced points, refined by golden
+/// section within one grid step of it. For the smooth, unimodal-near-the-minimum risk curves in
+/// `log lambda` of ridge. Returns `(argmin, min)`.
+pub(crate) fn minimise_log(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> (f64, f64) {
     let steps = 140;
     let h = (hi - lo) / steps as f64;
     let best = (0..=steps)
@@ -620,7 +688,7 @@ pub fn ridge_optimal(setup: &Setup, n_train: usize) -> Result<(f64, f64), Theory
         }
     }
     let x = 0.5 * (l + r);
-    Ok((x.exp(), f(x)))
+    (x, f(x))
 }
 
 /// Expected risk of min-norm least squares `W_inf = X pinv(Y)`: exact
