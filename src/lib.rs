@@ -6,4 +6,6 @@
 pub mod commands;
 pub mod figures;
 pub mod fit;
+pub mod linear_theory;
 pub mod output;
+pub mod sweep;

@@ -29,6 +29,10 @@ enum Command {
     Train(commands::train::Args),
     /// Training throughput of the U-Net in images/s (last line `images_per_s=<value>`).
     BenchTrain(commands::bench_train::Args),
+    /// Run a TOML grid of training runs locally or as a Slurm job array (results.jsonl).
+    Sweep(commands::sweep::Args),
+    /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
+    Scaling(commands::scaling::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => commands::reproduce::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::BenchTrain(args) => commands::bench_train::run(args),
+        Command::Sweep(args) => commands::sweep::run(args),
+        Command::Scaling(args) => commands::scaling::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

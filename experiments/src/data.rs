@@ -13,12 +13,21 @@
 //! of size `N` is the first `N` pairs of the training stream (nested sets over `N`).
 
 use faer::Mat;
-use plateau_theory::field::{subspace_pixel_floor, FieldSpectrum};
+use plateau_theory::field::{subspace_pixel_floor, subspace_sr_floor, FieldSpectrum, SubspaceMri};
 use plateau_theory::Setup;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use tch::{Device, Kind, Tensor};
+
+use crate::task::{
+    center_start, column_mask, equispaced_columns, equispaced_offsets, num_low,
+    random_column_probability, MaskKind, Task,
+};
+
+/// Masks averaged for the subspace model's MRI floor with random masks (Monte Carlo; the
+/// standard error is reported beside the floor).
+pub const SUBSPACE_MRI_MASKS: usize = 2000;
 
 /// Which images.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -223,6 +232,127 @@ impl DataSpec {
                     / n as f64
             })
             .collect()
+    }
+
+    /// The Bayes error per pixel of `task` on these images and, when it is a Monte Carlo
+    /// average, its standard error (`theory/field.md`):
+    ///
+    /// - denoising: [`DataSpec::floor_mse`];
+    /// - MRI on the field: exact, also in expectation over random masks (independent columns)
+    ///   and, for equispaced masks, averaged over the equally likely offsets;
+    /// - MRI on the subspace model: `(d - rank) / n` per mask, exact for equispaced masks,
+    ///   averaged over [`SUBSPACE_MRI_MASKS`] random masks (fixed seed) otherwise;
+    /// - SR: exact for both (alias groups for the field, `rank(A U)` for the subspace).
+    ///
+    /// # Errors
+    /// When the task does not fit the image size (see [`Task::validate`]).
+    pub fn task_floor(&self, task: &Task) -> anyhow::Result<(f64, Option<f64>)> {
+        task.validate(self.side)?;
+        let s = self.side;
+        let err = |e: plateau_theory::TheoryError| anyhow::anyhow!("{e}");
+        Ok(match (*task, &self.model) {
+            (Task::Denoise { .. }, _) => (self.floor_mse(), None),
+            (Task::Sr { scale }, Model::Field(f)) => (f.sr_floor(scale).map_err(err)?, None),
+            (Task::Sr { scale }, Model::Subspace { basis, .. }) => (
+                subspace_sr_floor(basis.as_ref(), s, scale).map_err(err)?,
+                None,
+            ),
+            (
+                Task::Mri {
+                    acceleration,
+                    center_fraction,
+                    mask,
+                },
+                model,
+            ) => {
+                let low = num_low(s, center_fraction);
+                let pad = center_start(s, low);
+                let centre = |c: usize| (pad..pad + low).contains(&c);
+                let equispaced_masks = || {
+                    (0..equispaced_offsets(s, acceleration, low)).map(move |o| {
+                        let mut m = vec![false; s];
+                        for c in equispaced_columns(s, acceleration, low, o) {
+                            m[c] = true;
+                        }
+                        for (c, v) in m.iter_mut().enumerate() {
+                            *v |= centre(c);
+                        }
+                        m
+                    })
+                };
+                let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+                match (mask, model) {
+                    (MaskKind::Random, Model::Field(f)) => {
+                        let p = random_column_probability(s, acceleration, low);
+                        let probs: Vec<f64> =
+                            (0..s).map(|c| if centre(c) { 1.0 } else { p }).collect();
+                        (f.mri_floor(&probs), None)
+                    }
+                    (MaskKind::Equispaced, Model::Field(f)) => {
+                        let floors = equispaced_masks()
+                            .map(|m| {
+                                let p: Vec<f64> =
+                                    m.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+                                f.mri_floor(&p)
+                            })
+                            .collect();
+                        (mean(floors), None)
+                    }
+                    (kind, Model::Subspace { basis, .. }) => {
+                        let op = SubspaceMri::new(basis.as_ref(), s).map_err(err)?;
+                        if kind == MaskKind::Equispaced {
+                            (
+                                mean(equispaced_masks().map(|m| op.floor(&m)).collect()),
+                                None,
+                            )
+                        } else {
+                            let mut rng = ChaCha8Rng::seed_from_u64(0);
+                            rng.set_stream(99);
+                            let v: Vec<f64> = (0..SUBSPACE_MRI_MASKS)
+                                .map(|_| {
+                                    op.floor(&column_mask(
+                                        s,
+                                        acceleration,
+                                        center_fraction,
+                                        MaskKind::Random,
+                                        &mut rng,
+                                    ))
+                                })
+                                .collect();
+                            let (m, se) = crate::metrics::mean_stderr(&v);
+                            (m, Some(se))
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Per-image MSE of the Bayes estimator of `task` on the test images `test` (drawn with
+    /// `seed`), where implemented: denoising (both models) and MRI on the field (the Hermitian
+    /// completion of the sampled k-space, with each example's own mask). `None` otherwise.
+    pub fn task_oracle_per_image(&self, task: &Task, test: &Pairs, seed: u64) -> Option<Vec<f64>> {
+        let n = self.pixels();
+        match (task, &self.model) {
+            (Task::Denoise { .. }, _) => Some(self.oracle_mse_per_image(test)),
+            (Task::Mri { .. }, Model::Field(f)) => Some(
+                (0..test.count)
+                    .map(|i| {
+                        let x = &test.clean[i * n..(i + 1) * n];
+                        let mask = task
+                            .mask_for(self.side, Split::Test, seed, i)
+                            .expect("an MRI task has masks");
+                        let xhat = f.mri_oracle(x, &mask);
+                        xhat.iter()
+                            .zip(x)
+                            .map(|(a, b)| (a - b).powi(2))
+                            .sum::<f64>()
+                            / n as f64
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
     }
 
     /// Draws the first `count` pairs of `split` for `seed`.

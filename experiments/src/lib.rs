@@ -8,7 +8,11 @@ pub mod checkpoint;
 pub mod cuda;
 pub mod data;
 pub mod device;
+#[cfg(feature = "fastmri")]
+pub mod fastmri;
+pub mod images;
 pub mod linear;
 pub mod metrics;
+pub mod task;
 pub mod train;
 pub mod unet;

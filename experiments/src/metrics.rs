@@ -2,7 +2,10 @@
 //!
 //! - MSE: `mean((x_hat - x)^2)` over the pixels of the image.
 //! - PSNR (dB): `10 log10(R^2 / MSE)` with the data range `R = max(x) - min(x)` of the clean
-//!   image (fastMRI uses `max(x)` for its non-negative magnitude images; our images are signed).
+//!   image for the synthetic (signed) images (fastMRI uses `max(x)` for its non-negative
+//!   magnitude images), or a fixed range (`R = 1` for real images in `[0, 1]`, the usual
+//!   convention for photographs; a flat patch would otherwise have `R = 0`): the `*_range`
+//!   functions with `Some(R)`.
 //! - SSIM, the fastMRI definition (`fastmri.evaluate.ssim`, i.e. scikit-image with
 //!   `win_size = 7`, uniform window, sample covariance): local means, variances and covariance
 //!   over 7x7 windows (valid positions only), `C1 = (0.01 R)^2`, `C2 = (0.03 R)^2`,
@@ -38,9 +41,26 @@ fn data_range(target: &Tensor) -> Tensor {
     (flat.amax([1i64].as_slice(), false) - flat.amin([1i64].as_slice(), false)).view([b, 1, 1, 1])
 }
 
-/// PSNR per image in dB.
+/// `[B, 1, 1, 1]` ranges: each image's `max - min`, or the fixed `range`.
+fn ranges(target: &Tensor, range: Option<f64>) -> Tensor {
+    match range {
+        None => data_range(target),
+        Some(r) => Tensor::full(
+            [target.size()[0], 1, 1, 1],
+            r,
+            (target.kind(), target.device()),
+        ),
+    }
+}
+
+/// PSNR per image in dB (range `max - min` of each clean image).
 pub fn psnr(output: &Tensor, target: &Tensor) -> Vec<f64> {
-    let range = per_image(&data_range(target));
+    psnr_range(output, target, None)
+}
+
+/// PSNR per image in dB with a fixed data range, or each image's `max - min` for `None`.
+pub fn psnr_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Vec<f64> {
+    let range = per_image(&ranges(target, range));
     mse(output, target)
         .iter()
         .zip(range)
@@ -50,6 +70,11 @@ pub fn psnr(output: &Tensor, target: &Tensor) -> Vec<f64> {
 
 /// SSIM per image (fastMRI definition). Images must be at least 7x7.
 pub fn ssim(output: &Tensor, target: &Tensor) -> Vec<f64> {
+    ssim_range(output, target, None)
+}
+
+/// SSIM per image with a fixed data range (`None`: each image's `max - min`).
+pub fn ssim_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Vec<f64> {
     let x = target.to_kind(Kind::Double);
     let y = output.to_kind(Kind::Double);
     let np = (SSIM_WINDOW * SSIM_WINDOW) as f64;
@@ -61,7 +86,7 @@ pub fn ssim(output: &Tensor, target: &Tensor) -> Vec<f64> {
     let vx = (uxx - &ux * &ux) * cov_norm;
     let vy = (uyy - &uy * &uy) * cov_norm;
     let vxy = (uxy - &ux * &uy) * cov_norm;
-    let range = data_range(&x);
+    let range = ranges(&x, range);
     let c1 = (&range * SSIM_K1).square();
     let c2 = (&range * SSIM_K2).square();
     let num = (&ux * &uy * 2.0 + &c1) * (vxy * 2.0 + &c2);
@@ -93,15 +118,21 @@ pub struct Summary {
     pub ssim: f64,
 }
 
-/// Averages of the three metrics over the batch.
+/// Averages of the three metrics over the batch (per-image ranges).
 pub fn summarize(output: &Tensor, target: &Tensor) -> Summary {
+    summarize_range(output, target, None)
+}
+
+/// Averages of the three metrics over the batch, PSNR and SSIM with the data range `range`
+/// (`None`: each image's `max - min`).
+pub fn summarize_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Summary {
     let (m, se) = mean_stderr(&mse(output, target));
     let avg = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
     Summary {
         mse: m,
         mse_stderr: se,
-        psnr: avg(psnr(output, target)),
-        ssim: avg(ssim(output, target)),
+        psnr: avg(psnr_range(output, target, range)),
+        ssim: avg(ssim_range(output, target, range)),
     }
 }
 

@@ -63,6 +63,8 @@ fn config(epochs: usize, resume: bool) -> TrainConfig {
         early_stop: 50,
         resume,
         fingerprint: "denoise_floor test".into(),
+        augment: false,
+        data_range: None,
     }
 }
 

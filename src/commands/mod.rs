@@ -4,6 +4,8 @@ pub mod bench_train;
 pub mod fit;
 pub mod path;
 pub mod reproduce;
+pub mod scaling;
+pub mod sweep;
 pub mod theory;
 pub mod train;
 

@@ -1,5 +1,7 @@
 //! `plateau reproduce`: the main job. Computes the theory results of the paper's eight setups
-//! and draws the figures.
+//! and draws the figures; then runs the U-Net scaling sweep of `--preset` (`cpu`:
+//! `experiments/denoise_cpu.toml` into `results/sweeps/denoise_cpu`, resumable) and draws its
+//! scaling figure `figures/scaling_<tag>.{png,svg}` (see `plateau scaling`).
 //!
 //! Writes `results/theory_<setup>.csv` (the `plateau theory` CSV of each setup, 5 draws),
 //! `figures/risk_vs_n_<setup>.{png,svg}`, `figures/gd_path_<setup>.{png,svg}` and
@@ -31,6 +33,18 @@ use crate::output::{progress, write_atomic};
 pub enum Part {
     /// The linear-estimator theory of the paper's Section 5.
     Theory,
+    /// The U-Net scaling sweep(s) of `--preset` and their scaling figures.
+    Sweep,
+}
+
+/// Which sweeps the `sweep` part runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// `experiments/denoise_cpu.toml`: gaussian-field denoising sized for a 2-core CPU.
+    Cpu,
+    /// `experiments/denoise_paper.toml` and `experiments/mri_paper.toml`: the paper's grids
+    /// (GPU, ImageNet and fastMRI; days of compute).
+    Paper,
 }
 
 /// Arguments of `plateau reproduce`.
@@ -54,6 +68,9 @@ pub struct Args {
     /// Folder for result tables.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
+    /// Sweeps of the `sweep` part (results under `<results>/sweeps/<name>`, resumable).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub preset: Preset,
 }
 
 /// Largest `N` of the default run for setups with `n > 1000`.
@@ -66,8 +83,49 @@ const PATH_SIZES: [usize; 4] = [10, 30, 100, 1000];
 pub fn run(args: &Args) -> Result<()> {
     anyhow::ensure!(args.runs >= 1, "--runs must be at least 1");
     match args.only {
-        None | Some(Part::Theory) => theory(args),
+        None => theory(args).and_then(|()| sweeps(args)),
+        Some(Part::Theory) => theory(args),
+        Some(Part::Sweep) => sweeps(args),
     }
+}
+
+/// `experiments/<name>` from the working folder, else from the source tree.
+fn experiments_file(name: &str) -> PathBuf {
+    let here = Path::new("experiments").join(name);
+    if here.exists() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("experiments")
+            .join(name)
+    }
+}
+
+/// Runs the preset's sweeps locally (finished cells are skipped, interrupted ones resumed) and
+/// draws their scaling figures into `figures/`.
+fn sweeps(args: &Args) -> Result<()> {
+    let configs: &[&str] = match args.preset {
+        Preset::Cpu => &["denoise_cpu.toml"],
+        Preset::Paper => &["denoise_paper.toml", "mri_paper.toml"],
+    };
+    for name in configs {
+        let path = experiments_file(name);
+        let cfg = crate::sweep::SweepConfig::load(&path)?;
+        let results = args.results.join("sweeps").join(&cfg.name);
+        let s = crate::commands::sweep::run_local(&path, &results)?;
+        if s.failed > 0 {
+            // The figure is still drawn from the cells that finished; a rerun retries the rest.
+            eprintln!(
+                "plateau: warning: {} of {} cells of {} failed (see {})",
+                s.failed,
+                s.cells,
+                cfg.name,
+                results.join("results.jsonl").display()
+            );
+        }
+        crate::commands::scaling::scaling(&results, &args.figures)?;
+    }
+    Ok(())
 }
 
 /// One setup's planned Monte Carlo.

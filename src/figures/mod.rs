@@ -1,6 +1,7 @@
 //! Figures for people: risk against training-set size and against gradient-descent iteration.
 
 pub mod chart;
+pub mod scaling;
 pub mod theory;
 
 pub use chart::{Chart, Draw, Series};

@@ -24,10 +24,11 @@
 //! covariance exactly `C`; the transforms are separable DFTs with tabulated twiddles
 //! (`O(s^3)` per image, cheap for the sizes used here).
 
+use faer::{Mat, MatRef};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use crate::{Setup, TheoryError};
+use crate::{linalg, Setup, TheoryError};
 
 /// The spectrum of a stationary, isotropic, periodic Gaussian field on an `s x s` grid.
 #[derive(Clone, Debug)]
@@ -167,6 +168,226 @@ impl FieldSpectrum {
     pub fn wiener_denoise(&self, noisy: &[f64], sigma: f64) -> Vec<f64> {
         assert_eq!(noisy.len(), self.pixels());
         self.dft.filter(noisy, &self.wiener_gains(sigma))
+    }
+
+    /// Exact MMSE per pixel of noise-free Cartesian MRI (columns of k-space sampled
+    /// independently), `theory/field.md`, "Accelerated MRI":
+    ///
+    /// ```text
+    /// floor = (1/n) sum_k lambda_k P(neither column kx nor column -kx is sampled)
+    /// ```
+    ///
+    /// `column_probability[c]` is the probability that column `c` of *centred* k-space
+    /// (frequency `c - s/2`, fastMRI's `fftshift` layout) is sampled, independently across
+    /// columns; a fixed mask is the 0/1 case, and a random mask with independent columns (fastMRI's
+    /// `RandomMaskFunc`) gives the exact expectation over masks. The side must be even.
+    ///
+    /// # Panics
+    /// When `column_probability.len() != s` or `s` is odd.
+    pub fn mri_floor(&self, column_probability: &[f64]) -> f64 {
+        let s = self.side;
+        assert_eq!(column_probability.len(), s, "one probability per column");
+        assert!(s.is_multiple_of(2), "centred k-space needs an even side");
+        let unknown: Vec<f64> = (0..s)
+            .map(|kx| {
+                let c = (kx + s / 2) % s;
+                let neg = (s - c) % s;
+                if neg == c {
+                    1.0 - column_probability[c]
+                } else {
+                    (1.0 - column_probability[c]) * (1.0 - column_probability[neg])
+                }
+            })
+            .collect();
+        let total: f64 = self
+            .lambda
+            .iter()
+            .enumerate()
+            .map(|(k, l)| l * unknown[k % s])
+            .sum();
+        total / self.pixels() as f64
+    }
+
+    /// The Bayes estimate `E[x | sampled columns]` of noise-free Cartesian MRI: the Hermitian
+    /// completion `F^{-1} 1_K F x`, `K` = the sampled frequencies and their negatives (the other
+    /// DFT coefficients are independent of the data and have mean zero). `mask[c]` marks column
+    /// `c` of centred k-space.
+    pub fn mri_oracle(&self, clean: &[f64], mask: &[bool]) -> Vec<f64> {
+        let s = self.side;
+        assert_eq!(mask.len(), s);
+        let gains: Vec<f64> = (0..s * s)
+            .map(|k| {
+                let c = (k % s + s / 2) % s;
+                if mask[c] || mask[(s - c) % s] {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        self.dft.filter(clean, &gains)
+    }
+
+    /// Exact MMSE per pixel of noise-free super-resolution by area downsampling (means over
+    /// `scale x scale` blocks), `theory/field.md`, "Super-resolution": each low-resolution
+    /// frequency observes one combination of the `scale^2` aliased frequencies with box-filter
+    /// gains `H`,
+    ///
+    /// ```text
+    /// floor = (1/n) sum_groups [ sum_a lambda_a - sum_a |H_a|^2 lambda_a^2 / sum_a |H_a|^2 lambda_a ].
+    /// ```
+    ///
+    /// # Errors
+    /// When `scale < 1` or does not divide the side.
+    pub fn sr_floor(&self, scale: usize) -> Result<f64, TheoryError> {
+        let s = self.side;
+        if scale < 1 || !s.is_multiple_of(scale) {
+            return Err(TheoryError::InvalidArgument(format!(
+                "scale {scale} must divide the side {s}"
+            )));
+        }
+        let m = s / scale;
+        let h2 = box_gain_squared(s, scale);
+        let mut total = 0.0;
+        for qy in 0..m {
+            for qx in 0..m {
+                let (mut sum_l, mut num, mut den) = (0.0, 0.0, 0.0);
+                for a in 0..scale {
+                    for b in 0..scale {
+                        let (ky, kx) = (qy + m * a, qx + m * b);
+                        let l = self.lambda[ky * s + kx];
+                        let g = h2[ky] * h2[kx];
+                        sum_l += l;
+                        num += g * l * l;
+                        den += g * l;
+                    }
+                }
+                total += if den > 0.0 { sum_l - num / den } else { sum_l };
+            }
+        }
+        Ok(total / self.pixels() as f64)
+    }
+}
+
+/// `|H1(k)|^2` of the 1-D box filter of length `scale` on `s` points, for `k = 0..s`:
+/// `(sin(pi k scale / s) / (scale sin(pi k / s)))^2`, 1 at `k = 0`.
+fn box_gain_squared(s: usize, scale: usize) -> Vec<f64> {
+    (0..s)
+        .map(|k| {
+            if k == 0 {
+                return 1.0;
+            }
+            let t = std::f64::consts::PI * k as f64 / s as f64;
+            ((t * scale as f64).sin() / (scale as f64 * t.sin())).powi(2)
+        })
+        .collect()
+}
+
+/// The subspace model `x = U c`, `c ~ N(0, I_d)`, observed through a noise-free linear operator
+/// `A`: the posterior of `c` has covariance `I - B^+ B` (`B = A U`), so the per-pixel MMSE is
+/// `(d - rank(B)) / n` (`theory/field.md`, "Subspace data"). `rank(B) = rank(B^T B)`, from the
+/// eigenvalues of the `d x d` Gram matrix.
+fn subspace_floor_from_gram(gram: &Mat<f64>, rows: usize, n: usize) -> f64 {
+    let d = gram.nrows();
+    let (eig, _) = linalg::sym_eig_desc(gram.as_ref(), faer::Par::Seq);
+    let rank = linalg::numerical_rank(&eig, rows.max(d), d);
+    (d - rank) as f64 / n as f64
+}
+
+/// Per-pixel MMSE of noise-free area-downsampling super-resolution for the subspace model
+/// with basis `basis` (`n x d`, orthonormal columns, pixel `row * s + col`): `(d - rank(A U)) / n`.
+///
+/// # Errors
+/// When `scale` does not divide the side or the basis has not `s^2` rows.
+pub fn subspace_sr_floor(
+    basis: MatRef<'_, f64>,
+    side: usize,
+    scale: usize,
+) -> Result<f64, TheoryError> {
+    let n = side * side;
+    if basis.nrows() != n || scale < 1 || !side.is_multiple_of(scale) {
+        return Err(TheoryError::InvalidArgument(format!(
+            "subspace SR needs an {n}-row basis and a scale dividing {side}, got {} rows and scale {scale}",
+            basis.nrows()
+        )));
+    }
+    let m = side / scale;
+    let b = Mat::from_fn(m * m, basis.ncols(), |i, j| {
+        let (r, c) = (i / m, i % m);
+        let mut acc = 0.0;
+        for a in 0..scale {
+            for bb in 0..scale {
+                acc += basis[((r * scale + a) * side + c * scale + bb, j)];
+            }
+        }
+        acc / (scale * scale) as f64
+    });
+    let gram = linalg::gram_t(b.as_ref(), faer::Par::Seq);
+    Ok(subspace_floor_from_gram(&gram, m * m, n))
+}
+
+/// The subspace model under noise-free Cartesian MRI: per-column Gram matrices
+/// `G_c = Re((F_c U)^H F_c U)` (`F_c`: the rows of the orthonormal 2-D DFT in column `c` of
+/// centred k-space), so that a mask `S` gives `B^T B = sum_{c in S} G_c` and the floor
+/// `(d - rank) / n` costs one `d x d` eigendecomposition per mask.
+#[derive(Clone, Debug)]
+pub struct SubspaceMri {
+    side: usize,
+    grams: Vec<Mat<f64>>,
+}
+
+impl SubspaceMri {
+    /// Precomputes the column Grams of `basis` (`s^2 x d`, pixel `row * s + col`).
+    ///
+    /// # Errors
+    /// When the basis has not `s^2` rows or `s` is odd or below 2.
+    pub fn new(basis: MatRef<'_, f64>, side: usize) -> Result<Self, TheoryError> {
+        let n = side * side;
+        if basis.nrows() != n || side < 2 || !side.is_multiple_of(2) {
+            return Err(TheoryError::InvalidArgument(format!(
+                "subspace MRI needs an even side and an {n}-row basis, got side {side}, {} rows",
+                basis.nrows()
+            )));
+        }
+        let d = basis.ncols();
+        let dft = Dft::new(side);
+        // Z[j] = unnormalised DFT of basis image j (re, im), row-major (ky, kx).
+        let spectra: Vec<(Vec<f64>, Vec<f64>)> = (0..d)
+            .map(|j| {
+                let mut re: Vec<f64> = (0..n).map(|i| basis[(i, j)]).collect();
+                let mut im = vec![0.0; n];
+                dft.transform(&mut re, &mut im, true, -1.0);
+                dft.transform(&mut re, &mut im, false, -1.0);
+                (re, im)
+            })
+            .collect();
+        let grams = (0..side)
+            .map(|c| {
+                let kx = (c + side / 2) % side;
+                Mat::from_fn(d, d, |a, b| {
+                    let mut acc = 0.0;
+                    for ky in 0..side {
+                        let k = ky * side + kx;
+                        acc +=
+                            spectra[a].0[k] * spectra[b].0[k] + spectra[a].1[k] * spectra[b].1[k];
+                    }
+                    acc / n as f64
+                })
+            })
+            .collect();
+        Ok(Self { side, grams })
+    }
+
+    /// The per-pixel MMSE `(d - rank) / n` for the columns `mask` (centred k-space).
+    pub fn floor(&self, mask: &[bool]) -> f64 {
+        assert_eq!(mask.len(), self.side);
+        let d = self.grams[0].nrows();
+        let mut g = Mat::<f64>::zeros(d, d);
+        for (c, _) in mask.iter().enumerate().filter(|(_, &m)| m) {
+            g += &self.grams[c];
+        }
+        let rows = 2 * self.side * mask.iter().filter(|&&m| m).count();
+        subspace_floor_from_gram(&g, rows, self.side * self.side)
     }
 }
 

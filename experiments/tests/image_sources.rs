@@ -1,0 +1,208 @@
+//! Real-image sources: image folders (ImageNet-like layout, PNG and JPEG), split by file; the
+//! scikit-image photographs (when `make bootstrap` has fetched them); phantoms.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use image::{ImageBuffer, Luma, Rgb};
+use plateau_experiments::data::Split;
+use plateau_experiments::images::{skimage_dir, split_of, Color, LoadOptions, Source};
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("plateau-images-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn opt(side: usize) -> LoadOptions {
+    LoadOptions {
+        side,
+        color: Color::Gray,
+        skip_bad: false,
+        seed: 0,
+    }
+}
+
+fn values(t: &tch::Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(t.flatten(0, -1)).unwrap()
+}
+
+#[test]
+fn folders_split_by_file_crop_and_report_bad_files() {
+    let dir = tmpdir("folder");
+    // 60 constant gray PNGs in class folders; file i has value i (so each image names its file).
+    let mut per_split = [0usize; 3];
+    for i in 0..60u8 {
+        let class = dir.join(format!("n{:02}", i % 4));
+        std::fs::create_dir_all(&class).unwrap();
+        let img = ImageBuffer::from_pixel(20 + i as u32, 17, Luma([i]));
+        let rel = format!("n{:02}/img{i}.png", i % 4);
+        img.save(dir.join(&rel)).unwrap();
+        per_split[split_of(&rel) as usize - 1] += 1;
+    }
+    let source = Source::Folder(dir.clone());
+    let mut seen: Vec<HashSet<u32>> = Vec::new();
+    for (k, split) in [Split::Train, Split::Validation, Split::Test]
+        .into_iter()
+        .enumerate()
+    {
+        let n = per_split[k];
+        assert!(n >= 2, "split {k} has {n} files");
+        let loaded = source.load(split, n, &opt(8)).unwrap();
+        assert_eq!(loaded.images.size(), vec![n as i64, 1, 8, 8]);
+        let v = values(&loaded.images);
+        let ids: HashSet<u32> = v
+            .chunks(64)
+            .map(|img| {
+                assert!(
+                    img.iter().all(|&p| p == img[0]),
+                    "constant images stay constant"
+                );
+                (img[0] * 255.0).round() as u32
+            })
+            .collect();
+        assert_eq!(ids.len(), n, "every file once");
+        seen.push(ids);
+        // Nested: the first 2 are a prefix.
+        let two = source.load(split, 2, &opt(8)).unwrap();
+        assert_eq!(values(&two.images), v[..128].to_vec());
+        // More than the split holds: a clear error.
+        let err = source
+            .load(split, n + 1, &opt(8))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("usable images") && !err.contains('\n'),
+            "{err}"
+        );
+    }
+    assert!(
+        seen[0].is_disjoint(&seen[1])
+            && seen[0].is_disjoint(&seen[2])
+            && seen[1].is_disjoint(&seen[2])
+    );
+
+    // A corrupt PNG in the training split: an error naming it, or skipped and counted.
+    let bad = (0..)
+        .map(|i| format!("bad{i}.png"))
+        .find(|n| split_of(n) == Split::Train)
+        .unwrap();
+    std::fs::write(dir.join(&bad), b"\x89PNG garbage").unwrap();
+    let n = per_split[0];
+    let err = source
+        .load(Split::Train, n, &opt(8))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains(&bad) && !err.contains('\n'), "{err}");
+    let skip = LoadOptions {
+        skip_bad: true,
+        ..opt(8)
+    };
+    let loaded = source.load(Split::Train, n, &skip).unwrap();
+    assert_eq!(loaded.images.size()[0], n as i64);
+    assert_eq!(loaded.skipped.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn crops_colour_and_jpeg() {
+    let dir = tmpdir("crop");
+    // A horizontal ramp 12 x 6 (w x h), s = 3: q = 2, crop cols 0..6 + 3 = 3..9, rows 0..6.
+    let name = (0..)
+        .map(|i| format!("ramp{i}.png"))
+        .find(|n| split_of(n) == Split::Train)
+        .unwrap();
+    let ramp = ImageBuffer::from_fn(12, 6, |x, _| Luma([(x * 20) as u8]));
+    ramp.save(dir.join(&name)).unwrap();
+    let v = values(
+        &Source::Folder(dir.clone())
+            .load(Split::Train, 1, &opt(3))
+            .unwrap()
+            .images,
+    );
+    for row in 0..3 {
+        for col in 0..3 {
+            // Block mean of columns 3 + 2 col and 4 + 2 col.
+            let want = ((3 + 2 * col) * 20 + (4 + 2 * col) * 20) as f32 / 2.0 / 255.0;
+            assert!((v[row * 3 + col] - want).abs() < 1e-6, "{v:?}");
+        }
+    }
+    std::fs::remove_file(dir.join(&name)).unwrap();
+    // RGB: three consecutive channel images; gray is Rec. 709 luma.
+    let rgb = ImageBuffer::from_pixel(8, 8, Rgb([255u8, 0, 51]));
+    let name = (0..)
+        .map(|i| format!("c{i}.png"))
+        .find(|n| split_of(n) == Split::Train)
+        .unwrap();
+    rgb.save(dir.join(&name)).unwrap();
+    let src = Source::Folder(dir.clone());
+    let colour = src
+        .load(
+            Split::Train,
+            1,
+            &LoadOptions {
+                color: Color::Rgb,
+                ..opt(8)
+            },
+        )
+        .unwrap();
+    assert_eq!(colour.images.size(), vec![3, 1, 8, 8]);
+    let v = values(&colour.images);
+    assert_eq!((v[0], v[64], v[128]), (1.0, 0.0, 0.2));
+    let gray = values(&src.load(Split::Train, 1, &opt(8)).unwrap().images);
+    assert!(
+        (gray[0] - (0.2126 + 0.0722 * 0.2)).abs() < 0.01,
+        "{}",
+        gray[0]
+    );
+    std::fs::remove_file(dir.join(&name)).unwrap();
+    // JPEG decodes (lossy: a constant stays within a few levels).
+    let name = (0..)
+        .map(|i| format!("j{i}.jpg"))
+        .find(|n| split_of(n) == Split::Train)
+        .unwrap();
+    ImageBuffer::from_pixel(16, 16, Luma([128u8]))
+        .save(dir.join(&name))
+        .unwrap();
+    let v = values(&src.load(Split::Train, 1, &opt(8)).unwrap().images);
+    assert!(
+        v.iter().all(|p| (p - 128.0 / 255.0).abs() < 3.0 / 255.0),
+        "{v:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn skimage_patches_are_split_by_photograph() {
+    if !skimage_dir().is_dir() {
+        // Fetched by `make bootstrap` (which `make test` runs first); say so rather than pass
+        // silently when running `cargo test` on a machine without it.
+        panic!(
+            "{} is missing: run `make bootstrap` (scripts/bootstrap-skimage.sh)",
+            skimage_dir().display()
+        );
+    }
+    let o = opt(32);
+    let train = Source::Skimage.load(Split::Train, 64, &o).unwrap();
+    let test = Source::Skimage.load(Split::Test, 64, &o).unwrap();
+    assert_eq!(train.images.size(), vec![64, 1, 32, 32]);
+    // Nested and seeded.
+    let again = Source::Skimage.load(Split::Train, 16, &o).unwrap();
+    assert_eq!(
+        values(&again.images),
+        values(&train.images)[..16 * 1024].to_vec()
+    );
+    // No test patch occurs among the training patches (different photographs).
+    let tr: HashSet<Vec<u32>> = values(&train.images)
+        .chunks(1024)
+        .map(|p| p.iter().map(|v| v.to_bits()).collect())
+        .collect();
+    assert!(values(&test.images)
+        .chunks(1024)
+        .all(|p| !tr.contains(&p.iter().map(|v| v.to_bits()).collect::<Vec<_>>())));
+    let v = values(&test.images);
+    assert!(v.iter().all(|p| (0.0..=1.0).contains(p)));
+}

@@ -1,0 +1,313 @@
+//! Running cells on this machine: each cell is a child process
+//! `plateau train <flags> --out DIR/cells/<id> [--resume]`, so a crash of one run cannot take
+//! the sweep down, and the sweep needs to know nothing of `plateau train` beyond its flags.
+//!
+//! Crash safety: a cell holds an exclusive lock on `DIR/cells/<id>/lock` while it runs (the
+//! child inherits it), so two sweeps on the same store never run the same cell at once; the
+//! child is killed by the kernel when the sweep dies (`PR_SET_PDEATHSIG`), so a killed sweep
+//! leaves no orphan writing to the cell folder; a rerun resumes a cell from its checkpoint
+//! (`state.json`) and records without rerunning a cell whose `metrics.json` was written before the
+//! kill.
+
+use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+use super::config::{Cell, SweepConfig};
+use super::store::{host_name, Appended, FileLock, Record, Store, FAILED};
+use crate::output::progress;
+
+/// Bytes of the run's log kept in a failed line.
+const ERROR_TAIL: u64 = 2000;
+
+/// What became of one cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Already finished in the store: skipped.
+    Done,
+    /// Another process holds the cell's lock.
+    Busy,
+    /// Ran (or was recovered from its folder) and was recorded with this status.
+    Recorded(String),
+}
+
+/// Counts of a local sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Cells in the config.
+    pub cells: usize,
+    /// Finished before this sweep started.
+    pub skipped: usize,
+    /// Recorded with status `ok` by this sweep.
+    pub ok: usize,
+    /// Recorded with another training status (`diverged`).
+    pub other: usize,
+    /// Recorded as failed by this sweep.
+    pub failed: usize,
+}
+
+/// The cell's folder: `DIR/cells/<id>`.
+pub fn cell_dir(results: &Path, cell: &Cell) -> PathBuf {
+    results.join("cells").join(&cell.id)
+}
+
+/// Runs every unfinished cell of `cfg` in index order, with a progress bar. Cells another
+/// process is running are waited for at the end (and then usually found finished).
+///
+/// # Errors
+/// The results folder cannot be written (a failing cell is not an error: it is recorded).
+pub fn run_all(cfg: &SweepConfig, store: &Store, exe: &Path) -> Result<Summary> {
+    let loaded = store.load()?;
+    report_bad_lines(store, &loaded.bad_lines);
+    let mut summary = Summary {
+        cells: cfg.cells.len(),
+        ..Summary::default()
+    };
+    let todo: Vec<&Cell> = cfg
+        .cells
+        .iter()
+        .filter(|c| !loaded.records.get(&c.id).is_some_and(Record::finished))
+        .collect();
+    summary.skipped = cfg.cells.len() - todo.len();
+    let bar = progress(cfg.cells.len() as u64, "cells");
+    bar.set_position(summary.skipped as u64);
+    let tty = std::io::stderr().is_terminal();
+    let say = |line: String| {
+        if tty {
+            bar.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    };
+    if summary.skipped > 0 {
+        say(format!(
+            "plateau: {} of {} cells already in {}",
+            summary.skipped,
+            cfg.cells.len(),
+            store.path().display()
+        ));
+    }
+    let mut busy = Vec::new();
+    for (pass, cells) in [(0, todo), (1, Vec::new())] {
+        let cells = if pass == 0 {
+            cells
+        } else {
+            std::mem::take(&mut busy)
+        };
+        for cell in cells {
+            bar.set_message(format!("cell {}", cell.index));
+            let started = Instant::now();
+            let outcome = run_cell(cfg, cell, store, exe, pass == 1)?;
+            match &outcome {
+                Outcome::Busy => {
+                    say(format!(
+                        "plateau: cell {} ({}) is running in another process; will wait for it",
+                        cell.index,
+                        cell.label()
+                    ));
+                    busy.push(cell);
+                    continue;
+                }
+                Outcome::Done => summary.skipped += 1,
+                Outcome::Recorded(s) if s == "ok" => summary.ok += 1,
+                Outcome::Recorded(s) if s == FAILED => summary.failed += 1,
+                Outcome::Recorded(_) => summary.other += 1,
+            }
+            if let Outcome::Recorded(status) = &outcome {
+                say(format!(
+                    "plateau: cell {}/{} {status} ({}) {:.1} s",
+                    cell.index + 1,
+                    cfg.cells.len(),
+                    cell.label(),
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+fn report_bad_lines(store: &Store, bad: &[usize]) {
+    if !bad.is_empty() {
+        eprintln!(
+            "plateau: warning: {} line(s) of {} do not parse and are ignored (line {:?}; a write \
+             cut short by a crash); the next recorded cell rewrites the file without them",
+            bad.len(),
+            store.path().display(),
+            bad
+        );
+    }
+}
+
+/// Runs one cell unless it is finished or running elsewhere (with `wait`, waits for the other
+/// process instead), and records the result.
+///
+/// # Errors
+/// The cell folder or the store cannot be written, or the child cannot be started.
+pub fn run_cell(
+    cfg: &SweepConfig,
+    cell: &Cell,
+    store: &Store,
+    exe: &Path,
+    wait: bool,
+) -> Result<Outcome> {
+    let dir = cell_dir(store.dir(), cell);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let Some(lock) = FileLock::acquire(&dir.join("lock"), wait)? else {
+        return Ok(Outcome::Busy);
+    };
+    // Checked under the cell's lock: whoever held it may have just finished the cell.
+    if store
+        .load()?
+        .records
+        .get(&cell.id)
+        .is_some_and(Record::finished)
+    {
+        return Ok(Outcome::Done);
+    }
+    let started = Instant::now();
+    let metrics_path = dir.join("metrics.json");
+    let (metrics, error) = match read_metrics(&metrics_path) {
+        // Finished before the sweep was killed, not yet recorded: record it as it is.
+        Some(m) => (Some(m), None),
+        None => {
+            let code = spawn(cell, &dir, exe, &lock)?;
+            match (code, read_metrics(&metrics_path)) {
+                (Ok(()), Some(m)) => (Some(m), None),
+                (Ok(()), None) => (None, Some("the run exited without metrics.json".into())),
+                (Err(why), _) => (None, Some(why)),
+            }
+        }
+    };
+    let status = match (&metrics, &error) {
+        (Some(m), _) => m
+            .get("status")
+            .and_then(|s| s.as_str())
+            .unwrap_or("ok")
+            .to_string(),
+        (None, _) => FAILED.to_string(),
+    };
+    let error = error.map(|why| {
+        let tail = log_tail(&dir.join("log.txt"));
+        if tail.is_empty() {
+            why
+        } else {
+            format!("{why}; output tail: {tail}")
+        }
+    });
+    let rec = Record {
+        id: cell.id.clone(),
+        index: cell.index,
+        sweep: cfg.name.clone(),
+        status: status.clone(),
+        params: cell.params_json(),
+        metrics,
+        error,
+        seconds: started.elapsed().as_secs_f64(),
+        host: host_name(),
+        finished_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    match store.append(&rec)? {
+        Appended::AlreadyFinished => Ok(Outcome::Done),
+        Appended::Appended | Appended::Rewritten => Ok(Outcome::Recorded(status)),
+    }
+}
+
+fn read_metrics(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .filter(serde_json::Value::is_object)
+}
+
+/// Runs `exe train ... --out dir`, output appended to `dir/log.txt`. `Err(reason)` when it did
+/// not exit with status 0.
+fn spawn(cell: &Cell, dir: &Path, exe: &Path, lock: &FileLock) -> Result<Result<(), String>> {
+    let log_path = dir.join("log.txt");
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot open {}", log_path.display()))?;
+    let resume = dir.join("state.json").exists();
+    let mut args = vec!["train".to_string()];
+    args.extend(cell.train_args());
+    args.push("--out".into());
+    args.push(dir.display().to_string());
+    if resume {
+        args.push("--resume".into());
+    }
+    writeln!(log, "=== plateau {}", args.join(" ")).context("cannot write the cell log")?;
+    let mut cmd = Command::new(exe);
+    if std::env::var_os("OMP_NUM_THREADS").is_none() {
+        // One LibTorch thread per cell unless asked otherwise: on a shared 2-core machine,
+        // 2 spinning OpenMP threads ran an epoch 5x slower than 1 thread (README, Sweeps).
+        cmd.env("OMP_NUM_THREADS", "1");
+    }
+    cmd.args(&args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("cannot share the cell log")?)
+        .stderr(log);
+    let lock_fd = lock.raw_fd();
+    // SAFETY: the closure only makes async-signal-safe system calls (getpid-family, prctl,
+    // fcntl) between fork and exec.
+    let parent = std::process::id() as libc::pid_t;
+    unsafe {
+        cmd.pre_exec(move || {
+            // Die with the sweep: without this a killed sweep leaves the run going, and a rerun
+            // would resume the same folder while the orphan still writes to it.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                // The sweep died before prctl took effect.
+                libc::_exit(137);
+            }
+            // Keep the cell lock across exec (it is opened close-on-exec): it stays held until
+            // both processes are gone.
+            let flags = libc::fcntl(lock_fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(lock_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {}", exe.display()))?;
+    Ok(if status.success() {
+        Ok(())
+    } else {
+        Err(match status.code() {
+            Some(c) => format!("plateau train exited with status {c}"),
+            None => format!("plateau train was killed ({status})"),
+        })
+    })
+}
+
+/// The last [`ERROR_TAIL`] bytes of the log's last attempt, lines joined by ` | `.
+fn log_tail(path: &Path) -> String {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map_or(0, |m| m.len());
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(ERROR_TAIL)));
+    let mut buf = Vec::new();
+    let _ = f.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let last = text.rsplit("=== plateau ").next().unwrap_or(&text);
+    last.lines()
+        .skip(1) // the command line
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}

@@ -1,0 +1,547 @@
+//! The empirical scaling curve of a results store, set against the predicted floor.
+//!
+//! Finished `ok` lines are grouped by what defines the learning problem ([`GROUP_KEYS`], read
+//! from each line's `metrics.json`); within a group, for each training-set size `N`, the width
+//! (`channels`) with the best mean validation metric over seeds is kept, as the paper keeps the
+//! best width per `N` (selection never looks at the test set). The test MSE of those best
+//! widths against `N` is fitted with the saturating power law `a N^-b + c` of [`crate::fit`]
+//! (a plain power law when there are too few sizes), and extrapolated to `N = 1e6`; the fitted
+//! `c` is compared with the exact floor `floor_mse`.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::store::Record;
+use crate::fit::report::FitReport;
+use crate::fit::{
+    fit_curve, fit_power, BootstrapOptions, Curve, FitOptions, Method, ModelChoice, ModelKind,
+};
+
+/// `metrics.json` keys whose values define a learning problem (lines differing in any of them
+/// are separate curves). Everything else (width, seed, training settings) may vary in a curve.
+pub const GROUP_KEYS: [&str; 14] = [
+    "task",
+    "data",
+    "model",
+    "color",
+    "image_size",
+    "noise_std",
+    "subspace_dim",
+    "field_exponent",
+    "field_cutoff",
+    "field_std",
+    "acceleration",
+    "center_fraction",
+    "mask",
+    "scale",
+];
+
+/// Validation metrics used to pick the best width, in order of preference: `(key, higher is
+/// better)`. The first one every line of a group has is used.
+pub const SELECTION_METRICS: [(&str, bool); 3] = [
+    ("best_val_psnr", true),
+    ("best_val_ssim", true),
+    ("best_val_mse", false),
+];
+
+/// Largest training-set size of the extrapolation.
+pub const EXTRAPOLATE_TO: f64 = 1e6;
+
+/// One finished run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunPoint {
+    /// Cell id.
+    pub id: String,
+    /// Training-set size `N`.
+    pub n: f64,
+    /// U-Net width (channels of the first layer); `None` for models without one.
+    pub width: Option<i64>,
+    /// Seed.
+    pub seed: Option<i64>,
+    /// Test MSE (pixel units squared).
+    pub test_mse: f64,
+    /// The selection metric on the validation set.
+    pub val_metric: Option<f64>,
+    /// The Bayes-optimal denoiser's MSE on the same test images.
+    pub oracle_test_mse: Option<f64>,
+}
+
+/// The best width at one `N`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BestPoint {
+    /// Training-set size.
+    pub n: f64,
+    /// Width chosen on validation.
+    pub width: Option<i64>,
+    /// Mean test MSE over the seeds of that width.
+    pub test_mse: f64,
+    /// Standard error of that mean: over seeds when there are several, else the test-set
+    /// standard error `test_mse_stderr` of the single run.
+    pub test_mse_se: Option<f64>,
+    /// Mean validation metric of that width.
+    pub val_metric: Option<f64>,
+    /// Seeds averaged.
+    pub seeds: usize,
+    /// `test_mse / floor_mse`.
+    pub over_floor: Option<f64>,
+    /// Mean over the seeds of `test_mse / oracle_test_mse` (the Bayes denoiser on the same test
+    /// images, which removes the test set's own sampling noise from the comparison).
+    pub over_oracle: Option<f64>,
+}
+
+/// The excess over the known floor fitted as a power law: `R = floor_mse + beta N^alpha`.
+///
+/// The free saturating fit estimates the floor from the data alone and, with few sizes, can
+/// land below the Bayes error; this fit takes the floor from theory, so its extrapolation never
+/// crosses it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnchoredFit {
+    /// Prefactor of the excess, MSE units.
+    pub beta: f64,
+    /// Exponent of the excess (negative when the excess falls with `N`).
+    pub alpha: f64,
+    /// Sizes fitted (those whose test MSE is above the floor).
+    pub n_points: usize,
+    /// Prediction at `N = 1e6`.
+    pub at_1e6: f64,
+}
+
+/// One curve: a learning problem, its runs, the best-width curve and its fit.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupSummary {
+    /// Human-readable description (`denoise gaussian-field unet, image_size=32, ...`).
+    pub label: String,
+    /// File-name stem (letters, digits, `-`, `_`, `.`).
+    pub tag: String,
+    /// The [`GROUP_KEYS`] values of the group.
+    pub key: serde_json::Map<String, Value>,
+    /// Metric used to pick the best width (`None` when every `N` has a single width).
+    pub selection_metric: Option<String>,
+    /// Exact floor (Bayes error per pixel) when the data's floor is known.
+    pub floor_mse: Option<f64>,
+    /// Every run.
+    pub points: Vec<RunPoint>,
+    /// The best width per `N`, increasing `N`.
+    pub best: Vec<BestPoint>,
+    /// Fit of the best curve (saturating when there are at least 4 sizes, else power law when
+    /// there are 3; `None` below that or when the fit fails).
+    pub fit: Option<FitReport>,
+    /// Why there is no fit.
+    pub fit_note: Option<String>,
+    /// Fit of the best curve's excess over `floor_mse` (at least 3 sizes above the floor).
+    pub anchored_fit: Option<AnchoredFit>,
+    /// The fitted floor `c` divided by `floor_mse`.
+    pub fitted_floor_over_floor: Option<f64>,
+    /// Runs whose test MSE is below `floor_mse` (possible only through the test set's sampling
+    /// noise; compare `below_oracle`).
+    pub below_floor: usize,
+    /// Runs whose test MSE is below the Bayes denoiser's on the same images.
+    pub below_oracle: usize,
+}
+
+impl GroupSummary {
+    /// The fitted curve at `n`, `None` without a fit.
+    pub fn predict(&self, n: f64) -> Option<f64> {
+        let fit = self.fit.as_ref()?;
+        let p = |k: &str| fit.params.get(k).copied();
+        match fit.model {
+            ModelKind::Saturating => Some(p("a")? * n.powf(-p("b")?) + p("c")?),
+            ModelKind::Power => Some(p("beta")? * n.powf(p("alpha")?)),
+            ModelKind::Broken => None,
+        }
+    }
+}
+
+fn num(m: &Value, k: &str) -> Option<f64> {
+    m.get(k).and_then(Value::as_f64).filter(|v| v.is_finite())
+}
+
+fn short(k: &str) -> &str {
+    match k {
+        "image_size" => "s",
+        "noise_std" => "sigma",
+        "subspace_dim" => "d",
+        "field_exponent" => "exp",
+        "field_cutoff" => "f0",
+        "field_std" => "std",
+        "acceleration" => "acc",
+        "center_fraction" => "cf",
+        other => other,
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Groups the finished `ok` records and computes each group's best curve and fit. Records
+/// without a positive finite `test_mse` or `train_size` are left out.
+///
+/// # Errors
+/// None at present (a failing fit is reported in [`GroupSummary::fit_note`]); kept fallible
+/// for the callers' sake.
+pub fn analyse(records: &[Record]) -> Result<Vec<GroupSummary>> {
+    type Lines<'a> = Vec<(&'a str, &'a Value)>;
+    let mut groups: BTreeMap<String, (serde_json::Map<String, Value>, Lines)> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.status == "ok") {
+        let Some(m) = r.metrics.as_ref() else {
+            continue;
+        };
+        let ok = num(m, "test_mse").is_some_and(|v| v > 0.0)
+            && num(m, "train_size").is_some_and(|v| v > 0.0);
+        if !ok {
+            continue;
+        }
+        let key: serde_json::Map<String, Value> = GROUP_KEYS
+            .iter()
+            .filter_map(|k| {
+                m.get(*k)
+                    .filter(|v| !v.is_null())
+                    .map(|v| (k.to_string(), v.clone()))
+            })
+            .collect();
+        let name = serde_json::to_string(&key).unwrap_or_default();
+        groups
+            .entry(name)
+            .or_insert_with(|| (key, Vec::new()))
+            .1
+            .push((r.id.as_str(), m));
+    }
+    Ok(groups
+        .into_values()
+        .map(|(key, lines)| summarise(key, &lines))
+        .collect())
+}
+
+fn summarise(key: serde_json::Map<String, Value>, lines: &[(&str, &Value)]) -> GroupSummary {
+    let metric = SELECTION_METRICS
+        .iter()
+        .find(|(k, _)| lines.iter().all(|(_, m)| num(m, k).is_some()))
+        .copied();
+    let points: Vec<RunPoint> = lines
+        .iter()
+        .map(|(id, m)| RunPoint {
+            id: id.to_string(),
+            n: num(m, "train_size").unwrap_or(f64::NAN),
+            width: m.get("channels").and_then(Value::as_i64),
+            seed: m.get("seed").and_then(Value::as_i64),
+            test_mse: num(m, "test_mse").unwrap_or(f64::NAN),
+            val_metric: metric.and_then(|(k, _)| num(m, k)),
+            oracle_test_mse: num(m, "oracle_test_mse"),
+        })
+        .collect();
+    let floors: Vec<f64> = lines
+        .iter()
+        .filter_map(|(_, m)| num(m, "floor_mse"))
+        .collect();
+    // The floor is a property of the data model, the same for every line of the group.
+    let floor_mse = (floors.len() == lines.len() && !floors.is_empty())
+        .then(|| floors.iter().sum::<f64>() / floors.len() as f64);
+    let stderr_of: BTreeMap<&str, f64> = lines
+        .iter()
+        .filter_map(|(id, m)| Some((*id, num(m, "test_mse_stderr")?)))
+        .collect();
+
+    // Per N and width: mean over seeds.
+    let mut by_n: BTreeMap<u64, BTreeMap<Option<i64>, Vec<&RunPoint>>> = BTreeMap::new();
+    for p in &points {
+        by_n.entry(p.n as u64)
+            .or_default()
+            .entry(p.width)
+            .or_default()
+            .push(p);
+    }
+    let multi_width = by_n.values().any(|w| w.len() > 1);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let mut best = Vec::new();
+    for widths in by_n.values() {
+        let candidates: Vec<(Option<i64>, &Vec<&RunPoint>, Option<f64>)> = widths
+            .iter()
+            .map(|(w, runs)| {
+                let vals: Option<Vec<f64>> = runs.iter().map(|r| r.val_metric).collect();
+                (*w, runs, vals.map(|v| mean(&v)))
+            })
+            .collect();
+        let chosen = match metric {
+            Some((_, higher)) => candidates.iter().max_by(|a, b| {
+                let (x, y) = (a.2.unwrap_or(f64::NAN), b.2.unwrap_or(f64::NAN));
+                if higher {
+                    x.total_cmp(&y)
+                } else {
+                    y.total_cmp(&x)
+                }
+            }),
+            // Without a validation metric only a single width per N can be reported.
+            None => candidates.first(),
+        };
+        let Some((width, runs, val)) = chosen else {
+            continue;
+        };
+        let mses: Vec<f64> = runs.iter().map(|r| r.test_mse).collect();
+        let m = mean(&mses);
+        let se = if mses.len() >= 2 {
+            let var = mses.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (mses.len() - 1) as f64;
+            Some((var / mses.len() as f64).sqrt())
+        } else {
+            stderr_of.get(runs[0].id.as_str()).copied()
+        };
+        let ratios: Option<Vec<f64>> = runs
+            .iter()
+            .map(|r| r.oracle_test_mse.map(|o| r.test_mse / o))
+            .collect();
+        best.push(BestPoint {
+            n: runs[0].n,
+            width: *width,
+            test_mse: m,
+            test_mse_se: se,
+            val_metric: *val,
+            seeds: runs.len(),
+            over_floor: floor_mse.map(|f| m / f),
+            over_oracle: ratios.map(|r| mean(&r)),
+        });
+    }
+    let (fit, fit_note) = fit_best(&label_of(&key), &best);
+    let fitted_floor_over_floor = match (&fit, floor_mse) {
+        (Some(f), Some(floor)) if f.model == ModelKind::Saturating => {
+            f.params.get("c").map(|c| c / floor)
+        }
+        _ => None,
+    };
+    let anchored_fit = floor_mse.and_then(|f| anchored(&best, f));
+    let below_floor = floor_mse.map_or(0, |f| points.iter().filter(|p| p.test_mse < f).count());
+    let below_oracle = points
+        .iter()
+        .filter(|p| p.oracle_test_mse.is_some_and(|o| p.test_mse < o))
+        .count();
+    GroupSummary {
+        label: label_of(&key),
+        tag: tag_of(&key),
+        selection_metric: if multi_width {
+            metric.map(|(k, _)| k.to_string())
+        } else {
+            None
+        },
+        key,
+        floor_mse,
+        points,
+        best,
+        fit,
+        fit_note,
+        anchored_fit,
+        fitted_floor_over_floor,
+        below_floor,
+        below_oracle,
+    }
+}
+
+fn fit_best(label: &str, best: &[BestPoint]) -> (Option<FitReport>, Option<String>) {
+    let kind = match best.len() {
+        n if n >= ModelKind::Saturating.min_points() => ModelKind::Saturating,
+        n if n >= ModelKind::Power.min_points() => ModelKind::Power,
+        n => {
+            return (
+                None,
+                Some(format!(
+                    "{n} training-set size(s): a fit needs at least {}",
+                    ModelKind::Power.min_points()
+                )),
+            )
+        }
+    };
+    let xs: Vec<f64> = best.iter().map(|b| b.n).collect();
+    let ys: Vec<f64> = best.iter().map(|b| b.test_mse).collect();
+    let curve = match Curve::new(&xs, &ys) {
+        Ok(c) => c,
+        Err(e) => return (None, Some(format!("{e:#}"))),
+    };
+    let opts = |method| FitOptions {
+        model: ModelChoice::Model(kind),
+        range: None,
+        bootstrap: BootstrapOptions {
+            method,
+            reps: 500,
+            seed: 0,
+        },
+        at: vec![("1e6".into(), EXTRAPOLATE_TO)],
+    };
+    // Residual bootstrap first; with very few points it can fail, and then the fit alone is
+    // still worth reporting.
+    match fit_curve(label, &curve, &opts(Method::Auto))
+        .or_else(|_| fit_curve(label, &curve, &opts(Method::None)))
+    {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    }
+}
+
+fn anchored(best: &[BestPoint], floor: f64) -> Option<AnchoredFit> {
+    let (xs, ys): (Vec<f64>, Vec<f64>) = best
+        .iter()
+        .filter(|b| b.test_mse > floor)
+        .map(|b| (b.n, b.test_mse - floor))
+        .unzip();
+    if xs.len() < ModelKind::Power.min_points() {
+        return None;
+    }
+    let f = fit_power(&xs, &ys).ok()?;
+    Some(AnchoredFit {
+        beta: f.beta,
+        alpha: f.alpha,
+        n_points: xs.len(),
+        at_1e6: floor + f.predict(EXTRAPOLATE_TO),
+    })
+}
+
+fn label_of(key: &serde_json::Map<String, Value>) -> String {
+    let head: Vec<String> = ["task", "data", "model"]
+        .iter()
+        .filter_map(|k| key.get(*k).map(value_text))
+        .collect();
+    let rest: Vec<String> = GROUP_KEYS[3..]
+        .iter()
+        .filter_map(|k| Some(format!("{}={}", short(k), value_text(key.get(*k)?))))
+        .collect();
+    let mut s = head.join(" ");
+    if !rest.is_empty() {
+        s.push_str(", ");
+        s.push_str(&rest.join(", "));
+    }
+    s
+}
+
+fn tag_of(key: &serde_json::Map<String, Value>) -> String {
+    let parts: Vec<String> = GROUP_KEYS
+        .iter()
+        .filter_map(|k| {
+            let v = value_text(key.get(*k)?);
+            Some(if ["task", "data", "model"].contains(k) {
+                // A data path keeps only its last component.
+                v.rsplit('/').next().unwrap_or(&v).to_string()
+            } else {
+                format!("{}{v}", short(k))
+            })
+        })
+        .collect();
+    parts
+        .join("_")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The CSV of every run of a group: `N,width,seed,test_mse,val_metric,oracle_test_mse,best,id`.
+pub fn points_csv(g: &GroupSummary) -> String {
+    let mut s = String::from("N,width,seed,test_mse,val_metric,oracle_test_mse,best,id\n");
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
+    let mut pts: Vec<&RunPoint> = g.points.iter().collect();
+    pts.sort_by(|a, b| {
+        (a.n, a.width, a.seed)
+            .partial_cmp(&(b.n, b.width, b.seed))
+            .unwrap()
+    });
+    for p in pts {
+        let is_best = g.best.iter().any(|b| b.n == p.n && b.width == p.width);
+        s.push_str(&format!(
+            "{},{},{},{:e},{},{},{},{}\n",
+            p.n,
+            p.width.map_or(String::new(), |w| w.to_string()),
+            p.seed.map_or(String::new(), |w| w.to_string()),
+            p.test_mse,
+            opt(p.val_metric),
+            opt(p.oracle_test_mse),
+            is_best,
+            p.id
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(id: &str, n: u64, width: i64, seed: i64, val: f64, test: f64) -> Record {
+        Record {
+            id: id.into(),
+            index: 0,
+            sweep: "t".into(),
+            status: "ok".into(),
+            params: serde_json::Map::new(),
+            metrics: Some(json!({
+                "task": "denoise", "data": "gaussian-field", "model": "unet",
+                "image_size": 32, "noise_std": 0.1, "train_size": n, "channels": width,
+                "seed": seed, "best_val_psnr": val, "test_mse": test, "floor_mse": 1.0,
+                "oracle_test_mse": 0.99, "test_mse_stderr": 0.01,
+            })),
+            error: None,
+            seconds: 1.0,
+            host: "h".into(),
+            finished_unix: 0,
+        }
+    }
+
+    #[test]
+    fn best_width_is_chosen_on_validation_not_test() {
+        // At N = 10 width 8 has the better validation PSNR but the worse test MSE: the
+        // selection must follow validation.
+        let recs = vec![
+            rec("a", 10, 8, 0, 30.0, 2.0),
+            rec("b", 10, 16, 0, 29.0, 1.5),
+            rec("c", 20, 8, 0, 29.0, 1.6),
+            rec("d", 20, 16, 0, 31.0, 1.4),
+            rec("e", 20, 16, 1, 31.0, 1.2),
+        ];
+        let g = analyse(&recs).unwrap();
+        assert_eq!(g.len(), 1);
+        let g = &g[0];
+        assert_eq!(g.selection_metric.as_deref(), Some("best_val_psnr"));
+        assert_eq!(g.best.len(), 2);
+        assert_eq!((g.best[0].width, g.best[0].test_mse), (Some(8), 2.0));
+        assert_eq!(g.best[1].width, Some(16));
+        assert!((g.best[1].test_mse - 1.3).abs() < 1e-12);
+        assert_eq!(g.best[1].seeds, 2);
+        assert!((g.best[1].test_mse_se.unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(g.best[0].test_mse_se, Some(0.01));
+        assert_eq!(g.floor_mse, Some(1.0));
+        assert!(g.fit.is_none() && g.fit_note.is_some());
+        assert_eq!(g.tag, "denoise_gaussian-field_unet_s32_sigma0.1");
+        let csv = points_csv(g);
+        assert_eq!(csv.lines().count(), 6);
+        assert!(csv.contains("10,8,0,2e0,3e1,9.9e-1,true,a"), "{csv}");
+    }
+
+    #[test]
+    fn saturating_fit_recovers_a_synthetic_floor() {
+        let recs: Vec<Record> = [10u64, 30, 100, 300, 1000, 3000]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let y = 2.0 * (n as f64).powf(-0.7) + 1.0;
+                rec(&format!("r{i}"), n, 16, 0, 30.0, y)
+            })
+            .collect();
+        let g = &analyse(&recs).unwrap()[0];
+        let fit = g.fit.as_ref().expect("fit");
+        assert_eq!(fit.model, ModelKind::Saturating);
+        assert!((g.fitted_floor_over_floor.unwrap() - 1.0).abs() < 1e-3);
+        assert!((g.predict(1e6).unwrap() - (2.0 * 1e6f64.powf(-0.7) + 1.0)).abs() < 1e-3);
+        // The floor recorded is the true one: the anchored fit recovers the excess exactly.
+        let anchored = g.anchored_fit.as_ref().expect("anchored fit");
+        assert!((anchored.alpha + 0.7).abs() < 1e-9 && (anchored.beta - 2.0).abs() < 1e-9);
+        assert_eq!(anchored.n_points, 6);
+        assert_eq!(g.below_floor, 0);
+    }
+}

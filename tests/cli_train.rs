@@ -1,0 +1,220 @@
+//! `plateau train` as the sweep runner calls it: tasks, data values, metrics.json fields, and
+//! bad input (one line on stderr, exit status 2, nothing written).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn plateau(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_plateau"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn out_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("plateau-cli-train-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+const TINY: &[&str] = &[
+    "--train-size",
+    "8",
+    "--val-size",
+    "4",
+    "--test-size",
+    "8",
+    "--epochs",
+    "1",
+    "--channels",
+    "4",
+    "--image-size",
+    "16",
+];
+
+fn train(tag: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
+    let dir = out_dir(tag);
+    let mut args = vec!["train"];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(extra);
+    if !extra.contains(&"--model") {
+        args.extend(["--model", "unet"]);
+    }
+    let d = dir.to_string_lossy().to_string();
+    args.extend(["--out", d.as_str()]);
+    (plateau(&args), dir)
+}
+
+fn metrics(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn bad_values_fail_with_one_line_and_write_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--task", "mri", "--data", "imagenet"],
+            "unknown data 'imagenet'",
+        ),
+        (&["--task", "mri", "--data", "folder:"], "needs a path"),
+        (
+            &["--task", "sr", "--data", "folder:/nonexistent/plateau"],
+            "is not a folder",
+        ),
+        (
+            &["--task", "mri", "--data", "fastmri:/nonexistent/plateau"],
+            "is not a folder",
+        ),
+        (
+            &["--task", "mri", "--data", "phantoms", "--noise-std", "0.1"],
+            "--noise-std applies to --task denoise",
+        ),
+        (
+            &["--task", "sr", "--data", "phantoms", "--scale", "3"],
+            "--scale must be 2 or 4",
+        ),
+        (
+            &[
+                "--task",
+                "mri",
+                "--data",
+                "phantoms",
+                "--center-fraction",
+                "1.5",
+            ],
+            "--center-fraction",
+        ),
+        (
+            &["--task", "mri", "--data", "phantoms", "--acceleration", "0"],
+            "--acceleration",
+        ),
+        (
+            &["--task", "mri", "--data", "phantoms", "--mask", "poisson"],
+            "poisson",
+        ),
+        (
+            &["--task", "mri", "--data", "phantoms", "--color", "rgb"],
+            "--color rgb applies",
+        ),
+        (
+            &[
+                "--task",
+                "mri",
+                "--data",
+                "gaussian-field",
+                "--model",
+                "linear",
+            ],
+            "--model linear needs",
+        ),
+    ];
+    for (i, (extra, want)) in cases.iter().enumerate() {
+        let (out, dir) = train(&format!("bad{i}"), extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{extra:?}: {err}");
+        assert!(
+            err.starts_with("plateau: ") && err.contains(want),
+            "{extra:?}: {err}"
+        );
+        assert!(!dir.exists(), "{extra:?} created {}", dir.display());
+    }
+}
+
+#[test]
+fn mri_on_the_field_records_task_floor_and_oracle() {
+    let (out, dir) = train(
+        "mri",
+        &[
+            "--task",
+            "mri",
+            "--data",
+            "gaussian-field",
+            "--mask",
+            "equispaced",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = metrics(&dir);
+    assert_eq!(m["task"], "mri");
+    assert_eq!(m["acceleration"], 4);
+    assert_eq!(m["center_fraction"], 0.08);
+    assert_eq!(m["mask"], "equispaced");
+    assert_eq!(m["baseline"], "zero-filled");
+    assert_eq!(m["noise_std"], Value::Null);
+    let floor = m["floor_mse"].as_f64().unwrap();
+    let input = m["input_mse"].as_f64().unwrap();
+    let oracle = m["oracle_test_mse"].as_f64().unwrap();
+    assert!(floor > 0.0 && floor < input && oracle < input, "{m}");
+    assert!(m["test_mse"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sr_on_phantoms_and_denoise_defaults() {
+    let (out, dir) = train(
+        "sr",
+        &["--task", "sr", "--data", "phantoms", "--scale", "4"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = metrics(&dir);
+    assert_eq!(
+        (m["task"].as_str(), m["scale"].as_u64()),
+        (Some("sr"), Some(4))
+    );
+    assert_eq!(m["data"], "phantoms");
+    assert_eq!(m["floor_mse"], Value::Null, "no floor for real images");
+    assert_eq!(m["psnr_data_range"], 1.0);
+    assert_eq!(m["baseline"], "bicubic");
+    assert!(m["input_mse"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (out, dir) = train("dn", &["--task", "denoise", "--data", "gaussian-field"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = metrics(&dir);
+    assert_eq!(m["noise_std"], 0.1);
+    let (input, floor) = (
+        m["input_mse"].as_f64().unwrap(),
+        m["floor_mse"].as_f64().unwrap(),
+    );
+    // Noisy input: MSE about sigma^2 = 0.01 (8 x 256 pixels), above the Wiener floor.
+    assert!((input - 0.01).abs() < 0.001 && floor < input, "{m}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_documents_the_inverse_problem_flags() {
+    let out = plateau(&["train", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--task",
+        "--data",
+        "--acceleration",
+        "--center-fraction",
+        "--mask",
+        "--scale",
+        "--color",
+        "--skip-bad-files",
+        "folder:PATH",
+        "fastmri:PATH",
+        "skimage",
+        "phantoms",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}

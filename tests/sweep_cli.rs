@@ -1,0 +1,204 @@
+//! `plateau sweep` from the outside: the smoke sweep end to end with the local backend, bad
+//! configs (one line, exit 2, nothing written), failing cells (recorded, the sweep goes on,
+//! retried by a rerun, still one line per cell).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use plateau::sweep::store::Record;
+
+fn plateau(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plateau"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn records(results: &Path) -> Vec<Record> {
+    std::fs::read_to_string(results.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn smoke() -> String {
+    format!("{}/experiments/smoke.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn smoke_sweep_runs_every_cell_once_and_reports_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res");
+    let res_s = res.to_str().unwrap();
+    let out = plateau(&["sweep", &smoke(), "--results", res_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dry = plateau(&["sweep", &smoke(), "--dry-run"]);
+    let cells = String::from_utf8(dry.stdout).unwrap().lines().count();
+    assert!(cells >= 2);
+    let recs = records(&res);
+    assert_eq!(recs.len(), cells);
+    for r in &recs {
+        assert_eq!(r.status, "ok", "{r:?}");
+        let m = r.metrics.as_ref().unwrap();
+        // The line carries the cell's parameters and the run's own metrics.json.
+        assert_eq!(m["train_size"], r.params["train_size"]);
+        assert!(m["test_mse"].as_f64().unwrap() > 0.0);
+        assert!(res.join("cells").join(&r.id).join("metrics.json").exists());
+    }
+    let status = plateau(&["sweep", &smoke(), "--results", res_s, "--status"]);
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "smoke: {cells} cells: {cells} done ({cells} ok), 0 failed"
+        )),
+        "{text}"
+    );
+    // The same cell again through --cell (what a Slurm task runs): nothing new.
+    let again = plateau(&["sweep", &smoke(), "--results", res_s, "--cell", "0"]);
+    assert!(again.status.success());
+    assert_eq!(records(&res), recs);
+}
+
+#[test]
+fn bad_configs_fail_in_one_line_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "[sweep]\nname = \"bad\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\nmodel = \"unet\"\n";
+    let cases = [
+        ("[grid]\ntrain-size = []\n", "empty list"),
+        (
+            "[grid]\ntrain-size = [8]\nwidth = [4]\n",
+            "unknown key 'width'",
+        ),
+        (
+            "[grid]\ntrain-size = [\"eight\"]\n",
+            "invalid value 'eight'",
+        ),
+        (
+            "[grid]\ntrain-size = [8]\nchannels = [4.5]\n",
+            "invalid value '4.5'",
+        ),
+        ("[grid]\nchannels = [4]\n", "--train-size"),
+        (
+            "[grid]\ntrain-size = [8]\nresume = [true]\n",
+            "set by the sweep",
+        ),
+        ("[grid]\ntrain-size = [8]\n[grid2]\n", "unknown field"),
+        ("[grid]\ntrain-size = 8\n", "expected a list"),
+    ];
+    for (i, (body, want)) in cases.iter().enumerate() {
+        let cfg = tmp.path().join(format!("bad{i}.toml"));
+        std::fs::write(&cfg, format!("{head}{body}")).unwrap();
+        let res = tmp.path().join(format!("res{i}"));
+        let out = plateau(&[
+            "sweep",
+            cfg.to_str().unwrap(),
+            "--results",
+            res.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{body}: {err}");
+        assert_eq!(err.lines().count(), 1, "{body}: {err}");
+        assert!(err.starts_with("plateau: error: "), "{err}");
+        assert!(err.contains(want), "{body}: want {want:?} in {err}");
+        assert!(!res.exists(), "{body}: wrote {}", res.display());
+    }
+    let missing = plateau(&["sweep", "/nonexistent/sweep.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let out = plateau(&[
+        "sweep",
+        &smoke(),
+        "--cell",
+        "999",
+        "--results",
+        "/nonexistent/x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cell 999"));
+}
+
+#[test]
+fn a_failing_cell_is_recorded_the_sweep_goes_on_and_a_rerun_retries_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("f.toml");
+    // image-size 6 passes the flag parser but not plateau train's own checks (SSIM window 7).
+    std::fs::write(
+        &cfg,
+        "[sweep]\nname = \"f\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\n\
+         model = \"unet\"\npools = 1\nchannels = 4\nepochs = 1\ntrain-size = 4\nval-size = 4\n\
+         test-size = 8\n[grid]\nimage-size = [6, 8]\n",
+    )
+    .unwrap();
+    let res = tmp.path().join("res");
+    let args = [
+        "sweep",
+        cfg.to_str().unwrap(),
+        "--results",
+        res.to_str().unwrap(),
+    ];
+    let out = plateau(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().last().unwrap().contains("1 of 2 cells failed"),
+        "{err}"
+    );
+    let recs = records(&res);
+    assert_eq!(recs.len(), 2);
+    let failed = recs.iter().find(|r| r.status == "failed").unwrap();
+    assert_eq!(failed.params["image_size"], 6);
+    assert!(failed.metrics.is_none());
+    assert!(
+        failed.error.as_deref().unwrap().contains("--image-size"),
+        "{failed:?}"
+    );
+    assert!(recs.iter().any(|r| r.status == "ok"));
+    let status = plateau(&[&args[..], &["--status"]].concat());
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(text.contains("1 done (1 ok), 1 failed"), "{text}");
+    assert!(text.contains("failed: cell 0"), "{text}");
+
+    // The rerun retries the failed cell (it fails again) and still holds one line per cell.
+    let out = plateau(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let again = records(&res);
+    assert_eq!(again.len(), 2);
+    let retried = again.iter().find(|r| r.status == "failed").unwrap();
+    assert_eq!(retried.id, failed.id);
+    assert!(retried.finished_unix >= failed.finished_unix);
+    let log = std::fs::read_to_string(res.join("cells").join(&failed.id).join("log.txt")).unwrap();
+    assert_eq!(log.matches("=== plateau").count(), 2);
+}
+
+#[test]
+fn every_shipped_config_validates_against_plateau_train() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        // Every TOML file but the crate manifest is a sweep config.
+        if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("Cargo.toml") {
+            let out = plateau(&["sweep", path.to_str().unwrap(), "--dry-run"]);
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!out.stdout.is_empty());
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    for want in [
+        "denoise_cpu.toml",
+        "denoise_paper.toml",
+        "mri_paper.toml",
+        "smoke.toml",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+    }
+}
