@@ -247,7 +247,12 @@ impl DiagonalModel {
         } else {
             0.0
         };
-        self.floor + (bias + self.floor * dd) / (1.0 - dd)
+        let excess = bias + self.floor * dd;
+        // Noiseless interpolation at N = p: D = 1 but nothing to amplify (exact recovery).
+        if excess == 0.0 {
+            return self.floor;
+        }
+        self.floor + excess / (1.0 - dd)
     }
 
     /// Deterministic equivalent of the expected risk (per coordinate) of ridge

@@ -176,6 +176,18 @@ fn least_squares_is_infinite_at_the_threshold_only() {
         let r = model.least_squares(n_train).unwrap().unwrap();
         assert!(r.is_finite() && r > model.floor(), "N={n_train}: {r}");
     }
+    // Without noise and with every direction observed there is nothing to amplify: least
+    // squares recovers the signal exactly from N >= p examples, at the threshold too.
+    let noiseless = DiagonalModel::denoising(&lambda, 0.0).unwrap();
+    for n_train in [40, 41, 400] {
+        assert_eq!(
+            noiseless.least_squares(n_train).unwrap(),
+            Some(0.0),
+            "N={n_train}"
+        );
+    }
+    let below = noiseless.least_squares(39).unwrap().unwrap();
+    assert!(below.is_finite() && below > 0.0, "N=39: {below}");
     // Exact formula far above the threshold: floor (1 + p / (N - p - 1)).
     let r = model.least_squares(400).unwrap().unwrap();
     assert!((r - model.floor() * (1.0 + 40.0 / 359.0)).abs() < 1e-15);
@@ -189,6 +201,12 @@ fn bad_models_are_rejected() {
     assert!(DiagonalModel::new(&[0.0, 0.0], &[1.0, 1.0], 0.1).is_err());
     assert!(DiagonalModel::new(&[1.0], &[f64::NAN], 0.1).is_err());
     assert!(DiagonalModel::denoising(&[1.0], -0.1).is_err());
+    // Fully masked and noiseless: valid, nothing to learn, every estimator's risk is the floor.
+    let blind = DiagonalModel::new(&[1.0, 0.5], &[0.0, 0.0], 0.0).unwrap();
+    assert_eq!(blind.floor(), 0.75);
+    let eq = blind.equivalent(10).unwrap();
+    assert!(eq.support().is_empty());
+    assert!(eq.gd_path(1.0, 5).iter().all(|&r| r == 0.75));
     let m = DiagonalModel::denoising(&[1.0, 0.5], 0.1).unwrap();
     assert!(m.ridge(0, 1.0).is_err());
     assert!(m.ridge(10, 0.0).is_err());

@@ -246,6 +246,10 @@ impl Atoms {
     /// Support intervals of the continuous part of the limiting spectrum of `Sigma_hat`,
     /// ascending; adjacent intervals touch at necks (see [`Self::critical_points`]).
     pub fn support(&self) -> Vec<(f64, f64)> {
+        // No direction with positive variance: Sigma_hat = 0.
+        if self.v.is_empty() {
+            return Vec::new();
+        }
         let mut cands = vec![0.0];
         let (roots, necks) = self.critical_points();
         for m in roots.into_iter().chain(necks) {
