@@ -256,7 +256,7 @@ pub fn run(args: &Args) -> Result<()> {
                 pair(&va, Split::Validation),
                 pair(&te, Split::Test),
             );
-            (splits.0, splits.1, splits.2, Some((tr, te)))
+            (splits.0, splits.1, splits.2, Some((tr, va, te)))
         }
         None => {
             let Data::Real(source) = &args.data else {
@@ -292,7 +292,7 @@ pub fn run(args: &Args) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
     let input = metrics::summarize_range(&test.1, &test.0, data_range(&args.data));
     let (floor, floor_se, oracle) = match (&plan.spec, &synthetic) {
-        (Some(spec), Some((_, test_pairs))) => {
+        (Some(spec), Some((_, _, test_pairs))) => {
             let (floor, se) = spec.task_floor(&task)?;
             let per_image = spec.task_oracle_per_image(&task, test_pairs, args.seed);
             let oracle = per_image.map(|v| v.iter().sum::<f64>() / v.len() as f64);
@@ -360,9 +360,9 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Model::Linear => {
             let spec = plan.spec.as_ref().expect("validated: subspace data");
-            let (train_pairs, test_pairs) = synthetic.as_ref().expect("validated: synthetic");
-            let val_pairs = spec.generate(Split::Validation, args.val_size, args.seed);
-            run_linear(args, spec, device, train_pairs, &val_pairs, test_pairs)?
+            let (train_pairs, val_pairs, test_pairs) =
+                synthetic.as_ref().expect("validated: synthetic");
+            run_linear(args, spec, device, train_pairs, val_pairs, test_pairs)?
         }
     };
     for (k, v) in fields {
