@@ -35,8 +35,11 @@
 //! Min-norm least squares is `lambda -> 0`; for `N > p + 1` (`p` the number of coordinates with
 //! `v_i > 0`) its expectation is exact: `floor (1 + p / (N - p - 1))` (inverse Wishart).
 //!
-//! Every function here costs `O(atoms)` per evaluation, where atoms are the distinct
-//! `(lambda_i, a_i)` pairs (an isotropic `s x s` spectrum has about `s^2 / 8` of them).
+//! The closed forms (floor, ridge, least squares) cost `O(atoms)` per evaluation, where atoms
+//! are the distinct `(lambda_i, a_i)` pairs (an isotropic `s x s` spectrum has about `s^2 / 8` of
+//! them). Gradient descent and gradient flow go through [`DiagonalModel::equivalent`]: the
+//! limiting spectrum of the sample covariance on a quadrature grid (`O(atoms^2)` to find its
+//! support, `O(atoms)` per node), then `O(nodes)` per gradient-descent step.
 //!
 //! ```
 //! use plateau_theory::gaussian::DiagonalModel;
