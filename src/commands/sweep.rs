@@ -27,7 +27,7 @@ pub struct Args {
     /// Sweep config (TOML; see docs/sweeps.md).
     #[arg(value_name = "CONFIG.toml")]
     pub config: PathBuf,
-    /// Results folder [default: results/sweeps/<sweep name>].
+    /// Results folder [default: results/sweeps/NAME, NAME the sweep's name].
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
     /// Where the cells run.

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! # Deterministic equivalents
-//! Let `mt(z)` solve the Silverstein equation (see [`silverstein`]) and put
+//! Let `mt(z)` solve the Silverstein equation (see `silverstein.rs`) and put
 //! `u(z) = 1/(z mt(z))`, `e(z) = 1/(1 + alpha mt(z))`, with spectral measures `rho_u`, `rho_e`
 //! (`F(z) = F(inf) + int rho_F(y)/(z - y) dy`; `rho_u` has an atom `kappa0 = 1/mt(0)` at 0 when
 //! `N < n`). The first-order equivalent `(z - Sigma_hat)^{-1} ~ (1/z)(I + mt Sigma)^{-1}` gives
@@ -163,7 +163,7 @@ impl SpectralEquivalent {
         )
     }
 
-    /// Expected risk of gradient descent after `k = 0..=iters` steps of size `eta` (path[0] = 1).
+    /// Expected risk of gradient descent after `k = 0..=iters` steps of size `eta` (`path[0] = 1`).
     ///
     /// Cost `O(iters * nodes)`, one fused pass over the nodes per step.
     pub fn gd_path(&self, eta: f64, iters: usize) -> Vec<f64> {
