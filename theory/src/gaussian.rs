@@ -497,7 +497,7 @@ impl GaussianEquivalent {
     /// `eta = c / N`, after `k = 0..=iters` steps (`path[0]` = the signal power). Stable for
     /// `c < 2 / top_eigenvalue`. Cost `O(iters * nodes)`.
     pub fn gd_path(&self, c: f64, iters: usize) -> Vec<f64> {
-        gd_path_on(self.measures(), c, self.floor, 1.0, iters, false)
+        gd_path_on(self.measures(), c, self.floor, 1.0, iters, &[], false)
     }
 
     /// Early-stopped gradient descent: `(k_opt, risk)`, the minimum of [`Self::gd_path`] over
@@ -505,7 +505,7 @@ impl GaussianEquivalent {
     /// limiting largest eigenvalue `L` of `Y Y^T / N`).
     pub fn gd_early_stopped(&self, c: Option<f64>) -> (usize, f64) {
         let c = c.unwrap_or_else(|| 1.0 / self.top_eigenvalue().max(f64::MIN_POSITIVE));
-        let path = gd_path_on(self.measures(), c, self.floor, 1.0, GD_ITERS, true);
+        let path = gd_path_on(self.measures(), c, self.floor, 1.0, GD_ITERS, &[], true);
         path.iter().enumerate().fold(
             (0, f64::INFINITY),
             |best, (k, &r)| if r < best.1 { (k, r) } else { best },

@@ -6,11 +6,13 @@
 //! minute each in release builds, so they are ignored in debug builds; `(100, 1000, 0.1)` takes
 //! about 150 s and is always `#[ignore]`d). The n = 100 setups run by default in every build.
 //!
-//! `discrepancy_table` (ignored) prints the Markdown table of `theory/analytic.md` for all `N`.
+//! `discrepancy_table` (ignored) prints the Markdown table of `theory/analytic.md` for all `N`;
+//! `finite_size_correction_effect` (ignored) compares the limit alone with the corrected prediction.
 
 use plateau_theory::analytic::{curve, CurvePoint};
 use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::{Estimator, Setup, StepSize};
+use proptest::prelude::*;
 
 const RUNS: usize = 50;
 const SEED: u64 = 2023;
@@ -75,22 +77,6 @@ fn compare(setup: &Setup, sizes: Vec<usize>, seed: u64) -> Vec<Row> {
         .collect()
 }
 
-/// Known finite-size exceptions, measured and explained in `theory/analytic.md` (section 8): with
-/// `d = 10` signal directions, `n = 1000` and `N <= 64` (min-norm interpolation regime, where
-/// early-stopped GD equals least squares), the bias is dominated by `E tr W^{-2}` of a real
-/// `10 x 10` Wishart matrix with `N` degrees of freedom, whose exact value exceeds its
-/// deterministic equivalent by `(N-1)(N-d)^2 / (N (N-d-1)(N-d-3)) - 1` = 6% (N = 64) to 10%
-/// (N = 44). There the prediction is only required to be within 12% of the excess risk.
-fn known_finite_size_exception(setup: &Setup, row: &Row) -> bool {
-    setup.d() == 10
-        && setup.n() == 1000
-        && row.n_train <= 64
-        && matches!(
-            row.estimator,
-            Estimator::GdEarlyStopped | Estimator::LeastSquares
-        )
-}
-
 fn exempt(setup: &Setup, row: &Row) -> bool {
     row.estimator == Estimator::LeastSquares
         && row.n_train + 1 >= setup.n()
@@ -120,12 +106,7 @@ fn check_setup(index: usize) {
             rel,
             z
         );
-        let ok = if known_finite_size_exception(&setup, row) {
-            row.passes(floor) || rel.abs() <= 0.12
-        } else {
-            row.passes(floor)
-        };
-        if !ok {
+        if !row.passes(floor) {
             failures.push(format!(
                 "N={} {} rel {rel:+.4} z {z:+.2}",
                 row.n_train, row.estimator
@@ -166,6 +147,65 @@ fn setup_10_1000_010() {
 )]
 fn setup_50_1000_010() {
     check_setup(5);
+}
+
+/// Below the interpolation threshold the min-norm variance grows like `1/(n - N)`, and the
+/// limit misses the real-Gaussian `O(1/(n - N))` term of the noise block (the signal-block
+/// correction does not cover it): least squares is 3-9% of the excess low for `n - N` from 13 to
+/// 30 and 7-23% low at `n - N <= 10` (`theory/analytic.md`, section 9). The paper grids stay
+/// outside this band (`n - N >= 36`).
+const LS_THRESHOLD_BAND: usize = 30;
+
+fn near_threshold(setup: &Setup, row: &Row) -> bool {
+    row.estimator == Estimator::LeastSquares
+        && row.n_train < setup.n()
+        && setup.n() - row.n_train < LS_THRESHOLD_BAND
+}
+
+/// A random subspace setup: `d` in 5..=25, `n` in `4d..=6d` plus up to 60, `sigma` in
+/// 0.05..0.5, and `N` in `4d..=3n` (the criterion's range).
+fn random_setup() -> impl Strategy<Value = (Setup, usize)> {
+    (
+        5usize..=25,
+        0usize..=60,
+        4usize..=6,
+        0.05f64..0.5,
+        0.0f64..1.0,
+    )
+        .prop_map(|(d, extra, ratio, sigma, u)| {
+            let setup = Setup::new(d, ratio * d + extra, sigma).unwrap();
+            let (lo, hi) = (4 * d, 3 * setup.n());
+            (setup, lo + (u * (hi - lo) as f64) as usize)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 8,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(2023),
+        ..ProptestConfig::default()
+    })]
+
+    /// The criterion of the paper setups holds on random setups too (fixed seeds): GD-ES, LS and
+    /// PCA within `max(5% of the excess, 3 standard errors)` of 50 Monte Carlo draws. Least
+    /// squares is not compared within [`LS_THRESHOLD_BAND`] below the interpolation threshold.
+    #[test]
+    fn criterion_holds_on_random_setups((setup, n_train) in random_setup()) {
+        let floor = setup.floor();
+        for row in compare(&setup, vec![n_train], SEED) {
+            if exempt(&setup, &row) || near_threshold(&setup, &row) {
+                continue;
+            }
+            let (rel, z) = row.errors(floor).unwrap_or((f64::NAN, f64::NAN));
+            prop_assert!(
+                row.passes(floor),
+                "{setup:?} N={} {}: rel {rel:+.4} z {z:+.2}",
+                row.n_train,
+                row.estimator
+            );
+        }
+    }
 }
 
 /// Ignored by default: about 150 s in a release build on the 2-core machine (over the 2-minute
@@ -221,6 +261,107 @@ fn discrepancy_table() {
                 cell(Estimator::GdEarlyStopped),
                 cell(Estimator::LeastSquares),
                 cell(Estimator::Pca)
+            );
+        }
+    }
+}
+
+/// Prints the effect of the finite-`d` correction (`theory/analytic.md`, section 9): for GD-ES,
+/// LS and PCA at `4d <= N < n - d` on both seeds, `rel` and `z` of the proportional limit alone
+/// and of the corrected prediction, and (GD-ES and LS together, PCA apart) their mean `rel` and
+/// number of points below the Monte Carlo.
+#[test]
+#[ignore]
+fn finite_size_correction_effect() {
+    use plateau_theory::analytic::SpectralEquivalent;
+    let points: [(usize, &[usize]); 6] = [
+        (0, &[44, 64]),
+        (1, &[44, 64]),
+        (2, &[44, 64]),
+        (3, &[44, 64, 100, 256, 512, 900]),
+        (5, &[200, 256, 512]),
+        (7, &[44, 64, 100, 256, 512, 900]),
+    ];
+    // Per group (GD-ES and LS; PCA), for the limit and the corrected prediction:
+    // (sum of rel, count below MC, count).
+    let mut totals = [[(0.0, 0, 0); 2]; 2];
+    for seed in [SEED, TABLE_SEED] {
+        for (index, sizes) in points {
+            let setup = Setup::paper_setups()[index];
+            let floor = setup.floor();
+            let mc = MonteCarlo::new(setup, sizes.to_vec(), RUNS, seed)
+                .estimators(CHECKED.to_vec())
+                .run(|| {})
+                .unwrap();
+            for m in mc {
+                let corrected = SpectralEquivalent::new(&setup, m.n_train).unwrap();
+                assert!(corrected.has_finite_size_correction());
+                let limit = corrected.clone().proportional_limit();
+                let mut cells = Vec::new();
+                let group = usize::from(m.estimator == Estimator::Pca);
+                for (t, eq) in totals[group].iter_mut().zip([limit, corrected]) {
+                    let p = eq.predict(m.estimator, StepSize::Paper).risk.unwrap();
+                    let rel = (p - m.mean) / (m.mean - floor);
+                    let z = (p - m.mean) / m.stderr.unwrap();
+                    *t = (t.0 + rel, t.1 + usize::from(rel < 0.0), t.2 + 1);
+                    cells.push(format!("{rel:+.3} ({z:+.1})"));
+                }
+                println!(
+                    "| {:?} | {} | {} | {seed} | {} -> {} |",
+                    (setup.d(), setup.n(), setup.sigma()),
+                    m.n_train,
+                    m.estimator.name(),
+                    cells[0],
+                    cells[1]
+                );
+            }
+        }
+    }
+    for (group, rows) in ["GD-ES and LS", "PCA"].iter().zip(totals) {
+        for (name, (sum, below, count)) in ["limit alone", "with the correction"].iter().zip(rows) {
+            println!(
+                "{group}, {name}: mean rel {:+.4}, {below} of {count} below MC",
+                sum / count as f64
+            );
+        }
+    }
+}
+
+/// Prints least squares just below the interpolation threshold (`theory/analytic.md`, section
+/// 9): `rel` and `z` of the limit alone and of the corrected prediction, seed 2023.
+#[test]
+#[ignore]
+fn least_squares_near_threshold() {
+    use plateau_theory::analytic::SpectralEquivalent;
+    let cases: [((usize, usize, f64), &[usize], usize); 3] = [
+        ((10, 100, 0.1), &[64, 70, 75, 80, 85, 90, 95], 200),
+        ((10, 58, 0.4279), &[30, 40, 45, 50, 54], 400),
+        ((10, 1000, 0.1), &[900, 950, 975, 990], 50),
+    ];
+    for ((d, n, sigma), sizes, runs) in cases {
+        let setup = Setup::new(d, n, sigma).unwrap();
+        let mc = MonteCarlo::new(setup, sizes.to_vec(), runs, SEED)
+            .estimators(vec![Estimator::LeastSquares])
+            .run(|| {})
+            .unwrap();
+        for m in mc {
+            let corrected = SpectralEquivalent::new(&setup, m.n_train).unwrap();
+            let limit = corrected.clone().proportional_limit();
+            let cells: Vec<String> = [limit, corrected]
+                .iter()
+                .map(|eq| {
+                    let p = eq.predict(m.estimator, StepSize::Paper).risk.unwrap();
+                    let rel = (p - m.mean) / (m.mean - setup.floor());
+                    format!("{rel:+.3} ({:+.1})", (p - m.mean) / m.stderr.unwrap())
+                })
+                .collect();
+            println!(
+                "| {:?} | {} | {} | {runs} | {} | {} |",
+                (d, n, sigma),
+                m.n_train,
+                n - m.n_train,
+                cells[0],
+                cells[1]
             );
         }
     }

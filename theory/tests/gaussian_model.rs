@@ -374,7 +374,10 @@ fn subspace_model_is_a_special_case() {
         let scale = n as f64 / d as f64;
         assert!((model.floor() * scale - setup.floor()).abs() < 1e-14);
         for n_train in [4 * d, n / 2, 2 * n] {
-            let two = SpectralEquivalent::new(&setup, n_train).unwrap();
+            // Both proportional limits (the finite-d correction is the subspace model's only).
+            let two = SpectralEquivalent::new(&setup, n_train)
+                .unwrap()
+                .proportional_limit();
             let gen = model.equivalent(n_train).unwrap();
             let c = 0.5 / gen.top_eigenvalue();
             let eta = c / n_train as f64;

@@ -42,13 +42,23 @@
 //! regularisation `kappa` (`lambda = kappa (1 - (1/N) tr(Sigma (Sigma + kappa)^{-1}))`); PCA uses
 //! the limiting overlap of the top-`d` sample eigenvectors with the signal block,
 //! `int_{x > q} rho_e(x)/x dx`, `q` the `d/n` upper quantile of the limiting spectrum.
+//!
+//! # Finite-`d` correction
+//! Every risk (GD, gradient flow, ridge, min-norm least squares, PCA) adds the leading
+//! `O(1/N)` correction for real Gaussian data where `N + d < n`, `N != d` (see `finite_size.rs`):
+//! the signal block is kept exactly and the noise block replaced by its mean, and the real
+//! Wishart eigenvalue density's first correction
+//! `(1/2)[(delta_- + delta_+)/2 - arcsine]` is integrated against the risk per signal eigenvalue.
+//! [`SpectralEquivalent::proportional_limit`] gives the limit alone.
 
+mod finite_size;
 pub(crate) mod general;
 mod silverstein;
 
 use rayon::prelude::*;
 
 use crate::{Estimator, Setup, StepSize, TheoryError};
+use finite_size::FiniteSize;
 pub(crate) use silverstein::bisect;
 use silverstein::{Grid, Population};
 
@@ -106,6 +116,7 @@ pub struct SpectralEquivalent {
     n_train: usize,
     pop: Population,
     grid: Grid,
+    finite: Option<FiniteSize>,
 }
 
 impl SpectralEquivalent {
@@ -137,7 +148,22 @@ impl SpectralEquivalent {
             n_train,
             pop,
             grid,
+            finite: finite_size(setup, n_train),
         })
+    }
+
+    /// The proportional limit alone, without the finite-`d` correction (which every risk of
+    /// [`Self::new`] includes where it applies: see [`Self::has_finite_size_correction`]).
+    pub fn proportional_limit(mut self) -> Self {
+        self.finite = None;
+        self
+    }
+
+    /// Whether the risks include the leading finite-`d` correction for real Gaussian data
+    /// (`theory/analytic.md`, section 8): for `N + d < n` and `N != d` (every `N != d` without
+    /// noise).
+    pub fn has_finite_size_correction(&self) -> bool {
+        self.finite.is_some()
     }
 
     /// The support intervals of the limiting spectrum of `Y Y^T / N` (excluding the atom at 0).
@@ -174,6 +200,11 @@ impl SpectralEquivalent {
     /// so far (see [`gd_path_on`]).
     fn gd_path_until(&self, eta: f64, iters: usize, stop_early: bool) -> Vec<f64> {
         let g = &self.grid;
+        let c = eta * self.n_train as f64;
+        let correction = self
+            .finite
+            .as_ref()
+            .map_or_else(Vec::new, |f| f.gd_path(c, iters + 1));
         gd_path_on(
             Measures {
                 x: &g.x,
@@ -181,10 +212,11 @@ impl SpectralEquivalent {
                 wu: &g.wu,
                 atom_u: g.atom_u,
             },
-            eta * self.n_train as f64,
+            c,
             self.setup.floor(),
             1.0 / (self.pop.a * self.pop.a),
             iters,
+            &correction,
             stop_early,
         )
     }
@@ -197,18 +229,23 @@ impl SpectralEquivalent {
     /// Cost `O(nodes^2)`.
     pub fn filter_risk(&self, psi: impl Fn(f64) -> f64, dd: impl Fn(f64, f64) -> f64) -> f64 {
         let g = &self.grid;
-        filter_risk_on(
-            Measures {
-                x: &g.x,
-                we: &g.we,
-                wu: &g.wu,
-                atom_u: g.atom_u,
-            },
-            self.setup.floor(),
-            1.0 / (self.pop.a * self.pop.a),
-            psi,
-            dd,
-        )
+        let correction = self
+            .finite
+            .as_ref()
+            .map_or(0.0, |f| f.filter(|x| 1.0 - psi(x)));
+        correction
+            + filter_risk_on(
+                Measures {
+                    x: &g.x,
+                    we: &g.we,
+                    wu: &g.wu,
+                    atom_u: g.atom_u,
+                },
+                self.setup.floor(),
+                1.0 / (self.pop.a * self.pop.a),
+                psi,
+                dd,
+            )
     }
 
     /// Expected risk of gradient flow `dW/dt = -grad (L / N)` at time `t` (`psi = exp(-t x)`;
@@ -239,7 +276,10 @@ impl SpectralEquivalent {
             overlap += p1;
         }
         let a = self.pop.a;
-        1.0 + (1.0 / (a * a) - 2.0 / a) * overlap + self.setup.sigma2() * kept as f64 / (d * a * a)
+        let correction = self.finite.as_ref().map_or(0.0, FiniteSize::pca);
+        1.0 + (1.0 / (a * a) - 2.0 / a) * overlap
+            + self.setup.sigma2() * kept as f64 / (d * a * a)
+            + correction
     }
 
     /// Deterministic equivalent of ridge `W = X Y^T (Y Y^T + N lambda I)^{-1}` (closed form in
@@ -258,7 +298,11 @@ impl SpectralEquivalent {
         if kappa == 0.0 && self.pop.pop_rank() == self.n_train && self.setup.floor() > 0.0 {
             return None;
         }
-        Some(ridge_at_kappa(&self.setup, &self.pop, kappa))
+        let correction = self
+            .finite
+            .as_ref()
+            .map_or(0.0, |f| ridge_correction(f, lambda));
+        Some(ridge_at_kappa(&self.setup, &self.pop, kappa) + correction)
     }
 
     /// Predicted expected risk of `estimator` (gradient descent: the minimum over
@@ -294,10 +338,11 @@ pub(crate) struct Measures<'a> {
 }
 
 /// Expected risk of gradient descent with `c = eta N` after `k = 0..=iters` steps:
-/// `floor + bias_scale int rho_e J_k^2 + floor int rho_u phi_k^2 / x`. With `stop_early`, the
-/// path ends as soon as no later iterate can beat the best one so far: when every node has
+/// `floor + bias_scale int rho_e J_k^2 + floor int rho_u phi_k^2 / x + offset_k` (`offset`:
+/// empty, or one term per step, e.g. the finite-`d` correction). With `stop_early`, the path
+/// ends as soon as no later iterate can beat the best one so far: when every node has
 /// `0 <= c x <= 1`, `phi_k` and hence the variance are non-decreasing in `k`, and
-/// `R_j >= floor + var_j >= floor + var_k` for `j >= k`.
+/// `R_j >= floor + var_j + offset_j >= floor + var_k + min_{i >= k} offset_i` for `j >= k`.
 ///
 /// Cost `O(iters * nodes)`, one fused pass over the nodes per step.
 pub(crate) fn gd_path_on(
@@ -306,9 +351,19 @@ pub(crate) fn gd_path_on(
     floor: f64,
     bias_scale: f64,
     iters: usize,
+    offset: &[f64],
     stop_early: bool,
 ) -> Vec<f64> {
+    debug_assert!(offset.is_empty() || offset.len() == iters + 1);
     let monotone = m.x.iter().all(|&x| (0.0..=1.0).contains(&(c * x)));
+    let offset_at = |k: usize| offset.get(k).copied().unwrap_or(0.0);
+    // Suffix minima of the offset, for the early-exit bound.
+    let mut offset_floor = vec![0.0; offset.len()];
+    let mut low = f64::INFINITY;
+    for k in (0..offset.len()).rev() {
+        low = low.min(offset[k]);
+        offset_floor[k] = low;
+    }
     // Blocks of LANES nodes, padded with zero weights, so that the loop vectorises.
     let block = |v: &[f64], fill: f64| -> Vec<[f64; LANES]> {
         v.chunks(LANES)
@@ -336,7 +391,7 @@ pub(crate) fn gd_path_on(
     let mut beta = -1.0;
     let mut best = f64::INFINITY;
     let mut path = Vec::with_capacity(iters + 1);
-    for _ in 0..=iters {
+    for k in 0..=iters {
         let [bias, var, moment] = sweep(
             Blocks {
                 we: &we,
@@ -349,10 +404,11 @@ pub(crate) fn gd_path_on(
             &mut psi,
             beta,
         );
-        let risk = floor + bias_scale * bias + var;
+        let risk = floor + bias_scale * bias + var + offset_at(k);
         path.push(risk);
         best = best.min(risk);
-        if stop_early && monotone && floor + var > best {
+        let later_offset = offset_floor.get(k).copied().unwrap_or(0.0);
+        if stop_early && monotone && floor + var + later_offset > best {
             break;
         }
         beta -= c * (moment + m.atom_u);
@@ -625,11 +681,33 @@ pub fn ridge(setup: &Setup, n_train: usize, lambda: f64) -> Result<f64, TheoryEr
         )));
     }
     let pop = Population::new(setup.d(), setup.n(), setup.sigma2(), n_train);
-    Ok(ridge_closed_form(setup, &pop, lambda))
+    Ok(ridge_closed_form(
+        setup,
+        &pop,
+        finite_size(setup, n_train).as_ref(),
+        lambda,
+    ))
 }
 
-fn ridge_closed_form(setup: &Setup, pop: &Population, lambda: f64) -> f64 {
-    ridge_at_kappa(setup, pop, effective_ridge(pop, lambda))
+/// The finite-`d` correction for `(setup, N)`, where it applies.
+fn finite_size(setup: &Setup, n_train: usize) -> Option<FiniteSize> {
+    FiniteSize::new(setup.d(), setup.n(), setup.sigma2(), n_train)
+}
+
+/// The correction of ridge with penalty `lambda >= 0` (filter `x/(x + lambda)`; `1` off 0 for
+/// `lambda = 0`).
+fn ridge_correction(f: &FiniteSize, lambda: f64) -> f64 {
+    f.filter(|x| x / (x + lambda))
+}
+
+fn ridge_closed_form(
+    setup: &Setup,
+    pop: &Population,
+    finite: Option<&FiniteSize>,
+    lambda: f64,
+) -> f64 {
+    let correction = finite.map_or(0.0, |f| ridge_correction(f, lambda));
+    ridge_at_kappa(setup, pop, effective_ridge(pop, lambda)) + correction
 }
 
 /// Ridge risk at effective regularisation `kappa`:
@@ -662,7 +740,8 @@ fn ridge_at_kappa(setup: &Setup, pop: &Population, kappa: f64) -> f64 {
 pub fn ridge_optimal(setup: &Setup, n_train: usize) -> Result<(f64, f64), TheoryError> {
     check_n_train(n_train)?;
     let pop = Population::new(setup.d(), setup.n(), setup.sigma2(), n_train);
-    let f = |log_l: f64| ridge_closed_form(setup, &pop, log_l.exp());
+    let finite = finite_size(setup, n_train);
+    let f = |log_l: f64| ridge_closed_form(setup, &pop, finite.as_ref(), log_l.exp());
     let (x, r) = minimise_log(f, 1e-10f64.ln(), 1e4f64.ln());
     Ok((x.exp(), r))
 }
