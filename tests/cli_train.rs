@@ -109,6 +109,17 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             ],
             "--model linear needs",
         ),
+        (
+            &[
+                "--task",
+                "mri",
+                "--data",
+                "phantoms",
+                "--augment",
+                "--augment-dihedral",
+            ],
+            "--augment-dihedral does not apply to --task mri",
+        ),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
         let (out, dir) = train(&format!("bad{i}"), extra);
@@ -177,6 +188,33 @@ fn sr_on_phantoms_and_denoise_defaults() {
     assert_eq!(m["psnr_data_range"], 1.0);
     assert_eq!(m["baseline"], "bicubic");
     assert!(m["input_mse"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // The SR training options: all 8 symmetries, L1 loss.
+    let (out, dir) = train(
+        "sr-options",
+        &[
+            "--task",
+            "sr",
+            "--data",
+            "phantoms",
+            "--augment",
+            "--augment-dihedral",
+            "--loss",
+            "l1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = metrics(&dir);
+    assert_eq!(
+        (&m["augment"], &m["augment_dihedral"], &m["loss"]),
+        (&Value::from(true), &Value::from(true), &Value::from("l1"))
+    );
+    assert!(m["test_mse"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&dir).unwrap();
 
     let (out, dir) = train("dn", &["--task", "denoise", "--data", "gaussian-field"]);

@@ -397,6 +397,31 @@ mod tests {
     }
 
     #[test]
+    fn sr_commutes_with_the_symmetries_of_the_square() {
+        // What `Augment::Dihedral` relies on: flips and the transpose (hence the rotations by 90
+        // degrees) commute with block means and bicubic upsampling of square images.
+        tch::manual_seed(0);
+        let x = Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu));
+        for scale in [2, 4] {
+            let task = Task::Sr { scale };
+            let y = task.measure(&x, Split::Train, 0, 0);
+            let symmetries: [&dyn Fn(&Tensor) -> Tensor; 4] = [
+                &|t| t.flip([3]),
+                &|t| t.flip([2]),
+                &|t| t.transpose(2, 3),
+                &|t| t.rot90(1, [2, 3]),
+            ];
+            for g in symmetries {
+                let diff = (task.measure(&g(&x).contiguous(), Split::Train, 0, 0) - g(&y))
+                    .abs()
+                    .max()
+                    .double_value(&[]);
+                assert!(diff < 1e-6, "scale {scale}: {diff}");
+            }
+        }
+    }
+
+    #[test]
     fn degenerate_equispaced_spacing_samples_only_the_centre() {
         // W = 32, acc 4, num_low = 8 = W / acc: the adjusted spacing is infinite.
         assert!(equispaced_spacing(32, 4, 8).is_infinite());

@@ -1,6 +1,8 @@
 //! Training a U-Net denoiser as in the paper (Section 3).
 //!
-//! - Loss: mean squared error between `UNet::denoise(y)` and `x` over a mini-batch.
+//! - Loss ([`Loss`]): mean squared error (the default) or mean absolute error between
+//!   `UNet::denoise(y)` and `x` over a mini-batch. Model selection uses the validation PSNR in
+//!   either case.
 //! - Adam (PyTorch defaults: betas 0.9/0.999, eps 1e-8, no weight decay).
 //! - ReduceLROnPlateau on the validation PSNR: when it has not improved (by more than
 //!   [`PSNR_THRESHOLD_DB`]) for more than `lr_patience` epochs, `lr <- max(lr * lr_factor,
@@ -11,11 +13,16 @@
 //! - A non-finite loss stops the run with [`Status::Diverged`]; the best checkpoint so far, if
 //!   any, is still evaluated.
 //!
-//! Augmentation (optional, [`TrainConfig::augment`]): each mini-batch is flipped horizontally
-//! and/or vertically, input and target together. This is a valid training pair for all three
-//! tasks: flips commute with additive noise, with block means and bicubic upsampling (the image
-//! side is a multiple of the scale), and with the magnitude of a column-masked zero-filled image
-//! up to mirroring the mask (rows are fully sampled; a horizontal flip mirrors the columns).
+//! Augmentation (optional, [`TrainConfig::augment`], [`Augment`]): each mini-batch is flipped
+//! horizontally and/or vertically, input and target together. This is a valid training pair for
+//! all three tasks: flips commute with additive noise, with block means and bicubic upsampling
+//! (the image side is a multiple of the scale), and with the magnitude of a column-masked
+//! zero-filled image up to mirroring the mask (rows are fully sampled; a horizontal flip mirrors
+//! the columns). [`Augment::Dihedral`] also transposes (with the flips: the 8 symmetries of the
+//! square, rotations by 90 degrees included). The transpose commutes with white noise, with block
+//! means of square images, and with bicubic upsampling (the same separable 1-D operator `A` on
+//! rows and columns: `A x^T A^T = (A x A^T)^T`), but not with column masks (it turns them into
+//! row masks), so it is for denoising and super-resolution only; the caller checks this.
 //!
 //! Data order: epoch `e` permutes the training set with LibTorch's generator seeded by
 //! `seed * 1_000_003 + e`, so a resumed run sees the same order as an uninterrupted one.
@@ -54,6 +61,27 @@ impl Status {
     }
 }
 
+/// Random symmetries applied to each training mini-batch (input and target together).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Augment {
+    /// None.
+    None,
+    /// Horizontal and vertical flips (one coin each per mini-batch): valid for every task.
+    Flips,
+    /// Flips and a transpose (one more coin): all 8 symmetries of the square. Denoising and
+    /// super-resolution only (a transposed column mask is a row mask).
+    Dihedral,
+}
+
+/// Training loss between the network output and the clean image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// Mean squared error.
+    Mse,
+    /// Mean absolute error (L1).
+    L1,
+}
+
 /// Optimisation settings.
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
@@ -79,9 +107,11 @@ pub struct TrainConfig {
     pub resume: bool,
     /// Description of the run; a resume with a different one is refused.
     pub fingerprint: String,
-    /// Random flips of the training pairs (input and target together): horizontal and vertical,
-    /// one draw of each per mini-batch.
-    pub augment: bool,
+    /// Random symmetries of the training pairs (input and target together), drawn per
+    /// mini-batch.
+    pub augment: Augment,
+    /// Training loss.
+    pub loss: Loss,
     /// Data range of PSNR / SSIM (validation and test): `None` for each clean image's
     /// `max - min` (synthetic data; model selection on the mean validation PSNR), `Some(1.0)`
     /// for real images in `[0, 1]` (model selection on the PSNR of the mean validation MSE).
@@ -188,7 +218,7 @@ pub fn train_unet(
                 train_clean.index_select(0, idx),
                 train_noisy.index_select(0, idx),
             );
-            if cfg.augment {
+            if cfg.augment != Augment::None {
                 // One horizontal and one vertical coin per batch, from LibTorch's generator
                 // (seeded per epoch above, so a resumed run sees the same flips).
                 let coins =
@@ -200,8 +230,19 @@ pub fn train_unet(
                         yb = yb.flip([dim]);
                     }
                 }
+                // A third coin, drawn after the flips' so that `Flips` runs keep their stream.
+                if cfg.augment == Augment::Dihedral
+                    && Tensor::randint(2, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) == 1
+                {
+                    xb = xb.transpose(2, 3).contiguous();
+                    yb = yb.transpose(2, 3).contiguous();
+                }
             }
-            let loss = net.denoise(&yb).mse_loss(&xb, Reduction::Mean);
+            let out = net.denoise(&yb);
+            let loss = match cfg.loss {
+                Loss::Mse => out.mse_loss(&xb, Reduction::Mean),
+                Loss::L1 => out.l1_loss(&xb, Reduction::Mean),
+            };
             let value = loss.double_value(&[]);
             if !value.is_finite() {
                 status = Status::Diverged;

@@ -10,7 +10,7 @@
 
 use plateau_experiments::data::{DataKind, DataSpec, Split};
 use plateau_experiments::metrics::{self, mean_stderr};
-use plateau_experiments::train::{predict, train_unet, Splits, Status, TrainConfig};
+use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::{UNet, UNetConfig};
 use tch::{nn, Device};
 
@@ -63,7 +63,8 @@ fn config(epochs: usize, resume: bool) -> TrainConfig {
         early_stop: 50,
         resume,
         fingerprint: "denoise_floor test".into(),
-        augment: false,
+        augment: Augment::None,
+        loss: Loss::Mse,
         data_range: None,
     }
 }

@@ -12,7 +12,7 @@
 use plateau_experiments::data::{DataKind, DataSpec, Split};
 use plateau_experiments::metrics::{self, mean_stderr};
 use plateau_experiments::task::{fft2c, ifft2c, images_to_tensor, MaskKind, Task};
-use plateau_experiments::train::{predict, train_unet, Splits, Status, TrainConfig};
+use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::{UNet, UNetConfig};
 use plateau_theory::field::FieldSpectrum;
 use tch::{nn, Device, Kind, Tensor};
@@ -115,7 +115,8 @@ fn config() -> TrainConfig {
         early_stop: 50,
         resume: false,
         fingerprint: "inverse_floor test".into(),
-        augment: false,
+        augment: Augment::None,
+        loss: Loss::Mse,
         data_range: None,
     }
 }

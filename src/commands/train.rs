@@ -19,7 +19,7 @@ use plateau_experiments::images::{Color, LoadOptions, Source};
 use plateau_experiments::linear::{max_relative_error, train_linear};
 use plateau_experiments::metrics::{self, Summary};
 use plateau_experiments::task::{MaskKind, Task};
-use plateau_experiments::train::{train_unet, Splits, Status, TrainConfig};
+use plateau_experiments::train::{train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::UNetConfig;
 use serde_json::{json, Value};
 use tch::Tensor;
@@ -110,6 +110,15 @@ pub enum ColorArg {
     Gray,
     /// Three channels, each reconstructed as a separate single-channel image.
     Rgb,
+}
+
+/// Training loss of `--model unet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LossArg {
+    /// Mean squared error.
+    Mse,
+    /// Mean absolute error.
+    L1,
 }
 
 /// Arguments of `plateau train`.
@@ -208,6 +217,14 @@ pub struct Args {
     /// Augment the training set with random horizontal / vertical flips (U-Net).
     #[arg(long)]
     pub augment: bool,
+    /// With --augment: also transpose at random, so that training sees all 8 symmetries of the
+    /// square (90-degree rotations included). --task denoise and sr only (the transpose of a
+    /// column mask is a row mask).
+    #[arg(long, requires = "augment")]
+    pub augment_dihedral: bool,
+    /// Training loss (U-Net); model selection stays on the validation PSNR.
+    #[arg(long, value_enum, default_value_t = LossArg::Mse)]
+    pub loss: LossArg,
     /// Continue an interrupted run from DIR/last.safetensors and DIR/state.json.
     #[arg(long)]
     pub resume: bool,
@@ -398,6 +415,14 @@ fn data_range(data: &Data) -> Option<f64> {
     }
 }
 
+fn augment(args: &Args) -> Augment {
+    match (args.augment, args.augment_dihedral) {
+        (false, _) => Augment::None,
+        (true, false) => Augment::Flips,
+        (true, true) => Augment::Dihedral,
+    }
+}
+
 fn data_name(data: &Data) -> String {
     match data {
         Data::Subspace => "subspace".into(),
@@ -453,6 +478,10 @@ fn validate(args: &Args) -> Result<Plan> {
         }
     };
     task.validate(args.image_size)?;
+    ensure!(
+        !(args.augment_dihedral && matches!(task, Task::Mri { .. })),
+        "--augment-dihedral does not apply to --task mri (a transposed column mask is a row mask)"
+    );
     let color = match args.color {
         ColorArg::Gray => Color::Gray,
         ColorArg::Rgb => Color::Rgb,
@@ -579,6 +608,19 @@ fn run_unet(
             args.augment
         ),
     };
+    // Appended only when not the defaults, so runs of earlier versions still resume.
+    let fingerprint = format!(
+        "{fingerprint}{}{}",
+        if args.augment_dihedral {
+            " dihedral=true"
+        } else {
+            ""
+        },
+        match args.loss {
+            LossArg::Mse => "",
+            LossArg::L1 => " loss=l1",
+        }
+    );
     let cfg = TrainConfig {
         net: UNetConfig {
             channels: args.channels,
@@ -594,7 +636,11 @@ fn run_unet(
         early_stop: args.early_stop,
         resume: args.resume,
         fingerprint,
-        augment: args.augment,
+        augment: augment(args),
+        loss: match args.loss {
+            LossArg::Mse => Loss::Mse,
+            LossArg::L1 => Loss::L1,
+        },
         data_range: data_range(&args.data),
     };
     let bar = progress(epochs as u64, "train");
@@ -626,6 +672,14 @@ fn run_unet(
         ("status", json!(outcome.status.name())),
         ("message", outcome.message.map_or(Value::Null, Value::from)),
         ("augment", json!(args.augment)),
+        ("augment_dihedral", json!(args.augment_dihedral)),
+        (
+            "loss",
+            json!(match args.loss {
+                LossArg::Mse => "mse",
+                LossArg::L1 => "l1",
+            }),
+        ),
         ("checkpoint", json!("best.safetensors")),
     ]);
     Ok(fields)
