@@ -120,6 +120,17 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             ],
             "--augment-dihedral does not apply to --task mri",
         ),
+        (
+            &[
+                "--task",
+                "sr",
+                "--data",
+                "gaussian-field",
+                "--downsample",
+                "bicubic",
+            ],
+            "--downsample bicubic is for real images",
+        ),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
         let (out, dir) = train(&format!("bad{i}"), extra);
@@ -188,9 +199,11 @@ fn sr_on_phantoms_and_denoise_defaults() {
     assert_eq!(m["psnr_data_range"], 1.0);
     assert_eq!(m["baseline"], "bicubic");
     assert!(m["input_mse"].as_f64().unwrap() > 0.0);
+    assert_eq!(m["downsample"], "area");
+    let area_input = m["input_mse"].as_f64().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 
-    // The SR training options: all 8 symmetries, L1 loss.
+    // The SR training options: all 8 symmetries, L1 loss, antialiased bicubic downsampling.
     let (out, dir) = train(
         "sr-options",
         &[
@@ -198,10 +211,14 @@ fn sr_on_phantoms_and_denoise_defaults() {
             "sr",
             "--data",
             "phantoms",
+            "--scale",
+            "4",
             "--augment",
             "--augment-dihedral",
             "--loss",
             "l1",
+            "--downsample",
+            "bicubic",
         ],
     );
     assert!(
@@ -214,6 +231,10 @@ fn sr_on_phantoms_and_denoise_defaults() {
         (&m["augment"], &m["augment_dihedral"], &m["loss"]),
         (&Value::from(true), &Value::from(true), &Value::from("l1"))
     );
+    assert_eq!(m["downsample"], "bicubic");
+    // The same test phantoms, a different (smoother) low-resolution image.
+    let bicubic_input = m["input_mse"].as_f64().unwrap();
+    assert!(bicubic_input > 0.0 && (bicubic_input - area_input).abs() > 1e-3 * area_input);
     assert!(m["test_mse"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&dir).unwrap();
 
@@ -246,6 +267,7 @@ fn help_documents_the_inverse_problem_flags() {
         "--center-fraction",
         "--mask",
         "--scale",
+        "--downsample",
         "--color",
         "--skip-bad-files",
         "folder:PATH",

@@ -22,7 +22,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::task::{
     center_start, column_mask, equispaced_columns, equispaced_offsets, num_low,
-    random_column_probability, MaskKind, Task,
+    random_column_probability, Downsample, MaskKind, Task,
 };
 
 /// Masks averaged for the subspace model's MRI floor with random masks (Monte Carlo; the
@@ -242,7 +242,8 @@ impl DataSpec {
     ///   and, for equispaced masks, averaged over the equally likely offsets;
     /// - MRI on the subspace model: `(d - rank) / n` per mask, exact for equispaced masks,
     ///   averaged over [`SUBSPACE_MRI_MASKS`] random masks (fixed seed) otherwise;
-    /// - SR: exact for both (alias groups for the field, `rank(A U)` for the subspace).
+    /// - SR with area downsampling: exact for both (alias groups for the field, `rank(A U)` for
+    ///   the subspace). Antialiased bicubic downsampling is refused (no exact floor).
     ///
     /// # Errors
     /// When the task does not fit the image size (see [`Task::validate`]).
@@ -252,8 +253,17 @@ impl DataSpec {
         let err = |e: plateau_theory::TheoryError| anyhow::anyhow!("{e}");
         Ok(match (*task, &self.model) {
             (Task::Denoise { .. }, _) => (self.floor_mse(), None),
-            (Task::Sr { scale }, Model::Field(f)) => (f.sr_floor(scale).map_err(err)?, None),
-            (Task::Sr { scale }, Model::Subspace { basis, .. }) => (
+            (
+                Task::Sr {
+                    downsample: Downsample::Bicubic,
+                    ..
+                },
+                _,
+            ) => anyhow::bail!(
+                "--downsample bicubic has no exact floor_mse for synthetic data; use --downsample area"
+            ),
+            (Task::Sr { scale, .. }, Model::Field(f)) => (f.sr_floor(scale).map_err(err)?, None),
+            (Task::Sr { scale, .. }, Model::Subspace { basis, .. }) => (
                 subspace_sr_floor(basis.as_ref(), s, scale).map_err(err)?,
                 None,
             ),

@@ -12,9 +12,9 @@
 //!   data-consistency information is exact, the loss of information is the mask (and the
 //!   magnitude). Masks follow fastMRI's `RandomMaskFunc` / `EquispacedMaskFractionFunc`
 //!   ([`column_mask`]) and are drawn per example from `(seed, split, example index)`.
-//! - [`Task::Sr`]: area downsampling by `scale` (mean over `scale x scale` blocks, no noise),
-//!   then bicubic upsampling back to `H x W` (PyTorch `upsample_bicubic2d`,
-//!   `align_corners = false`, `a = -0.75`).
+//! - [`Task::Sr`]: downsampling by `scale` ([`Downsample`]: area, i.e. the mean over
+//!   `scale x scale` blocks, or antialiased bicubic; no noise), then bicubic upsampling back to
+//!   `H x W` (PyTorch `upsample_bicubic2d`, `align_corners = false`, `a = -0.75`).
 //!
 //! The operators run in LibTorch (`f32` on the images' device; the FFTs in complex64): the
 //! same code path serves training, evaluation and the tests.
@@ -25,6 +25,28 @@ use rand_distr::StandardNormal;
 use tch::{Device, Kind, Tensor};
 
 use crate::data::Split;
+
+/// The low-resolution image of super-resolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Downsample {
+    /// Means over `scale x scale` blocks: a linear operator whose floor is exact for the
+    /// synthetic models (alias groups).
+    Area,
+    /// Antialiased bicubic (PyTorch `interpolate(mode = "bicubic", antialias = True)`, the
+    /// kernel stretched by `scale`, as PIL and MATLAB `imresize` do): the degradation of the
+    /// usual SR benchmarks. Real images only (its clamped borders have no exact floor here).
+    Bicubic,
+}
+
+impl Downsample {
+    /// `area` or `bicubic`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Downsample::Area => "area",
+            Downsample::Bicubic => "bicubic",
+        }
+    }
+}
 
 /// How the non-centre k-space columns are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +87,12 @@ pub enum Task {
         /// Random or equispaced columns.
         mask: MaskKind,
     },
-    /// Super-resolution: area downsampling by `scale`, bicubic upsampling.
+    /// Super-resolution: downsampling by `scale`, bicubic upsampling.
     Sr {
         /// Downsampling factor (2 or 4).
         scale: usize,
+        /// The downsampling kernel.
+        downsample: Downsample,
     },
 }
 
@@ -106,7 +130,7 @@ impl Task {
                     side as f64 / acceleration as f64
                 );
             }
-            Task::Sr { scale } => {
+            Task::Sr { scale, .. } => {
                 anyhow::ensure!(
                     scale == 2 || scale == 4,
                     "--scale must be 2 or 4, got {scale}"
@@ -175,7 +199,7 @@ impl Task {
                     .to_device(clean.device());
                 zero_filled(clean, &m).abs()
             }
-            Task::Sr { scale } => bicubic_baseline(clean, scale as i64),
+            Task::Sr { scale, downsample } => bicubic_baseline(clean, scale as i64, downsample),
         }
     }
 }
@@ -355,9 +379,19 @@ pub fn bicubic_upsample(low: &Tensor, scale: i64) -> Tensor {
     low.upsample_bicubic2d([s[2] * scale, s[3] * scale], false, None, None)
 }
 
-/// The SR baseline: bicubic upsampling of the area-downsampled image.
-pub fn bicubic_baseline(x: &Tensor, scale: i64) -> Tensor {
-    bicubic_upsample(&area_downsample(x, scale), scale)
+/// Antialiased bicubic downsampling by `scale`, `[B, C, H, W] -> [B, C, H/scale, W/scale]`.
+pub fn bicubic_downsample(x: &Tensor, scale: i64) -> Tensor {
+    let s = x.size();
+    x.internal_upsample_bicubic2d_aa([s[2] / scale, s[3] / scale], false, None, None)
+}
+
+/// The SR baseline: bicubic upsampling of the downsampled image.
+pub fn bicubic_baseline(x: &Tensor, scale: i64, downsample: Downsample) -> Tensor {
+    let low = match downsample {
+        Downsample::Area => area_downsample(x, scale),
+        Downsample::Bicubic => bicubic_downsample(x, scale),
+    };
+    bicubic_upsample(&low, scale)
 }
 
 /// `[count, 1, h, w]` `f32` tensor from row-major `f64` images.
@@ -399,11 +433,14 @@ mod tests {
     #[test]
     fn sr_commutes_with_the_symmetries_of_the_square() {
         // What `Augment::Dihedral` relies on: flips and the transpose (hence the rotations by 90
-        // degrees) commute with block means and bicubic upsampling of square images.
+        // degrees) commute with both downsamplings and bicubic upsampling of square images.
         tch::manual_seed(0);
         let x = Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu));
-        for scale in [2, 4] {
-            let task = Task::Sr { scale };
+        for (scale, downsample) in [2, 4]
+            .into_iter()
+            .flat_map(|s| [(s, Downsample::Area), (s, Downsample::Bicubic)])
+        {
+            let task = Task::Sr { scale, downsample };
             let y = task.measure(&x, Split::Train, 0, 0);
             let symmetries: [&dyn Fn(&Tensor) -> Tensor; 4] = [
                 &|t| t.flip([3]),
@@ -480,8 +517,30 @@ mod tests {
     #[test]
     fn sr_baseline_preserves_constants_and_block_means() {
         let c = Tensor::full([1, 1, 16, 16], 0.3, (Kind::Float, Device::Cpu));
-        let b = bicubic_baseline(&c, 2);
-        assert!((b - 0.3).abs().max().double_value(&[]) < 1e-6);
+        for downsample in [Downsample::Area, Downsample::Bicubic] {
+            let b = bicubic_baseline(&c, 2, downsample);
+            assert!((b - 0.3).abs().max().double_value(&[]) < 1e-6);
+        }
+        // The antialiased kernel is wider than the block: it mixes neighbouring blocks, so a
+        // vertical edge on a block boundary is smoothed, unlike with block means.
+        let edge = Tensor::cat(
+            &[
+                Tensor::zeros([1, 1, 8, 4], (Kind::Float, Device::Cpu)),
+                Tensor::ones([1, 1, 8, 4], (Kind::Float, Device::Cpu)),
+            ],
+            3,
+        );
+        let area = area_downsample(&edge, 2);
+        let aa = bicubic_downsample(&edge, 2);
+        assert_eq!(aa.size(), vec![1, 1, 4, 4]);
+        assert!(area.double_value(&[0, 0, 0, 1]).abs() < 1e-6);
+        let row: Vec<f64> = (0..4).map(|j| aa.double_value(&[0, 0, 0, j])).collect();
+        assert!(
+            row[1].abs() > 1e-2 && (1.0 - row[2]).abs() > 1e-2,
+            "{row:?}"
+        );
+        // Symmetric kernel: the profile is antisymmetric about the edge.
+        assert!((row[1] + row[2] - 1.0).abs() < 1e-5 && (row[0] + row[3] - 1.0).abs() < 1e-5);
         let x = Tensor::arange(16, (Kind::Float, Device::Cpu)).view([1, 1, 4, 4]);
         let low = area_downsample(&x, 2);
         assert_eq!(low.size(), vec![1, 1, 2, 2]);

@@ -11,7 +11,7 @@
 
 use plateau_experiments::data::{DataKind, DataSpec, Split};
 use plateau_experiments::metrics::{self, mean_stderr};
-use plateau_experiments::task::{fft2c, ifft2c, images_to_tensor, MaskKind, Task};
+use plateau_experiments::task::{fft2c, ifft2c, images_to_tensor, Downsample, MaskKind, Task};
 use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::{UNet, UNetConfig};
 use plateau_theory::field::FieldSpectrum;
@@ -137,7 +137,13 @@ fn splits(spec: &DataSpec, task: &Task) -> (Splits, plateau_experiments::data::P
 #[test]
 fn unet_stays_above_the_mri_and_sr_floors() {
     let spec = field(16);
-    for task in [mri(MaskKind::Random), Task::Sr { scale: 2 }] {
+    for task in [
+        mri(MaskKind::Random),
+        Task::Sr {
+            scale: 2,
+            downsample: Downsample::Area,
+        },
+    ] {
         let (splits, test_pairs) = splits(&spec, &task);
         let dir = std::env::temp_dir().join(format!(
             "plateau-inverse-{}-{}",

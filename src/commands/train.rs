@@ -18,7 +18,7 @@ use plateau_experiments::data::{DataKind, DataSpec, Pairs, Split};
 use plateau_experiments::images::{Color, LoadOptions, Source};
 use plateau_experiments::linear::{max_relative_error, train_linear};
 use plateau_experiments::metrics::{self, Summary};
-use plateau_experiments::task::{MaskKind, Task};
+use plateau_experiments::task::{Downsample, MaskKind, Task};
 use plateau_experiments::train::{train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::UNetConfig;
 use serde_json::{json, Value};
@@ -112,6 +112,15 @@ pub enum ColorArg {
     Rgb,
 }
 
+/// The low-resolution image of `--task sr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DownsampleArg {
+    /// Means over scale x scale blocks.
+    Area,
+    /// Antialiased bicubic.
+    Bicubic,
+}
+
 /// Training loss of `--model unet`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LossArg {
@@ -162,6 +171,11 @@ pub struct Args {
     /// Super-resolution factor: 2 or 4.
     #[arg(long, default_value_t = 2)]
     pub scale: usize,
+    /// Super-resolution: how the low-resolution image is made. `area` (block means; exact
+    /// floors for synthetic data) or `bicubic` (antialiased, as PIL and MATLAB imresize: the
+    /// usual SR benchmark degradation; real images only).
+    #[arg(long, value_enum, default_value_t = DownsampleArg::Area)]
+    pub downsample: DownsampleArg,
     /// Photographs (folder, skimage): gray or rgb.
     #[arg(long, value_enum, default_value_t = ColorArg::Gray)]
     pub color: ColorArg,
@@ -349,7 +363,10 @@ pub fn run(args: &Args) -> Result<()> {
             record["center_fraction"] = json!(center_fraction);
             record["mask"] = json!(mask.name());
         }
-        Task::Sr { scale } => record["scale"] = json!(scale),
+        Task::Sr { scale, downsample } => {
+            record["scale"] = json!(scale);
+            record["downsample"] = json!(downsample.name());
+        }
     }
     if let Data::Real(source) = &args.data {
         record["channels_per_image"] = json!(source.channels(plan.color));
@@ -423,6 +440,18 @@ fn augment(args: &Args) -> Augment {
     }
 }
 
+/// The task as the resume fingerprint writes it: `Debug`, with the default area downsampling
+/// left out so that SR runs of earlier versions still resume.
+fn task_fingerprint(task: Task) -> String {
+    match task {
+        Task::Sr {
+            scale,
+            downsample: Downsample::Area,
+        } => format!("Sr {{ scale: {scale} }}"),
+        _ => format!("{task:?}"),
+    }
+}
+
 fn data_name(data: &Data) -> String {
     match data {
         Data::Subspace => "subspace".into(),
@@ -473,11 +502,28 @@ fn validate(args: &Args) -> Result<Plan> {
                     },
                 }
             } else {
-                Task::Sr { scale: args.scale }
+                Task::Sr {
+                    scale: args.scale,
+                    downsample: match args.downsample {
+                        DownsampleArg::Area => Downsample::Area,
+                        DownsampleArg::Bicubic => Downsample::Bicubic,
+                    },
+                }
             }
         }
     };
     task.validate(args.image_size)?;
+    ensure!(
+        !(matches!(
+            task,
+            Task::Sr {
+                downsample: Downsample::Bicubic,
+                ..
+            }
+        ) && args.data.is_synthetic()),
+        "--downsample bicubic is for real images: synthetic data has an exact floor_mse only for \
+         --downsample area"
+    );
     ensure!(
         !(args.augment_dihedral && matches!(task, Task::Mri { .. })),
         "--augment-dihedral does not apply to --task mri (a transposed column mask is a row mask)"
@@ -602,7 +648,8 @@ fn run_unet(
             )
         }
         _ => format!(
-            "task={task:?} data={} color={:?} augment={} {common}",
+            "task={} data={} color={:?} augment={} {common}",
+            task_fingerprint(*task),
             data_name(&args.data),
             args.color,
             args.augment

@@ -333,7 +333,9 @@ fn finite_size_correction_effect() {
 #[ignore]
 fn least_squares_near_threshold() {
     use plateau_theory::analytic::SpectralEquivalent;
-    let cases: [((usize, usize, f64), &[usize], usize); 3] = [
+    // (setup (d, n, sigma), sizes N, Monte Carlo draws)
+    type Case = ((usize, usize, f64), &'static [usize], usize);
+    let cases: [Case; 3] = [
         ((10, 100, 0.1), &[64, 70, 75, 80, 85, 90, 95], 200),
         ((10, 58, 0.4279), &[30, 40, 45, 50, 54], 400),
         ((10, 1000, 0.1), &[900, 950, 975, 990], 50),

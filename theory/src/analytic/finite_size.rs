@@ -9,11 +9,13 @@
 //! Write the training inputs in the basis `[U, U_perp]` as `Y = [sqrt(alpha) Z1; sqrt(s) Z2]`,
 //! `Z1` (`d x N`) and `Z2` (`(n-d) x N`) standard Gaussian. For `N < n - d` the noise Gram matrix
 //! `s Z2^T Z2` (an `N x N` Wishart matrix with `n - d` degrees of freedom) is replaced by its
-//! mean `beta I`, `beta = s (n - d)`. Then, with `a_i` the eigenvalues of `Z1 Z1^T` (a real
-//! `d x d` Wishart matrix with `N` degrees of freedom), `Sigma_hat = Y Y^T / N` has the signal
+//! mean `beta I`, `beta = s (n - d)`. Then, with `a_i` the `min(N, d)` non-zero eigenvalues of
+//! `Z1 Z1^T` (a real `d x d` Wishart matrix with `N` degrees of freedom; for `N < d` the other
+//! signal directions are unseen and contribute a constant), `Sigma_hat = Y Y^T / N` has the signal
 //! eigenvalues `mu_i = (alpha a_i + beta)/N`, whose eigenvectors put the weight
 //! `w_i = alpha a_i/(alpha a_i + beta)` on the signal block, and `N - d` eigenvalues `beta/N`
-//! orthogonal to it. The risk of a spectral filter `phi` is `const + sum_i h(a_i)` with
+//! orthogonal to it (when `N > d`). The risk of a spectral filter `phi` is `const + sum_i h(a_i)`
+//! with
 //!
 //! ```text
 //! h(a) = [s (1 - (1 - psi^2) w) + (1 - phi w)^2] / (d alpha^2)
