@@ -189,6 +189,17 @@ impl SpectralEquivalent {
         )
     }
 
+    /// The discretised limiting measures.
+    fn measures(&self) -> Measures<'_> {
+        let g = &self.grid;
+        Measures {
+            x: &g.x,
+            we: &g.we,
+            wu: &g.wu,
+            atom_u: g.atom_u,
+        }
+    }
+
     /// Expected risk of gradient descent after `k = 0..=iters` steps of size `eta` (`path[0] = 1`).
     ///
     /// Cost `O(iters * nodes)`, one fused pass over the nodes per step.
@@ -199,19 +210,13 @@ impl SpectralEquivalent {
     /// The GD path; with `stop_early`, it ends as soon as no later iterate can beat the best one
     /// so far (see [`gd_path_on`]).
     fn gd_path_until(&self, eta: f64, iters: usize, stop_early: bool) -> Vec<f64> {
-        let g = &self.grid;
         let c = eta * self.n_train as f64;
         let correction = self
             .finite
             .as_ref()
             .map_or_else(Vec::new, |f| f.gd_path(c, iters + 1));
         gd_path_on(
-            Measures {
-                x: &g.x,
-                we: &g.we,
-                wu: &g.wu,
-                atom_u: g.atom_u,
-            },
+            self.measures(),
             c,
             self.setup.floor(),
             1.0 / (self.pop.a * self.pop.a),
@@ -228,19 +233,13 @@ impl SpectralEquivalent {
     ///
     /// Cost `O(nodes^2)`.
     pub fn filter_risk(&self, psi: impl Fn(f64) -> f64, dd: impl Fn(f64, f64) -> f64) -> f64 {
-        let g = &self.grid;
         let correction = self
             .finite
             .as_ref()
             .map_or(0.0, |f| f.filter(|x| 1.0 - psi(x)));
         correction
             + filter_risk_on(
-                Measures {
-                    x: &g.x,
-                    we: &g.we,
-                    wu: &g.wu,
-                    atom_u: g.atom_u,
-                },
+                self.measures(),
                 self.setup.floor(),
                 1.0 / (self.pop.a * self.pop.a),
                 psi,
