@@ -12,8 +12,10 @@ SHELL := bash
 test: bootstrap
 	$(CARGO) test --workspace
 
+# Builds both binaries (`plateau` and the LibTorch trainer `plateau-train`) into target/release.
 reproduce: bootstrap
-	$(CARGO) run --release -p plateau -- reproduce
+	$(CARGO) build --release --workspace --bins
+	./target/release/plateau reproduce
 
 # Internal: LibTorch 2.11.0 for tch, into .deps/ (found via .cargo/config.toml); the
 # scikit-image sample photographs into .deps/skimage-data (`--data skimage`); the system HDF5

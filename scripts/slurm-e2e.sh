@@ -169,7 +169,7 @@ if [ -n "${PLATEAU_BIN:-}" ]; then
     PLATEAU=$(realpath "$PLATEAU_BIN")
 else
     bash scripts/bootstrap-libtorch.sh >/dev/null
-    cargo build -q -p plateau
+    cargo build -q -p plateau -p plateau-experiments --bins
     PLATEAU=$ROOT/target/debug/plateau
 fi
 CONFIG=$ROOT/experiments/smoke.toml

@@ -1,6 +1,8 @@
 //! The `plateau` command line: a thin dispatcher, one documented function per subcommand.
 //!
-//! Errors print one line on stderr, `plateau: error: ...`, and exit with status 2.
+//! Errors print one line on stderr, `plateau: error: ...`, and exit with status 2; a flag error
+//! prints clap's whole message (what is wrong, the usage, the possible values) and exits 2.
+//! `train` and `bench-train` run the LibTorch training binaries ([`commands::external`]).
 
 use std::process::ExitCode;
 
@@ -9,7 +11,7 @@ use plateau::commands;
 
 /// How much better will a reconstruction model get with more data, and where is the floor?
 #[derive(Debug, Parser)]
-#[command(name = "plateau", version, about)]
+#[command(name = "plateau", version, about, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,12 +25,16 @@ enum Command {
     Path(commands::path::Args),
     /// Fit scaling laws to a CSV curve (JSON).
     Fit(commands::fit::Args),
-    /// The main job: theory results and figures of the paper's setups.
+    /// The main job: theory results and figures of the paper's setups, and the CPU sweep.
     Reproduce(commands::reproduce::Args),
-    /// Train a denoiser (U-Net or linear) on synthetic images with a known error floor (JSON).
-    Train(commands::train::Args),
-    /// Training throughput of the U-Net in images/s (last line `images_per_s=<value>`).
-    BenchTrain(commands::bench_train::Args),
+    /// Train a reconstruction network (U-Net or linear; denoising, MRI or super-resolution) and
+    /// write its run record DIR/metrics.json. Runs `plateau-train` (LibTorch); see
+    /// `plateau train --help`.
+    #[command(disable_help_flag = true)]
+    Train(commands::external::Passthrough),
+    /// Training throughput of the U-Net in images/s. Runs `plateau-bench-train` (LibTorch).
+    #[command(disable_help_flag = true)]
+    BenchTrain(commands::external::Passthrough),
     /// Run a TOML grid of training runs locally or as a Slurm job array (results.jsonl).
     Sweep(commands::sweep::Args),
     /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
@@ -39,19 +45,13 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            use clap::error::ErrorKind;
-            if matches!(
-                err.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) {
-                let _ = err.print();
-                return ExitCode::SUCCESS;
-            }
-            // clap renders a multi-line message; the first line names the problem.
-            let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("plateau: {}", first.trim());
-            return ExitCode::from(2);
+            // Help and version go to stdout with status 0; errors keep clap's whole message.
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match &cli.command {
@@ -59,13 +59,19 @@ fn main() -> ExitCode {
         Command::Path(args) => commands::path::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Reproduce(args) => commands::reproduce::run(args),
-        Command::Train(args) => commands::train::run(args),
-        Command::BenchTrain(args) => commands::bench_train::run(args),
+        Command::Train(pass) => return exit(commands::external::run("plateau-train", &pass.args)),
+        Command::BenchTrain(pass) => {
+            return exit(commands::external::run("plateau-bench-train", &pass.args))
+        }
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Scaling(args) => commands::scaling::run(args),
     };
+    exit(result.map(|()| ExitCode::SUCCESS))
+}
+
+fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             // `{:#}` joins the context chain on one line.
             eprintln!("plateau: error: {err:#}");

@@ -1,17 +1,13 @@
 //! `plateau train` as the sweep runner calls it: tasks, data values, metrics.json fields, and
 //! bad input (one line on stderr, exit status 2, nothing written).
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn plateau(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_plateau"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
+use common::plateau;
 
 fn out_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("plateau-cli-train-{tag}-{}", std::process::id()));

@@ -1,17 +1,14 @@
 //! `plateau fit` end to end: JSON on stdout, one-line errors with exit code 2.
 
+mod common;
+
 use std::io::Write;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 use tempfile::NamedTempFile;
 
-fn plateau(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plateau"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use common::plateau;
 
 fn csv(text: &str) -> NamedTempFile {
     let mut f = NamedTempFile::with_suffix(".csv").unwrap();

@@ -2,17 +2,13 @@
 //! `a N^-b + c` whose floor `c` is the recorded `floor_mse`, two widths per `N` of which the one
 //! with the better validation PSNR is the worse on test at one size.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
-fn plateau(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plateau"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
+use common::plateau;
 
 const FLOOR: f64 = 7.3e-3;
 
@@ -25,8 +21,10 @@ fn line(id: &str, n: u64, width: i64, val: f64, test: f64) -> String {
         "id": id, "index": 0, "sweep": "synthetic", "status": "ok",
         "params": {"train_size": n, "channels": width},
         "metrics": {
-            "task": "denoise", "data": "gaussian-field", "model": "unet", "image_size": 32,
-            "noise_std": 0.1, "field_exponent": 2.0, "field_cutoff": 0.05, "field_std": 0.25,
+            "task": "denoise", "data": "gaussian-field", "model": "unet", "pools": 2,
+            "image_size": 32, "noise_std": 0.1, "field_exponent": 2.0, "field_cutoff": 0.05,
+            "field_std": 0.25, "batch_size": 16, "lr": 1e-3, "epochs": 30, "early_stop": 6,
+            "val_size": 128, "test_size": 512,
             "train_size": n, "channels": width, "seed": 0, "best_val_psnr": val,
             "test_mse": test, "test_mse_stderr": 1e-5, "floor_mse": FLOOR,
             "oracle_test_mse": FLOOR * 0.998, "status": "ok"

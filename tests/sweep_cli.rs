@@ -2,17 +2,13 @@
 //! configs (one line, exit 2, nothing written), failing cells (recorded, the sweep goes on,
 //! retried by a rerun, still one line per cell).
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use plateau::sweep::store::Record;
 
-fn plateau(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plateau"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
+use common::plateau;
 
 fn records(results: &Path) -> Vec<Record> {
     std::fs::read_to_string(results.join("results.jsonl"))
@@ -46,8 +42,11 @@ fn smoke_sweep_runs_every_cell_once_and_reports_status() {
         assert_eq!(r.status, "ok", "{r:?}");
         let m = r.metrics.as_ref().unwrap();
         // The line carries the cell's parameters and the run's own metrics.json.
-        assert_eq!(m["train_size"], r.params["train_size"]);
-        assert!(m["test_mse"].as_f64().unwrap() > 0.0);
+        assert_eq!(
+            Some(m.config.train_size as u64),
+            r.params["train_size"].as_u64()
+        );
+        assert!(m.results.test_mse.unwrap() > 0.0);
         assert!(res.join("cells").join(&r.id).join("metrics.json").exists());
     }
     let status = plateau(&["sweep", &smoke(), "--results", res_s, "--status"]);
@@ -200,5 +199,65 @@ fn every_shipped_config_validates_against_plateau_train() {
         "smoke.toml",
     ] {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+    }
+}
+
+/// Two tiny SR curves on the same photographs-like data that differ only in the downsampling
+/// kernel: earlier versions grouped them into one curve (the key lacked `downsample`).
+#[test]
+fn sr_runs_differing_only_in_downsampling_are_two_curves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("sr.toml");
+    std::fs::write(
+        &config,
+        "[sweep]\nname = \"sr-kernels\"\n[fixed]\ntask = \"sr\"\ndata = \"phantoms\"\n\
+         image-size = 16\npools = 1\nchannels = 4\nepochs = 1\nbatch-size = 4\nval-size = 4\n\
+         test-size = 4\n[grid]\ntrain-size = [4, 8]\ndownsample = [\"area\", \"bicubic\"]\n",
+    )
+    .unwrap();
+    let res = tmp.path().join("res");
+    let figs = tmp.path().join("figs");
+    let out = plateau(&[
+        "sweep",
+        config.to_str().unwrap(),
+        "--results",
+        res.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = plateau(&[
+        "scaling",
+        "--results",
+        res.to_str().unwrap(),
+        "--out",
+        figs.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let groups: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    let kernels: Vec<&str> = groups
+        .iter()
+        .map(|g| g["key"]["downsample"].as_str().unwrap())
+        .collect();
+    assert!(
+        kernels.contains(&"area") && kernels.contains(&"bicubic"),
+        "{kernels:?}"
+    );
+    for g in &groups {
+        assert_eq!(
+            g["best"].as_array().unwrap().len(),
+            2,
+            "two sizes per curve"
+        );
+        let tag = g["tag"].as_str().unwrap();
+        assert!(tag.contains("downsample"), "{tag}");
+        assert!(figs.join(format!("scaling_{tag}.png")).exists());
     }
 }

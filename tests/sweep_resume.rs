@@ -2,17 +2,17 @@
 //! every cell exactly once, all lines parseable; the interrupted cell resumes from its checkpoint
 //! and its training process died with the sweep.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use plateau::sweep::store::{FileLock, Record};
 
-fn plateau() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_plateau"))
-}
+use common::command as plateau;
 
 /// Three cells of a few seconds each (enough epochs that the kill lands mid-training).
 fn slow_config(dir: &Path) -> PathBuf {

@@ -1,9 +1,9 @@
 //! Synthetic denoising data sets whose Bayes error floor is known exactly.
 //!
-//! - [`DataKind::Subspace`]: `s x s` images `x = U c` in the span of the `d` lowest 2-D DCT-II
+//! - [`Synthetic::Subspace`]: `s x s` images `x = U c` in the span of the `d` lowest 2-D DCT-II
 //!   modes (`U`: `n x d`, orthonormal columns, `n = s^2`), `c ~ N(0, I_d)`: the paper's model as
 //!   pictures. Floor per pixel `(d / n) sigma^2 / (1 + sigma^2)`.
-//! - [`DataKind::GaussianField`]: stationary periodic Gaussian fields with power spectrum
+//! - [`Synthetic::GaussianField`]: stationary periodic Gaussian fields with power spectrum
 //!   `(f0^2 + |f|^2)^(-exponent/2)` and pixel standard deviation `std` ([`plateau_theory::field`]); floor
 //!   per pixel `(1/n) sum_k lambda_k sigma^2 / (lambda_k + sigma^2)`.
 //!
@@ -22,31 +22,14 @@ use tch::{Device, Kind, Tensor};
 
 use crate::task::{
     center_start, column_mask, equispaced_columns, equispaced_offsets, num_low,
-    random_column_probability, Downsample, MaskKind, Task,
+    random_column_probability, Downsample, MaskKind, Measure, Task,
 };
 
 /// Masks averaged for the subspace model's MRI floor with random masks (Monte Carlo; the
 /// standard error is reported beside the floor).
 pub const SUBSPACE_MRI_MASKS: usize = 2000;
 
-/// Which images.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DataKind {
-    /// The `dim` lowest 2-D DCT modes with standard normal coefficients.
-    Subspace {
-        /// Subspace dimension `d` (`1 <= d <= s^2`).
-        dim: usize,
-    },
-    /// Stationary Gaussian field, spectrum `(cutoff^2 + |f|^2)^(-exponent/2)`, pixel std `std`.
-    GaussianField {
-        /// Power-law exponent (2 for `1/f^2`).
-        exponent: f64,
-        /// Low-frequency cutoff `f0` in cycles per pixel.
-        cutoff: f64,
-        /// Pixel standard deviation of the clean field.
-        std: f64,
-    },
-}
+pub use plateau_run::problem::Synthetic;
 
 /// The seed stream of each split (ChaCha8 stream ids): disjoint by construction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +45,7 @@ pub enum Split {
 /// A validated data set description.
 #[derive(Clone, Debug)]
 pub struct DataSpec {
-    kind: DataKind,
+    kind: Synthetic,
     side: usize,
     noise_std: f64,
     /// Subspace basis `U` (`n x d`, pixel index `row * s + col`), or the field spectrum.
@@ -109,39 +92,29 @@ impl DataSpec {
     /// # Errors
     /// A one-line message when `side < 2`, `noise_std` is not finite and positive, `dim` is
     /// outside `1..=side^2`, or the field parameters are invalid.
-    pub fn new(kind: DataKind, side: usize, noise_std: f64) -> anyhow::Result<Self> {
-        anyhow::ensure!(side >= 2, "image size must be at least 2, got {side}");
+    pub fn new(kind: Synthetic, side: usize, noise_std: f64) -> anyhow::Result<Self> {
+        kind.validate(side)?;
         anyhow::ensure!(
             noise_std.is_finite() && noise_std > 0.0,
             "noise std must be finite and positive, got {noise_std}"
         );
         let n = side * side;
         let model = match kind {
-            DataKind::Subspace { dim } => {
-                anyhow::ensure!(
-                    (1..=n).contains(&dim),
-                    "subspace dimension must be in 1..={n} for {side}x{side} images, got {dim}"
-                );
+            Synthetic::Subspace { dim } => {
                 let setup = Setup::new(dim, n, noise_std).map_err(|e| anyhow::anyhow!("{e}"))?;
                 Model::Subspace {
                     basis: dct_basis(side, dim),
                     setup,
                 }
             }
-            DataKind::GaussianField {
+            Synthetic::GaussianField {
                 exponent,
                 cutoff,
                 std,
-            } => {
-                anyhow::ensure!(
-                    std.is_finite() && std > 0.0,
-                    "field std must be finite and positive, got {std}"
-                );
-                Model::Field(
-                    FieldSpectrum::new(side, exponent, cutoff, std * std)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?,
-                )
-            }
+            } => Model::Field(
+                FieldSpectrum::new(side, exponent, cutoff, std * std)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
         };
         Ok(Self {
             kind,
@@ -152,7 +125,7 @@ impl DataSpec {
     }
 
     /// The kind of images.
-    pub fn kind(&self) -> DataKind {
+    pub fn kind(&self) -> Synthetic {
         self.kind
     }
 
@@ -174,8 +147,8 @@ impl DataSpec {
     /// Name on the command line: `subspace` or `gaussian-field`.
     pub fn name(&self) -> &'static str {
         match self.kind {
-            DataKind::Subspace { .. } => "subspace",
-            DataKind::GaussianField { .. } => "gaussian-field",
+            Synthetic::Subspace { .. } => "subspace",
+            Synthetic::GaussianField { .. } => "gaussian-field",
         }
     }
 
@@ -246,7 +219,7 @@ impl DataSpec {
     ///   the subspace). Antialiased bicubic downsampling is refused (no exact floor).
     ///
     /// # Errors
-    /// When the task does not fit the image size (see [`Task::validate`]).
+    /// When the task does not fit the image size (see `Task::validate`).
     pub fn task_floor(&self, task: &Task) -> anyhow::Result<(f64, Option<f64>)> {
         task.validate(self.side)?;
         let s = self.side;
@@ -440,7 +413,7 @@ mod tests {
     #[test]
     fn splits_are_disjoint_and_nested() {
         let spec = DataSpec::new(
-            DataKind::GaussianField {
+            Synthetic::GaussianField {
                 exponent: 2.0,
                 cutoff: 0.05,
                 std: 0.25,
@@ -460,11 +433,11 @@ mod tests {
 
     #[test]
     fn invalid_specs_are_rejected() {
-        assert!(DataSpec::new(DataKind::Subspace { dim: 0 }, 8, 0.1).is_err());
-        assert!(DataSpec::new(DataKind::Subspace { dim: 65 }, 8, 0.1).is_err());
-        assert!(DataSpec::new(DataKind::Subspace { dim: 4 }, 8, -0.1).is_err());
+        assert!(DataSpec::new(Synthetic::Subspace { dim: 0 }, 8, 0.1).is_err());
+        assert!(DataSpec::new(Synthetic::Subspace { dim: 65 }, 8, 0.1).is_err());
+        assert!(DataSpec::new(Synthetic::Subspace { dim: 4 }, 8, -0.1).is_err());
         assert!(DataSpec::new(
-            DataKind::GaussianField {
+            Synthetic::GaussianField {
                 exponent: 2.0,
                 cutoff: 0.0,
                 std: 0.25

@@ -29,46 +29,9 @@ use rand_chacha::ChaCha8Rng;
 use tch::{Device, Tensor};
 
 use crate::data::Split;
+use plateau_run::hash::fnv1a64;
 
-/// Grayscale (luma) or RGB.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Color {
-    /// One channel, Rec. 709 luma.
-    Gray,
-    /// Three channels, each reconstructed as a separate image.
-    Rgb,
-}
-
-impl Color {
-    /// Channels per image.
-    pub fn channels(&self) -> usize {
-        match self {
-            Color::Gray => 1,
-            Color::Rgb => 3,
-        }
-    }
-
-    /// `gray` or `rgb`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Color::Gray => "gray",
-            Color::Rgb => "rgb",
-        }
-    }
-}
-
-/// Where real images come from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Source {
-    /// Every PNG / JPEG under a folder (recursively), one centre crop per file.
-    Folder(PathBuf),
-    /// The scikit-image sample photographs (`.deps/skimage-data`), random patches.
-    Skimage,
-    /// Random ellipse phantoms.
-    Phantoms,
-    /// fastMRI HDF5 volumes under a folder, one image per slice.
-    FastMri(PathBuf),
-}
+pub use plateau_run::problem::{Color, Source};
 
 /// A loaded split.
 pub struct Loaded {
@@ -88,16 +51,6 @@ pub fn split_of(relative: &str) -> Split {
     } else {
         Split::Train
     }
-}
-
-/// 64-bit FNV-1a hash: stable across platforms and Rust versions (unlike `DefaultHasher`).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// Files under `root` whose extension (lower case) is in `exts`, as `(relative path, path)`,
@@ -279,31 +232,18 @@ pub struct LoadOptions {
     pub seed: u64,
 }
 
-impl Source {
-    /// `folder:PATH`, `skimage`, `phantoms` or `fastmri:PATH`.
-    pub fn name(&self) -> String {
-        match self {
-            Source::Folder(p) => format!("folder:{}", p.display()),
-            Source::Skimage => "skimage".into(),
-            Source::Phantoms => "phantoms".into(),
-            Source::FastMri(p) => format!("fastmri:{}", p.display()),
-        }
-    }
-
-    /// Channels per example.
-    pub fn channels(&self, color: Color) -> usize {
-        match self {
-            Source::Folder(_) | Source::Skimage => color.channels(),
-            Source::Phantoms | Source::FastMri(_) => 1,
-        }
-    }
-
+/// Reading a [`Source`]'s images (the source itself is plain data in `plateau_run`).
+pub trait Load {
     /// The first `count` examples of `split`.
     ///
     /// # Errors
     /// One line naming the file for an unreadable file (unless `skip_bad`), a missing folder,
     /// or a split with fewer usable files than `count` (folders, fastMRI).
-    pub fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded> {
+    fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded>;
+}
+
+impl Load for Source {
+    fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded> {
         let s = opt.side;
         let mut skipped = Vec::new();
         let mut data: Vec<f32> = Vec::new();
@@ -504,8 +444,6 @@ mod tests {
 
     #[test]
     fn split_is_stable_and_roughly_proportional() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
         let names: Vec<String> = (0..4000)
             .map(|i| format!("n{:05}/img_{i}.JPEG", i % 97))
             .collect();

@@ -5,6 +5,7 @@
 //! `.cargo/config.toml`; `build.rs` puts its library folder on the run path.
 
 pub mod checkpoint;
+pub mod command;
 pub mod cuda;
 pub mod data;
 pub mod device;

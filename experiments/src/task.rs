@@ -26,147 +26,25 @@ use tch::{Device, Kind, Tensor};
 
 use crate::data::Split;
 
-/// The low-resolution image of super-resolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Downsample {
-    /// Means over `scale x scale` blocks: a linear operator whose floor is exact for the
-    /// synthetic models (alias groups).
-    Area,
-    /// Antialiased bicubic (PyTorch `interpolate(mode = "bicubic", antialias = True)`, the
-    /// kernel stretched by `scale`, as PIL and MATLAB `imresize` do): the degradation of the
-    /// usual SR benchmarks. Real images only (its clamped borders have no exact floor here).
-    Bicubic,
-}
+pub use plateau_run::problem::{num_low, Downsample, MaskKind, Task};
 
-impl Downsample {
-    /// `area` or `bicubic`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Downsample::Area => "area",
-            Downsample::Bicubic => "bicubic",
-        }
-    }
-}
-
-/// How the non-centre k-space columns are chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MaskKind {
-    /// fastMRI `RandomMaskFunc`: each non-centre column independently with probability
-    /// `(W / acc - num_low) / (W - num_low)`.
-    Random,
-    /// fastMRI `EquispacedMaskFractionFunc`: columns `round(offset + j * a')` with the adjusted
-    /// spacing `a' = acc (num_low - W) / (num_low acc - W)` (so that `W / acc` columns are
-    /// sampled in total) and a random offset in `0..round(a')`.
-    Equispaced,
-}
-
-impl MaskKind {
-    /// `random` or `equispaced`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            MaskKind::Random => "random",
-            MaskKind::Equispaced => "equispaced",
-        }
-    }
-}
-
-/// A reconstruction task.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Task {
-    /// Additive white Gaussian noise of standard deviation `sigma` (pixel units).
-    Denoise {
-        /// Noise standard deviation.
-        sigma: f64,
-    },
-    /// Accelerated single-coil MRI (noise-free Cartesian column undersampling).
-    Mri {
-        /// Acceleration factor (about `W / acceleration` columns are sampled).
-        acceleration: usize,
-        /// Fraction of fully sampled centre columns (`num_low = round(W * center_fraction)`).
-        center_fraction: f64,
-        /// Random or equispaced columns.
-        mask: MaskKind,
-    },
-    /// Super-resolution: downsampling by `scale`, bicubic upsampling.
-    Sr {
-        /// Downsampling factor (2 or 4).
-        scale: usize,
-        /// The downsampling kernel.
-        downsample: Downsample,
-    },
-}
-
-impl Task {
-    /// Checks the parameters for `side x side` images.
-    ///
-    /// # Errors
-    /// One line: `sigma` not finite and positive, acceleration below 1, a centre fraction outside
-    /// `(0, 1)` or with more centre columns than `W / acceleration`, a scale that is not 2 or 4 or
-    /// does not divide the side.
-    pub fn validate(&self, side: usize) -> anyhow::Result<()> {
-        match *self {
-            Task::Denoise { sigma } => anyhow::ensure!(
-                sigma.is_finite() && sigma > 0.0,
-                "--noise-std must be finite and positive, got {sigma}"
-            ),
-            Task::Mri {
-                acceleration,
-                center_fraction,
-                ..
-            } => {
-                anyhow::ensure!(
-                    acceleration >= 1,
-                    "--acceleration must be at least 1, got {acceleration}"
-                );
-                anyhow::ensure!(
-                    center_fraction.is_finite() && center_fraction > 0.0 && center_fraction < 1.0,
-                    "--center-fraction must be in (0, 1), got {center_fraction}"
-                );
-                let low = num_low(side, center_fraction);
-                anyhow::ensure!(
-                    low >= 1 && low < side && low as f64 <= side as f64 / acceleration as f64,
-                    "--center-fraction {center_fraction} gives {low} centre columns of {side}, \
-                     not in 1..=W/acceleration = {:.1}",
-                    side as f64 / acceleration as f64
-                );
-            }
-            Task::Sr { scale, .. } => {
-                anyhow::ensure!(
-                    scale == 2 || scale == 4,
-                    "--scale must be 2 or 4, got {scale}"
-                );
-                anyhow::ensure!(
-                    side.is_multiple_of(scale) && side / scale >= 2,
-                    "--image-size {side} must be a multiple of --scale {scale} (and at least 2x it)"
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// `denoise`, `mri` or `sr`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Task::Denoise { .. } => "denoise",
-            Task::Mri { .. } => "mri",
-            Task::Sr { .. } => "sr",
-        }
-    }
-
-    /// Name of the baseline that the network input is.
-    pub fn baseline_name(&self) -> &'static str {
-        match self {
-            Task::Denoise { .. } => "noisy input",
-            Task::Mri { .. } => "zero-filled",
-            Task::Sr { .. } => "bicubic",
-        }
-    }
-
+/// The LibTorch half of a [`Task`]: applying it to images. (The task's parameters and their
+/// validation are plain data in `plateau_run::problem`, which the LibTorch-free `plateau`
+/// binary shares.)
+pub trait Measure {
     /// The network input (= the baseline reconstruction) for clean images `clean`
     /// (`[B, 1, H, W]`, `f32`). Example `i` of the batch is example `first + i` of `split`:
     /// its noise or mask is drawn from [`example_rng`]`(seed, split, first + i)`, so it does not
     /// depend on batching, and nested training sets share their measurements.
-    pub fn measure(&self, clean: &Tensor, split: Split, seed: u64, first: usize) -> Tensor {
+    fn measure(&self, clean: &Tensor, split: Split, seed: u64, first: usize) -> Tensor;
+
+    /// The column mask of example `index` of `split` (centred k-space, `width` columns), as
+    /// [`Measure::measure`] draws it; `None` for tasks without a mask.
+    fn mask_for(&self, width: usize, split: Split, seed: u64, index: usize) -> Option<Vec<bool>>;
+}
+
+impl Measure for Task {
+    fn measure(&self, clean: &Tensor, split: Split, seed: u64, first: usize) -> Tensor {
         let size = clean.size();
         let (b, h, w) = (size[0] as usize, size[2], size[3]);
         match *self {
@@ -202,18 +80,8 @@ impl Task {
             Task::Sr { scale, downsample } => bicubic_baseline(clean, scale as i64, downsample),
         }
     }
-}
 
-impl Task {
-    /// The column mask of example `index` of `split` (centred k-space, `width` columns), as
-    /// [`Task::measure`] draws it; `None` for tasks without a mask.
-    pub fn mask_for(
-        &self,
-        width: usize,
-        split: Split,
-        seed: u64,
-        index: usize,
-    ) -> Option<Vec<bool>> {
+    fn mask_for(&self, width: usize, split: Split, seed: u64, index: usize) -> Option<Vec<bool>> {
         match *self {
             Task::Mri {
                 acceleration,
@@ -240,11 +108,6 @@ pub fn example_rng(seed: u64, split: Split, index: usize) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(((16 + split as u64) << 40) | index as u64);
     rng
-}
-
-/// Number of fully sampled centre columns, `round(W * center_fraction)` (fastMRI).
-pub fn num_low(width: usize, center_fraction: f64) -> usize {
-    (width as f64 * center_fraction).round() as usize
 }
 
 /// First centre column, `(W - num_low + 1) / 2` (fastMRI's `pad`), so that the centre block

@@ -42,45 +42,8 @@ pub const PSNR_THRESHOLD_DB: f64 = 1e-3;
 /// Images per forward pass at evaluation.
 const EVAL_BATCH: i64 = 64;
 
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Finished (all epochs, or early stop).
-    Ok,
-    /// Stopped by a NaN or infinite loss.
-    Diverged,
-}
-
-impl Status {
-    /// `ok` or `diverged`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Diverged => "diverged",
-        }
-    }
-}
-
-/// Random symmetries applied to each training mini-batch (input and target together).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Augment {
-    /// None.
-    None,
-    /// Horizontal and vertical flips (one coin each per mini-batch): valid for every task.
-    Flips,
-    /// Flips and a transpose (one more coin): all 8 symmetries of the square. Denoising and
-    /// super-resolution only (a transposed column mask is a row mask).
-    Dihedral,
-}
-
-/// Training loss between the network output and the clean image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Loss {
-    /// Mean squared error.
-    Mse,
-    /// Mean absolute error (L1).
-    L1,
-}
+pub use plateau_run::record::Status;
+pub use plateau_run::settings::{Augment, Loss};
 
 /// Optimisation settings.
 #[derive(Clone, Debug)]

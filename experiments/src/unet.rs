@@ -22,39 +22,7 @@ use tch::{Kind, Tensor};
 /// Slope of the LeakyReLU for negative inputs.
 pub const LEAKY_SLOPE: f64 = 0.2;
 
-/// Width and depth of a U-Net.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UNetConfig {
-    /// Channels of the first layer `C`.
-    pub channels: i64,
-    /// Number of pooling layers.
-    pub pools: usize,
-}
-
-impl UNetConfig {
-    /// Checks that the network can process `side x side` images.
-    ///
-    /// # Errors
-    /// When `channels < 1`, `pools < 1`, or `side` is not a multiple of `2^pools`.
-    pub fn validate(&self, side: usize) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.channels >= 1,
-            "--channels must be at least 1, got {}",
-            self.channels
-        );
-        anyhow::ensure!(
-            (1..=8).contains(&self.pools),
-            "--pools must be in 1..=8, got {}",
-            self.pools
-        );
-        let m = 1usize << self.pools;
-        anyhow::ensure!(
-            side.is_multiple_of(m) && side >= m,
-            "--image-size {side} must be a positive multiple of 2^pools = {m}"
-        );
-        Ok(())
-    }
-}
+pub use plateau_run::settings::UNetShape as UNetConfig;
 
 struct ConvBlock {
     c1: nn::Conv2D,

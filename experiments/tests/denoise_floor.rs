@@ -8,7 +8,7 @@
 //! - Checkpoints: the best weights reload from safetensors and give the same test metrics, and a
 //!   run resumes from its last checkpoint.
 
-use plateau_experiments::data::{DataKind, DataSpec, Split};
+use plateau_experiments::data::{DataSpec, Split, Synthetic};
 use plateau_experiments::metrics::{self, mean_stderr};
 use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::{UNet, UNetConfig};
@@ -17,7 +17,7 @@ use tch::{nn, Device};
 #[test]
 fn oracle_mse_matches_the_floor_formulas() {
     let field = DataSpec::new(
-        DataKind::GaussianField {
+        Synthetic::GaussianField {
             exponent: 2.0,
             cutoff: 0.05,
             std: 0.25,
@@ -27,7 +27,7 @@ fn oracle_mse_matches_the_floor_formulas() {
     )
     .unwrap();
     // Subspace pictures: pixel MSE floor (d / n) sigma^2 / (1 + sigma^2).
-    let subspace = DataSpec::new(DataKind::Subspace { dim: 6 }, 8, 0.4).unwrap();
+    let subspace = DataSpec::new(Synthetic::Subspace { dim: 6 }, 8, 0.4).unwrap();
     let want = 6.0 / 64.0 * 0.16 / 1.16;
     assert!((subspace.floor_mse() - want).abs() < 1e-15);
     for spec in [field, subspace] {
@@ -72,7 +72,7 @@ fn config(epochs: usize, resume: bool) -> TrainConfig {
 #[test]
 fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
     let spec = DataSpec::new(
-        DataKind::GaussianField {
+        Synthetic::GaussianField {
             exponent: 2.0,
             cutoff: 0.05,
             std: 0.25,

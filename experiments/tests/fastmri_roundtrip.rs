@@ -11,6 +11,8 @@
 
 #![cfg(feature = "fastmri")]
 
+use plateau_experiments::images::Load as _;
+use plateau_experiments::task::Measure as _;
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;

@@ -1,6 +1,7 @@
 //! Real-image sources: image folders (ImageNet-like layout, PNG and JPEG), split by file; the
 //! scikit-image photographs (when `make bootstrap` has fetched them); phantoms.
 
+use plateau_experiments::images::Load as _;
 use std::collections::HashSet;
 use std::path::PathBuf;
 

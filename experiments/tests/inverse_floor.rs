@@ -9,8 +9,9 @@
 //!   Bayes estimator on the same images (4 standard errors), for SR against the exact floor
 //!   (3 standard errors of the test MSE).
 
-use plateau_experiments::data::{DataKind, DataSpec, Split};
+use plateau_experiments::data::{DataSpec, Split, Synthetic};
 use plateau_experiments::metrics::{self, mean_stderr};
+use plateau_experiments::task::Measure as _;
 use plateau_experiments::task::{fft2c, ifft2c, images_to_tensor, Downsample, MaskKind, Task};
 use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
 use plateau_experiments::unet::{UNet, UNetConfig};
@@ -19,7 +20,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 fn field(side: usize) -> DataSpec {
     DataSpec::new(
-        DataKind::GaussianField {
+        Synthetic::GaussianField {
             exponent: 2.0,
             cutoff: 0.05,
             std: 0.25,

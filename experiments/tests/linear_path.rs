@@ -3,7 +3,7 @@
 //! exact risk path that `plateau-theory` computes (f64, one eigendecomposition) for the *same*
 //! training set, to relative error 1e-4 at every iteration.
 
-use plateau_experiments::data::{DataKind, DataSpec, Split};
+use plateau_experiments::data::{DataSpec, Split, Synthetic};
 use plateau_experiments::linear::{max_relative_error, train_linear};
 use plateau_theory::StepSize;
 use tch::Device;
@@ -12,7 +12,7 @@ const TOLERANCE: f64 = 1e-4;
 
 fn spec() -> DataSpec {
     // 8x8 pictures (n = 64) in the span of the d = 4 lowest DCT modes, sigma = 0.3.
-    DataSpec::new(DataKind::Subspace { dim: 4 }, 8, 0.3).unwrap()
+    DataSpec::new(Synthetic::Subspace { dim: 4 }, 8, 0.3).unwrap()
 }
 
 #[test]

@@ -1,13 +1,13 @@
-//! One module per `plateau` subcommand; each exposes `Args` (clap) and `run`.
+//! One module per `plateau` subcommand; each exposes `Args` (clap) and `run`. `train` and
+//! `bench-train` are the training binary's, run through [`external`].
 
-pub mod bench_train;
+pub mod external;
 pub mod fit;
 pub mod path;
 pub mod reproduce;
 pub mod scaling;
 pub mod sweep;
 pub mod theory;
-pub mod train;
 
 /// The model flags shared by `plateau theory` and `plateau path`.
 #[derive(Debug, clap::Args)]

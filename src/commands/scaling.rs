@@ -1,9 +1,10 @@
 //! `plateau scaling`: the empirical scaling curve of a sweep's results against the predicted
-//! floor (see [`crate::sweep::scaling`]).
+//! floor (see [`crate::analysis::scaling`]).
 //!
 //! For each group of runs (one learning problem) writes, into `--out`:
 //! `scaling_<tag>.{png,svg}` (the figure; for denoising of synthetic Gaussian data it also shows
-//! the predicted risk of learned linear estimators on the same data, [`crate::linear_theory`]), `scaling_<tag>.csv` (every run:
+//! the predicted risk of learned linear estimators on the same data,
+//! [`crate::analysis::linear_theory`]), `scaling_<tag>.csv` (every run:
 //! `N,width,seed,test_mse,val_metric,oracle_test_mse,best,id`) and `scaling_<tag>.json` (the
 //! group summary: best width per `N`, the fit with 95% bootstrap intervals, the fitted floor over
 //! `floor_mse`, extrapolation to `N = 1e6`); prints a JSON array of the summaries on stdout.
@@ -12,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::figures::scaling::{scaling_chart, NamedCurve};
-use crate::linear_theory;
+use crate::analysis::scaling::{analyse, points_csv, GroupSummary, EXTRAPOLATE_TO};
+use crate::analysis::{linear_theory, PredictedCurve};
+use crate::figures::scaling::scaling_chart;
 use crate::output::write_atomic;
-use crate::sweep::scaling::{analyse, points_csv, GroupSummary, EXTRAPOLATE_TO};
 use crate::sweep::Store;
 
 /// Arguments of `plateau scaling`.
@@ -68,7 +69,7 @@ pub fn scaling(results: &Path, out: &Path) -> Result<Vec<GroupSummary>> {
     }
     for g in &groups {
         // The learned linear estimator on the same data, where theory has its risk.
-        let extra: Vec<NamedCurve> = match linear_theory::model_of(&g.key)? {
+        let extra: Vec<PredictedCurve> = match linear_theory::model_of(&g.key.problem)? {
             Some(model) => {
                 let lo = g.points.iter().map(|p| p.n).fold(f64::INFINITY, f64::min);
                 linear_theory::curves(&model, lo, EXTRAPOLATE_TO)?

@@ -59,8 +59,9 @@ pub fn run_local(config: &Path, results: &Path) -> Result<local::Summary> {
     local::run_all(&cfg, &Store::new(results), &exe()?)
 }
 
+/// The trainer each cell runs (`plateau-train`, found as `plateau train` finds it).
 fn exe() -> Result<PathBuf> {
-    std::env::current_exe().context("cannot find the plateau binary's own path")
+    super::external::locate("plateau-train")
 }
 
 /// Runs `plateau sweep`.
@@ -159,7 +160,9 @@ fn submit(cfg: &SweepConfig, config: &Path, store: &Store) -> Result<()> {
         );
         return Ok(());
     }
-    let job = slurm::submit(cfg, &todo, &exe()?, store.dir())?;
+    // The array tasks run this `plateau` (`sweep --cell I`), which then finds the trainer.
+    let plateau = std::env::current_exe().context("cannot find the plateau binary's own path")?;
+    let job = slurm::submit(cfg, &todo, &plateau, store.dir())?;
     // stdout: the job id alone, for scripts.
     println!("{job}");
     eprintln!(

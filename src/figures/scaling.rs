@@ -7,17 +7,8 @@
 use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
-use crate::sweep::scaling::{GroupSummary, EXTRAPOLATE_TO};
-
-/// An extra curve on the figure: `points` are `(N, MSE)` pairs, drawn dashed with `label` in
-/// the legend (e.g. the optimally tuned learned linear estimator's risk on the same data).
-#[derive(Clone, Debug)]
-pub struct NamedCurve {
-    /// Legend text.
-    pub label: String,
-    /// `(N, MSE)` points, increasing `N`.
-    pub points: Vec<(f64, f64)>,
-}
+use crate::analysis::scaling::{GroupSummary, EXTRAPOLATE_TO};
+use crate::analysis::PredictedCurve;
 
 /// Light tints for the individual runs of each width (in order of increasing width).
 const RUN_TINTS: [RGBColor; 6] = [
@@ -50,7 +41,7 @@ fn log_grid(lo: f64, hi: f64) -> impl Iterator<Item = f64> {
 }
 
 /// The figure of one group. `extra` curves are appended to the series list as they are.
-pub fn scaling_chart(g: &GroupSummary, extra: &[NamedCurve]) -> Chart {
+pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
     let mut series = Vec::new();
     let mut widths: Vec<Option<i64>> = g.points.iter().map(|p| p.width).collect();
     widths.sort();

@@ -1,58 +1,40 @@
-//! Small dense linear algebra for the fits: Householder least squares and a Cholesky solve.
+//! Small dense linear algebra for the fits, through faer: Householder least squares and a
+//! Cholesky solve.
 //!
-//! Matrices are row-major `&[f64]` slices. The problems here have at most a few hundred rows and
-//! at most five columns, so plain loops beat any library call overhead.
+//! Matrices are row-major `&[f64]` slices (the fits build them row by row); the problems have
+//! at most a few hundred rows and five columns.
+
+use faer::linalg::solvers::{Solve, SolveLstsq};
+use faer::{Mat, Side};
 
 /// Least squares `min_b ||A b - y||_2` by Householder QR.
 ///
 /// `a` is `n x p` row-major (`a[i * p + j]`), `y` has length `n`. Returns the coefficients and the
-/// residual sum of squares, or `None` when `n < p` or `A` is numerically rank deficient (a
-/// diagonal entry of `R` below `1e-12` times the largest one). Cost `O(n p^2)`.
+/// residual sum of squares, or `None` when `n < p`, an entry is not finite, or `A` is numerically
+/// rank deficient (a diagonal entry of `R` at most `1e-12` times the largest one). Cost
+/// `O(n p^2)`.
 pub(crate) fn lstsq(a: &[f64], n: usize, p: usize, y: &[f64]) -> Option<(Vec<f64>, f64)> {
     debug_assert_eq!(a.len(), n * p);
     debug_assert_eq!(y.len(), n);
-    if n < p || p == 0 {
+    if n < p || p == 0 || a.iter().chain(y).any(|v| !v.is_finite()) {
         return None;
     }
-    let mut a = a.to_vec();
-    let mut b = y.to_vec();
-    let mut rdiag = vec![0.0; p];
-    for k in 0..p {
-        let norm = (k..n).fold(0.0_f64, |acc, i| acc.hypot(a[i * p + k]));
-        if norm == 0.0 || !norm.is_finite() {
-            return None;
-        }
-        let alpha = if a[k * p + k] > 0.0 { -norm } else { norm };
-        // v = x - alpha e_1, stored in place of column k (rows k..n).
-        a[k * p + k] -= alpha;
-        let vnorm2: f64 = (k..n).map(|i| a[i * p + k] * a[i * p + k]).sum();
-        if vnorm2 == 0.0 {
-            return None;
-        }
-        for j in (k + 1)..p {
-            let s: f64 = (k..n).map(|i| a[i * p + k] * a[i * p + j]).sum();
-            let f = 2.0 * s / vnorm2;
-            for i in k..n {
-                a[i * p + j] -= f * a[i * p + k];
-            }
-        }
-        let s: f64 = (k..n).map(|i| a[i * p + k] * b[i]).sum();
-        let f = 2.0 * s / vnorm2;
-        for i in k..n {
-            b[i] -= f * a[i * p + k];
-        }
-        rdiag[k] = alpha;
-    }
-    let rmax = rdiag.iter().fold(0.0_f64, |m, r| m.max(r.abs()));
-    if rdiag.iter().any(|r| r.abs() <= 1e-12 * rmax) {
+    let mat = Mat::from_fn(n, p, |i, j| a[i * p + j]);
+    let qr = mat.qr();
+    let r = qr.thin_R();
+    let rmax = (0..p).fold(0.0_f64, |m, k| m.max(r[(k, k)].abs()));
+    if rmax == 0.0 || (0..p).any(|k| r[(k, k)].abs() <= 1e-12 * rmax) {
         return None;
     }
-    let mut coef = vec![0.0; p];
-    for k in (0..p).rev() {
-        let s: f64 = ((k + 1)..p).map(|j| a[k * p + j] * coef[j]).sum();
-        coef[k] = (b[k] - s) / rdiag[k];
-    }
-    let rss: f64 = b[p..].iter().map(|r| r * r).sum();
+    let rhs = Mat::from_fn(n, 1, |i, _| y[i]);
+    let coef = qr.solve_lstsq(&rhs);
+    let coef: Vec<f64> = (0..p).map(|j| coef[(j, 0)]).collect();
+    let rss = (0..n)
+        .map(|i| {
+            let fit: f64 = (0..p).map(|j| a[i * p + j] * coef[j]).sum();
+            (y[i] - fit).powi(2)
+        })
+        .sum();
     Some((coef, rss))
 }
 
@@ -61,32 +43,14 @@ pub(crate) fn lstsq(a: &[f64], n: usize, p: usize, y: &[f64]) -> Option<(Vec<f64
 /// Returns `None` when `M` is not numerically positive definite. Cost `O(m^3)`.
 pub(crate) fn solve_spd(mat: &[f64], b: &[f64], m: usize) -> Option<Vec<f64>> {
     debug_assert_eq!(mat.len(), m * m);
-    let mut l = vec![0.0; m * m];
-    for i in 0..m {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i * m + k] * l[j * m + k]).sum();
-            if i == j {
-                let d = mat[i * m + i] - s;
-                if d <= 0.0 || !d.is_finite() {
-                    return None;
-                }
-                l[i * m + i] = d.sqrt();
-            } else {
-                l[i * m + j] = (mat[i * m + j] - s) / l[j * m + j];
-            }
-        }
+    if mat.iter().chain(b).any(|v| !v.is_finite()) {
+        return None;
     }
-    let mut z = vec![0.0; m];
-    for i in 0..m {
-        let s: f64 = (0..i).map(|k| l[i * m + k] * z[k]).sum();
-        z[i] = (b[i] - s) / l[i * m + i];
-    }
-    let mut x = vec![0.0; m];
-    for i in (0..m).rev() {
-        let s: f64 = ((i + 1)..m).map(|k| l[k * m + i] * x[k]).sum();
-        x[i] = (z[i] - s) / l[i * m + i];
-    }
-    Some(x)
+    let a = Mat::from_fn(m, m, |i, j| mat[i * m + j]);
+    let llt = a.llt(Side::Lower).ok()?;
+    let x = llt.solve(Mat::from_fn(m, 1, |i, _| b[i]));
+    let x: Vec<f64> = (0..m).map(|i| x[(i, 0)]).collect();
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
+use plateau_run::args::train_command;
+use plateau_run::hash::fnv1a64;
 use serde::Deserialize;
 
 /// One flag value of a cell.
@@ -113,11 +115,6 @@ fn train_flags() -> BTreeMap<String, Flag> {
         .collect()
 }
 
-fn train_command() -> clap::Command {
-    <crate::commands::train::Args as clap::Args>::augment_args(clap::Command::new("train"))
-        .no_binary_name(true)
-}
-
 /// `train-size` and `train_size` name the same flag; the canonical form uses underscores (as
 /// `metrics.json` does).
 fn canonical_key(key: &str) -> String {
@@ -195,17 +192,6 @@ fn canonical(params: &BTreeMap<String, Param>) -> String {
         .map(|(k, v)| format!("{k}={}", v.as_arg()))
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// 64-bit FNV-1a: a fixed, documented hash (unlike `std`'s `DefaultHasher`, whose output may
-/// change between Rust releases), so cell ids stay stable across builds.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 /// The id of a cell with these parameters.
@@ -309,11 +295,12 @@ impl SweepConfig {
         })?;
         let name = raw.sweep.name.trim().to_string();
         if name.is_empty()
+            || name.chars().all(|c| c == '.')
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
-            bail!("[sweep] name '{name}' must be non-empty letters, digits, '-', '_' or '.'");
+            bail!("[sweep] name '{name}' must be one path component: letters, digits, '-', '_' or '.' (not only dots)");
         }
         let flags = train_flags();
         let check_key = |table: &str, key: &str| -> Result<String> {

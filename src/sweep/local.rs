@@ -18,6 +18,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 
 use super::config::{Cell, SweepConfig};
+use plateau_run::record::RunRecord;
+
 use super::store::{host_name, Appended, FileLock, Record, Store, FAILED};
 use crate::output::progress;
 
@@ -185,13 +187,9 @@ pub fn run_cell(
             }
         }
     };
-    let status = match (&metrics, &error) {
-        (Some(m), _) => m
-            .get("status")
-            .and_then(|s| s.as_str())
-            .unwrap_or("ok")
-            .to_string(),
-        (None, _) => FAILED.to_string(),
+    let status = match &metrics {
+        Some(m) => m.results.status.name().to_string(),
+        None => FAILED.to_string(),
     };
     let error = error.map(|why| {
         let tail = log_tail(&dir.join("log.txt"));
@@ -221,14 +219,15 @@ pub fn run_cell(
     }
 }
 
-fn read_metrics(path: &Path) -> Option<serde_json::Value> {
+/// The run record a cell wrote, `None` when there is none or it does not parse (the cell is
+/// then recorded as failed and retried).
+fn read_metrics(path: &Path) -> Option<RunRecord> {
     let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .filter(serde_json::Value::is_object)
+    serde_json::from_str(&text).ok()
 }
 
-/// Runs `exe train ... --out dir`, output appended to `dir/log.txt`. `Err(reason)` when it did
+/// Runs the trainer `exe` (`plateau-train`) with the cell's flags and `--out dir`, output
+/// appended to `dir/log.txt`. `Err(reason)` when it did
 /// not exit with status 0.
 fn spawn(cell: &Cell, dir: &Path, exe: &Path, lock: &FileLock) -> Result<Result<(), String>> {
     let log_path = dir.join("log.txt");
@@ -238,14 +237,13 @@ fn spawn(cell: &Cell, dir: &Path, exe: &Path, lock: &FileLock) -> Result<Result<
         .open(&log_path)
         .with_context(|| format!("cannot open {}", log_path.display()))?;
     let resume = dir.join("state.json").exists();
-    let mut args = vec!["train".to_string()];
-    args.extend(cell.train_args());
+    let mut args = cell.train_args();
     args.push("--out".into());
     args.push(dir.display().to_string());
     if resume {
         args.push("--resume".into());
     }
-    writeln!(log, "=== plateau {}", args.join(" ")).context("cannot write the cell log")?;
+    writeln!(log, "=== plateau train {}", args.join(" ")).context("cannot write the cell log")?;
     let mut cmd = Command::new(exe);
     if std::env::var_os("OMP_NUM_THREADS").is_none() {
         // One LibTorch thread per cell unless asked otherwise: on a shared 2-core machine,

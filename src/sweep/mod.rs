@@ -1,11 +1,10 @@
 //! Batch sweeps: a TOML grid of `plateau train` runs ([`config`]), run one cell per child
 //! process on this machine ([`local`]) or as a Slurm job array ([`slurm`]), recorded in an
-//! append-only, lock-protected JSON-lines store ([`store`]); and the theory-versus-empirical
-//! scaling analysis of a store ([`scaling`]). User documentation: `docs/sweeps.md`.
+//! append-only, lock-protected JSON-lines store ([`store`]). The analysis of a store lives in
+//! [`crate::analysis`]. User documentation: `docs/sweeps.md`.
 
 pub mod config;
 pub mod local;
-pub mod scaling;
 pub mod slurm;
 pub mod store;
 

@@ -22,6 +22,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use plateau_run::record::RunRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::output::write_atomic;
@@ -43,8 +44,8 @@ pub struct Record {
     pub status: String,
     /// Every `plateau train` flag of the cell.
     pub params: serde_json::Map<String, serde_json::Value>,
-    /// The cell's `metrics.json`.
-    pub metrics: Option<serde_json::Value>,
+    /// The cell's run record (`metrics.json`).
+    pub metrics: Option<RunRecord>,
     /// Tail of the run's output when it failed.
     pub error: Option<String>,
     /// Wall time of the attempt, seconds.
@@ -91,7 +92,7 @@ pub enum Appended {
     AlreadyFinished,
 }
 
-/// An exclusive `flock`, released on drop (when the file is closed).
+/// An exclusive lock on a file (`flock(2)`), released on drop (when the file is closed).
 pub struct FileLock {
     file: File,
 }
@@ -109,21 +110,18 @@ impl FileLock {
             .write(true)
             .open(path)
             .with_context(|| format!("cannot open lock file {}", path.display()))?;
-        let op = if wait {
-            libc::LOCK_EX
-        } else {
-            libc::LOCK_EX | libc::LOCK_NB
-        };
-        loop {
-            // SAFETY: flock on a valid open descriptor owned by `file`.
-            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-                return Ok(Some(FileLock { file }));
-            }
-            let err = std::io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EWOULDBLOCK) if !wait => return Ok(None),
-                _ => return Err(err).with_context(|| format!("cannot lock {}", path.display())),
+        // std's file locks are `flock(2)` on Unix: held by the open file description, so a
+        // child that inherits the descriptor keeps the lock (see `raw_fd`).
+        if wait {
+            file.lock()
+                .with_context(|| format!("cannot lock {}", path.display()))?;
+            return Ok(Some(FileLock { file }));
+        }
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
             }
         }
     }
@@ -195,11 +193,13 @@ impl Store {
         let replaces_failed = loaded.records.contains_key(&rec.id);
         let torn = !loaded.bad_lines.is_empty() || !(text.is_empty() || text.ends_with('\n'));
         if replaces_failed || torn {
-            // Keep every well-formed line except this cell's earlier ones; the rename makes the
-            // change all-or-nothing for readers and for a crash.
+            // Keep every complete line except this cell's earlier ones, also a line this version
+            // cannot read as a `Record` (written by another version: never lose results); drop
+            // only torn ones. The rename makes the change all-or-nothing for readers and for a
+            // crash.
             let mut out = String::with_capacity(text.len() + line.len());
             for l in text.lines() {
-                match serde_json::from_str::<Record>(l) {
+                match serde_json::from_str::<LineId>(l) {
                     Ok(r) if r.id != rec.id => {
                         out.push_str(l);
                         out.push('\n');
@@ -222,6 +222,12 @@ impl Store {
             .with_context(|| format!("cannot write {}", self.path().display()))?;
         Ok(Appended::Appended)
     }
+}
+
+/// The one field every complete line has, whatever version wrote it.
+#[derive(Deserialize)]
+struct LineId {
+    id: String,
 }
 
 fn parse(text: &str) -> Loaded {

@@ -10,53 +10,39 @@
 //! `test_mse`.
 
 use anyhow::{anyhow, Result};
+use plateau_run::problem::{Problem, Synthetic, Task};
 use plateau_theory::field::FieldSpectrum;
 use plateau_theory::gaussian::DiagonalModel;
-use serde_json::{Map, Value};
 
-use crate::figures::scaling::NamedCurve;
+use super::PredictedCurve;
 
 /// Sizes per decade of the predicted curves.
 const PER_DECADE: usize = 6;
 
-/// The linear Gaussian model of a group's data, when the group is denoising of synthetic
-/// Gaussian images (`None` for other tasks or data: their learned-linear risk has no
-/// deterministic equivalent here).
+/// The linear Gaussian model of a problem's data, when it is denoising of synthetic Gaussian
+/// images (`None` for other tasks or data: their learned-linear risk has no deterministic
+/// equivalent here).
 ///
 /// # Errors
-/// A one-line message when a key the data needs is missing or out of range.
-pub fn model_of(key: &Map<String, Value>) -> Result<Option<DiagonalModel>> {
-    let text = |k: &str| key.get(k).and_then(Value::as_str);
-    let num = |k: &str| {
-        key.get(k)
-            .and_then(Value::as_f64)
-            .ok_or_else(|| anyhow!("the results lack a numeric '{k}'"))
-    };
-    if text("task") != Some("denoise") {
+/// A one-line message when the data's parameters are out of the theory's range.
+pub fn model_of(problem: &Problem) -> Result<Option<DiagonalModel>> {
+    let Task::Denoise { sigma } = problem.task() else {
         return Ok(None);
-    }
-    let side = num("image_size")? as usize;
-    let sigma = num("noise_std")?;
-    let lambda = match text("data") {
-        Some("gaussian-field") => {
-            let std = num("field_std")?;
-            FieldSpectrum::new(
-                side,
-                num("field_exponent")?,
-                num("field_cutoff")?,
-                std * std,
-            )
+    };
+    let side = problem.image_size();
+    let lambda = match problem.synthetic() {
+        Some(Synthetic::GaussianField {
+            exponent,
+            cutoff,
+            std,
+        }) => FieldSpectrum::new(side, exponent, cutoff, std * std)
             .map_err(|e| anyhow!("{e}"))?
             .eigenvalues()
-            .to_vec()
-        }
-        Some("subspace") => {
-            let d = num("subspace_dim")? as usize;
-            (0..side * side)
-                .map(|i| f64::from(u8::from(i < d)))
-                .collect()
-        }
-        _ => return Ok(None),
+            .to_vec(),
+        Some(Synthetic::Subspace { dim }) => (0..side * side)
+            .map(|i| f64::from(u8::from(i < dim)))
+            .collect(),
+        None => return Ok(None),
     };
     Ok(Some(
         DiagonalModel::denoising(&lambda, sigma).map_err(|e| anyhow!("{e}"))?,
@@ -78,7 +64,7 @@ fn sizes(lo: f64, hi: f64) -> Vec<usize> {
 ///
 /// # Errors
 /// Only if the theory rejects a size (it cannot for `N >= 1`).
-pub fn curves(model: &DiagonalModel, lo: f64, hi: f64) -> Result<Vec<NamedCurve>> {
+pub fn curves(model: &DiagonalModel, lo: f64, hi: f64) -> Result<Vec<PredictedCurve>> {
     let mut ridge = Vec::new();
     let mut gd = Vec::new();
     for n in sizes(lo, hi) {
@@ -91,11 +77,11 @@ pub fn curves(model: &DiagonalModel, lo: f64, hi: f64) -> Result<Vec<NamedCurve>
         gd.push((n as f64, g));
     }
     Ok(vec![
-        NamedCurve {
+        PredictedCurve {
             label: "learned linear, tuned ridge (theory)".into(),
             points: ridge,
         },
-        NamedCurve {
+        PredictedCurve {
             label: "learned linear, early-stopped GD (theory)".into(),
             points: gd,
         },
@@ -104,20 +90,24 @@ pub fn curves(model: &DiagonalModel, lo: f64, hi: f64) -> Result<Vec<NamedCurve>
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use serde_json::json;
+    use plateau_run::problem::{Color, Data, Source};
 
-    fn key(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    use super::*;
+
+    fn field(task: Task) -> Problem {
+        let data = Data::Synthetic(Synthetic::GaussianField {
+            exponent: 2.0,
+            cutoff: 0.05,
+            std: 0.25,
+        });
+        Problem::new(task, data, 8).unwrap()
     }
 
     #[test]
     fn field_denoising_curves_decrease_towards_the_floor() {
-        let k = key(
-            json!({"task": "denoise", "data": "gaussian-field", "image_size": 8,
-            "noise_std": 0.1, "field_exponent": 2.0, "field_cutoff": 0.05, "field_std": 0.25}),
-        );
-        let model = model_of(&k).unwrap().unwrap();
+        let model = model_of(&field(Task::Denoise { sigma: 0.1 }))
+            .unwrap()
+            .unwrap();
         let floor = FieldSpectrum::new(8, 2.0, 0.05, 0.0625)
             .unwrap()
             .mmse_floor(0.1);
@@ -133,18 +123,22 @@ mod tests {
     }
 
     #[test]
-    fn other_tasks_have_no_curve_and_missing_keys_are_errors() {
-        let k = key(json!({"task": "mri", "data": "gaussian-field"}));
-        assert!(model_of(&k).unwrap().is_none());
-        let k = key(
-            json!({"task": "denoise", "data": "phantoms", "image_size": 8,
-            "noise_std": 0.1}),
-        );
-        assert!(model_of(&k).unwrap().is_none());
-        let k = key(
-            json!({"task": "denoise", "data": "gaussian-field", "image_size": 8,
-            "noise_std": 0.1}),
-        );
-        assert!(model_of(&k).is_err());
+    fn other_tasks_and_real_data_have_no_curve() {
+        let mri = field(Task::Mri {
+            acceleration: 4,
+            center_fraction: 0.25,
+            mask: Default::default(),
+        });
+        assert!(model_of(&mri).unwrap().is_none());
+        let photos = Problem::new(
+            Task::Denoise { sigma: 0.1 },
+            Data::Real {
+                source: Source::Phantoms,
+                color: Color::Gray,
+            },
+            8,
+        )
+        .unwrap();
+        assert!(model_of(&photos).unwrap().is_none());
     }
 }

@@ -1,28 +1,34 @@
 //! The empirical scaling curve of a results store, set against the predicted floor.
 //!
-//! Finished `ok` lines are grouped by what defines the learning problem ([`GROUP_KEYS`], read
-//! from each line's `metrics.json`); within a group, for each training-set size `N`, the width
-//! (`channels`) with the best mean validation metric over seeds is kept, as the paper keeps the
-//! best width per `N` (selection never looks at the test set). The test MSE of those best
-//! widths against `N` is fitted with the saturating power law `a N^-b + c` of [`crate::fit`]
-//! (a plain power law when there are too few sizes), and extrapolated to `N = 1e6`; the fitted
-//! `c` is compared with the exact floor `floor_mse`.
+//! Finished `ok` runs are grouped into curves by their [`CurveKey`]: everything a run is except
+//! its training-set size, width and seed, so runs that differ in any other setting (task, data,
+//! loss, learning rate, augmentation, downsampling, ...) are never averaged or fitted together.
+//! Within a curve, for each training-set size `N`, the width (`channels`) with the best mean
+//! validation PSNR over seeds is kept, as the paper keeps the best width per `N` (selection never
+//! looks at the test set). The test MSE of those best widths against `N` is fitted with the
+//! saturating power law `a N^-b + c` of [`crate::fit`] (a plain power law when there are too few
+//! sizes), and extrapolated to `N = 1e6`; the fitted `c` is compared with the exact floor
+//! `floor_mse`.
 
 use std::collections::BTreeMap;
 
 use anyhow::Result;
+use plateau_run::record::{CurveKey, RunRecord, Status};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::store::Record;
 use crate::fit::report::FitReport;
 use crate::fit::{
     fit_curve, fit_power, BootstrapOptions, Curve, FitOptions, Method, ModelChoice, ModelKind,
 };
+use crate::sweep::Record;
 
-/// `metrics.json` keys whose values define a learning problem (lines differing in any of them
-/// are separate curves). Everything else (width, seed, training settings) may vary in a curve.
-pub const GROUP_KEYS: [&str; 14] = [
+/// The width-selection metric (higher is better).
+pub const SELECTION_METRIC: &str = "best_val_psnr";
+
+/// The order in which a curve's settings appear in its label and file name: the problem first
+/// (as earlier versions named files), then anything else in the key's own order.
+const LABEL_ORDER: [&str; 16] = [
     "task",
     "data",
     "model",
@@ -37,15 +43,13 @@ pub const GROUP_KEYS: [&str; 14] = [
     "center_fraction",
     "mask",
     "scale",
+    "downsample",
+    "pools",
 ];
 
-/// Validation metrics used to pick the best width, in order of preference: `(key, higher is
-/// better)`. The first one every line of a group has is used.
-pub const SELECTION_METRICS: [(&str, bool); 3] = [
-    ("best_val_psnr", true),
-    ("best_val_ssim", true),
-    ("best_val_mse", false),
-];
+/// Settings always shown in a label (they say what is learned); the others only where curves
+/// differ in them.
+const ALWAYS_SHOWN: usize = 15;
 
 /// Largest training-set size of the extrapolation.
 pub const EXTRAPOLATE_TO: f64 = 1e6;
@@ -116,9 +120,10 @@ pub struct GroupSummary {
     pub label: String,
     /// File-name stem (letters, digits, `-`, `_`, `.`).
     pub tag: String,
-    /// The [`GROUP_KEYS`] values of the group.
-    pub key: serde_json::Map<String, Value>,
-    /// Metric used to pick the best width (`None` when every `N` has a single width).
+    /// What defines the curve.
+    pub key: CurveKey,
+    /// Metric used to pick the best width ([`SELECTION_METRIC`]; `None` when every `N` has a
+    /// single width).
     pub selection_metric: Option<String>,
     /// Exact floor (Bayes error per pixel) when the data's floor is known.
     pub floor_mse: Option<f64>,
@@ -155,10 +160,6 @@ impl GroupSummary {
     }
 }
 
-fn num(m: &Value, k: &str) -> Option<f64> {
-    m.get(k).and_then(Value::as_f64).filter(|v| v.is_finite())
-}
-
 fn short(k: &str) -> &str {
     match k {
         "image_size" => "s",
@@ -180,72 +181,88 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-/// Groups the finished `ok` records and computes each group's best curve and fit. Records
-/// without a positive finite `test_mse` or `train_size` are left out.
+/// Groups the finished `ok` records into curves and computes each curve's best-width points
+/// and fit. Records without a positive finite `test_mse` are left out.
 ///
 /// # Errors
 /// None at present (a failing fit is reported in [`GroupSummary::fit_note`]); kept fallible
 /// for the callers' sake.
 pub fn analyse(records: &[Record]) -> Result<Vec<GroupSummary>> {
-    type Lines<'a> = Vec<(&'a str, &'a Value)>;
-    let mut groups: BTreeMap<String, (serde_json::Map<String, Value>, Lines)> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.status == "ok") {
+    type Runs<'a> = Vec<(&'a str, &'a RunRecord)>;
+    let mut groups: BTreeMap<String, (CurveKey, Runs)> = BTreeMap::new();
+    for r in records {
         let Some(m) = r.metrics.as_ref() else {
             continue;
         };
-        let ok = num(m, "test_mse").is_some_and(|v| v > 0.0)
-            && num(m, "train_size").is_some_and(|v| v > 0.0);
-        if !ok {
+        let usable = m.results.status == Status::Ok
+            && m.results.test_mse.is_some_and(|v| v.is_finite() && v > 0.0)
+            && m.config.train_size > 0;
+        if !usable {
             continue;
         }
-        let key: serde_json::Map<String, Value> = GROUP_KEYS
-            .iter()
-            .filter_map(|k| {
-                m.get(*k)
-                    .filter(|v| !v.is_null())
-                    .map(|v| (k.to_string(), v.clone()))
-            })
-            .collect();
-        let name = serde_json::to_string(&key).unwrap_or_default();
+        let key = &m.config.curve;
         groups
-            .entry(name)
-            .or_insert_with(|| (key, Vec::new()))
+            .entry(key.canonical())
+            .or_insert_with(|| (key.clone(), Vec::new()))
             .1
             .push((r.id.as_str(), m));
     }
+    let keys: Vec<serde_json::Map<String, Value>> =
+        groups.values().map(|(k, _)| k.to_map()).collect();
+    let shown = shown_settings(&keys);
     Ok(groups
         .into_values()
-        .map(|(key, lines)| summarise(key, &lines))
+        .zip(&keys)
+        .map(|((key, runs), map)| summarise(key, map, &shown, &runs))
         .collect())
 }
 
-fn summarise(key: serde_json::Map<String, Value>, lines: &[(&str, &Value)]) -> GroupSummary {
-    let metric = SELECTION_METRICS
-        .iter()
-        .find(|(k, _)| lines.iter().all(|(_, m)| num(m, k).is_some()))
-        .copied();
-    let points: Vec<RunPoint> = lines
+/// The settings a label shows: the problem's, and every other one whose value differs between
+/// the curves (so two curves never get the same label or file name).
+fn shown_settings(keys: &[serde_json::Map<String, Value>]) -> Vec<String> {
+    let mut names: Vec<String> = LABEL_ORDER.iter().map(|k| k.to_string()).collect();
+    for k in keys.iter().flat_map(|m| m.keys()) {
+        if !names.contains(k) {
+            names.push(k.clone());
+        }
+    }
+    names
+        .into_iter()
+        .enumerate()
+        .filter(|(i, k)| *i < ALWAYS_SHOWN || keys.iter().any(|m| m.get(k) != keys[0].get(k)))
+        .map(|(_, k)| k)
+        .collect()
+}
+
+fn summarise(
+    key: CurveKey,
+    map: &serde_json::Map<String, Value>,
+    shown: &[String],
+    runs: &[(&str, &RunRecord)],
+) -> GroupSummary {
+    let has_val = runs.iter().all(|(_, m)| m.results.best_val_psnr.is_some());
+    let points: Vec<RunPoint> = runs
         .iter()
         .map(|(id, m)| RunPoint {
             id: id.to_string(),
-            n: num(m, "train_size").unwrap_or(f64::NAN),
-            width: m.get("channels").and_then(Value::as_i64),
-            seed: m.get("seed").and_then(Value::as_i64),
-            test_mse: num(m, "test_mse").unwrap_or(f64::NAN),
-            val_metric: metric.and_then(|(k, _)| num(m, k)),
-            oracle_test_mse: num(m, "oracle_test_mse"),
+            n: m.config.train_size as f64,
+            width: m.config.channels,
+            seed: i64::try_from(m.config.seed).ok(),
+            test_mse: m.results.test_mse.unwrap_or(f64::NAN),
+            val_metric: m.results.best_val_psnr,
+            oracle_test_mse: m.results.oracle_test_mse,
         })
         .collect();
-    let floors: Vec<f64> = lines
+    let floors: Vec<f64> = runs
         .iter()
-        .filter_map(|(_, m)| num(m, "floor_mse"))
+        .filter_map(|(_, m)| m.results.floor_mse)
         .collect();
-    // The floor is a property of the data model, the same for every line of the group.
-    let floor_mse = (floors.len() == lines.len() && !floors.is_empty())
+    // The floor is a property of the data model, the same for every run of the curve.
+    let floor_mse = (floors.len() == runs.len() && !floors.is_empty())
         .then(|| floors.iter().sum::<f64>() / floors.len() as f64);
-    let stderr_of: BTreeMap<&str, f64> = lines
+    let stderr_of: BTreeMap<&str, f64> = runs
         .iter()
-        .filter_map(|(id, m)| Some((*id, num(m, "test_mse_stderr")?)))
+        .filter_map(|(id, m)| Some((*id, m.results.test_mse_stderr?)))
         .collect();
 
     // Per N and width: mean over seeds.
@@ -268,17 +285,13 @@ fn summarise(key: serde_json::Map<String, Value>, lines: &[(&str, &Value)]) -> G
                 (*w, runs, vals.map(|v| mean(&v)))
             })
             .collect();
-        let chosen = match metric {
-            Some((_, higher)) => candidates.iter().max_by(|a, b| {
-                let (x, y) = (a.2.unwrap_or(f64::NAN), b.2.unwrap_or(f64::NAN));
-                if higher {
-                    x.total_cmp(&y)
-                } else {
-                    y.total_cmp(&x)
-                }
-            }),
+        let chosen = if has_val {
+            candidates
+                .iter()
+                .max_by(|a, b| a.2.unwrap_or(f64::NAN).total_cmp(&b.2.unwrap_or(f64::NAN)))
+        } else {
             // Without a validation metric only a single width per N can be reported.
-            None => candidates.first(),
+            candidates.first()
         };
         let Some((width, runs, val)) = chosen else {
             continue;
@@ -306,7 +319,8 @@ fn summarise(key: serde_json::Map<String, Value>, lines: &[(&str, &Value)]) -> G
             over_oracle: ratios.map(|r| mean(&r)),
         });
     }
-    let (fit, fit_note) = fit_best(&label_of(&key), &best);
+    let label = label_of(map, shown);
+    let (fit, fit_note) = fit_best(&label, &best);
     let fitted_floor_over_floor = match (&fit, floor_mse) {
         (Some(f), Some(floor)) if f.model == ModelKind::Saturating => {
             f.params.get("c").map(|c| c / floor)
@@ -320,13 +334,9 @@ fn summarise(key: serde_json::Map<String, Value>, lines: &[(&str, &Value)]) -> G
         .filter(|p| p.oracle_test_mse.is_some_and(|o| p.test_mse < o))
         .count();
     GroupSummary {
-        label: label_of(&key),
-        tag: tag_of(&key),
-        selection_metric: if multi_width {
-            metric.map(|(k, _)| k.to_string())
-        } else {
-            None
-        },
+        label,
+        tag: tag_of(map, shown),
+        selection_metric: (multi_width && has_val).then(|| SELECTION_METRIC.to_string()),
         key,
         floor_mse,
         points,
@@ -398,14 +408,18 @@ fn anchored(best: &[BestPoint], floor: f64) -> Option<AnchoredFit> {
     })
 }
 
-fn label_of(key: &serde_json::Map<String, Value>) -> String {
+fn label_of(key: &serde_json::Map<String, Value>, shown: &[String]) -> String {
     let head: Vec<String> = ["task", "data", "model"]
         .iter()
         .filter_map(|k| key.get(*k).map(value_text))
         .collect();
-    let rest: Vec<String> = GROUP_KEYS[3..]
+    let rest: Vec<String> = shown
         .iter()
-        .filter_map(|k| Some(format!("{}={}", short(k), value_text(key.get(*k)?))))
+        .filter(|k| !["task", "data", "model"].contains(&k.as_str()))
+        .filter_map(|k| {
+            let v = key.get(k).filter(|v| !v.is_null())?;
+            Some(format!("{}={}", short(k), value_text(v)))
+        })
         .collect();
     let mut s = head.join(" ");
     if !rest.is_empty() {
@@ -415,12 +429,12 @@ fn label_of(key: &serde_json::Map<String, Value>) -> String {
     s
 }
 
-fn tag_of(key: &serde_json::Map<String, Value>) -> String {
-    let parts: Vec<String> = GROUP_KEYS
+fn tag_of(key: &serde_json::Map<String, Value>, shown: &[String]) -> String {
+    let parts: Vec<String> = shown
         .iter()
         .filter_map(|k| {
-            let v = value_text(key.get(*k)?);
-            Some(if ["task", "data", "model"].contains(k) {
+            let v = value_text(key.get(k).filter(|v| !v.is_null())?);
+            Some(if ["task", "data", "model"].contains(&k.as_str()) {
                 // A data path keeps only its last component.
                 v.rsplit('/').next().unwrap_or(&v).to_string()
             } else {
@@ -441,31 +455,45 @@ fn tag_of(key: &serde_json::Map<String, Value>) -> String {
         .collect()
 }
 
-/// The CSV of every run of a group: `N,width,seed,test_mse,val_metric,oracle_test_mse,best,id`.
+/// One row of a curve's CSV.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    #[serde(rename = "N")]
+    n: f64,
+    width: Option<i64>,
+    seed: Option<i64>,
+    test_mse: f64,
+    val_metric: Option<f64>,
+    oracle_test_mse: Option<f64>,
+    best: bool,
+    id: &'a str,
+}
+
+/// The CSV of every run of a group: `N,width,seed,test_mse,val_metric,oracle_test_mse,best,id`,
+/// sorted by `N`, width and seed.
 pub fn points_csv(g: &GroupSummary) -> String {
-    let mut s = String::from("N,width,seed,test_mse,val_metric,oracle_test_mse,best,id\n");
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
     let mut pts: Vec<&RunPoint> = g.points.iter().collect();
     pts.sort_by(|a, b| {
         (a.n, a.width, a.seed)
             .partial_cmp(&(b.n, b.width, b.seed))
-            .unwrap()
+            .expect("sizes are finite")
     });
+    let mut w = csv::Writer::from_writer(Vec::new());
     for p in pts {
-        let is_best = g.best.iter().any(|b| b.n == p.n && b.width == p.width);
-        s.push_str(&format!(
-            "{},{},{},{:e},{},{},{},{}\n",
-            p.n,
-            p.width.map_or(String::new(), |w| w.to_string()),
-            p.seed.map_or(String::new(), |w| w.to_string()),
-            p.test_mse,
-            opt(p.val_metric),
-            opt(p.oracle_test_mse),
-            is_best,
-            p.id
-        ));
+        let row = CsvRow {
+            n: p.n,
+            width: p.width,
+            seed: p.seed,
+            test_mse: p.test_mse,
+            val_metric: p.val_metric,
+            oracle_test_mse: p.oracle_test_mse,
+            best: g.best.iter().any(|b| b.n == p.n && b.width == p.width),
+            id: &p.id,
+        };
+        w.serialize(row).expect("writing to memory cannot fail");
     }
-    s
+    String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+        .expect("the CSV is UTF-8")
 }
 
 #[cfg(test)]
@@ -473,24 +501,35 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn rec(id: &str, n: u64, width: i64, seed: i64, val: f64, test: f64) -> Record {
+    fn metrics(n: u64, width: i64, seed: i64, val: f64, test: f64) -> Value {
+        json!({
+            "task": "denoise", "data": "gaussian-field", "model": "unet", "pools": 2,
+            "field_exponent": 2.0, "field_cutoff": 0.05, "field_std": 0.25,
+            "image_size": 32, "noise_std": 0.1, "train_size": n, "channels": width,
+            "batch_size": 16, "lr": 1e-3, "lr_patience": 6, "min_lr": 1e-5, "epochs": 30,
+            "early_stop": 6, "val_size": 128, "test_size": 512,
+            "seed": seed, "best_val_psnr": val, "test_mse": test, "floor_mse": 1.0,
+            "oracle_test_mse": 0.99, "test_mse_stderr": 0.01, "status": "ok",
+        })
+    }
+
+    fn from_metrics(id: &str, m: Value) -> Record {
         Record {
             id: id.into(),
             index: 0,
             sweep: "t".into(),
             status: "ok".into(),
             params: serde_json::Map::new(),
-            metrics: Some(json!({
-                "task": "denoise", "data": "gaussian-field", "model": "unet",
-                "image_size": 32, "noise_std": 0.1, "train_size": n, "channels": width,
-                "seed": seed, "best_val_psnr": val, "test_mse": test, "floor_mse": 1.0,
-                "oracle_test_mse": 0.99, "test_mse_stderr": 0.01,
-            })),
+            metrics: Some(serde_json::from_value(m).unwrap()),
             error: None,
             seconds: 1.0,
             host: "h".into(),
             finished_unix: 0,
         }
+    }
+
+    fn rec(id: &str, n: u64, width: i64, seed: i64, val: f64, test: f64) -> Record {
+        from_metrics(id, metrics(n, width, seed, val, test))
     }
 
     #[test]
@@ -517,10 +556,13 @@ mod tests {
         assert_eq!(g.best[0].test_mse_se, Some(0.01));
         assert_eq!(g.floor_mse, Some(1.0));
         assert!(g.fit.is_none() && g.fit_note.is_some());
-        assert_eq!(g.tag, "denoise_gaussian-field_unet_s32_sigma0.1");
+        assert_eq!(
+            g.tag,
+            "denoise_gaussian-field_unet_s32_sigma0.1_exp2.0_f00.05_std0.25"
+        );
         let csv = points_csv(g);
         assert_eq!(csv.lines().count(), 6);
-        assert!(csv.contains("10,8,0,2e0,3e1,9.9e-1,true,a"), "{csv}");
+        assert!(csv.contains("10.0,8,0,2.0,30.0,0.99,true,a"), "{csv}");
     }
 
     #[test]
@@ -543,5 +585,27 @@ mod tests {
         assert!((anchored.alpha + 0.7).abs() < 1e-9 && (anchored.beta - 2.0).abs() < 1e-9);
         assert_eq!(anchored.n_points, 6);
         assert_eq!(g.below_floor, 0);
+    }
+
+    #[test]
+    fn runs_differing_in_a_training_setting_are_separate_curves() {
+        // Same problem, same sizes; one set trained with L1. Earlier versions averaged them.
+        let mut recs = Vec::new();
+        for (i, loss) in ["mse", "l1"].iter().enumerate() {
+            for (j, n) in [10u64, 20].iter().enumerate() {
+                let mut m = metrics(*n, 8, 0, 30.0, 1.5 + i as f64);
+                m["loss"] = json!(loss);
+                recs.push(from_metrics(&format!("r{i}{j}"), m));
+            }
+        }
+        let g = analyse(&recs).unwrap();
+        assert_eq!(g.len(), 2);
+        assert_ne!(g[0].tag, g[1].tag);
+        assert!(
+            g.iter().any(|g| g.label.contains("loss=l1")),
+            "{:?}",
+            g[0].label
+        );
+        assert!(g.iter().all(|g| g.best.iter().all(|b| b.seeds == 1)));
     }
 }

@@ -6,37 +6,29 @@
 use std::time::Instant;
 
 use anyhow::{ensure, Result};
-use plateau_experiments::train::Bench;
-use plateau_experiments::unet::UNetConfig;
+use plateau_run::args::BenchArgs;
 
-/// Arguments of `plateau bench-train`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// U-Net width.
-    #[arg(long, default_value_t = 32)]
-    pub channels: i64,
-    /// U-Net depth.
-    #[arg(long, default_value_t = 2)]
-    pub pools: usize,
-    /// Image side (grayscale).
-    #[arg(long, default_value_t = 64)]
-    pub image_size: usize,
-    /// Images per step.
-    #[arg(long, default_value_t = 16)]
-    pub batch_size: usize,
-    /// Timed steps.
-    #[arg(long, default_value_t = 50)]
-    pub steps: usize,
-    /// Untimed warm-up steps.
-    #[arg(long, default_value_t = 5)]
-    pub warmup: usize,
-    /// Device: cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+use crate::train::Bench;
+use crate::unet::UNetConfig;
+
+/// `plateau bench-train`'s command line.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "plateau bench-train",
+    version,
+    about = "Training throughput of the U-Net in images/s (last line `images_per_s=<value>`)."
+)]
+pub struct Cli {
+    /// The flags.
+    #[command(flatten)]
+    pub args: BenchArgs,
 }
 
 /// Runs `plateau bench-train`.
-pub fn run(args: &Args) -> Result<()> {
+///
+/// # Errors
+/// An invalid shape, an unavailable device, or a non-finite loss.
+pub fn run(args: &BenchArgs) -> Result<()> {
     let net = UNetConfig {
         channels: args.channels,
         pools: args.pools,
@@ -44,7 +36,7 @@ pub fn run(args: &Args) -> Result<()> {
     net.validate(args.image_size)?;
     ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
     ensure!(args.steps >= 1, "--steps must be at least 1");
-    let device = plateau_experiments::cuda::device(&args.device)?;
+    let device = crate::cuda::device(&args.device)?;
     let mut bench = Bench::new(net, args.image_size as i64, args.batch_size as i64, device)?;
     for _ in 0..args.warmup {
         bench.step();

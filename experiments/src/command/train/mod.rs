@@ -1,0 +1,91 @@
+//! `plateau train`: train one reconstruction network (denoising, accelerated MRI,
+//! super-resolution) on synthetic images whose error floor is known exactly, or on real images,
+//! and write its run record.
+//!
+//! The command reads as plan -> work -> record:
+//! - plan: the flags settle into a [`TrainPlan`] (every check that needs neither the disk nor
+//!   LibTorch, in `plateau_run::plan`), then the output and data folders are checked;
+//! - work: load every split ([`splits`]) before writing anything, measure the baseline and the
+//!   floors ([`baseline`]), train ([`unet`] or [`linear`]);
+//! - record: one [`RunRecord`] written atomically as `DIR/metrics.json`.
+//!
+//! Besides `metrics.json` a run writes the best checkpoint `DIR/best.safetensors`, for the U-Net
+//! the last checkpoint (`last.safetensors`, `state.json`) and `history.csv`
+//! (`epoch,train_loss,val_psnr,lr`), and for the linear model the risk path `DIR/risk_path.csv`
+//! (`k,risk_torch,risk_exact`).
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use plateau_run::args::TrainArgs;
+use plateau_run::files::write_atomic;
+use plateau_run::plan::TrainPlan;
+use plateau_run::record::{Architecture, Environment, RunRecord, Status};
+
+pub mod baseline;
+pub mod linear;
+pub mod splits;
+pub mod unet;
+
+/// `plateau train`'s command line.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "plateau train",
+    version,
+    about = "Train a reconstruction network (U-Net or linear) for denoising, MRI or \
+             super-resolution and write its run record (DIR/metrics.json)."
+)]
+pub struct Cli {
+    /// The flags.
+    #[command(flatten)]
+    pub args: TrainArgs,
+}
+
+/// Runs `plateau train`.
+///
+/// # Errors
+/// Invalid flags or data, an unavailable device, or an I/O failure; nothing is written before
+/// the data have loaded.
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let plan = TrainPlan::try_from(args)?;
+    plan.check_paths()?;
+    let device = crate::cuda::device(&plan.device)?;
+    let start = Instant::now();
+
+    let data = splits::load(&plan, device)?;
+    if let Some(first) = data.skipped.first() {
+        eprintln!(
+            "plateau: warning: skipped {} file(s) or slice(s), first: {first}",
+            data.skipped.len()
+        );
+    }
+    std::fs::create_dir_all(&plan.out)
+        .with_context(|| format!("cannot create {}", plan.out.display()))?;
+    let mut results = baseline::measure(&plan, &data)?;
+    match plan.config.curve.architecture {
+        Architecture::Unet { pools } => unet::train(&plan, pools, &data, device, &mut results)?,
+        Architecture::Linear => linear::train(&plan, &data, device, &mut results)?,
+    }
+    baseline::relate(&mut results);
+
+    let record = RunRecord {
+        config: plan.config.clone(),
+        results,
+        environment: Environment {
+            device: plan.device.clone(),
+            threads: usize::try_from(tch::get_num_threads()).ok(),
+            seconds: start.elapsed().as_secs_f64(),
+        },
+    };
+    if record.results.status == Status::Diverged {
+        eprintln!(
+            "plateau: warning: {}",
+            record
+                .results
+                .message
+                .as_deref()
+                .unwrap_or("training diverged")
+        );
+    }
+    write_atomic(&plan.out.join("metrics.json"), record.to_json().as_bytes())
+}

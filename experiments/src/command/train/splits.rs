@@ -1,0 +1,115 @@
+//! Loading the three splits of a run as `(clean, network input)` tensors, before anything is
+//! written, so that bad data leaves no output behind.
+
+use anyhow::Result;
+use plateau_run::plan::TrainPlan;
+use plateau_run::problem::{Data, Task};
+use tch::{Device, Tensor};
+
+use crate::data::{DataSpec, Pairs, Split};
+use crate::images::{Load, LoadOptions};
+use crate::task::Measure;
+use crate::train::Splits;
+
+/// Noise of the synthetic generator when the task is not denoising: `DataSpec` draws a noisy copy
+/// alongside each clean image (same stream), which MRI and SR ignore; a fixed value keeps the
+/// clean images identical across tasks for a seed.
+const UNUSED_NOISE: f64 = 0.1;
+
+/// The loaded data of a run.
+pub struct Loaded {
+    /// `(clean, input)` of train, validation and test, `[count, 1, s, s]` `f32`.
+    pub splits: Splits,
+    /// Synthetic data: the spec (with its floors) and the `f64` pairs of each split.
+    pub synthetic: Option<Synthetic>,
+    /// Files or slices skipped (real data).
+    pub skipped: Vec<String>,
+}
+
+/// Synthetic data beside the tensors.
+pub struct Synthetic {
+    /// The validated spec.
+    pub spec: DataSpec,
+    /// Training pairs.
+    pub train: Pairs,
+    /// Validation pairs.
+    pub val: Pairs,
+    /// Test pairs.
+    pub test: Pairs,
+}
+
+/// Loads (or generates) every split of `plan` on `device`.
+///
+/// # Errors
+/// Real data that cannot be read (one line naming the file).
+pub fn load(plan: &TrainPlan, device: Device) -> Result<Loaded> {
+    let c = &plan.config;
+    let problem = &c.curve.problem;
+    let task = problem.task();
+    let (val_size, test_size) = (c.curve.evaluation.val_size, c.curve.evaluation.test_size);
+    match problem.data() {
+        Data::Synthetic(kind) => {
+            let noise = match task {
+                Task::Denoise { sigma } => sigma,
+                _ => UNUSED_NOISE,
+            };
+            let spec = DataSpec::new(*kind, problem.image_size(), noise)?;
+            let gen = |split, count| spec.generate(split, count, c.seed);
+            let (train, val, test) = (
+                gen(Split::Train, c.train_size),
+                gen(Split::Validation, val_size),
+                gen(Split::Test, test_size),
+            );
+            let pair = |p: &Pairs, split| {
+                let (clean, noisy) = p.tensors(device);
+                let input = match task {
+                    // The original denoising pipeline: noise from the data stream.
+                    Task::Denoise { .. } => noisy,
+                    _ => task.measure(&clean, split, c.seed, 0),
+                };
+                (clean, input)
+            };
+            let splits = Splits {
+                train: pair(&train, Split::Train),
+                val: pair(&val, Split::Validation),
+                test: pair(&test, Split::Test),
+            };
+            Ok(Loaded {
+                splits,
+                synthetic: Some(Synthetic {
+                    spec,
+                    train,
+                    val,
+                    test,
+                }),
+                skipped: Vec::new(),
+            })
+        }
+        Data::Real { source, color } => {
+            let opt = LoadOptions {
+                side: problem.image_size(),
+                color: *color,
+                skip_bad: plan.skip_bad_files,
+                seed: c.seed,
+            };
+            let mut skipped = Vec::new();
+            let mut one = |split, count| -> Result<(Tensor, Tensor)> {
+                let loaded = source.load(split, count, &opt)?;
+                skipped.extend(loaded.skipped);
+                let clean = loaded.images.to_device(device);
+                let input = task.measure(&clean, split, c.seed, 0);
+                Ok((clean, input))
+            };
+            let splits = Splits {
+                train: one(Split::Train, c.train_size)?,
+                val: one(Split::Validation, val_size)?,
+                test: one(Split::Test, test_size)?,
+            };
+            Ok(Loaded {
+                splits,
+                synthetic: None,
+                skipped,
+            })
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Training the U-Net of a run (Adam, ReduceLROnPlateau, early stopping, checkpoints) and its
+//! per-epoch history.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plateau_run::files::{progress, write_atomic};
+use plateau_run::plan::{TrainPlan, DEFAULT_UNET_LR};
+use plateau_run::record::Results;
+use tch::Device;
+
+use super::baseline::set_test;
+use super::splits::Loaded;
+use crate::train::{train_unet, TrainConfig};
+use crate::unet::UNetConfig;
+
+/// ReduceLROnPlateau's factor (the paper's protocol).
+const LR_FACTOR: f64 = 0.5;
+
+/// Trains the U-Net of `plan` with `pools` pooling layers and fills the results.
+///
+/// # Errors
+/// A checkpoint that cannot be written or resumed.
+pub fn train(
+    plan: &TrainPlan,
+    pools: usize,
+    data: &Loaded,
+    device: Device,
+    results: &mut Results,
+) -> Result<()> {
+    let c = &plan.config;
+    let key = &c.curve;
+    let channels = c.channels.expect("a U-Net plan has a width");
+    let cfg = TrainConfig {
+        net: UNetConfig { channels, pools },
+        epochs: key.stopping.epochs,
+        batch_size: key.optimiser.batch_size,
+        lr: key.optimiser.lr.unwrap_or(DEFAULT_UNET_LR),
+        seed: c.seed,
+        lr_patience: key.optimiser.lr_patience,
+        lr_factor: LR_FACTOR,
+        min_lr: key.optimiser.min_lr,
+        early_stop: key.stopping.early_stop,
+        resume: plan.resume,
+        fingerprint: c.fingerprint(),
+        augment: key.optimiser.augment,
+        loss: key.optimiser.loss,
+        data_range: key.problem.data().psnr_range(),
+    };
+    let mut history = History::open(&plan.out, plan.resume);
+    let bar = progress(cfg.epochs as u64, "train");
+    let outcome = train_unet(
+        &cfg,
+        &data.splits,
+        device,
+        &plan.out,
+        |epoch, loss, psnr, lr| {
+            bar.set_position(epoch as u64);
+            bar.set_message(format!("loss {loss:.3e} val {psnr:.2} dB lr {lr:.0e}"));
+            history.push(epoch, loss, psnr, lr);
+        },
+    );
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    set_test(results, outcome.test.as_ref());
+    results.params = Some(outcome.params);
+    results.best_epoch = outcome.best_epoch;
+    results.best_val_psnr = Some(outcome.best_val_psnr).filter(|v| v.is_finite());
+    results.epochs_run = outcome.epochs_run;
+    results.status = outcome.status;
+    results.message = outcome.message;
+    results.checkpoint = Some("best.safetensors".into());
+    Ok(())
+}
+
+/// `history.csv` (`epoch,train_loss,val_psnr,lr`), rewritten atomically after each epoch so an
+/// interrupted run keeps its history for `--resume`.
+struct History {
+    path: std::path::PathBuf,
+    text: String,
+}
+
+impl History {
+    const HEADER: &'static str = "epoch,train_loss,val_psnr,lr\n";
+
+    fn open(dir: &Path, resume: bool) -> History {
+        let path = dir.join("history.csv");
+        let text = match (resume, std::fs::read_to_string(&path)) {
+            (true, Ok(text)) if text.starts_with(Self::HEADER) => text,
+            _ => Self::HEADER.to_string(),
+        };
+        History { path, text }
+    }
+
+    fn push(&mut self, epoch: usize, loss: f64, psnr: f64, lr: f64) {
+        use std::fmt::Write as _;
+        let _ = writeln!(self.text, "{epoch},{loss:.9e},{psnr:.6},{lr:e}");
+        // A history that cannot be written must not stop training: the checkpoint matters more.
+        let _ = write_atomic(&self.path, self.text.as_bytes());
+    }
+}

@@ -1,0 +1,32 @@
+//! # plateau-run
+//!
+//! What a `plateau train` run is, without LibTorch: the flags ([`args`]), the validated plan
+//! they settle into ([`plan`]), the learning problem ([`problem`]) and training settings
+//! ([`settings`]), the run record that training writes as `metrics.json` and that sweeps and
+//! scaling analysis read back ([`record`]), and the files a run writes ([`files`]).
+//!
+//! The `plateau` binary (theory, fits, sweeps, scaling) depends on this crate and not on
+//! LibTorch; the trainer (`plateau-train`, crate `plateau-experiments`) implements the plan.
+//!
+//! ```
+//! use plateau_run::record::RunRecord;
+//!
+//! let text = r#"{"task":"denoise","noise_std":0.1,"data":"subspace","subspace_dim":10,
+//!   "image_size":16,"model":"unet","pools":2,"batch_size":16,"lr":0.001,"lr_patience":6,
+//!   "min_lr":1e-5,"epochs":30,"early_stop":6,"val_size":128,"test_size":512,
+//!   "train_size":64,"channels":8,"seed":0,"status":"ok","test_mse":0.0012}"#;
+//! let rec: RunRecord = serde_json::from_str(text)?;
+//! assert_eq!(rec.config.train_size, 64);
+//! assert_eq!(rec.results.test_mse, Some(0.0012));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+#[cfg(feature = "cli")]
+pub mod args;
+pub mod files;
+pub mod hash;
+#[cfg(feature = "cli")]
+pub mod plan;
+pub mod problem;
+pub mod record;
+pub mod settings;

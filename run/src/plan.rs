@@ -1,0 +1,338 @@
+//! `plateau train`'s flags settled into a typed plan: every check that needs no file system and
+//! no LibTorch happens in [`TrainPlan::try_from`], so an invalid combination never reaches the
+//! trainer and the rules are unit-tested here. The two checks that look at the disk (the output
+//! folder, a data folder) are [`TrainPlan::check_paths`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Error, Result};
+
+use crate::args::{TaskKind, TrainArgs};
+use crate::problem::{Data, DataArg, Problem, Source, Synthetic, Task};
+use crate::record::{Architecture, CurveKey, RunConfig};
+use crate::settings::{Augment, Evaluation, ModelKind, Optimiser, Stopping, UNetShape};
+
+/// Default noise standard deviation of `--task denoise`.
+pub const DEFAULT_NOISE_STD: f64 = 0.1;
+/// Default maximum epochs of the U-Net.
+pub const DEFAULT_UNET_EPOCHS: usize = 100;
+/// Default gradient-descent steps of the linear model.
+pub const DEFAULT_LINEAR_STEPS: usize = 1000;
+/// Default initial learning rate of Adam (U-Net).
+pub const DEFAULT_UNET_LR: f64 = 1e-3;
+/// Largest image side of `--model linear` (its weight is a pixels x pixels matrix).
+pub const LINEAR_MAX_SIDE: usize = 64;
+
+/// A validated `plateau train` invocation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainPlan {
+    /// What the run is (written to `metrics.json`).
+    pub config: RunConfig,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Continue from the checkpoint in `out`.
+    pub resume: bool,
+    /// `cpu`, `cuda` or `cuda:N` (checked by the trainer, which knows the devices).
+    pub device: String,
+    /// Skip unreadable files instead of failing.
+    pub skip_bad_files: bool,
+}
+
+impl TryFrom<&TrainArgs> for TrainPlan {
+    type Error = Error;
+
+    fn try_from(args: &TrainArgs) -> Result<TrainPlan> {
+        ensure!(args.train_size >= 1, "--train-size must be at least 1");
+        ensure!(
+            args.val_size >= 1 && args.test_size >= 2,
+            "--val-size must be at least 1 and --test-size at least 2"
+        );
+        ensure!(args.epochs != Some(0), "--epochs must be at least 1");
+        ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
+        if let Some(lr) = args.lr {
+            ensure!(
+                lr.is_finite() && lr > 0.0,
+                "--lr must be finite and positive, got {lr}"
+            );
+        }
+        ensure!(
+            args.min_lr.is_finite() && args.min_lr >= 0.0,
+            "--min-lr must be finite and non-negative"
+        );
+        let problem = Problem::new(task(args)?, data(args), args.image_size)?;
+        let augment = Augment::from_switches(args.augment, args.augment_dihedral);
+        ensure!(
+            !(augment == Augment::Dihedral && matches!(problem.task(), Task::Mri { .. })),
+            "--augment-dihedral does not apply to --task mri (a transposed column mask is a row mask)"
+        );
+        let (architecture, channels, epochs, lr) = match args.model {
+            ModelKind::Unet => {
+                let shape = UNetShape {
+                    channels: args.channels,
+                    pools: args.pools,
+                };
+                shape.validate(args.image_size)?;
+                let arch = Architecture::Unet { pools: args.pools };
+                let epochs = args.epochs.unwrap_or(DEFAULT_UNET_EPOCHS);
+                let lr = Some(args.lr.unwrap_or(DEFAULT_UNET_LR));
+                (arch, Some(args.channels), epochs, lr)
+            }
+            ModelKind::Linear => {
+                ensure!(
+                    problem.synthetic().is_some_and(|s| matches!(s, Synthetic::Subspace { .. }))
+                        && matches!(problem.task(), Task::Denoise { .. }),
+                    "--model linear needs --task denoise --data subspace (its exact risk path is known there)"
+                );
+                ensure!(
+                    args.image_size <= LINEAR_MAX_SIDE,
+                    "--model linear stores a pixels x pixels matrix: --image-size must be at most {LINEAR_MAX_SIDE}"
+                );
+                ensure!(!args.resume, "--resume applies to --model unet only");
+                let steps = args.epochs.unwrap_or(DEFAULT_LINEAR_STEPS);
+                (Architecture::Linear, None, steps, args.lr)
+            }
+        };
+        let curve = CurveKey {
+            problem,
+            architecture,
+            optimiser: Optimiser {
+                batch_size: args.batch_size,
+                lr,
+                loss: args.loss,
+                augment,
+                lr_patience: args.lr_patience,
+                min_lr: args.min_lr,
+            },
+            stopping: Stopping {
+                epochs,
+                early_stop: args.early_stop,
+            },
+            evaluation: Evaluation {
+                val_size: args.val_size,
+                test_size: args.test_size,
+            },
+        };
+        Ok(TrainPlan {
+            config: RunConfig {
+                curve,
+                train_size: args.train_size,
+                channels,
+                seed: args.seed,
+            },
+            out: args.out.clone(),
+            resume: args.resume,
+            device: args.device.clone(),
+            skip_bad_files: args.skip_bad_files,
+        })
+    }
+}
+
+fn task(args: &TrainArgs) -> Result<Task> {
+    if args.task != TaskKind::Denoise {
+        ensure!(
+            args.noise_std.is_none(),
+            "--noise-std applies to --task denoise only (mri and sr are noise-free)"
+        );
+    }
+    Ok(match args.task {
+        TaskKind::Denoise => Task::Denoise {
+            sigma: args.noise_std.unwrap_or(DEFAULT_NOISE_STD),
+        },
+        TaskKind::Mri => Task::Mri {
+            acceleration: args.acceleration,
+            center_fraction: args.center_fraction,
+            mask: args.mask,
+        },
+        TaskKind::Sr => Task::Sr {
+            scale: args.scale,
+            downsample: args.downsample,
+        },
+    })
+}
+
+fn data(args: &TrainArgs) -> Data {
+    match &args.data {
+        DataArg::Subspace => Data::Synthetic(Synthetic::Subspace {
+            dim: args.subspace_dim,
+        }),
+        DataArg::GaussianField => Data::Synthetic(Synthetic::GaussianField {
+            exponent: args.field_exponent,
+            cutoff: args.field_cutoff,
+            std: args.field_std,
+        }),
+        DataArg::Real(source) => Data::Real {
+            source: source.clone(),
+            color: args.color,
+        },
+    }
+}
+
+impl TrainPlan {
+    /// The checks that read the disk: a data folder exists; the output folder, if it exists, is
+    /// a folder that holds no finished or started run unless `--resume`.
+    ///
+    /// # Errors
+    /// One line naming the path.
+    pub fn check_paths(&self) -> Result<()> {
+        if let Data::Real {
+            source: source @ (Source::Folder(p) | Source::FastMri(p)),
+            ..
+        } = self.config.curve.problem.data()
+        {
+            ensure!(
+                p.is_dir(),
+                "--data {source}: {} is not a folder",
+                p.display()
+            );
+        }
+        let out: &Path = &self.out;
+        if out.exists() {
+            ensure!(
+                out.is_dir(),
+                "--out {} exists and is not a folder",
+                out.display()
+            );
+            let has = |f: &str| out.join(f).exists();
+            if !self.resume && (has("metrics.json") || has("state.json")) {
+                bail!(
+                    "--out {} already holds a run; choose another folder or pass --resume",
+                    out.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::problem::{Downsample, MaskKind};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn plan(flags: &str) -> Result<TrainPlan> {
+        let argv = std::iter::once("train").chain(flags.split_whitespace());
+        let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
+        TrainPlan::try_from(&cli.args)
+    }
+
+    const BASE: &str = "--train-size 8 --out /nonexistent/run";
+
+    #[test]
+    fn defaults_settle_into_the_documented_run() {
+        let p = plan(&format!("--task denoise --data gaussian-field {BASE}")).unwrap();
+        let c = &p.config;
+        assert_eq!(c.curve.problem.task(), Task::Denoise { sigma: 0.1 });
+        assert_eq!(c.curve.architecture, Architecture::Unet { pools: 2 });
+        assert_eq!((c.channels, c.train_size, c.seed), (Some(16), 8, 0));
+        assert_eq!(c.curve.optimiser.lr, Some(DEFAULT_UNET_LR));
+        assert_eq!(c.curve.stopping.epochs, DEFAULT_UNET_EPOCHS);
+        let p = plan(&format!(
+            "--task mri --data subspace --mask equispaced --image-size 32 {BASE}"
+        ))
+        .unwrap();
+        assert!(matches!(
+            p.config.curve.problem.task(),
+            Task::Mri {
+                acceleration: 4,
+                mask: MaskKind::Equispaced,
+                ..
+            }
+        ));
+        let p = plan(&format!(
+            "--task sr --data skimage --downsample bicubic --model linear {BASE}"
+        ));
+        assert!(p.unwrap_err().to_string().contains("--model linear needs"));
+    }
+
+    #[test]
+    fn record_defaults_match_the_flag_defaults() {
+        use crate::settings::defaults;
+        let p = plan(&format!("--task denoise --data subspace {BASE}")).unwrap();
+        let k = &p.config.curve;
+        assert_eq!(k.optimiser.lr_patience, defaults::lr_patience());
+        assert_eq!(k.optimiser.min_lr, defaults::min_lr());
+        assert_eq!(k.stopping.early_stop, defaults::early_stop());
+    }
+
+    #[test]
+    fn invalid_combinations_never_become_plans() {
+        let cases = [
+            (
+                "--task mri --data subspace --noise-std 0.1",
+                "--noise-std applies",
+            ),
+            (
+                "--task denoise --data subspace --image-size 30",
+                "multiple of 2^pools",
+            ),
+            (
+                "--task sr --data subspace --downsample bicubic",
+                "real images",
+            ),
+            ("--task denoise --data phantoms --color rgb", "photographs"),
+            (
+                "--task mri --data phantoms --augment --augment-dihedral",
+                "row mask",
+            ),
+            (
+                "--task denoise --data subspace --model linear --image-size 128",
+                "at most 64",
+            ),
+            (
+                "--task denoise --data subspace --model linear --resume",
+                "unet only",
+            ),
+            ("--task denoise --data subspace --lr -1", "--lr must be"),
+            ("--task denoise --data subspace --epochs 0", "--epochs"),
+            (
+                "--task denoise --data gaussian-field --field-std 0",
+                "field std",
+            ),
+        ];
+        for (flags, want) in cases {
+            let e = plan(&format!("{flags} {BASE}")).unwrap_err().to_string();
+            assert!(e.contains(want), "{flags}: {e}");
+            assert!(!e.contains('\n'), "{flags}: {e}");
+        }
+        let p = plan(&format!(
+            "--task sr --data phantoms --downsample bicubic {BASE}"
+        ))
+        .unwrap();
+        assert!(matches!(
+            p.config.curve.problem.task(),
+            Task::Sr {
+                downsample: Downsample::Bicubic,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_existing_run_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("metrics.json"), "{}").unwrap();
+        let flags = format!(
+            "--task denoise --data subspace --train-size 8 --out {}",
+            dir.path().display()
+        );
+        let e = plan(&flags).unwrap().check_paths().unwrap_err();
+        assert!(e.to_string().contains("already holds a run"), "{e}");
+        assert!(plan(&format!("{flags} --resume"))
+            .unwrap()
+            .check_paths()
+            .is_ok());
+        let e = plan("--task denoise --data folder:/nonexistent/x --train-size 8 --out o")
+            .unwrap()
+            .check_paths()
+            .unwrap_err();
+        assert!(e.to_string().contains("is not a folder"), "{e}");
+    }
+}

@@ -1,0 +1,654 @@
+//! The learning problem of a run: the task (how a measurement is made from a clean image), the
+//! data (which clean images) and the image size. Two runs with the same [`Problem`] learn the
+//! same mapping; everything else (model, optimiser, data-set size, seed) is how they learn it.
+//!
+//! The types are plain data, validated on construction ([`Problem::new`]); the operators that
+//! apply a task to image tensors live in `plateau-experiments` (LibTorch).
+//!
+//! In `metrics.json` a problem is written flat, with the keys of earlier versions: `task`,
+//! `noise_std` (null unless denoising), `acceleration`, `center_fraction`, `mask` (MRI),
+//! `scale`, `downsample` (SR), `data`, `subspace_dim` or `field_exponent`, `field_cutoff`,
+//! `field_std` (synthetic data), `color` (real images) and `image_size`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use anyhow::{ensure, Result};
+use serde::{Deserialize, Serialize};
+
+/// The low-resolution image of super-resolution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Downsample {
+    /// Means over scale x scale blocks (a linear operator: exact floors for synthetic data).
+    #[default]
+    Area,
+    /// Antialiased bicubic, as PIL and MATLAB imresize (the usual SR benchmark degradation;
+    /// real images only).
+    Bicubic,
+}
+
+impl Downsample {
+    /// `area` or `bicubic`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Downsample::Area => "area",
+            Downsample::Bicubic => "bicubic",
+        }
+    }
+}
+
+/// How the non-centre k-space columns of MRI are chosen (drawn per example).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum MaskKind {
+    /// fastMRI RandomMaskFunc: centre columns plus independent random columns, each with
+    /// probability `(W / acc - num_low) / (W - num_low)`.
+    #[default]
+    Random,
+    /// fastMRI equispaced mask: centre columns plus equally spaced columns (random offset).
+    Equispaced,
+}
+
+impl MaskKind {
+    /// `random` or `equispaced`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MaskKind::Random => "random",
+            MaskKind::Equispaced => "equispaced",
+        }
+    }
+}
+
+/// Greyscale or colour for photographs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    /// Luma (Rec. 709 weights).
+    #[default]
+    Gray,
+    /// Three channels, each reconstructed as a separate single-channel image.
+    Rgb,
+}
+
+impl Color {
+    /// Channels per decoded image.
+    pub fn channels(&self) -> usize {
+        match self {
+            Color::Gray => 1,
+            Color::Rgb => 3,
+        }
+    }
+
+    /// `gray` or `rgb`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Color::Gray => "gray",
+            Color::Rgb => "rgb",
+        }
+    }
+}
+
+/// A reconstruction task.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Task {
+    /// Additive white Gaussian noise of standard deviation `sigma` (pixel units).
+    Denoise {
+        /// Noise standard deviation.
+        sigma: f64,
+    },
+    /// Accelerated single-coil MRI (noise-free Cartesian column undersampling).
+    Mri {
+        /// Acceleration factor (about `W / acceleration` columns are sampled).
+        acceleration: usize,
+        /// Fraction of fully sampled centre columns (`num_low = round(W * center_fraction)`).
+        center_fraction: f64,
+        /// Random or equispaced columns.
+        mask: MaskKind,
+    },
+    /// Super-resolution: downsampling by `scale`, bicubic upsampling.
+    Sr {
+        /// Downsampling factor (2 or 4).
+        scale: usize,
+        /// The downsampling kernel.
+        downsample: Downsample,
+    },
+}
+
+/// Number of fully sampled centre columns of a `width`-column k-space: fastMRI's
+/// `round(width * center_fraction)`.
+pub fn num_low(width: usize, center_fraction: f64) -> usize {
+    (width as f64 * center_fraction).round() as usize
+}
+
+impl Task {
+    /// Checks the parameters for `side x side` images.
+    ///
+    /// # Errors
+    /// One line: `sigma` not finite and positive, acceleration below 1, a centre fraction outside
+    /// `(0, 1)` or with more centre columns than `W / acceleration`, a scale that is not 2 or 4 or
+    /// does not divide the side.
+    pub fn validate(&self, side: usize) -> Result<()> {
+        match *self {
+            Task::Denoise { sigma } => ensure!(
+                sigma.is_finite() && sigma > 0.0,
+                "--noise-std must be finite and positive, got {sigma}"
+            ),
+            Task::Mri {
+                acceleration,
+                center_fraction,
+                ..
+            } => {
+                ensure!(
+                    acceleration >= 1,
+                    "--acceleration must be at least 1, got {acceleration}"
+                );
+                ensure!(
+                    center_fraction.is_finite() && center_fraction > 0.0 && center_fraction < 1.0,
+                    "--center-fraction must be in (0, 1), got {center_fraction}"
+                );
+                let low = num_low(side, center_fraction);
+                ensure!(
+                    low >= 1 && low < side && low as f64 <= side as f64 / acceleration as f64,
+                    "--center-fraction {center_fraction} gives {low} centre columns of {side}, \
+                     not in 1..=W/acceleration = {:.1}",
+                    side as f64 / acceleration as f64
+                );
+            }
+            Task::Sr { scale, .. } => {
+                ensure!(
+                    scale == 2 || scale == 4,
+                    "--scale must be 2 or 4, got {scale}"
+                );
+                ensure!(
+                    side.is_multiple_of(scale) && side / scale >= 2,
+                    "--image-size {side} must be a multiple of --scale {scale} (and at least 2x it)"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `denoise`, `mri` or `sr`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Task::Denoise { .. } => "denoise",
+            Task::Mri { .. } => "mri",
+            Task::Sr { .. } => "sr",
+        }
+    }
+
+    /// Name of the baseline that the network input is.
+    pub fn baseline_name(&self) -> &'static str {
+        match self {
+            Task::Denoise { .. } => "noisy input",
+            Task::Mri { .. } => "zero-filled",
+            Task::Sr { .. } => "bicubic",
+        }
+    }
+}
+
+/// Synthetic images whose Bayes error floor is known exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Synthetic {
+    /// The `dim` lowest 2-D DCT modes with standard normal coefficients (the paper's model as
+    /// pictures).
+    Subspace {
+        /// Subspace dimension `d` (`1 <= d <= s^2`).
+        dim: usize,
+    },
+    /// Stationary Gaussian field, spectrum `(cutoff^2 + |f|^2)^(-exponent/2)`, pixel std `std`.
+    GaussianField {
+        /// Power-law exponent (2 for `1/f^2`).
+        exponent: f64,
+        /// Low-frequency cutoff `f0` in cycles per pixel.
+        cutoff: f64,
+        /// Pixel standard deviation of the clean field.
+        std: f64,
+    },
+}
+
+impl Synthetic {
+    /// `subspace` or `gaussian-field`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Synthetic::Subspace { .. } => "subspace",
+            Synthetic::GaussianField { .. } => "gaussian-field",
+        }
+    }
+
+    /// Checks the parameters for `side x side` images (through the theory's own constructors,
+    /// so that what passes here is what the floor computation accepts).
+    ///
+    /// # Errors
+    /// One line: `side < 2`, a subspace dimension outside `1..=side^2`, invalid field parameters.
+    pub fn validate(&self, side: usize) -> Result<()> {
+        ensure!(side >= 2, "image size must be at least 2, got {side}");
+        let n = side * side;
+        match *self {
+            Synthetic::Subspace { dim } => ensure!(
+                (1..=n).contains(&dim),
+                "subspace dimension must be in 1..={n} for {side}x{side} images, got {dim}"
+            ),
+            Synthetic::GaussianField {
+                exponent,
+                cutoff,
+                std,
+            } => {
+                ensure!(
+                    std.is_finite() && std > 0.0,
+                    "field std must be finite and positive, got {std}"
+                );
+                plateau_theory::field::FieldSpectrum::new(side, exponent, cutoff, std * std)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where real images come from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Every PNG / JPEG under a folder (recursively), one centre crop per file.
+    Folder(PathBuf),
+    /// The scikit-image sample photographs (`.deps/skimage-data`), random patches.
+    Skimage,
+    /// Random ellipse phantoms.
+    Phantoms,
+    /// fastMRI HDF5 volumes under a folder, one image per slice.
+    FastMri(PathBuf),
+}
+
+impl Source {
+    /// Channels per example for `color`.
+    pub fn channels(&self, color: Color) -> usize {
+        match self {
+            Source::Folder(_) | Source::Skimage => color.channels(),
+            Source::Phantoms | Source::FastMri(_) => 1,
+        }
+    }
+
+    /// Whether `--color rgb` applies (photographs).
+    pub fn has_color(&self) -> bool {
+        matches!(self, Source::Folder(_) | Source::Skimage)
+    }
+}
+
+impl fmt::Display for Source {
+    /// The `--data` spelling: `folder:PATH`, `skimage`, `phantoms`, `fastmri:PATH`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Folder(p) => write!(f, "folder:{}", p.display()),
+            Source::Skimage => f.write_str("skimage"),
+            Source::Phantoms => f.write_str("phantoms"),
+            Source::FastMri(p) => write!(f, "fastmri:{}", p.display()),
+        }
+    }
+}
+
+/// The `--data` value: synthetic images by kind (their parameters come from other flags), or a
+/// real source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataArg {
+    /// `subspace`.
+    Subspace,
+    /// `gaussian-field`.
+    GaussianField,
+    /// `skimage`, `phantoms`, `folder:PATH`, `fastmri:PATH`.
+    Real(Source),
+}
+
+impl DataArg {
+    /// Whether the data are synthetic (exact floor).
+    pub fn is_synthetic(&self) -> bool {
+        !matches!(self, DataArg::Real(_))
+    }
+}
+
+impl std::str::FromStr for DataArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let path = |p: &str, what: &str| {
+            if p.is_empty() {
+                Err(format!("--data {what}: needs a path, as in {what}:PATH"))
+            } else {
+                Ok(PathBuf::from(p))
+            }
+        };
+        Ok(match s {
+            "subspace" => DataArg::Subspace,
+            "gaussian-field" => DataArg::GaussianField,
+            "skimage" => DataArg::Real(Source::Skimage),
+            "phantoms" => DataArg::Real(Source::Phantoms),
+            _ => {
+                if let Some(p) = s.strip_prefix("folder:") {
+                    DataArg::Real(Source::Folder(path(p, "folder")?))
+                } else if let Some(p) = s.strip_prefix("fastmri:") {
+                    DataArg::Real(Source::FastMri(path(p, "fastmri")?))
+                } else {
+                    return Err(format!(
+                        "unknown data '{s}' (expected subspace, gaussian-field, skimage, phantoms, \
+                         folder:PATH or fastmri:PATH)"
+                    ));
+                }
+            }
+        })
+    }
+}
+
+/// Which clean images.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    /// Synthetic images with an exact floor.
+    Synthetic(Synthetic),
+    /// Real images.
+    Real {
+        /// Where they come from.
+        source: Source,
+        /// Grey or colour (photographs; gray for the others).
+        color: Color,
+    },
+}
+
+impl Data {
+    /// The `--data` spelling (`subspace`, `gaussian-field`, `skimage`, `folder:PATH`, ...).
+    pub fn name(&self) -> String {
+        match self {
+            Data::Synthetic(s) => s.name().to_string(),
+            Data::Real { source, .. } => source.to_string(),
+        }
+    }
+
+    /// PSNR / SSIM data range: `None` (each clean image's `max - min`) for the signed synthetic
+    /// images, 1 for real images in `[0, 1]` (a flat patch would otherwise have range 0).
+    pub fn psnr_range(&self) -> Option<f64> {
+        match self {
+            Data::Synthetic(_) => None,
+            Data::Real { .. } => Some(1.0),
+        }
+    }
+}
+
+/// A validated learning problem.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "ProblemWire", try_from = "ProblemWire")]
+pub struct Problem {
+    task: Task,
+    data: Data,
+    image_size: usize,
+}
+
+impl Problem {
+    /// Checks the task and data for `image_size x image_size` images and their combination.
+    ///
+    /// # Errors
+    /// One line naming the flag at fault.
+    pub fn new(task: Task, data: Data, image_size: usize) -> Result<Problem> {
+        ensure!(
+            image_size >= 7,
+            "--image-size must be at least 7 (the SSIM window), got {image_size}"
+        );
+        task.validate(image_size)?;
+        match &data {
+            Data::Synthetic(s) => {
+                s.validate(image_size)?;
+                ensure!(
+                    !matches!(
+                        task,
+                        Task::Sr {
+                            downsample: Downsample::Bicubic,
+                            ..
+                        }
+                    ),
+                    "--downsample bicubic is for real images: synthetic data has an exact \
+                     floor_mse only for --downsample area"
+                );
+            }
+            Data::Real { source, color } => ensure!(
+                *color == Color::Gray || source.has_color(),
+                "--color rgb applies to photographs (folder:PATH, skimage) only"
+            ),
+        }
+        Ok(Problem {
+            task,
+            data,
+            image_size,
+        })
+    }
+
+    /// The task.
+    pub fn task(&self) -> Task {
+        self.task
+    }
+
+    /// The data.
+    pub fn data(&self) -> &Data {
+        &self.data
+    }
+
+    /// Image side `s` (pixels).
+    pub fn image_size(&self) -> usize {
+        self.image_size
+    }
+
+    /// The synthetic data's kind, `None` for real images.
+    pub fn synthetic(&self) -> Option<Synthetic> {
+        match self.data {
+            Data::Synthetic(s) => Some(s),
+            Data::Real { .. } => None,
+        }
+    }
+}
+
+/// The flat form of a [`Problem`] in `metrics.json` (the keys of earlier versions).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct ProblemWire {
+    task: String,
+    #[serde(default)]
+    noise_std: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acceleration: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    center_fraction: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mask: Option<MaskKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    downsample: Option<Downsample>,
+    data: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    subspace_dim: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field_exponent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field_cutoff: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field_std: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    color: Option<Color>,
+    image_size: usize,
+}
+
+impl From<Problem> for ProblemWire {
+    fn from(p: Problem) -> ProblemWire {
+        let mut w = ProblemWire {
+            task: p.task.name().into(),
+            data: p.data.name(),
+            image_size: p.image_size,
+            ..ProblemWire::default()
+        };
+        match p.task {
+            Task::Denoise { sigma } => w.noise_std = Some(sigma),
+            Task::Mri {
+                acceleration,
+                center_fraction,
+                mask,
+            } => {
+                w.acceleration = Some(acceleration);
+                w.center_fraction = Some(center_fraction);
+                w.mask = Some(mask);
+            }
+            Task::Sr { scale, downsample } => {
+                w.scale = Some(scale);
+                w.downsample = Some(downsample);
+            }
+        }
+        match p.data {
+            Data::Synthetic(Synthetic::Subspace { dim }) => w.subspace_dim = Some(dim),
+            Data::Synthetic(Synthetic::GaussianField {
+                exponent,
+                cutoff,
+                std,
+            }) => {
+                w.field_exponent = Some(exponent);
+                w.field_cutoff = Some(cutoff);
+                w.field_std = Some(std);
+            }
+            Data::Real { color, .. } => w.color = Some(color),
+        }
+        w
+    }
+}
+
+impl TryFrom<ProblemWire> for Problem {
+    type Error = String;
+
+    fn try_from(w: ProblemWire) -> std::result::Result<Problem, String> {
+        let need = |v: Option<f64>, k: &str| v.ok_or_else(|| format!("the record lacks '{k}'"));
+        let task = match w.task.as_str() {
+            "denoise" => Task::Denoise {
+                sigma: need(w.noise_std, "noise_std")?,
+            },
+            "mri" => Task::Mri {
+                acceleration: w.acceleration.ok_or("the record lacks 'acceleration'")?,
+                center_fraction: need(w.center_fraction, "center_fraction")?,
+                mask: w.mask.unwrap_or_default(),
+            },
+            "sr" => Task::Sr {
+                scale: w.scale.ok_or("the record lacks 'scale'")?,
+                // Records written before --downsample existed used area downsampling.
+                downsample: w.downsample.unwrap_or_default(),
+            },
+            other => return Err(format!("unknown task '{other}' in the record")),
+        };
+        let data = match w.data.parse::<DataArg>()? {
+            DataArg::Subspace => Data::Synthetic(Synthetic::Subspace {
+                dim: w.subspace_dim.ok_or("the record lacks 'subspace_dim'")?,
+            }),
+            DataArg::GaussianField => Data::Synthetic(Synthetic::GaussianField {
+                exponent: need(w.field_exponent, "field_exponent")?,
+                cutoff: need(w.field_cutoff, "field_cutoff")?,
+                std: need(w.field_std, "field_std")?,
+            }),
+            DataArg::Real(source) => Data::Real {
+                source,
+                color: w.color.unwrap_or_default(),
+            },
+        };
+        // A record is what a run wrote: its problem was validated then. Not re-validated here,
+        // so that a record stays readable when a later version tightens a check.
+        Ok(Problem {
+            task,
+            data,
+            image_size: w.image_size,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field() -> Data {
+        Data::Synthetic(Synthetic::GaussianField {
+            exponent: 2.0,
+            cutoff: 0.05,
+            std: 0.25,
+        })
+    }
+
+    #[test]
+    fn problems_round_trip_through_the_flat_record() {
+        let cases = [
+            Problem::new(Task::Denoise { sigma: 0.1 }, field(), 32).unwrap(),
+            Problem::new(
+                Task::Mri {
+                    acceleration: 4,
+                    center_fraction: 0.08,
+                    mask: MaskKind::Equispaced,
+                },
+                Data::Synthetic(Synthetic::Subspace { dim: 10 }),
+                32,
+            )
+            .unwrap(),
+            Problem::new(
+                Task::Sr {
+                    scale: 2,
+                    downsample: Downsample::Bicubic,
+                },
+                Data::Real {
+                    source: Source::Folder("/data/photos".into()),
+                    color: Color::Rgb,
+                },
+                32,
+            )
+            .unwrap(),
+        ];
+        for p in cases {
+            let json = serde_json::to_value(&p).unwrap();
+            assert!(json.get("task").is_some() && json.get("image_size").is_some());
+            let back: Problem = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(back, p, "{json}");
+        }
+    }
+
+    #[test]
+    fn records_of_earlier_versions_still_read() {
+        // An SR line written before --downsample existed, and a denoising line with the
+        // fields of other tasks set to null.
+        let sr: Problem = serde_json::from_str(
+            r#"{"task":"sr","scale":2,"data":"gaussian-field","field_exponent":2.0,
+                "field_cutoff":0.05,"field_std":0.25,"image_size":32,"noise_std":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sr.task(),
+            Task::Sr {
+                scale: 2,
+                downsample: Downsample::Area
+            }
+        );
+        let dn: Problem = serde_json::from_str(
+            r#"{"task":"denoise","noise_std":0.1,"data":"subspace","subspace_dim":10,
+                "image_size":16,"acceleration":null}"#,
+        )
+        .unwrap();
+        assert_eq!(dn.synthetic(), Some(Synthetic::Subspace { dim: 10 }));
+    }
+
+    #[test]
+    fn invalid_combinations_are_refused() {
+        let bicubic = Task::Sr {
+            scale: 2,
+            downsample: Downsample::Bicubic,
+        };
+        let e = Problem::new(bicubic, field(), 32).unwrap_err();
+        assert!(e.to_string().contains("real images"), "{e}");
+        let rgb_phantoms = Data::Real {
+            source: Source::Phantoms,
+            color: Color::Rgb,
+        };
+        let e = Problem::new(Task::Denoise { sigma: 0.1 }, rgb_phantoms, 32).unwrap_err();
+        assert!(e.to_string().contains("photographs"), "{e}");
+        assert!(Problem::new(Task::Denoise { sigma: 0.0 }, field(), 32).is_err());
+        assert!(Problem::new(Task::Denoise { sigma: 0.1 }, field(), 6).is_err());
+        let sub = Data::Synthetic(Synthetic::Subspace { dim: 65 });
+        assert!(Problem::new(Task::Denoise { sigma: 0.1 }, sub, 8).is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! Analysis of measured runs: the scaling curves of a sweep's results ([`scaling`]) and the
+//! learned-linear theory they are set against ([`linear_theory`]). Computations return numbers;
+//! `crate::figures` draws them.
+
+pub mod linear_theory;
+pub mod scaling;
+
+/// A predicted curve: `(N, MSE)` points in increasing `N`, with its legend text.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PredictedCurve {
+    /// What it is (`learned linear, tuned ridge (theory)`).
+    pub label: String,
+    /// `(N, MSE)` points, increasing `N`.
+    pub points: Vec<(f64, f64)>,
+}
