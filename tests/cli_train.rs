@@ -130,13 +130,7 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
         let (out, dir) = train(&format!("bad{i}"), extra);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{extra:?}: {err}");
-        assert!(
-            err.starts_with("plateau: ") && err.contains(want),
-            "{extra:?}: {err}"
-        );
+        common::assert_bad_input(&out, want, &format!("{extra:?}"));
         assert!(!dir.exists(), "{extra:?} created {}", dir.display());
     }
 }

@@ -15,3 +15,21 @@ pub fn plateau(args: &[&str]) -> Output {
         .output()
         .expect("the plateau binary runs")
 }
+
+/// Checks the error contract: exit status 2 and either one line of ours (`plateau: error:
+/// ...`) or, for a flag error, clap's whole message (`error: ...` followed by its hint or
+/// usage). `want` must appear in the message.
+pub fn assert_bad_input(out: &Output, want: &str, what: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert!(err.contains(want), "{what}: '{err}' lacks '{want}'");
+    if err.starts_with("plateau: ") {
+        assert_eq!(err.trim_end().lines().count(), 1, "{what}: {err}");
+    } else {
+        assert!(
+            err.starts_with("error: ")
+                && (err.contains("Usage:") || err.contains("For more information")),
+            "{what}: neither one line of ours nor clap's message: {err}"
+        );
+    }
+}
