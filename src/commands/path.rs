@@ -4,7 +4,6 @@
 //! eigendecomposition; `--method iterate` runs the update `W_{k+1} = W_k - eta (W_k Y Y^T - X Y^T)`
 //! explicitly (`O(iters n^3)`, the slow reference). Both see the same training set for a seed.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -69,11 +68,12 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         drawn_path(args, &setup, step)?
     };
-    let mut out = String::from("k,risk\n");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["k", "risk"])?;
     for (k, r) in path.iter().enumerate() {
-        let _ = writeln!(out, "{k},{r}");
+        w.serialize((k, r))?;
     }
-    emit(args.out.as_deref(), &out)
+    emit(args.out.as_deref(), &String::from_utf8(w.into_inner()?)?)
 }
 
 /// The exact path on the training set drawn from `--seed`.

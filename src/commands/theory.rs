@@ -4,7 +4,6 @@
 //! `(N, estimator)`; `std` is the sample standard deviation over `runs` draws (empty for one
 //! draw) and `k_opt_mean` the mean early-stopping iteration (gradient descent only).
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -93,55 +92,66 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
         "at least one estimator is needed"
     );
     let points = plateau_theory::analytic::curve(setup, sizes, step)?;
-    let mut out = String::from(HEADER);
-    out.push('\n');
-    for p in points
+    let rows = points
         .iter()
         .filter(|p| args.estimators.contains(&p.estimator))
-    {
-        let mean = p
-            .prediction
-            .risk
-            .map_or("inf".to_string(), |r| r.to_string());
-        let k_opt = p
-            .prediction
-            .k_opt
-            .map(|k| k.to_string())
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{mean},,0,{k_opt}",
-            setup.d(),
-            setup.n(),
-            setup.sigma(),
-            p.n_train,
-            p.estimator
-        );
+        .map(|p| Row {
+            d: setup.d(),
+            n: setup.n(),
+            sigma: setup.sigma(),
+            n_train: p.n_train,
+            estimator: p.estimator.to_string(),
+            mean: p.prediction.risk.unwrap_or(f64::INFINITY),
+            std: None,
+            runs: 0,
+            k_opt_mean: p.prediction.k_opt.map(|k| k as f64),
+        });
+    emit(args.out.as_deref(), &write_rows(rows))
+}
+
+/// One row of the `plateau theory` CSV ([`HEADER`]).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Row {
+    d: usize,
+    n: usize,
+    sigma: f64,
+    #[serde(rename = "N")]
+    n_train: usize,
+    estimator: String,
+    /// `inf` where the expectation is infinite.
+    mean: f64,
+    std: Option<f64>,
+    runs: usize,
+    k_opt_mean: Option<f64>,
+}
+
+fn write_rows(rows: impl Iterator<Item = Row>) -> String {
+    // The header is written by hand so that it is there even when there is no row.
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(HEADER.split(','))
+        .expect("writing to memory cannot fail");
+    for r in rows {
+        w.serialize(r).expect("writing to memory cannot fail");
     }
-    emit(args.out.as_deref(), &out)
+    String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+        .expect("the CSV is UTF-8")
 }
 
 /// Renders summaries as the `plateau theory` CSV.
 pub fn to_csv(setup: &Setup, rows: &[Summary]) -> String {
-    let mut out = String::from(HEADER);
-    out.push('\n');
-    for r in rows {
-        let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{}",
-            setup.d(),
-            setup.n(),
-            setup.sigma(),
-            r.n_train,
-            r.estimator,
-            r.mean,
-            opt(r.std),
-            r.runs,
-            opt(r.k_opt_mean)
-        );
-    }
-    out
+    write_rows(rows.iter().map(|r| Row {
+        d: setup.d(),
+        n: setup.n(),
+        sigma: setup.sigma(),
+        n_train: r.n_train,
+        estimator: r.estimator.to_string(),
+        mean: r.mean,
+        std: r.std,
+        runs: r.runs,
+        k_opt_mean: r.k_opt_mean,
+    }))
 }
 
 /// Parses a CSV written by [`to_csv`] back into summaries (used to resume `plateau reproduce`).
@@ -149,26 +159,20 @@ pub fn to_csv(setup: &Setup, rows: &[Summary]) -> String {
 /// # Errors
 /// When the header differs or a row does not parse.
 pub fn parse_csv(text: &str) -> Result<Vec<Summary>> {
-    let mut lines = text.lines();
-    anyhow::ensure!(lines.next() == Some(HEADER), "unexpected CSV header");
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            anyhow::ensure!(f.len() == 9, "malformed row '{line}'");
-            let opt = |s: &str| -> Result<Option<f64>> {
-                Ok(if s.is_empty() { None } else { Some(s.parse()?) })
-            };
-            let runs: usize = f[7].parse()?;
-            let std = opt(f[6])?;
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<&str> = r.headers()?.iter().collect();
+    anyhow::ensure!(header.join(",") == HEADER, "unexpected CSV header");
+    r.deserialize::<Row>()
+        .map(|row| {
+            let row = row?;
             Ok(Summary {
-                n_train: f[3].parse()?,
-                estimator: f[4].parse()?,
-                mean: f[5].parse()?,
-                std,
-                stderr: std.map(|s| s / (runs as f64).sqrt()),
-                runs,
-                k_opt_mean: opt(f[8])?,
+                n_train: row.n_train,
+                estimator: row.estimator.parse()?,
+                mean: row.mean,
+                std: row.std,
+                stderr: row.std.map(|s| s / (row.runs as f64).sqrt()),
+                runs: row.runs,
+                k_opt_mean: row.k_opt_mean,
             })
         })
         .collect()
