@@ -62,9 +62,11 @@ impl RiskKernel<'_> {
         // J_k(x) = G_k(x) + beta_k with G_{k+1} = (1 - c x) G_k - c x beta_k and
         // beta_{k+1} = beta_k - c M_k, M_k = int rho_u psi_k (atom included): the same recursion
         // as J_{k+1} = (1 - c x) J_k - c M_k, but one pass per step.
-        let mut psi = vec![[1.0; LANES]; blocks];
-        let mut phi = vec![[0.0; LANES]; blocks];
-        let mut gk = vec![[0.0; LANES]; blocks];
+        let mut state = State {
+            gk: vec![[0.0; LANES]; blocks],
+            phi: vec![[0.0; LANES]; blocks],
+            psi: vec![[1.0; LANES]; blocks],
+        };
         let mut beta = -1.0;
         let mut best = f64::INFINITY;
         let mut path = Vec::with_capacity(iters + 1);
@@ -76,9 +78,7 @@ impl RiskKernel<'_> {
                     wu: &wu,
                     cx: &cx,
                 },
-                &mut gk,
-                &mut phi,
-                &mut psi,
+                &mut state,
                 beta,
             );
             let risk = floor + bias_scale * bias + var + offset_at(k);
@@ -115,48 +115,38 @@ struct Blocks<'a> {
     cx: &'a [[f64; LANES]],
 }
 
+/// Per-node state of the GD-path loop at step `k`, in blocks of `LANES`: `G_k`, `phi_k`, `psi_k`.
+struct State {
+    gk: Vec<[f64; LANES]>,
+    phi: Vec<[f64; LANES]>,
+    psi: Vec<[f64; LANES]>,
+}
+
 /// One GD step over all nodes: returns `(int rho_e J_k^2, variance_k, M_k without atom)` and
 /// advances `G`, `phi`, `psi` to `k + 1`. Dispatches to an AVX2+FMA build of the same loop when
 /// the CPU has it (the default target only guarantees SSE2); the results differ only by FMA
 /// rounding.
-fn sweep(
-    b: Blocks<'_>,
-    gk: &mut [[f64; LANES]],
-    phi: &mut [[f64; LANES]],
-    psi: &mut [[f64; LANES]],
-    beta: f64,
-) -> [f64; 3] {
+fn sweep(b: Blocks<'_>, state: &mut State, beta: f64) -> [f64; 3] {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the features this function is compiled for were detected at run time.
-            return unsafe { sweep_avx2(b, gk, phi, psi, beta) };
+            return unsafe { sweep_avx2(b, state, beta) };
         }
     }
-    sweep_body(b, gk, phi, psi, beta)
+    sweep_body(b, state, beta)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn sweep_avx2(
-    b: Blocks<'_>,
-    gk: &mut [[f64; LANES]],
-    phi: &mut [[f64; LANES]],
-    psi: &mut [[f64; LANES]],
-    beta: f64,
-) -> [f64; 3] {
-    sweep_body(b, gk, phi, psi, beta)
+fn sweep_avx2(b: Blocks<'_>, state: &mut State, beta: f64) -> [f64; 3] {
+    sweep_body(b, state, beta)
 }
 
 #[inline(always)]
-fn sweep_body(
-    b: Blocks<'_>,
-    gk: &mut [[f64; LANES]],
-    phi: &mut [[f64; LANES]],
-    psi: &mut [[f64; LANES]],
-    beta: f64,
-) -> [f64; 3] {
+fn sweep_body(b: Blocks<'_>, state: &mut State, beta: f64) -> [f64; 3] {
     let (mut ab, mut av, mut am) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    let State { gk, phi, psi } = state;
     let rows = gk.iter_mut().zip(phi.iter_mut()).zip(psi.iter_mut());
     let data = b.we.iter().zip(b.wv).zip(b.wu).zip(b.cx);
     for (((gb, pb), qb), (((web, wvb), wub), cxb)) in rows.zip(data) {
