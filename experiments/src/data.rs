@@ -9,38 +9,21 @@
 //!
 //! Measurements are `y = x + z`, `z ~ N(0, sigma^2)` per pixel (`sigma = noise_std`, in the
 //! units of the pixels). Every split is drawn from its own ChaCha8 stream of the seed
-//! ([`Split`]), so train, validation and test never share random numbers, and the training set
-//! of size `N` is the first `N` pairs of the training stream (nested sets over `N`).
+//! ([`crate::streams::split_rng`]), so train, validation and test never share random numbers,
+//! and the training set of size `N` is the first `N` pairs of the training stream (nested sets
+//! over `N`). The floors and Bayes estimators of every task on these images are in the `floors`
+//! module (which imports this one).
 
 use faer::Mat;
-use plateau_theory::field::{subspace_pixel_floor, subspace_sr_floor, FieldSpectrum, SubspaceMri};
+use plateau_theory::field::FieldSpectrum;
 use plateau_theory::Setup;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rand_distr::StandardNormal;
 use tch::{Device, Kind, Tensor};
 
-use crate::task::{
-    center_start, column_mask, equispaced_columns, equispaced_offsets, num_low,
-    random_column_probability, Downsample, MaskKind, Measure, Task,
-};
-
-/// Masks averaged for the subspace model's MRI floor with random masks (Monte Carlo; the
-/// standard error is reported beside the floor).
-pub const SUBSPACE_MRI_MASKS: usize = 2000;
+use crate::streams::{split_rng, Split};
 
 pub use plateau_run::problem::Synthetic;
-
-/// The seed stream of each split (ChaCha8 stream ids): disjoint by construction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Split {
-    /// Training pairs.
-    Train = 1,
-    /// Validation pairs (learning-rate schedule, best checkpoint, early stopping).
-    Validation = 2,
-    /// Test pairs (reported metrics only).
-    Test = 3,
-}
 
 /// A validated data set description.
 #[derive(Clone, Debug)]
@@ -52,9 +35,12 @@ pub struct DataSpec {
     model: Model,
 }
 
+/// The image model behind a [`DataSpec`] (what the `floors` module computes the floors of).
 #[derive(Clone, Debug)]
-enum Model {
+pub(crate) enum Model {
+    /// `x = U c`: basis `U` (`n x d`) and the matching `Setup`.
     Subspace { basis: Mat<f64>, setup: Setup },
+    /// A stationary Gaussian field.
     Field(FieldSpectrum),
 }
 
@@ -74,16 +60,19 @@ pub struct Pairs {
 impl Pairs {
     /// `(clean, noisy)` as `f32` tensors of shape `[count, 1, s, s]` on `device`.
     pub fn tensors(&self, device: Device) -> (Tensor, Tensor) {
-        let shape = [self.count as i64, 1, self.side as i64, self.side as i64];
-        let to = |v: &[f64]| {
-            let f: Vec<f32> = v.iter().map(|&x| x as f32).collect();
-            Tensor::from_slice(&f)
-                .view(shape)
-                .to_kind(Kind::Float)
-                .to_device(device)
-        };
+        let to = |v: &[f64]| images_to_tensor(v, self.count, self.side, self.side, device);
         (to(&self.clean), to(&self.noisy))
     }
+}
+
+/// `[count, 1, h, w]` `f32` tensor on `device` from `count` row-major `h x w` `f64` images
+/// (rounded to `f32`).
+pub fn images_to_tensor(v: &[f64], count: usize, h: usize, w: usize, device: Device) -> Tensor {
+    let f: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+    Tensor::from_slice(&f)
+        .view([count as i64, 1, h as i64, w as i64])
+        .to_kind(Kind::Float)
+        .to_device(device)
 }
 
 impl DataSpec {
@@ -152,12 +141,9 @@ impl DataSpec {
         }
     }
 
-    /// The Bayes (MMSE) error per pixel: the floor no denoiser can beat in expectation.
-    pub fn floor_mse(&self) -> f64 {
-        match &self.model {
-            Model::Subspace { setup, .. } => subspace_pixel_floor(setup),
-            Model::Field(f) => f.mmse_floor(self.noise_std),
-        }
+    /// The image model (for the floors and oracles of the `floors` module).
+    pub(crate) fn model(&self) -> &Model {
+        &self.model
     }
 
     /// The subspace model's `Setup` (`d`, `n = s^2`, `sigma`) and basis `U` (`n x d`).
@@ -168,180 +154,9 @@ impl DataSpec {
         }
     }
 
-    /// The Bayes-optimal denoiser applied to one noisy image: `U U^T y / (1 + sigma^2)` for the
-    /// subspace model, the Wiener filter for the field.
-    pub fn oracle_denoise(&self, noisy: &[f64]) -> Vec<f64> {
-        match &self.model {
-            Model::Subspace { basis, setup } => {
-                let n = self.pixels();
-                let d = basis.ncols();
-                let coef: Vec<f64> = (0..d)
-                    .map(|j| (0..n).map(|i| basis[(i, j)] * noisy[i]).sum::<f64>() / setup.alpha())
-                    .collect();
-                (0..n)
-                    .map(|i| (0..d).map(|j| basis[(i, j)] * coef[j]).sum())
-                    .collect()
-            }
-            Model::Field(f) => f.wiener_denoise(noisy, self.noise_std),
-        }
-    }
-
-    /// Per-pixel MSE of the Bayes-optimal denoiser on each image of `pairs` (length
-    /// `pairs.count`); their mean is the oracle's test MSE.
-    pub fn oracle_mse_per_image(&self, pairs: &Pairs) -> Vec<f64> {
-        let n = self.pixels();
-        (0..pairs.count)
-            .map(|i| {
-                let (x, y) = (
-                    &pairs.clean[i * n..(i + 1) * n],
-                    &pairs.noisy[i * n..(i + 1) * n],
-                );
-                let denoised = self.oracle_denoise(y);
-                denoised
-                    .iter()
-                    .zip(x)
-                    .map(|(a, b)| (a - b).powi(2))
-                    .sum::<f64>()
-                    / n as f64
-            })
-            .collect()
-    }
-
-    /// The Bayes error per pixel of `task` on these images and, when it is a Monte Carlo
-    /// average, its standard error (`theory/field.md`):
-    ///
-    /// - denoising: [`DataSpec::floor_mse`];
-    /// - MRI on the field: exact, also in expectation over random masks (independent columns)
-    ///   and, for equispaced masks, averaged over the equally likely offsets;
-    /// - MRI on the subspace model: `(d - rank) / n` per mask, exact for equispaced masks,
-    ///   averaged over [`SUBSPACE_MRI_MASKS`] random masks (fixed seed) otherwise;
-    /// - SR with area downsampling: exact for both (alias groups for the field, `rank(A U)` for
-    ///   the subspace). Antialiased bicubic downsampling is refused (no exact floor).
-    ///
-    /// # Errors
-    /// When the task does not fit the image size (see `Task::validate`).
-    pub fn task_floor(&self, task: &Task) -> anyhow::Result<(f64, Option<f64>)> {
-        task.validate(self.side)?;
-        let s = self.side;
-        let err = |e: plateau_theory::TheoryError| anyhow::anyhow!("{e}");
-        Ok(match (*task, &self.model) {
-            (Task::Denoise { .. }, _) => (self.floor_mse(), None),
-            (
-                Task::Sr {
-                    downsample: Downsample::Bicubic,
-                    ..
-                },
-                _,
-            ) => anyhow::bail!(
-                "--downsample bicubic has no exact floor_mse for synthetic data; use --downsample area"
-            ),
-            (Task::Sr { scale, .. }, Model::Field(f)) => (f.sr_floor(scale).map_err(err)?, None),
-            (Task::Sr { scale, .. }, Model::Subspace { basis, .. }) => (
-                subspace_sr_floor(basis.as_ref(), s, scale).map_err(err)?,
-                None,
-            ),
-            (
-                Task::Mri {
-                    acceleration,
-                    center_fraction,
-                    mask,
-                },
-                model,
-            ) => {
-                let low = num_low(s, center_fraction);
-                let pad = center_start(s, low);
-                let centre = |c: usize| (pad..pad + low).contains(&c);
-                let equispaced_masks = || {
-                    (0..equispaced_offsets(s, acceleration, low)).map(move |o| {
-                        let mut m = vec![false; s];
-                        for c in equispaced_columns(s, acceleration, low, o) {
-                            m[c] = true;
-                        }
-                        for (c, v) in m.iter_mut().enumerate() {
-                            *v |= centre(c);
-                        }
-                        m
-                    })
-                };
-                let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
-                match (mask, model) {
-                    (MaskKind::Random, Model::Field(f)) => {
-                        let p = random_column_probability(s, acceleration, low);
-                        let probs: Vec<f64> =
-                            (0..s).map(|c| if centre(c) { 1.0 } else { p }).collect();
-                        (f.mri_floor(&probs), None)
-                    }
-                    (MaskKind::Equispaced, Model::Field(f)) => {
-                        let floors = equispaced_masks()
-                            .map(|m| {
-                                let p: Vec<f64> =
-                                    m.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
-                                f.mri_floor(&p)
-                            })
-                            .collect();
-                        (mean(floors), None)
-                    }
-                    (kind, Model::Subspace { basis, .. }) => {
-                        let op = SubspaceMri::new(basis.as_ref(), s).map_err(err)?;
-                        if kind == MaskKind::Equispaced {
-                            (
-                                mean(equispaced_masks().map(|m| op.floor(&m)).collect()),
-                                None,
-                            )
-                        } else {
-                            let mut rng = ChaCha8Rng::seed_from_u64(0);
-                            rng.set_stream(99);
-                            let v: Vec<f64> = (0..SUBSPACE_MRI_MASKS)
-                                .map(|_| {
-                                    op.floor(&column_mask(
-                                        s,
-                                        acceleration,
-                                        center_fraction,
-                                        MaskKind::Random,
-                                        &mut rng,
-                                    ))
-                                })
-                                .collect();
-                            let (m, se) = crate::metrics::mean_stderr(&v);
-                            (m, Some(se))
-                        }
-                    }
-                }
-            }
-        })
-    }
-
-    /// Per-image MSE of the Bayes estimator of `task` on the test images `test` (drawn with
-    /// `seed`), where implemented: denoising (both models) and MRI on the field (the Hermitian
-    /// completion of the sampled k-space, with each example's own mask). `None` otherwise.
-    pub fn task_oracle_per_image(&self, task: &Task, test: &Pairs, seed: u64) -> Option<Vec<f64>> {
-        let n = self.pixels();
-        match (task, &self.model) {
-            (Task::Denoise { .. }, _) => Some(self.oracle_mse_per_image(test)),
-            (Task::Mri { .. }, Model::Field(f)) => Some(
-                (0..test.count)
-                    .map(|i| {
-                        let x = &test.clean[i * n..(i + 1) * n];
-                        let mask = task
-                            .mask_for(self.side, Split::Test, seed, i)
-                            .expect("an MRI task has masks");
-                        let xhat = f.mri_oracle(x, &mask);
-                        xhat.iter()
-                            .zip(x)
-                            .map(|(a, b)| (a - b).powi(2))
-                            .sum::<f64>()
-                            / n as f64
-                    })
-                    .collect(),
-            ),
-            _ => None,
-        }
-    }
-
     /// Draws the first `count` pairs of `split` for `seed`.
     pub fn generate(&self, split: Split, count: usize, seed: u64) -> Pairs {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(split as u64);
+        let mut rng = split_rng(seed, split);
         let n = self.pixels();
         let mut clean = Vec::with_capacity(count * n);
         let mut noisy = Vec::with_capacity(count * n);

@@ -3,17 +3,39 @@
 //! LibTorch is installed project-locally by `scripts/bootstrap-libtorch.sh`
 //! (`make test` and `make reproduce` run it) and found through
 //! `.cargo/config.toml`; `build.rs` puts its library folder on the run path.
+//!
+//! # Module dependencies
+//!
+//! Each module imports only modules listed after it (`A -> B`: `A` imports `B`), so there are
+//! no import circles; `plateau_run` (plain data) and `plateau_theory` sit below them all.
+//!
+//! ```text
+//! command   -> train, checkpoint, linear, unet, metrics, data, floors, sources, task,
+//!              streams, cuda
+//! train     -> checkpoint, metrics, unet
+//! linear    -> data
+//! floors    -> data, task, mask, metrics, streams
+//! sources   -> fourier (fastmri), streams       (inside: mod -> folder, skimage, phantoms,
+//!                                                fastmri -> load, files, planes)
+//! task      -> fourier, mask, sr, streams
+//! data      -> streams
+//! cuda      -> device
+//! checkpoint, metrics, unet, device, fourier, mask, sr, streams -> (none)
+//! ```
 
 pub mod checkpoint;
 pub mod command;
 pub mod cuda;
 pub mod data;
 pub mod device;
-#[cfg(feature = "fastmri")]
-pub mod fastmri;
-pub mod images;
+pub mod floors;
+pub mod fourier;
 pub mod linear;
+pub mod mask;
 pub mod metrics;
+pub mod sources;
+pub mod sr;
+pub mod streams;
 pub mod task;
 pub mod train;
 pub mod unet;

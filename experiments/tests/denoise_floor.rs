@@ -8,24 +8,18 @@
 //! - Checkpoints: the best weights reload from safetensors and give the same test metrics, and a
 //!   run resumes from its last checkpoint.
 
-use plateau_experiments::data::{DataSpec, Split, Synthetic};
+mod common;
+
+use plateau_experiments::data::{DataSpec, Synthetic};
 use plateau_experiments::metrics::{self, mean_stderr};
-use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
-use plateau_experiments::unet::{UNet, UNetConfig};
+use plateau_experiments::streams::Split;
+use plateau_experiments::train::{predict, train_unet, Splits, Status, TrainConfig};
+use plateau_experiments::unet::UNet;
 use tch::{nn, Device};
 
 #[test]
 fn oracle_mse_matches_the_floor_formulas() {
-    let field = DataSpec::new(
-        Synthetic::GaussianField {
-            exponent: 2.0,
-            cutoff: 0.05,
-            std: 0.25,
-        },
-        16,
-        0.1,
-    )
-    .unwrap();
+    let field = common::field(16);
     // Subspace pictures: pixel MSE floor (d / n) sigma^2 / (1 + sigma^2).
     let subspace = DataSpec::new(Synthetic::Subspace { dim: 6 }, 8, 0.4).unwrap();
     let want = 6.0 / 64.0 * 0.16 / 1.16;
@@ -48,39 +42,12 @@ fn oracle_mse_matches_the_floor_formulas() {
 }
 
 fn config(epochs: usize, resume: bool) -> TrainConfig {
-    TrainConfig {
-        net: UNetConfig {
-            channels: 8,
-            pools: 2,
-        },
-        epochs,
-        batch_size: 16,
-        lr: 3e-3,
-        seed: 0,
-        lr_patience: 6,
-        lr_factor: 0.5,
-        min_lr: 1e-5,
-        early_stop: 50,
-        resume,
-        fingerprint: "denoise_floor test".into(),
-        augment: Augment::None,
-        loss: Loss::Mse,
-        data_range: None,
-    }
+    common::tiny_unet(epochs, resume, "denoise_floor test")
 }
 
 #[test]
 fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
-    let spec = DataSpec::new(
-        Synthetic::GaussianField {
-            exponent: 2.0,
-            cutoff: 0.05,
-            std: 0.25,
-        },
-        16,
-        0.1,
-    )
-    .unwrap();
+    let spec = common::field(16);
     let (train, val, test) = (
         spec.generate(Split::Train, 256, 0),
         spec.generate(Split::Validation, 32, 0),
@@ -91,7 +58,7 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
         val: val.tensors(Device::Cpu),
         test: test.tensors(Device::Cpu),
     };
-    let dir = tempfile_dir("floor");
+    let dir = common::tmpdir("floor");
     let outcome = train_unet(
         &config(6, false),
         &splits,
@@ -106,13 +73,7 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
 
     // Reload the best checkpoint into a fresh network: same test MSE.
     let mut vs = nn::VarStore::new(Device::Cpu);
-    let net = UNet::new(
-        &vs.root(),
-        UNetConfig {
-            channels: 8,
-            pools: 2,
-        },
-    );
+    let net = UNet::new(&vs.root(), config(6, false).net);
     vs.load(dir.join("best.safetensors")).unwrap();
     let out = predict(&net, &splits.test.1);
     let per_image = metrics::mse(&out, &splits.test.0);
@@ -151,11 +112,4 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
     assert_eq!(resumed.epochs_run, 8);
     assert!(resumed.best_epoch >= outcome.best_epoch);
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-fn tempfile_dir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("plateau-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

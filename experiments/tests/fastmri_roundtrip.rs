@@ -11,32 +11,18 @@
 
 #![cfg(feature = "fastmri")]
 
-use plateau_experiments::images::Load as _;
-use plateau_experiments::task::Measure as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 use hdf5_metno as hdf5;
 use num_complex::Complex32;
-use plateau_experiments::data::Split;
-use plateau_experiments::fastmri::{read_volume, reconstruct};
-use plateau_experiments::images::{split_of, Color, LoadOptions, Source};
-use plateau_experiments::task::{fft2c, MaskKind, Task};
+use plateau_experiments::fourier::fft2c;
+use plateau_experiments::sources::fastmri::{read_volume, reconstruct};
+use plateau_experiments::sources::{Color, Load as _, LoadOptions, Source};
+use plateau_experiments::streams::Split;
+use plateau_experiments::task::{MaskKind, Measure as _, Task};
 use tch::{Device, Kind, Tensor};
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plateau-fastmri-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A file name (`{stem}{i}.h5`) that the split rule puts into `split`.
-fn name_in(split: Split, stem: &str) -> String {
-    (0..)
-        .map(|i| format!("{stem}{i}.h5"))
-        .find(|n| split_of(n) == split)
-        .unwrap()
-}
 
 fn write(
     path: &Path,
@@ -80,7 +66,7 @@ fn kspace_of(x: &[f32], h: usize, w: usize) -> Vec<Complex32> {
 
 #[test]
 fn single_and_multicoil_volumes_round_trip() {
-    let dir = tmpdir("roundtrip");
+    let dir = common::tmpdir("fastmri-roundtrip");
     let (h, w) = (8usize, 12usize);
     // Slice 0: DC only, 3 + 4i. Slice 1: fft2c of a known non-negative image.
     let mut k = vec![Complex32::new(0.0, 0.0); 2 * h * w];
@@ -150,7 +136,7 @@ fn single_and_multicoil_volumes_round_trip() {
 
 #[test]
 fn folders_of_volumes_load_mask_and_report_bad_files() {
-    let dir = tmpdir("folder");
+    let dir = common::tmpdir("fastmri-folder");
     let (h, w) = (16usize, 16usize);
     // A train volume: 3 DC-only slices (constant images); no target, so it is reconstructed.
     let mut k = vec![Complex32::new(0.0, 0.0); 3 * h * w];
@@ -158,7 +144,7 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
         k[s * h * w + (h / 2) * w + w / 2] = Complex32::new(2.0 + s as f32, 0.0);
     }
     write(
-        &dir.join(name_in(Split::Train, "train")),
+        &dir.join(common::name_in(Split::Train, "train", "h5")),
         &[3, h, w],
         &k,
         None,
@@ -212,7 +198,7 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
     let target: Vec<f32> = (0..2 * 16 * 16).map(|i| (i % 256) as f32 + 1.0).collect();
     let kz = vec![Complex32::new(0.0, 0.0); 2 * h * w];
     write(
-        &dir.join(name_in(Split::Validation, "val")),
+        &dir.join(common::name_in(Split::Validation, "val", "h5")),
         &[2, h, w],
         &kz,
         Some(("reconstruction_esc", [2, 16, 16], &target)),
@@ -232,7 +218,7 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
     }
 
     // A corrupt file in the same split.
-    let bad = name_in(Split::Train, "corrupt");
+    let bad = common::name_in(Split::Train, "corrupt", "h5");
     std::fs::write(dir.join(&bad), b"not an HDF5 file").unwrap();
     let err = source
         .load(Split::Train, 3, &opt)
@@ -252,6 +238,10 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
         .unwrap();
     assert_eq!(loaded.images.size()[0], 3);
     assert_eq!(loaded.skipped.len(), 1, "{:?}", loaded.skipped);
-    assert!(loaded.skipped[0].contains(&bad));
+    let why = loaded.skipped[0].to_string();
+    assert!(
+        why.contains(&bad) && why.contains("undecodable") && !why.contains('\n'),
+        "{why}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,20 +1,14 @@
 //! Real-image sources: image folders (ImageNet-like layout, PNG and JPEG), split by file; the
 //! scikit-image photographs (when `make bootstrap` has fetched them); phantoms.
 
-use plateau_experiments::images::Load as _;
+mod common;
+
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use image::{ImageBuffer, Luma, Rgb};
-use plateau_experiments::data::Split;
-use plateau_experiments::images::{skimage_dir, split_of, Color, LoadOptions, Source};
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plateau-images-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use plateau_experiments::sources::{skimage_dir, split_of, Color, Load as _, LoadOptions, Source};
+use plateau_experiments::streams::Split;
+use plateau_run::hash::fnv1a64;
 
 fn opt(side: usize) -> LoadOptions {
     LoadOptions {
@@ -31,7 +25,7 @@ fn values(t: &tch::Tensor) -> Vec<f32> {
 
 #[test]
 fn folders_split_by_file_crop_and_report_bad_files() {
-    let dir = tmpdir("folder");
+    let dir = common::tmpdir("images-folder");
     // 60 constant gray PNGs in class folders; file i has value i (so each image names its file).
     let mut per_split = [0usize; 3];
     for i in 0..60u8 {
@@ -86,10 +80,7 @@ fn folders_split_by_file_crop_and_report_bad_files() {
     );
 
     // A corrupt PNG in the training split: an error naming it, or skipped and counted.
-    let bad = (0..)
-        .map(|i| format!("bad{i}.png"))
-        .find(|n| split_of(n) == Split::Train)
-        .unwrap();
+    let bad = common::name_in(Split::Train, "bad", "png");
     std::fs::write(dir.join(&bad), b"\x89PNG garbage").unwrap();
     let n = per_split[0];
     let err = source
@@ -109,13 +100,64 @@ fn folders_split_by_file_crop_and_report_bad_files() {
 }
 
 #[test]
-fn crops_colour_and_jpeg() {
-    let dir = tmpdir("crop");
-    // A horizontal ramp 12 x 6 (w x h), s = 3: q = 2, crop cols 0..6 + 3 = 3..9, rows 0..6.
-    let name = (0..)
-        .map(|i| format!("ramp{i}.png"))
-        .find(|n| split_of(n) == Split::Train)
+fn folder_skips_say_why_on_one_line() {
+    let dir = common::tmpdir("images-skips");
+    // A zero-byte JPEG and a PNG smaller than the side, both before the one good file in the
+    // training split's (hash) order, so that loading one image visits all three.
+    let empty = common::name_in(Split::Train, "empty", "jpg");
+    std::fs::write(dir.join(&empty), b"").unwrap();
+    let small = common::name_in(Split::Train, "small", "png");
+    ImageBuffer::from_pixel(4, 4, Luma([9u8]))
+        .save(dir.join(&small))
         .unwrap();
+    let last = fnv1a64(empty.as_bytes()).max(fnv1a64(small.as_bytes()));
+    let good = (0..)
+        .map(|i| format!("good{i}.png"))
+        .find(|n| split_of(n) == Split::Train && fnv1a64(n.as_bytes()) > last)
+        .unwrap();
+    ImageBuffer::from_pixel(8, 8, Luma([200u8]))
+        .save(dir.join(&good))
+        .unwrap();
+    let source = Source::Folder(dir.clone());
+
+    // Without skipping: the zero-byte file fails the load, on one line that names it.
+    let err = format!("{:#}", source.load(Split::Train, 1, &opt(8)).err().unwrap());
+    assert!(err.contains(&empty) && !err.contains('\n'), "{err:?}");
+
+    // Skipping: each skipped file says why, on one line.
+    let skip = LoadOptions {
+        skip_bad: true,
+        ..opt(8)
+    };
+    let loaded = source.load(Split::Train, 1, &skip).unwrap();
+    assert_eq!(loaded.images.size(), vec![1, 1, 8, 8]);
+    let why: Vec<String> = loaded.skipped.iter().map(|s| s.to_string()).collect();
+    assert_eq!(why.len(), 2, "{why:?}");
+    for (file, reason) in [(&empty, "undecodable"), (&small, "too small")] {
+        assert!(
+            why.iter()
+                .any(|w| w.starts_with(file.as_str()) && w.contains(reason)),
+            "{file} should be skipped as {reason}: {why:?}"
+        );
+    }
+    assert!(why.iter().all(|w| !w.contains('\n')), "{why:?}");
+
+    // Too few usable files: the count message says why the others were skipped.
+    let err = format!("{:#}", source.load(Split::Train, 2, &skip).err().unwrap());
+    assert!(
+        err.contains("1 usable images")
+            && err.contains("1 too small, 1 undecodable")
+            && !err.contains('\n'),
+        "{err:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn crops_colour_and_jpeg() {
+    let dir = common::tmpdir("images-crop");
+    // A horizontal ramp 12 x 6 (w x h), s = 3: q = 2, crop cols 0..6 + 3 = 3..9, rows 0..6.
+    let name = common::name_in(Split::Train, "ramp", "png");
     let ramp = ImageBuffer::from_fn(12, 6, |x, _| Luma([(x * 20) as u8]));
     ramp.save(dir.join(&name)).unwrap();
     let v = values(
@@ -134,10 +176,7 @@ fn crops_colour_and_jpeg() {
     std::fs::remove_file(dir.join(&name)).unwrap();
     // RGB: three consecutive channel images; gray is Rec. 709 luma.
     let rgb = ImageBuffer::from_pixel(8, 8, Rgb([255u8, 0, 51]));
-    let name = (0..)
-        .map(|i| format!("c{i}.png"))
-        .find(|n| split_of(n) == Split::Train)
-        .unwrap();
+    let name = common::name_in(Split::Train, "c", "png");
     rgb.save(dir.join(&name)).unwrap();
     let src = Source::Folder(dir.clone());
     let colour = src
@@ -161,10 +200,7 @@ fn crops_colour_and_jpeg() {
     );
     std::fs::remove_file(dir.join(&name)).unwrap();
     // JPEG decodes (lossy: a constant stays within a few levels).
-    let name = (0..)
-        .map(|i| format!("j{i}.jpg"))
-        .find(|n| split_of(n) == Split::Train)
-        .unwrap();
+    let name = common::name_in(Split::Train, "j", "jpg");
     ImageBuffer::from_pixel(16, 16, Luma([128u8]))
         .save(dir.join(&name))
         .unwrap();

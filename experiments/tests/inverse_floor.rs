@@ -9,27 +9,17 @@
 //!   Bayes estimator on the same images (4 standard errors), for SR against the exact floor
 //!   (3 standard errors of the test MSE).
 
-use plateau_experiments::data::{DataSpec, Split, Synthetic};
+mod common;
+
+use plateau_experiments::data::{images_to_tensor, DataSpec, Pairs};
+use plateau_experiments::fourier::{fft2c, ifft2c};
 use plateau_experiments::metrics::{self, mean_stderr};
-use plateau_experiments::task::Measure as _;
-use plateau_experiments::task::{fft2c, ifft2c, images_to_tensor, Downsample, MaskKind, Task};
-use plateau_experiments::train::{predict, train_unet, Augment, Loss, Splits, Status, TrainConfig};
-use plateau_experiments::unet::{UNet, UNetConfig};
+use plateau_experiments::streams::Split;
+use plateau_experiments::task::{Downsample, MaskKind, Measure as _, Task};
+use plateau_experiments::train::{predict, train_unet, Splits, Status, TrainConfig};
+use plateau_experiments::unet::UNet;
 use plateau_theory::field::FieldSpectrum;
 use tch::{nn, Device, Kind, Tensor};
-
-fn field(side: usize) -> DataSpec {
-    DataSpec::new(
-        Synthetic::GaussianField {
-            exponent: 2.0,
-            cutoff: 0.05,
-            std: 0.25,
-        },
-        side,
-        0.1,
-    )
-    .unwrap()
-}
 
 fn mri(mask: MaskKind) -> Task {
     Task::Mri {
@@ -42,7 +32,7 @@ fn mri(mask: MaskKind) -> Task {
 #[test]
 fn mri_masks_and_transforms_agree_with_the_theory() {
     let s = 16;
-    let spec = field(s);
+    let spec = common::field(s);
     let f = FieldSpectrum::new(s, 2.0, 0.05, 0.0625).unwrap();
     let test = spec.generate(Split::Test, 4, 3);
     let task = mri(MaskKind::Random);
@@ -101,28 +91,10 @@ fn mri_masks_and_transforms_agree_with_the_theory() {
 }
 
 fn config() -> TrainConfig {
-    TrainConfig {
-        net: UNetConfig {
-            channels: 8,
-            pools: 2,
-        },
-        epochs: 5,
-        batch_size: 16,
-        lr: 3e-3,
-        seed: 0,
-        lr_patience: 6,
-        lr_factor: 0.5,
-        min_lr: 1e-5,
-        early_stop: 50,
-        resume: false,
-        fingerprint: "inverse_floor test".into(),
-        augment: Augment::None,
-        loss: Loss::Mse,
-        data_range: None,
-    }
+    common::tiny_unet(5, false, "inverse_floor test")
 }
 
-fn splits(spec: &DataSpec, task: &Task) -> (Splits, plateau_experiments::data::Pairs) {
+fn splits(spec: &DataSpec, task: &Task) -> (Splits, Pairs) {
     let tensors = |split, count| {
         let p = spec.generate(split, count, 0);
         let (clean, _) = p.tensors(Device::Cpu);
@@ -137,7 +109,7 @@ fn splits(spec: &DataSpec, task: &Task) -> (Splits, plateau_experiments::data::P
 
 #[test]
 fn unet_stays_above_the_mri_and_sr_floors() {
-    let spec = field(16);
+    let spec = common::field(16);
     for task in [
         mri(MaskKind::Random),
         Task::Sr {
@@ -146,13 +118,7 @@ fn unet_stays_above_the_mri_and_sr_floors() {
         },
     ] {
         let (splits, test_pairs) = splits(&spec, &task);
-        let dir = std::env::temp_dir().join(format!(
-            "plateau-inverse-{}-{}",
-            task.name(),
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::tmpdir(&format!("inverse-{}", task.name()));
         let outcome = train_unet(&config(), &splits, Device::Cpu, &dir, |_, _, _, _| {}).unwrap();
         assert_eq!(outcome.status, Status::Ok);
         let summary = outcome.test.unwrap();

@@ -3,8 +3,9 @@
 //! exact risk path that `plateau-theory` computes (f64, one eigendecomposition) for the *same*
 //! training set, to relative error 1e-4 at every iteration.
 
-use plateau_experiments::data::{DataSpec, Split, Synthetic};
+use plateau_experiments::data::{DataSpec, Synthetic};
 use plateau_experiments::linear::{max_relative_error, train_linear};
+use plateau_experiments::streams::Split;
 use plateau_theory::StepSize;
 use tch::Device;
 

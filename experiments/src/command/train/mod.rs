@@ -22,6 +22,8 @@ use plateau_run::files::write_atomic;
 use plateau_run::plan::TrainPlan;
 use plateau_run::record::{Architecture, Environment, RunRecord, Status};
 
+use crate::sources::skip_reasons;
+
 pub mod baseline;
 pub mod linear;
 pub mod splits;
@@ -55,8 +57,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let data = splits::load(&plan, device)?;
     if let Some(first) = data.skipped.first() {
         eprintln!(
-            "plateau: warning: skipped {} file(s) or slice(s), first: {first}",
-            data.skipped.len()
+            "plateau: warning: skipped {} file(s) or slice(s) ({}), first: {first}",
+            data.skipped.len(),
+            skip_reasons(&data.skipped)
         );
     }
     std::fs::create_dir_all(&plan.out)

@@ -6,8 +6,9 @@ use plateau_run::plan::TrainPlan;
 use plateau_run::problem::{Data, Task};
 use tch::{Device, Tensor};
 
-use crate::data::{DataSpec, Pairs, Split};
-use crate::images::{Load, LoadOptions};
+use crate::data::{DataSpec, Pairs};
+use crate::sources::{Load, LoadOptions, Skipped};
+use crate::streams::Split;
 use crate::task::Measure;
 use crate::train::Splits;
 
@@ -22,8 +23,8 @@ pub struct Loaded {
     pub splits: Splits,
     /// Synthetic data: the spec (with its floors) and the `f64` pairs of each split.
     pub synthetic: Option<Synthetic>,
-    /// Files or slices skipped (real data).
-    pub skipped: Vec<String>,
+    /// Files or slices skipped (real data), with the reason.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Synthetic data beside the tensors.

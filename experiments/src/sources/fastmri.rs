@@ -12,7 +12,7 @@
 //! coil, root-sum-of-squares over coils (magnitude for single-coil), centre crop to the target
 //! size. [`load_slices`] turns a folder of volumes into clean training images: the target
 //! (or, without one, the reconstruction) of each slice divided by that slice's maximum, then
-//! fitted to `s x s` as in [`crate::images`]. Files are split by relative path as there.
+//! fitted to `s x s` ([`Planes::fit`]). Files are split by relative path ([`super::files`]).
 
 use std::path::Path;
 
@@ -21,9 +21,11 @@ use hdf5_metno as hdf5;
 use num_complex::Complex32;
 use tch::{Kind, Tensor};
 
-use crate::data::Split;
-use crate::images::{split_files, Planes};
-use crate::task::ifft2c;
+use super::files::split_files;
+use super::load::{one_line, skip_summary, LoadOptions, SkipReason, Skipped};
+use super::planes::Planes;
+use crate::fourier::ifft2c;
+use crate::streams::Split;
 
 /// One fastMRI volume in memory.
 #[derive(Clone, Debug)]
@@ -162,22 +164,24 @@ pub fn read_images(path: &Path) -> anyhow::Result<((usize, usize), Vec<f32>)> {
 
 /// Clean `s x s` images from the slices of the volumes of `split` under `root` (see the module
 /// docs), `count` of them, in `[0, 1]`. Unreadable files fail with their name, or are skipped and
-/// listed in `skipped` when `skip_bad`.
+/// listed in `skipped` when `skip_bad`; blank slices and volumes smaller than `s` are skipped.
 ///
 /// # Errors
-/// A missing folder, an unreadable file (without `skip_bad`), or fewer than `count` slices.
+/// A missing folder, an unreadable file (without `skip_bad`), or fewer than `count` slices; one
+/// line each.
 pub fn load_slices(
     root: &Path,
     split: Split,
     count: usize,
-    s: usize,
-    skip_bad: bool,
-    skipped: &mut Vec<String>,
+    opt: &LoadOptions,
+    skipped: &mut Vec<Skipped>,
 ) -> anyhow::Result<Vec<f32>> {
+    let (s, skip_bad) = (opt.side, opt.skip_bad);
     let files =
         split_files(root, &["h5"], split).with_context(|| format!("fastmri:{}", root.display()))?;
     let mut out = Vec::with_capacity(count * s * s);
     let mut got = 0;
+    let mut skipped_here = Vec::new();
     for (rel, path) in &files {
         if got == count {
             break;
@@ -185,10 +189,11 @@ pub fn load_slices(
         let (shape, images) = match read_images(path) {
             Ok(v) => v,
             Err(e) if skip_bad => {
-                skipped.push(format!("{rel} ({e})"));
+                let e = one_line(&format!("{e:#}"));
+                skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e)));
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => anyhow::bail!(one_line(&format!("{e:#}"))),
         };
         let per = shape.0 * shape.1;
         for slice in images.chunks_exact(per) {
@@ -197,7 +202,7 @@ pub fn load_slices(
             }
             let max = slice.iter().cloned().fold(0.0f32, f32::max);
             if !(max.is_finite() && max > 0.0) {
-                skipped.push(format!("{rel} (a slice with maximum {max})"));
+                skipped_here.push(Skipped::new(rel, SkipReason::Blank { max }));
                 continue;
             }
             let planes = Planes {
@@ -212,7 +217,7 @@ pub fn load_slices(
                     got += 1;
                 }
                 None => {
-                    skipped.push(format!("{rel} (slices smaller than {s}x{s})"));
+                    skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s }));
                     break;
                 }
             }
@@ -220,11 +225,12 @@ pub fn load_slices(
     }
     anyhow::ensure!(
         got == count,
-        "fastmri:{}: the {} split has {got} usable slices, {count} requested ({} files, {} skipped)",
+        "fastmri:{}: the {} split has {got} usable slices, {count} requested ({} files, {})",
         root.display(),
-        crate::images::split_name(split),
+        split.name(),
         files.len(),
-        skipped.len()
+        skip_summary(&skipped_here)
     );
+    skipped.extend(skipped_here);
     Ok(out)
 }

@@ -1,0 +1,63 @@
+//! Clean images from real data: image folders, the scikit-image sample photographs, random
+//! ellipse phantoms and fastMRI volumes; one module per source, dispatched by [`Load`].
+//!
+//! All images are `f32` in `[0, 1]` (8-bit and 16-bit files are scaled by their full range;
+//! fastMRI slices by their own maximum), returned as `[count * C, 1, s, s]` tensors: with
+//! `--color rgb` the three channels of an image are consecutive single-channel images (the
+//! network reconstructs each channel separately; the split is unaffected since it is by file).
+//!
+//! - **Split by file, never by patch** ([`files`]): a file's split is a stable function of its
+//!   path relative to the data root, and within a split files are in a fixed order, so training
+//!   sets are nested.
+//! - **Resizing ("fit")** ([`planes`]): a file becomes one `s x s` image (folders, fastMRI
+//!   slices): the centred square of side `q s`, `q = floor(min(H, W) / s)`, reduced by `q x q`
+//!   block means. Files smaller than `s` are skipped and listed with the reason
+//!   ([`load::Skipped`]). The sample photographs instead give random `s x s` patches at their
+//!   native resolution ([`skimage`]).
+//!
+//! Modules: [`load`] (the interface), [`files`] and [`planes`] (shared helpers), and one per
+//! source: [`folder`], [`skimage`], [`phantoms`], [`fastmri`] (feature `fastmri`).
+
+#[cfg(feature = "fastmri")]
+pub mod fastmri;
+pub mod files;
+pub mod folder;
+pub mod load;
+pub mod phantoms;
+pub mod planes;
+pub mod skimage;
+
+use tch::{Device, Tensor};
+
+use crate::streams::Split;
+
+pub use files::split_of;
+pub use load::{skip_reasons, skip_summary, Color, Load, LoadOptions, Loaded, SkipReason, Skipped};
+pub use plateau_run::problem::Source;
+pub use skimage::skimage_dir;
+
+impl Load for Source {
+    fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded> {
+        let s = opt.side;
+        let mut skipped = Vec::new();
+        let data = match self {
+            Source::Phantoms => phantoms::load(split, count, opt),
+            Source::Folder(root) => folder::load(root, split, count, opt, &mut skipped)?,
+            Source::Skimage => skimage::load(split, count, opt, &mut skipped)?,
+            #[cfg(feature = "fastmri")]
+            Source::FastMri(root) => fastmri::load_slices(root, split, count, opt, &mut skipped)?,
+            #[cfg(not(feature = "fastmri"))]
+            Source::FastMri(root) => anyhow::bail!(
+                "fastmri:{}: this build has no HDF5 support (feature `fastmri` of plateau-experiments)",
+                root.display()
+            ),
+        };
+        let n = (data.len() / (s * s)) as i64;
+        Ok(Loaded {
+            images: Tensor::from_slice(&data)
+                .view([n, 1, s as i64, s as i64])
+                .to_device(Device::Cpu),
+            skipped,
+        })
+    }
+}

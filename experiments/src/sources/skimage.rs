@@ -1,0 +1,127 @@
+//! `skimage`: random `s x s` patches of the scikit-image sample photographs at their native
+//! resolution, split by photograph ([`super::files`]).
+//!
+//! Patches are uniform over all patch positions of the split's photographs, drawn from the
+//! split's ChaCha8 stream ([`crate::streams::split_rng`]); flat patches (pixel std below
+//! [`MIN_PATCH_STD`]) are redrawn. The drawings of `skimage/data`
+//! ([`SKIMAGE_NOT_PHOTOGRAPHS`]) are left out.
+
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+
+use super::files::split_files;
+use super::folder::IMAGE_EXTENSIONS;
+use super::load::{LoadOptions, SkipReason, Skipped};
+use super::planes::decode;
+use crate::streams::{split_rng, Split};
+
+/// Folder holding the scikit-image sample photographs: `$PLATEAU_SKIMAGE_DATA` (set to
+/// `.deps/skimage-data` by `.cargo/config.toml`), else `.deps/skimage-data` next to this crate's
+/// workspace.
+pub fn skimage_dir() -> PathBuf {
+    std::env::var_os("PLATEAU_SKIMAGE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps/skimage-data"))
+}
+
+/// The files of `skimage/data` that are drawings rather than photographs (chessboards, colour
+/// wheel, silhouette, logo, Shepp-Logan phantom): left out of `--data skimage`, whose purpose is
+/// natural-image statistics.
+pub const SKIMAGE_NOT_PHOTOGRAPHS: &[&str] = &[
+    "chessboard_GRAY.png",
+    "chessboard_RGB.png",
+    "color.png",
+    "horse.png",
+    "logo.png",
+    "phantom.png",
+];
+
+/// Patches of the sample photographs whose pixel standard deviation is below this (in `[0, 1]`
+/// units, about 5 grey levels) are redrawn: on flat background (sky, paper, the black around the
+/// moon) every method is nearly exact, and their huge per-patch PSNRs would dominate the mean
+/// PSNR used for model selection and reporting.
+pub const MIN_PATCH_STD: f32 = 0.02;
+
+fn pixel_std(v: &[f32]) -> f32 {
+    let n = v.len() as f32;
+    let m = v.iter().sum::<f32>() / n;
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / n).sqrt()
+}
+
+/// `count` patches of `split`, `count * C * s * s` values; photographs smaller than `s` (and,
+/// with `skip_bad`, undecodable ones) are appended to `skipped`.
+///
+/// # Errors
+/// A missing photograph folder, an undecodable file (without `skip_bad`), no photograph of at
+/// least `s x s` in the split, or no patch above [`MIN_PATCH_STD`] in 10 000 draws.
+pub fn load(
+    split: Split,
+    count: usize,
+    opt: &LoadOptions,
+    skipped: &mut Vec<Skipped>,
+) -> anyhow::Result<Vec<f32>> {
+    let s = opt.side;
+    let root = skimage_dir();
+    anyhow::ensure!(
+        root.is_dir(),
+        "the scikit-image sample photographs are missing ({}): run `make bootstrap` \
+         (scripts/bootstrap-skimage.sh) or set PLATEAU_SKIMAGE_DATA",
+        root.display()
+    );
+    let mut photos = Vec::new();
+    for (rel, path) in split_files(&root, IMAGE_EXTENSIONS, split)? {
+        if SKIMAGE_NOT_PHOTOGRAPHS.contains(&rel.as_str()) {
+            continue;
+        }
+        match decode(&path, opt.color) {
+            Ok(p) if p.h >= s && p.w >= s => photos.push(p),
+            Ok(_) => skipped.push(Skipped::new(&rel, SkipReason::TooSmall { side: s })),
+            Err(e) if opt.skip_bad => {
+                skipped.push(Skipped::new(&rel, SkipReason::Undecodable(e.to_string())))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    anyhow::ensure!(
+        !photos.is_empty(),
+        "{}: no photograph of at least {s}x{s} in the {} split",
+        root.display(),
+        split.name()
+    );
+    let mut rng = split_rng(opt.seed, split);
+    // Uniform over all patch positions of the split: a photograph is chosen with probability
+    // proportional to its number of positions.
+    let positions: Vec<usize> = photos
+        .iter()
+        .map(|p| (p.h - s + 1) * (p.w - s + 1))
+        .collect();
+    let total: usize = positions.iter().sum();
+    let mut data = Vec::with_capacity(count * opt.color.channels() * s * s);
+    for _ in 0..count {
+        let mut tries = 0;
+        let patch = loop {
+            let mut r = rng.random_range(0..total);
+            let mut i = 0;
+            while r >= positions[i] {
+                r -= positions[i];
+                i += 1;
+            }
+            let p = &photos[i];
+            let (row, col) = (r / (p.w - s + 1), r % (p.w - s + 1));
+            let patch = p.patch(s, row, col);
+            if pixel_std(&patch) >= MIN_PATCH_STD {
+                break patch;
+            }
+            tries += 1;
+            anyhow::ensure!(
+                tries < 10_000,
+                "{}: no {s}x{s} patch with pixel std >= {MIN_PATCH_STD} in the {} split",
+                root.display(),
+                split.name()
+            );
+        };
+        data.extend(patch);
+    }
+    Ok(data)
+}
