@@ -41,6 +41,7 @@ pub mod montecarlo;
 pub mod sample;
 mod secular;
 pub mod setup;
+mod simd;
 pub mod spectrum;
 pub mod wishart;
 

@@ -23,6 +23,8 @@
 use faer::{Mat, Par};
 use rayon::prelude::*;
 
+use crate::simd::simd_kernel;
+
 /// Eigenvalues and projections of a symmetric matrix `Q diag(d) Q^T`.
 #[derive(Clone, Debug)]
 pub(crate) struct Projected {
@@ -162,45 +164,6 @@ fn map_chunks<T: Send>(
         _ => (0..chunks).into_par_iter().map(|c| f(chunk(c))).collect(),
     };
     parts.into_iter().flatten().collect()
-}
-
-/// Defines `fn $name(args) -> ret` whose body is compiled three times, for AVX-512, for AVX2 +
-/// FMA and for the baseline, and runs the best version this CPU supports, so that the
-/// division-bound loops inlined into it are vectorised. The loops keep a fixed order of
-/// operations (explicit accumulators, no contraction into FMA), so all versions give
-/// bit-identical results.
-macro_rules! simd_kernel {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
-        $(#[$doc])*
-        fn $name($($arg: $ty),*) -> $ret {
-            #[inline(always)]
-            fn generic($($arg: $ty),*) -> $ret $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-                fn v4($($arg: $ty),*) -> $ret {
-                    generic($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                fn v3($($arg: $ty),*) -> $ret {
-                    generic($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512dq")
-                {
-                    // SAFETY: the CPU supports the features `v4` is compiled for.
-                    return unsafe { v4($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU supports the features `v3` is compiled for.
-                    return unsafe { v3($($arg),*) };
-                }
-            }
-            generic($($arg),*)
-        }
-    };
 }
 
 simd_kernel! {
@@ -390,20 +353,40 @@ fn lowner_z(d: &[f64], z: &[f64], roots: &[Root], par: Par) -> Vec<f64> {
 
 simd_kernel! {
     /// Multiplies `prod[slot]` (pole `j = lo + slot`) by `(d_j - lambda_i) / (d_j - d_i)` for
-    /// every root `i != j`.
+    /// every root `i != j`. Numerators and denominators are multiplied separately over 16 roots
+    /// at a time (no overflow: 16 factors stay far inside the exponent range) and divided once,
+    /// which trades 15 of 16 divisions for multiplications.
     fn lowner_products(d: &[f64], roots: &[Root], lo: usize, prod: &mut [f64]) -> () {
+        const GROUP: usize = 16;
         let hi = lo + prod.len();
         let dj = &d[lo..hi];
-        for (i, r) in roots.iter().enumerate() {
-            let (base, tau, di) = (d[r.origin], r.tau, d[i]);
-            let cut = if i >= lo && i < hi { i - lo } else { prod.len() };
-            for (p, &x) in prod[..cut].iter_mut().zip(&dj[..cut]) {
-                *p *= ((x - base) - tau) / (x - di);
-            }
-            if cut < prod.len() {
-                for (p, &x) in prod[cut + 1..].iter_mut().zip(&dj[cut + 1..]) {
-                    *p *= ((x - base) - tau) / (x - di);
+        let mut num = vec![1.0; prod.len()];
+        let mut den = vec![1.0; prod.len()];
+        for (g, group) in roots.chunks(GROUP).enumerate() {
+            for (gi, r) in group.iter().enumerate() {
+                let i = g * GROUP + gi;
+                let (base, tau, di) = (d[r.origin], r.tau, d[i]);
+                let cut = if i >= lo && i < hi { i - lo } else { prod.len() };
+                for ((nu, de), &x) in num[..cut].iter_mut().zip(&mut den[..cut]).zip(&dj[..cut]) {
+                    *nu *= (x - base) - tau;
+                    *de *= x - di;
                 }
+                if cut < prod.len() {
+                    let rest = cut + 1..prod.len();
+                    for ((nu, de), &x) in num[rest.clone()]
+                        .iter_mut()
+                        .zip(&mut den[rest.clone()])
+                        .zip(&dj[rest])
+                    {
+                        *nu *= (x - base) - tau;
+                        *de *= x - di;
+                    }
+                }
+            }
+            for ((p, nu), de) in prod.iter_mut().zip(&mut num).zip(&mut den) {
+                *p *= *nu / *de;
+                *nu = 1.0;
+                *de = 1.0;
             }
         }
     }
