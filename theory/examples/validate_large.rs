@@ -72,7 +72,11 @@ fn main() {
         println!(
             "| {}{} | {} | {:.6} ± {:.6} | {:.6} | {:+.2}% | {:+.1} | {} |",
             row.n_train,
-            if row.n_train < 4 * setup.d() { " (N < 4d)" } else { "" },
+            if row.n_train < 4 * setup.d() {
+                " (N < 4d)"
+            } else {
+                ""
+            },
             row.estimator,
             row.mean,
             se,
