@@ -21,7 +21,7 @@ use plateau_theory::{Estimator, Setup, StepSize};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let runs: usize = args.get(0).map_or(20, |s| s.parse().expect("runs"));
+    let runs: usize = args.first().map_or(20, |s| s.parse().expect("runs"));
     let seed: u64 = args.get(1).map_or(2023, |s| s.parse().expect("seed"));
     let setup = Setup::new(10, 10_000, 0.1).expect("valid setup");
     let sizes = setup.default_train_sizes();

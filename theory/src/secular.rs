@@ -288,7 +288,7 @@ fn secular_root(d: &[f64], z: &[f64], znorm2: f64, i: usize) -> Root {
         }
         // Fixed-weight rational step: keep the origin's pole exactly, model the rest as a
         // constant plus the other pole, matching value and derivative.
-        let delta_o = (d[origin] - d[origin]) - tau;
+        let delta_o = -tau;
         let delta_x = (d[other] - d[origin]) - tau;
         let (dlo, dhi) = if origin == lo {
             (delta_o, delta_x)

@@ -201,7 +201,8 @@ impl Spectrum {
 simd_kernel! {
     /// Writes the filters `f` into `col`, returns `sum_i f_i^2 vnorm2_i`, and advances every
     /// filter by one iteration (`f += step q`, `q -= step q`). Eight accumulators keep the
-    /// reduction off the critical path and let the loop vectorise.
+    /// reduction off the critical path and let the loop vectorise (hence the indexed loops).
+    #[allow(clippy::needless_range_loop, clippy::manual_memcpy)]
     fn advance_filters(
         f: &mut [f64],
         q: &mut [f64],
