@@ -120,12 +120,51 @@ fn path_methods_agree() {
             })
             .collect()
     };
-    let (spectral, iterate) = (read("spectral"), read("iterate"));
+    let (spectral, iterate) = (read("explicit"), read("iterate"));
     assert_eq!(spectral.len(), 151);
     assert_eq!(spectral[0], (0, 1.0));
     for (a, b) in spectral.iter().zip(&iterate) {
         assert_eq!(a.0, b.0);
         assert!((a.1 - b.1).abs() <= 1e-9 * a.1, "{a:?} vs {b:?}");
+    }
+}
+
+/// `path --method spectral` with the structured and the dense engine: the same draw, the same
+/// path to 1e-9 relative.
+#[test]
+fn path_engines_agree() {
+    let read = |engine: &str| -> Vec<f64> {
+        let out = plateau(&[
+            "path",
+            "--d",
+            "3",
+            "--n",
+            "40",
+            "--sigma",
+            "0.2",
+            "--train-size",
+            "60",
+            "--iters",
+            "200",
+            "--engine",
+            engine,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(',').unwrap().1.parse().unwrap())
+            .collect()
+    };
+    let (s, t) = (read("structured"), read("dense"));
+    assert_eq!(s.len(), 201);
+    for (a, b) in s.iter().zip(&t) {
+        assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
     }
 }
 
@@ -234,6 +273,55 @@ fn bad_input_is_one_line_and_exit_2() {
             .map(|s| s.to_string())
             .collect(),
             "train-size",
+        ),
+        (
+            base(&[
+                "--d", "2", "--n", "10", "--sigma", "0.1", "--engine", "fast",
+            ]),
+            "engine",
+        ),
+        (
+            // A dense 200000 x 200000 eigendecomposition: refused before any allocation.
+            [
+                "theory",
+                "--d",
+                "10",
+                "--n",
+                "200000",
+                "--sigma",
+                "0.1",
+                "--train-sizes",
+                "200000",
+                "--engine",
+                "dense",
+                "--out",
+                out,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            "GiB",
+        ),
+        (
+            [
+                "path",
+                "--d",
+                "10",
+                "--n",
+                "65536",
+                "--sigma",
+                "0.1",
+                "--train-size",
+                "100000",
+                "--method",
+                "explicit",
+                "--out",
+                out,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            "GiB",
         ),
     ];
     for (args, needle) in cases {

@@ -1,13 +1,17 @@
 //! `plateau path`: the exact risk of every gradient-descent iterate on one drawn training set.
 //!
-//! Writes CSV `k,risk` for `k = 0..=iters`. `--method spectral` (default) uses one
-//! eigendecomposition; `--method iterate` runs the update `W_{k+1} = W_k - eta (W_k Y Y^T - X Y^T)`
-//! explicitly (`O(iters n^3)`, the slow reference). Both see the same training set for a seed.
+//! Writes CSV `k,risk` for `k = 0..=iters`. `--method spectral` (default) draws the training
+//! set's spectrum directly and decomposes it with `--engine` (all engines see the same draw for
+//! a seed); `--method explicit` draws the matrices `U, C, Y` and decomposes `Y`;
+//! `--method iterate` runs the update `W_{k+1} = W_k - eta (W_k Y Y^T - X Y^T)` explicitly on
+//! the same matrices (`O(iters n^3)`, the slow reference). `explicit` and `iterate` see the same
+//! training set for a seed; `spectral` sees another draw of the same law.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use faer::Par;
+use plateau_theory::engine::{Engine, SpectralDraw};
 use plateau_theory::exact::gd_risk_path_iterate;
 use plateau_theory::sample::TrainingSet;
 use plateau_theory::{Setup, StepSize};
@@ -20,9 +24,11 @@ use crate::output::{emit, progress};
 /// How the path is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
-    /// One eigendecomposition, every iterate by spectral calculus.
+    /// The spectrum drawn directly (`--engine`), every iterate by spectral calculus.
     Spectral,
-    /// The explicit gradient-descent iteration.
+    /// Explicit matrices `U, C, Y`, one eigendecomposition, every iterate by spectral calculus.
+    Explicit,
+    /// Explicit matrices and the explicit gradient-descent iteration.
     Iterate,
 }
 
@@ -47,6 +53,10 @@ pub struct Args {
     /// Computation method.
     #[arg(long, value_enum, default_value_t = Method::Spectral)]
     pub method: Method,
+    /// Engine of `--method spectral`: structured (secular rank-one updates, O(d^2 K^2), K =
+    /// min(n, N)), dense (one K x K eigendecomposition, the referee) or auto.
+    #[arg(long, default_value = "auto")]
+    pub engine: Engine,
     /// Write the CSV here (atomically) instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -80,17 +90,50 @@ pub fn run(args: &Args) -> Result<()> {
 fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     let eta = step.eta(setup, args.train_size);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    if args.method == Method::Spectral {
+        let engine = args.engine.resolve(setup, args.train_size);
+        check_memory(
+            engine.memory_bytes(setup, args.train_size),
+            &format!("the {engine} engine"),
+        )?;
+        let draw = SpectralDraw::draw(setup, args.train_size, &mut rng)?;
+        let spectrum = match engine {
+            Engine::Dense => draw.dense(Par::rayon(0)),
+            _ => draw.structured(Par::rayon(0)),
+        };
+        return Ok(spectrum.gd_risk_path(eta, args.iters, Par::rayon(0)));
+    }
+    // Y (n x N) and the decomposed matrix; the iteration also holds n x n matrices.
+    let (n, m) = (setup.n(), args.train_size);
+    let square = if args.method == Method::Iterate {
+        5 * n * n
+    } else {
+        3 * n.min(m).pow(2)
+    };
+    check_memory(8 * (3 * n * m + square), "explicit training set")?;
     let data = TrainingSet::draw(setup, args.train_size, &mut rng)?;
     Ok(match args.method {
-        Method::Spectral => {
-            data.spectrum(Par::rayon(0))
-                .gd_risk_path(eta, args.iters, Par::rayon(0))
-        }
         Method::Iterate => {
             let bar = progress(args.iters as u64, "iterations");
             let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
             bar.finish_and_clear();
             path
         }
+        _ => data
+            .spectrum(Par::rayon(0))
+            .gd_risk_path(eta, args.iters, Par::rayon(0)),
     })
+}
+
+/// Refuses up front a computation whose estimated memory exceeds the machine.
+fn check_memory(bytes: usize, what: &str) -> Result<()> {
+    if let Some(total) = plateau_theory::montecarlo::machine_memory_bytes() {
+        anyhow::ensure!(
+            bytes <= total,
+            "{what} needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
+            bytes as f64 / (1u64 << 30) as f64,
+            total as f64 / (1u64 << 30) as f64
+        );
+    }
+    Ok(())
 }

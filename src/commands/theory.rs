@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use plateau_theory::engine::Engine;
 use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::{Estimator, Setup, StepSize};
 
@@ -45,6 +46,11 @@ pub struct Args {
     /// Fixed gradient-descent step [default: the paper's rule].
     #[arg(long, allow_negative_numbers = true)]
     pub step: Option<f64>,
+    /// How each draw's spectrum is computed: structured (d secular rank-one updates, O(d^2 K^2)
+    /// flops and O(d K) memory, K = min(n, N)), dense (one K x K eigendecomposition, the
+    /// referee) or auto (the smaller estimated cost). All three see the same draws for a seed.
+    #[arg(long, default_value = "auto")]
+    pub engine: Engine,
     /// Write the CSV here (atomically) instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -69,7 +75,8 @@ pub fn run(args: &Args) -> Result<()> {
     let mc = MonteCarlo::new(setup, sizes.clone(), args.runs, args.seed)
         .estimators(args.estimators.clone())
         .step(step)
-        .iters(args.iters);
+        .iters(args.iters)
+        .engine(args.engine);
     mc.validate()?;
     let bar = progress((sizes.len() * args.runs) as u64, "draws");
     let rows = mc.run(|| bar.inc(1))?;

@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! cargo run --release -p plateau-theory --example paper_grid -- [d n sigma runs]
+//! cargo run --release -p plateau-theory --example paper_grid -- all [runs]
 //! ```
 //!
 //! Runs the paper's training-set grid for one setup (default `d = 10, n = 1000, sigma = 0.1`,
-//! 5 draws, all four estimators, `k <= 5000`) and prints the wall time and the peak resident
-//! memory of the process.
+//! 5 draws, all four estimators, `k <= 5000`, `--engine auto`) and prints the wall time and the
+//! peak resident memory of the process. `all` runs the whole grids of all eight paper setups,
+//! `n = 10000` included: the Monte Carlo of `plateau reproduce`'s theory part.
 
 use std::time::Instant;
 
@@ -15,6 +17,30 @@ use plateau_theory::Setup;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("all") {
+        let runs: usize = args.get(1).map_or(5, |r| r.parse().expect("runs"));
+        let start = Instant::now();
+        for setup in Setup::paper_setups() {
+            let t = Instant::now();
+            MonteCarlo::new(setup, setup.default_train_sizes(), runs, 0)
+                .run(|| {})
+                .expect("valid run");
+            println!(
+                "  ({}, {}, {}): {:.1} s",
+                setup.d(),
+                setup.n(),
+                setup.sigma(),
+                t.elapsed().as_secs_f64()
+            );
+        }
+        println!(
+            "all eight setups, whole grids, runs={runs} threads={}: {:.1} s wall, peak RSS {} MiB",
+            rayon::current_num_threads(),
+            start.elapsed().as_secs_f64(),
+            peak_rss_mib().map_or("?".into(), |m| m.to_string())
+        );
+        return;
+    }
     let get = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
     let setup = Setup::new(
         get(0, "10").parse().expect("d"),

@@ -6,6 +6,10 @@
 //! - [`setup`]: the model (`Setup`), the estimators and the step-size rule.
 //! - [`sample`]: training sets, explicit (`TrainingSet`) or drawn directly as a spectrum through
 //!   the Bartlett decomposition.
+//! - [`engine`]: a training set's spectrum drawn from the structure of its Gram matrix (a null
+//!   Wishart matrix plus a rank-`d` term), decomposed by `d` secular rank-one updates
+//!   (`structured`) or one dense eigendecomposition (`dense`, the referee).
+//! - [`wishart`]: null real Wishart eigenvalues drawn directly (bidiagonal model).
 //! - [`spectrum`]: the exact risk of every estimator, and of every gradient-descent iterate, from
 //!   one eigendecomposition.
 //! - [`exact`]: the risk functional for explicit matrices and the slow reference iteration.
@@ -28,6 +32,7 @@
 //! ```
 
 pub mod analytic;
+pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod field;
@@ -36,8 +41,11 @@ pub mod grid;
 mod linalg;
 pub mod montecarlo;
 pub mod sample;
+mod secular;
 pub mod setup;
+mod simd;
 pub mod spectrum;
+pub mod wishart;
 
 pub use error::TheoryError;
 pub use setup::{Estimator, Setup, StepSize};

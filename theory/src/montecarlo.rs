@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::sample::bartlett_spectrum;
+use crate::engine::Engine;
 use crate::spectrum::early_stopped;
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
@@ -21,13 +21,21 @@ pub const DEFAULT_ITERS: usize = 5000;
 /// room on a 24 GiB machine.
 pub const DEFAULT_MEMORY_BUDGET: usize = 16 << 30;
 
-/// Estimated peak bytes of one draw at size `n_train`: the Bartlett factor (`n x m`), the
-/// decomposed matrix, its eigenvectors and the eigensolver's workspace (about `6 m^2` in all,
-/// measured: 5.2 GB at `n = m = 10000`), and the path kernels, with `m = min(n, N)`.
-pub fn draw_memory_bytes(setup: &Setup, n_train: usize) -> usize {
-    let m = setup.n().min(n_train);
+/// Estimated peak bytes of one draw at size `n_train` with `engine`: the decomposition
+/// ([`Engine::memory_bytes`]: `O(d K)` structured, about `6 K^2` doubles dense, measured 5.2 GB
+/// at `K = 10000`) and the gradient-descent path kernels, `K = min(n, N)`.
+pub fn draw_memory_bytes(setup: &Setup, n_train: usize, engine: Engine) -> usize {
+    let k = setup.n().min(n_train);
     let d2 = setup.d() * setup.d();
-    8 * (setup.n() * m + 6 * m * m + m * d2.min(m) + 256 * m)
+    engine.memory_bytes(setup, n_train) + 8 * (k * d2.min(k) + 256 * k)
+}
+
+/// Physical memory of this machine in bytes (`MemTotal` of `/proc/meminfo`), if known.
+pub fn machine_memory_bytes() -> Option<usize> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// A Monte Carlo experiment: `runs` draws at each training-set size.
@@ -41,6 +49,7 @@ pub struct MonteCarlo {
     iters: usize,
     estimators: Vec<Estimator>,
     memory_budget: usize,
+    engine: Engine,
 }
 
 /// The risks of one draw.
@@ -87,6 +96,7 @@ impl MonteCarlo {
             iters: DEFAULT_ITERS,
             estimators: Estimator::ALL.to_vec(),
             memory_budget: DEFAULT_MEMORY_BUDGET,
+            engine: Engine::Auto,
         }
     }
 
@@ -94,6 +104,14 @@ impl MonteCarlo {
     /// when the largest would not fit `threads` times. At least one always runs.
     pub fn memory_budget(mut self, bytes: usize) -> Self {
         self.memory_budget = bytes;
+        self
+    }
+
+    /// Chooses how each draw's spectrum is computed (default [`Engine::Auto`]). The draws
+    /// themselves do not depend on the engine, so `Structured` and `Dense` see the same
+    /// training sets.
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
         self
     }
 
@@ -124,7 +142,8 @@ impl MonteCarlo {
     ///
     /// # Errors
     /// [`TheoryError::InvalidArgument`] for no sizes, a size of 0, `runs == 0`, no estimator,
-    /// or a step that is not finite and positive.
+    /// a step that is not finite and positive, or a draw whose estimated memory exceeds the
+    /// machine's.
     pub fn validate(&self) -> Result<(), TheoryError> {
         let bad = |m: &str| Err(TheoryError::InvalidArgument(m.into()));
         if self.train_sizes.is_empty() {
@@ -139,7 +158,21 @@ impl MonteCarlo {
         if self.estimators.is_empty() {
             return bad("at least one estimator is needed");
         }
-        self.step.validate()
+        self.step.validate()?;
+        if let Some(total) = machine_memory_bytes() {
+            for &n_train in &self.train_sizes {
+                let need = draw_memory_bytes(&self.setup, n_train, self.engine);
+                if need > total {
+                    return Err(TheoryError::InvalidArgument(format!(
+                        "one draw at N = {n_train} with the {} engine needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
+                        self.engine.resolve(&self.setup, n_train),
+                        need as f64 / (1u64 << 30) as f64,
+                        total as f64 / (1u64 << 30) as f64
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The generator of draw `draw` at size `n_train`.
@@ -154,7 +187,7 @@ impl MonteCarlo {
         let largest = self
             .train_sizes
             .iter()
-            .map(|&n| draw_memory_bytes(&self.setup, n))
+            .map(|&n| draw_memory_bytes(&self.setup, n, self.engine))
             .max()
             .unwrap_or(1);
         (self.memory_budget / largest.max(1)).clamp(1, rayon::current_num_threads())
@@ -194,7 +227,9 @@ impl MonteCarlo {
 
     fn one_draw(&self, n_train: usize, draw: usize) -> Result<Draw, TheoryError> {
         let mut rng = self.rng(n_train, draw);
-        let spectrum = bartlett_spectrum(&self.setup, n_train, &mut rng, Par::Seq)?;
+        let spectrum = self
+            .engine
+            .spectrum(&self.setup, n_train, &mut rng, Par::Seq)?;
         let risks = self
             .estimators
             .iter()

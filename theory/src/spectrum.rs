@@ -20,11 +20,15 @@
 
 use faer::{Mat, Par};
 
+use crate::simd::simd_kernel;
 use crate::Setup;
 
 /// Iterations per block when evaluating a gradient-descent path: bounds the working memory to
 /// `BLOCK * r` doubles while keeping the products large enough for efficient GEMMs.
 const BLOCK: usize = 256;
+
+/// `|q| = |1 - eta lambda|^k` below which an eigenvalue's filter is frozen (see `gd_risk_path`).
+const FREEZE: f64 = 8.673617379884035e-19; // 2^-60
 
 /// Eigen-data of one training set: everything the exact risks need.
 #[derive(Clone, Debug)]
@@ -145,13 +149,27 @@ impl Spectrum {
         // one sign while eta l < 1, so small eigenvalues keep full relative accuracy (unlike
         // 1 - q_k).
         let mut f = vec![0.0; r];
-        let mut q = vec![1.0; r];
+        let mut q = vec![1.0f64; r];
         let step: Vec<f64> = self.lambda.iter().map(|&l| eta * l).collect();
+        // Eigenvalues `i < frozen` (the largest) have |q_i| < 2^-60 and f_i >= 1/2: every later
+        // increment is below half an ulp of f_i, so f_i is exactly constant from then on and
+        // their part of the fit is summed once into `frozen_sum` instead of entering every GEMM.
+        let mut frozen = 0;
+        let mut frozen_sum = vec![0.0; kernel.width()];
+        let mut frozen_weight = 0.0;
         let mut k = 0;
         while k <= iters {
+            if kernel.can_freeze() {
+                while frozen < r && q[frozen].abs() < FREEZE && f[frozen] >= 0.5 {
+                    kernel.accumulate(frozen, f[frozen], &mut frozen_sum);
+                    frozen_weight += f[frozen] * f[frozen] * vnorm2[frozen];
+                    frozen += 1;
+                }
+            }
+            let active = r - frozen;
             let cols = BLOCK.min(iters + 1 - k);
             // Column j holds the filter of iteration k + j (contiguous in memory).
-            let mut filters = Mat::<f64>::zeros(r, cols);
+            let mut filters = Mat::<f64>::zeros(active, cols);
             let mut weights = vec![0.0; cols];
             for (j, weight) in weights.iter_mut().enumerate() {
                 let col = filters
@@ -159,17 +177,16 @@ impl Spectrum {
                     .try_as_col_major_mut()
                     .expect("contiguous column")
                     .as_slice_mut();
-                let mut acc = 0.0;
-                for i in 0..r {
-                    col[i] = f[i];
-                    acc += f[i] * f[i] * vnorm2[i];
-                    let delta = step[i] * q[i];
-                    f[i] += delta;
-                    q[i] -= delta;
-                }
-                *weight = acc;
+                *weight = frozen_weight
+                    + advance_filters(
+                        &mut f[frozen..],
+                        &mut q[frozen..],
+                        &step[frozen..],
+                        &vnorm2[frozen..],
+                        col,
+                    );
             }
-            let fit = kernel.fit_terms(filters.as_ref(), par);
+            let fit = kernel.fit_terms(filters.as_ref(), frozen, &frozen_sum, par);
             risks.extend(
                 fit.iter()
                     .zip(&weights)
@@ -178,6 +195,43 @@ impl Spectrum {
             k += cols;
         }
         risks
+    }
+}
+
+simd_kernel! {
+    /// Writes the filters `f` into `col`, returns `sum_i f_i^2 vnorm2_i`, and advances every
+    /// filter by one iteration (`f += step q`, `q -= step q`). Eight accumulators keep the
+    /// reduction off the critical path and let the loop vectorise (hence the indexed loops).
+    #[allow(clippy::needless_range_loop, clippy::manual_memcpy)]
+    fn advance_filters(
+        f: &mut [f64],
+        q: &mut [f64],
+        step: &[f64],
+        vnorm2: &[f64],
+        col: &mut [f64],
+    ) -> f64 {
+        const L: usize = 8;
+        let n = f.len();
+        let full = n - n % L;
+        let mut acc = [0.0; L];
+        for c in (0..full).step_by(L) {
+            for l in 0..L {
+                let i = c + l;
+                col[i] = f[i];
+                acc[l] += f[i] * f[i] * vnorm2[i];
+                let delta = step[i] * q[i];
+                f[i] += delta;
+                q[i] -= delta;
+            }
+        }
+        for i in full..n {
+            col[i] = f[i];
+            acc[0] += f[i] * f[i] * vnorm2[i];
+            let delta = step[i] * q[i];
+            f[i] += delta;
+            q[i] -= delta;
+        }
+        acc.iter().sum()
     }
 }
 
@@ -219,19 +273,48 @@ impl Kernel {
         }
     }
 
-    /// One value per column of `filters` (`r x cols`).
-    fn fit_terms(&self, filters: faer::MatRef<'_, f64>, par: Par) -> Vec<f64> {
+    /// Whether a prefix of eigenvalues can be summed once ([`Kernel::Outer`] only).
+    fn can_freeze(&self) -> bool {
+        matches!(self, Kernel::Outer { .. })
+    }
+
+    /// Length of the running sum used by [`Kernel::accumulate`].
+    fn width(&self) -> usize {
+        match self {
+            Kernel::Outer { d, .. } => d * d,
+            Kernel::Quadratic { .. } => 0,
+        }
+    }
+
+    /// Adds `f v_i a_i^T` to `sum` (flattened as the columns of `M`).
+    fn accumulate(&self, i: usize, f: f64, sum: &mut [f64]) {
+        if let Kernel::Outer { m, .. } = self {
+            for (col, s) in sum.iter_mut().enumerate() {
+                *s += f * m[(i, col)];
+            }
+        }
+    }
+
+    /// One value per column of `filters` (`(r - offset) x cols`, the filters of eigenvalues
+    /// `offset..r`); the eigenvalues below `offset` contribute the constant `frozen`.
+    fn fit_terms(
+        &self,
+        filters: faer::MatRef<'_, f64>,
+        offset: usize,
+        frozen: &[f64],
+        par: Par,
+    ) -> Vec<f64> {
         let rows = filters.ncols();
         let filters = filters.transpose();
         match self {
             Kernel::Outer { m, d } => {
-                let dm = crate::linalg::mul(filters, m.as_ref(), par);
+                let dm = crate::linalg::mul(filters, m.subrows(offset, m.nrows() - offset), par);
                 (0..rows)
                     .map(|row| {
                         let mut acc = 0.0;
                         for col in 0..d * d {
                             let (p, q) = (col % d, col / d);
-                            let x = dm[(row, col)] - if p == q { 1.0 } else { 0.0 };
+                            let x = dm[(row, col)] + frozen[col] - if p == q { 1.0 } else { 0.0 };
                             acc += x * x;
                         }
                         acc
@@ -239,6 +322,7 @@ impl Kernel {
                     .collect()
             }
             Kernel::Quadratic { h, t, d } => {
+                debug_assert_eq!(offset, 0);
                 let fh = crate::linalg::mul(filters, h.as_ref(), par);
                 (0..rows)
                     .map(|row| {
