@@ -48,7 +48,9 @@ pub struct Args {
     /// Computation method.
     #[arg(long, value_enum, default_value_t = Method::Spectral)]
     pub method: Method,
-    /// Write the CSV here (atomically) instead of standard output.
+    /// Write the CSV here instead of standard output (`-`): a regular file is replaced
+    /// atomically keeping its mode (new files: 0666 minus the umask); a FIFO, device or link to
+    /// one is written through.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print the analytic prediction of the expected risk of every iterate instead (no draw).

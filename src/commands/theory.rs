@@ -46,7 +46,9 @@ pub struct Args {
     /// Fixed gradient-descent step [default: the paper's rule].
     #[arg(long, allow_negative_numbers = true)]
     pub step: Option<f64>,
-    /// Write the CSV here (atomically) instead of standard output.
+    /// Write the CSV here instead of standard output (`-`): a regular file is replaced
+    /// atomically keeping its mode (new files: 0666 minus the umask); a FIFO, device or link to
+    /// one is written through.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print the analytic prediction of the expected risk (deterministic equivalents) instead of
