@@ -90,6 +90,9 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
         !sizes.contains(&0),
         "training-set size N must be at least 1"
     );
+    if let Some(n) = plateau_theory::montecarlo::first_duplicate(sizes) {
+        anyhow::bail!("training-set size N = {n} is listed twice");
+    }
     anyhow::ensure!(
         !args.estimators.is_empty(),
         "at least one estimator is needed"
