@@ -167,7 +167,102 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// A progress bar on standard error for `len` steps (hidden when stderr is not a terminal).
+/// Progress of long work on standard error: an indicatif bar on a terminal; otherwise (a log
+/// file, a Slurm job, CI) plain lines, `plateau: WHAT k/len, 12.3 s`, at most one per
+/// [`Progress::PLAIN_EVERY`] plus the last, so logs show that work goes on; nothing when quiet.
+///
+/// `inc` may be called from any thread.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: Option<std::sync::Mutex<Plain>>,
+}
+
+struct Plain {
+    what: String,
+    len: u64,
+    done: u64,
+    start: std::time::Instant,
+    last: Option<std::time::Instant>,
+}
+
+impl Progress {
+    /// Least time between two plain progress lines.
+    pub const PLAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Progress over `len` steps of `what` (`quiet`: report nothing).
+    pub fn new(len: u64, what: &str, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        if quiet {
+            return Progress {
+                bar: None,
+                plain: None,
+            };
+        }
+        if std::io::stderr().is_terminal() {
+            return Progress {
+                bar: Some(progress(len, what)),
+                plain: None,
+            };
+        }
+        Progress {
+            bar: None,
+            plain: Some(std::sync::Mutex::new(Plain {
+                what: what.to_string(),
+                len,
+                done: 0,
+                start: std::time::Instant::now(),
+                last: None,
+            })),
+        }
+    }
+
+    /// `n` more steps done.
+    pub fn inc(&self, n: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
+        }
+        if let Some(plain) = &self.plain {
+            let mut p = plain
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            p.done += n;
+            let now = std::time::Instant::now();
+            let due = p.last.is_none_or(|t| now - t >= Self::PLAIN_EVERY);
+            if due || p.done >= p.len {
+                p.last = Some(now);
+                eprintln!(
+                    "plateau: {} {}/{}, {:.1} s",
+                    p.what,
+                    p.done,
+                    p.len,
+                    (now - p.start).as_secs_f64()
+                );
+            }
+        }
+    }
+
+    /// Step `pos` of `len` reached, described by `line` (a terminal shows it beside the bar;
+    /// a log gets it as one line, always: for a few long steps such as training epochs).
+    pub fn step(&self, pos: u64, line: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(pos);
+            bar.set_message(line.to_string());
+        }
+        if self.plain.is_some() {
+            eprintln!("plateau: {line}");
+        }
+    }
+
+    /// Removes the bar (plain lines need nothing).
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A progress bar on standard error for `len` steps (hidden when stderr is not a terminal; see
+/// [`Progress`] for work that must also report into logs).
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(

@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::commands::ModelArgs;
-use crate::output::{emit, progress};
+use crate::output::{emit, Progress};
 
 /// How the path is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,6 +53,9 @@ pub struct Args {
     /// one is written through.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
+    #[arg(long)]
+    pub quiet: bool,
     /// Print the analytic prediction of the expected risk of every iterate instead (no draw).
     #[arg(long)]
     pub analytic: bool,
@@ -89,9 +92,9 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
                 .gd_risk_path(eta, args.iters, Par::rayon(0))
         }
         Method::Iterate => {
-            let bar = progress(args.iters as u64, "iterations");
+            let bar = Progress::new(args.iters as u64, "iterations", args.quiet);
             let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
-            bar.finish_and_clear();
+            bar.finish();
             path
         }
     })

@@ -12,7 +12,7 @@ use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::{Estimator, Setup, StepSize};
 
 use crate::commands::ModelArgs;
-use crate::output::{emit, progress};
+use crate::output::{emit, Progress};
 
 /// The CSV header written by `plateau theory`.
 pub const HEADER: &str = "d,n,sigma,N,estimator,mean,std,runs,k_opt_mean";
@@ -51,6 +51,9 @@ pub struct Args {
     /// one is written through.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
+    #[arg(long)]
+    pub quiet: bool,
     /// Print the analytic prediction of the expected risk (deterministic equivalents) instead of
     /// sampling: `runs` is 0, `std` empty, and `mean` is `inf` where the expectation is infinite
     /// (least squares at N in {n-1, n, n+1}).
@@ -74,9 +77,9 @@ pub fn run(args: &Args) -> Result<()> {
         .step(step)
         .iters(args.iters);
     mc.validate()?;
-    let bar = progress((sizes.len() * args.runs) as u64, "draws");
+    let bar = Progress::new((sizes.len() * args.runs) as u64, "draws", args.quiet);
     let rows = mc.run(|| bar.inc(1))?;
-    bar.finish_and_clear();
+    bar.finish();
     emit(args.out.as_deref(), &to_csv(&setup, &rows))
 }
 
