@@ -43,3 +43,45 @@ fn repeated_training_set_sizes_are_refused() {
         assert_refused(&args, "N = 4 is listed twice");
     }
 }
+
+/// A step with `eta * lambda_max >= 2` makes gradient descent diverge: refused, where the path
+/// printed NaN rows with exit 0.
+#[test]
+fn a_diverging_step_is_refused() {
+    for extra in [&[][..], &["--analytic"][..], &["--method", "iterate"][..]] {
+        let mut args = with_model(&[
+            "path",
+            "--train-size",
+            "20",
+            "--step",
+            "1e6",
+            "--iters",
+            "50",
+        ]);
+        args.extend(extra);
+        assert_refused(&args, "gradient descent diverges");
+    }
+}
+
+/// A noise level at which the signal is invisible and the arithmetic overflows: refused, where
+/// the eigensolver panicked (1e154) and the analytic curve printed NaN (1e200).
+#[test]
+fn an_overflowing_noise_level_is_refused() {
+    for sigma in ["1e154", "1e200", "2e6"] {
+        for extra in [&[][..], &["--analytic"][..]] {
+            let mut args = vec![
+                "theory",
+                "--d",
+                "2",
+                "--n",
+                "10",
+                "--sigma",
+                sigma,
+                "--train-sizes",
+                "4",
+            ];
+            args.extend(extra);
+            assert_refused(&args, "sigma");
+        }
+    }
+}

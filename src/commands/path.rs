@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use faer::Par;
 use plateau_theory::exact::gd_risk_path_iterate;
 use plateau_theory::sample::TrainingSet;
@@ -69,11 +69,25 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
     step.validate()?;
+    let eta = step.eta(&setup, args.train_size);
     let path = if args.analytic {
-        plateau_theory::analytic::gd_path(&setup, args.train_size, step, args.iters)?
+        let eq = plateau_theory::analytic::SpectralEquivalent::new(&setup, args.train_size)?;
+        // Y Y^T = N (Y Y^T / N): the top of the limiting spectrum, times N.
+        let top = eq.support().iter().map(|s| s.1).fold(0.0, f64::max);
+        converges(
+            eta,
+            top * args.train_size as f64,
+            "the limiting spectrum's edge",
+        )?;
+        eq.gd_path(eta, args.iters)
     } else {
         drawn_path(args, &setup, step)?
     };
+    if let Some(k) = path.iter().position(|r| !r.is_finite()) {
+        bail!(
+            "the risk is not finite from iteration {k} (numerical overflow); use a smaller --step"
+        );
+    }
     let mut out = String::from("k,risk\n");
     for (k, r) in path.iter().enumerate() {
         let _ = writeln!(out, "{k},{r}");
@@ -86,11 +100,11 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     let eta = step.eta(setup, args.train_size);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let data = TrainingSet::draw(setup, args.train_size, &mut rng)?;
+    let spectrum = data.spectrum(Par::rayon(0));
+    let top = spectrum.eigenvalues().first().copied().unwrap_or(0.0);
+    converges(eta, top, "this training set")?;
     Ok(match args.method {
-        Method::Spectral => {
-            data.spectrum(Par::rayon(0))
-                .gd_risk_path(eta, args.iters, Par::rayon(0))
-        }
+        Method::Spectral => spectrum.gd_risk_path(eta, args.iters, Par::rayon(0)),
         Method::Iterate => {
             let bar = Progress::new(args.iters as u64, "iterations", args.quiet);
             let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
@@ -98,4 +112,18 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
             path
         }
     })
+}
+
+/// Refuses a step with which gradient descent diverges: `eta * lambda_max(Y Y^T) >= 2` makes the
+/// top mode's factor `|1 - eta lambda_max|` at least 1, so the risk grows without bound.
+fn converges(eta: f64, lambda_max: f64, of: &str) -> Result<()> {
+    if eta * lambda_max >= 2.0 {
+        bail!(
+            "gradient descent diverges: step {eta:e} times lambda_max(Y Y^T) = {lambda_max:.4e} \
+             ({of}) is {:.3e} >= 2; use a --step below {:.4e}",
+            eta * lambda_max,
+            2.0 / lambda_max
+        );
+    }
+    Ok(())
 }

@@ -80,6 +80,18 @@ pub fn run(args: &Args) -> Result<()> {
     let bar = Progress::new((sizes.len() * args.runs) as u64, "draws", args.quiet);
     let rows = mc.run(|| bar.inc(1))?;
     bar.finish();
+    if let Some(r) = rows.iter().find(|r| !r.mean.is_finite()) {
+        anyhow::bail!(
+            "the risk of {} at N = {} is not finite (gradient descent diverges or overflows{})",
+            r.estimator,
+            r.n_train,
+            if args.step.is_some() {
+                "; use a smaller --step"
+            } else {
+                ""
+            }
+        );
+    }
     emit(args.out.as_deref(), &to_csv(&setup, &rows))
 }
 
@@ -101,6 +113,21 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
         "at least one estimator is needed"
     );
     let points = plateau_theory::analytic::curve(setup, sizes, step)?;
+    if let Some(p) = points
+        .iter()
+        .find(|p| p.prediction.risk.is_some_and(|r| !r.is_finite()))
+    {
+        anyhow::bail!(
+            "the predicted risk of {} at N = {} is not finite (numerical overflow{})",
+            p.estimator,
+            p.n_train,
+            if args.step.is_some() {
+                "; a smaller --step may help"
+            } else {
+                ""
+            }
+        );
+    }
     let mut out = String::from(HEADER);
     out.push('\n');
     for p in points
