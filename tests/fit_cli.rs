@@ -163,12 +163,12 @@ fn power_on_a_range_matches_the_library_and_is_reproducible() {
 }
 
 #[test]
-fn no_group_column_is_one_group_all_and_nan_rows_are_skipped() {
+fn no_group_column_is_one_group_all_and_empty_rows_are_skipped() {
     let mut s = String::from("N,risk\n");
     for n in [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0f64] {
         s += &format!("{n},{}\n", 3.0 * n.powf(-0.5));
     }
-    s += "128,\n256,NaN\n";
+    s += "128,\n,0.1\n";
     let f = csv(&s);
     let out = json(&plateau(&[
         "fit",
@@ -211,20 +211,21 @@ fn per_draw_rows_use_the_draws_bootstrap() {
     ]));
     assert_eq!(out[0]["bootstrap"]["method"], "draws");
     assert_eq!(out[0]["n_points"], 6);
-    // Explicit --group naming a missing column: a warning, and one group "all".
-    let o = plateau(&[
-        "fit",
-        "--input",
-        path(&f),
-        "--model",
-        "power",
-        "--group",
-        "estimator",
-        "--reps",
-        "10",
-    ]);
-    assert_eq!(json(&o)[0]["group"], "all");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("warning"));
+    // Explicit --group naming a missing column: an error (one line, exit 2).
+    assert_one_line_error(
+        &[
+            "fit",
+            "--input",
+            path(&f),
+            "--model",
+            "power",
+            "--group",
+            "estimator",
+            "--reps",
+            "10",
+        ],
+        "no column 'estimator'",
+    );
 }
 
 /// Runs a command expected to fail: exit code 2 and exactly one stderr line.
@@ -301,4 +302,44 @@ fn bad_input_is_one_line_and_exit_code_2() {
         ],
         "draws",
     );
+}
+
+/// A non-finite value or a missing group column: one line naming it, exit 2, never a fit of
+/// fewer points than the file holds or of everything as one curve.
+#[test]
+fn non_finite_values_and_unknown_group_columns_are_errors() {
+    let mut s = String::from("N,estimator,mean\n");
+    for n in [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0f64] {
+        s += &format!("{n},pca,{}\n", 3.0 * n.powf(-0.5));
+    }
+    for (bad, line) in [("NaN", "9"), ("inf", "9"), ("-inf", "9")] {
+        let f = csv(&format!("{s}128,pca,{bad}\n"));
+        let out = plateau(&["fit", "--input", path(&f), "--reps", "20"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("line {line}")) && err.contains(bad),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let f = csv(&format!("{s}NaN,pca,0.1\n"));
+    let out = plateau(&["fit", "--input", path(&f), "--reps", "20"]);
+    assert_eq!(out.status.code(), Some(2));
+    let f = csv(&s);
+    let out = plateau(&[
+        "fit",
+        "--input",
+        path(&f),
+        "--group",
+        "nope",
+        "--reps",
+        "20",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("'nope'") && err.contains("estimator"), "{err}");
+    assert!(out.stdout.is_empty());
 }

@@ -132,6 +132,10 @@ pub struct TrainArgs {
     /// Continue an interrupted run from DIR/last.safetensors and DIR/state.json.
     #[arg(long)]
     pub resume: bool,
+    /// No progress on standard error. By default a bar on a terminal, and otherwise (a log, a
+    /// Slurm job) one line per epoch: `epoch 3/40: train loss ..., val PSNR ... dB, lr ..., 12.3 s`.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Arguments of `plateau bench-train`.

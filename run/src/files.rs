@@ -1,22 +1,122 @@
 //! Writing results: whole files appear atomically, so an interrupted run never leaves a partial
-//! file behind.
+//! file behind, and with the permissions any other program would give them.
+//!
+//! Atomic replacement (a temporary file renamed over the path) is only right for regular files:
+//! renaming over `/dev/stdout`, a FIFO or a symbolic link would replace the special file or the
+//! link itself. [`write_atomic`] therefore looks at what the path is first (see [`Target`]).
 
-use std::io::Write;
-use std::path::Path;
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers
-/// see either the old file or the complete new one. Creates missing parent folders.
+/// The `--out` value that means standard output.
+pub const STDOUT: &str = "-";
+
+/// Mode requested for a new file; the kernel removes the process's umask bits from it (0644
+/// under the usual umask 022), as for any file a shell redirection creates.
+#[cfg(unix)]
+const NEW_FILE_MODE: u32 = 0o666;
+
+/// What a path names, and so how to write it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Nothing yet: create a file atomically (mode 0666 minus the umask).
+    New(PathBuf),
+    /// A regular file, possibly reached through symbolic links (the path is the resolved file):
+    /// replace it atomically, keeping its permissions; the links stay links.
+    Regular(PathBuf),
+    /// A character device, FIFO, socket or a dangling symbolic link: open it and write through
+    /// it (no rename; not atomic, as nothing else is possible).
+    Through(PathBuf),
+}
+
+impl Target {
+    /// Classifies `path` (one `lstat` and, for a link, one `stat`).
+    ///
+    /// # Errors
+    /// The path is a folder, or cannot be examined.
+    pub fn of(path: &Path) -> Result<Target> {
+        let link = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Target::New(path.into())),
+            Err(e) => return Err(e).with_context(|| format!("cannot examine {}", path.display())),
+        };
+        let is_link = link.file_type().is_symlink();
+        let meta = if is_link {
+            match std::fs::metadata(path) {
+                Ok(m) => m,
+                // A dangling link: opening it creates its target, as a redirection would.
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    return Ok(Target::Through(path.into()))
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot examine {}", path.display()))
+                }
+            }
+        } else {
+            link
+        };
+        if meta.is_dir() {
+            bail!("{} is a folder, not a file", path.display());
+        }
+        if !meta.is_file() {
+            return Ok(Target::Through(path.into()));
+        }
+        if is_link {
+            let real = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+            return Ok(Target::Regular(real));
+        }
+        Ok(Target::Regular(path.into()))
+    }
+}
+
+/// Writes `bytes` to `path`. A new or regular file is written through a temporary file in the
+/// same folder and a rename, so readers see either the old file or the complete new one; a new
+/// file gets mode 0666 minus the umask, an existing one keeps its mode; a symbolic link to a
+/// regular file replaces the file it points to and stays a link. A special file (FIFO, device) or
+/// a dangling link is written through. Creates missing parent folders.
+///
+/// # Errors
+/// The path is a folder, or a folder or file cannot be created or written (one line naming it).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    match Target::of(path)? {
+        Target::New(p) => replace(&p, bytes, None),
+        Target::Regular(p) => {
+            let perms = std::fs::metadata(&p)
+                .with_context(|| format!("cannot examine {}", p.display()))?
+                .permissions();
+            replace(&p, bytes, Some(perms))
+        }
+        Target::Through(p) => write_through(&p, bytes),
+    }
+}
+
+/// The temporary-file-and-rename write; `keep` is the mode of the file replaced, if any.
+fn replace(path: &Path, bytes: &[u8], keep: Option<Permissions>) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(Permissions::from_mode(NEW_FILE_MODE));
+    }
+    let mut tmp = builder
+        .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    if let Some(perms) = keep {
+        // Exactly the old mode, not masked by this process's umask.
+        tmp.as_file()
+            .set_permissions(perms)
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+    }
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -26,20 +126,143 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes to `--out` atomically when given, else to standard output.
+/// Opens `path` (following links) and writes `bytes` into it.
+fn write_through(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file: File = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes `text` to `--out` when given (atomically for a regular file, see [`write_atomic`]),
+/// else, or for `--out -`, to standard output.
+///
+/// # Errors
+/// The file cannot be written, or standard output is closed for another reason than a reader
+/// that went away (a broken pipe ends the program quietly, see [`write_stdout`]).
 pub fn emit(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
-        Some(path) => write_atomic(path, text.as_bytes()),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .context("cannot write to standard output")
+        Some(path) if path.as_os_str() != STDOUT => write_atomic(path, text.as_bytes()),
+        _ => write_stdout(text.as_bytes()),
+    }
+}
+
+/// Writes `bytes` to standard output and flushes. When the reader has gone away (`plateau ... |
+/// head -1`) the process exits at once with status 0, as `cat` and `ls` do (Rust ignores
+/// SIGPIPE, so without this the write would fail or `println!` would panic).
+///
+/// # Errors
+/// Any other write error.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(e).context("cannot write to standard output"),
+    }
+}
+
+/// Progress of long work on standard error: an indicatif bar on a terminal; otherwise (a log
+/// file, a Slurm job, CI) plain lines, `plateau: WHAT k/len, 12.3 s`, at most one per
+/// [`Progress::PLAIN_EVERY`] plus the last, so logs show that work goes on; nothing when quiet.
+///
+/// `inc` may be called from any thread.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: Option<std::sync::Mutex<Plain>>,
+}
+
+struct Plain {
+    what: String,
+    len: u64,
+    done: u64,
+    start: std::time::Instant,
+    last: Option<std::time::Instant>,
+}
+
+impl Progress {
+    /// Least time between two plain progress lines.
+    pub const PLAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Progress over `len` steps of `what` (`quiet`: report nothing).
+    pub fn new(len: u64, what: &str, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        if quiet {
+            return Progress {
+                bar: None,
+                plain: None,
+            };
+        }
+        if std::io::stderr().is_terminal() {
+            return Progress {
+                bar: Some(progress(len, what)),
+                plain: None,
+            };
+        }
+        Progress {
+            bar: None,
+            plain: Some(std::sync::Mutex::new(Plain {
+                what: what.to_string(),
+                len,
+                done: 0,
+                start: std::time::Instant::now(),
+                last: None,
+            })),
+        }
+    }
+
+    /// `n` more steps done.
+    pub fn inc(&self, n: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
+        }
+        if let Some(plain) = &self.plain {
+            let mut p = plain
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            p.done += n;
+            let now = std::time::Instant::now();
+            let due = p.last.is_none_or(|t| now - t >= Self::PLAIN_EVERY);
+            if due || p.done >= p.len {
+                p.last = Some(now);
+                eprintln!(
+                    "plateau: {} {}/{}, {:.1} s",
+                    p.what,
+                    p.done,
+                    p.len,
+                    (now - p.start).as_secs_f64()
+                );
+            }
+        }
+    }
+
+    /// Step `pos` of `len` reached, described by `line` (a terminal shows it beside the bar;
+    /// a log gets it as one line, always: for a few long steps such as training epochs).
+    pub fn step(&self, pos: u64, line: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(pos);
+            bar.set_message(line.to_string());
+        }
+        if self.plain.is_some() {
+            eprintln!("plateau: {line}");
+        }
+    }
+
+    /// Removes the bar (plain lines need nothing).
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
 
-/// A progress bar on standard error for `len` steps (hidden when stderr is not a terminal).
+/// A progress bar on standard error for `len` steps (hidden when stderr is not a terminal; see
+/// [`Progress`] for work that must also report into logs).
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
@@ -51,4 +274,80 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn an_existing_file_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, Permissions::from_mode(0o664)).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(mode(&p), 0o664);
+    }
+
+    #[test]
+    fn a_link_to_a_file_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.csv");
+        let link = dir.path().join("link.csv");
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_dangling_link_creates_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.csv");
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomic(dir.path(), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("is a folder"), "{err:#}");
+    }
+
+    #[test]
+    fn a_fifo_is_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"through").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+    }
 }

@@ -36,6 +36,8 @@ pub struct TrainPlan {
     pub device: String,
     /// Skip unreadable files instead of failing.
     pub skip_bad_files: bool,
+    /// Report no progress.
+    pub quiet: bool,
 }
 
 impl TryFrom<&TrainArgs> for TrainPlan {
@@ -123,6 +125,7 @@ impl TryFrom<&TrainArgs> for TrainPlan {
             resume: args.resume,
             device: args.device.clone(),
             skip_bad_files: args.skip_bad_files,
+            quiet: args.quiet,
         })
     }
 }

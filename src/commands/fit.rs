@@ -9,6 +9,7 @@ use crate::fit::input::GroupBy;
 use crate::fit::{
     fit_curve, read_curves, BootstrapOptions, CsvOptions, FitOptions, Method, ModelChoice,
 };
+use crate::output::write_stdout;
 
 /// Arguments of `plateau fit`.
 #[derive(Debug, clap::Args)]
@@ -134,6 +135,5 @@ pub fn run(args: &Args) -> Result<()> {
         .map(|g| fit_curve(&g.name, &g.curve, &opts))
         .collect::<Result<Vec<_>>>()?;
     let json = serde_json::to_string_pretty(&reports).context("cannot serialise the report")?;
-    println!("{json}");
-    Ok(())
+    write_stdout(format!("{json}\n").as_bytes())
 }

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use faer::Par;
 use plateau_theory::engine::{Engine, SpectralDraw};
 use plateau_theory::exact::gd_risk_path_iterate;
@@ -19,7 +19,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::commands::ModelArgs;
-use crate::output::{emit, progress};
+use crate::output::{emit, Progress};
 
 /// How the path is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -57,9 +57,14 @@ pub struct Args {
     /// min(n, N)), dense (one K x K eigendecomposition, the referee) or auto.
     #[arg(long, default_value = "auto")]
     pub engine: Engine,
-    /// Write the CSV here (atomically) instead of standard output.
+    /// Write the CSV here instead of standard output (`-`): a regular file is replaced
+    /// atomically keeping its mode (new files: 0666 minus the umask); a FIFO, device or link to
+    /// one is written through.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
+    #[arg(long)]
+    pub quiet: bool,
     /// Print the analytic prediction of the expected risk of every iterate instead (no draw).
     #[arg(long)]
     pub analytic: bool,
@@ -73,11 +78,25 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
     step.validate()?;
+    let eta = step.eta(&setup, args.train_size);
     let path = if args.analytic {
-        plateau_theory::analytic::gd_path(&setup, args.train_size, step, args.iters)?
+        let eq = plateau_theory::analytic::SpectralEquivalent::new(&setup, args.train_size)?;
+        // Y Y^T = N (Y Y^T / N): the top of the limiting spectrum, times N.
+        let top = eq.support().iter().map(|s| s.1).fold(0.0, f64::max);
+        converges(
+            eta,
+            top * args.train_size as f64,
+            "the limiting spectrum's edge",
+        )?;
+        eq.gd_path(eta, args.iters)
     } else {
         drawn_path(args, &setup, step)?
     };
+    if let Some(k) = path.iter().position(|r| !r.is_finite()) {
+        bail!(
+            "the risk is not finite from iteration {k} (numerical overflow); use a smaller --step"
+        );
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["k", "risk"])?;
     for (k, r) in path.iter().enumerate() {
@@ -101,6 +120,8 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
             Engine::Dense => draw.dense(Par::rayon(0)),
             _ => draw.structured(Par::rayon(0)),
         };
+        let top = spectrum.eigenvalues().first().copied().unwrap_or(0.0);
+        converges(eta, top, "this training set")?;
         return Ok(spectrum.gd_risk_path(eta, args.iters, Par::rayon(0)));
     }
     // Y (n x N) and the decomposed matrix; the iteration also holds n x n matrices.
@@ -112,16 +133,17 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     };
     check_memory(8 * (3 * n * m + square), "explicit training set")?;
     let data = TrainingSet::draw(setup, args.train_size, &mut rng)?;
+    let spectrum = data.spectrum(Par::rayon(0));
+    let top = spectrum.eigenvalues().first().copied().unwrap_or(0.0);
+    converges(eta, top, "this training set")?;
     Ok(match args.method {
         Method::Iterate => {
-            let bar = progress(args.iters as u64, "iterations");
+            let bar = Progress::new(args.iters as u64, "iterations", args.quiet);
             let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
-            bar.finish_and_clear();
+            bar.finish();
             path
         }
-        _ => data
-            .spectrum(Par::rayon(0))
-            .gd_risk_path(eta, args.iters, Par::rayon(0)),
+        _ => spectrum.gd_risk_path(eta, args.iters, Par::rayon(0)),
     })
 }
 
@@ -133,6 +155,20 @@ fn check_memory(bytes: usize, what: &str) -> Result<()> {
             "{what} needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
             bytes as f64 / (1u64 << 30) as f64,
             total as f64 / (1u64 << 30) as f64
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a step with which gradient descent diverges: `eta * lambda_max(Y Y^T) >= 2` makes the
+/// top mode's factor `|1 - eta lambda_max|` at least 1, so the risk grows without bound.
+fn converges(eta: f64, lambda_max: f64, of: &str) -> Result<()> {
+    if eta * lambda_max >= 2.0 {
+        bail!(
+            "gradient descent diverges: step {eta:e} times lambda_max(Y Y^T) = {lambda_max:.4e} \
+             ({of}) is {:.3e} >= 2; use a --step below {:.4e}",
+            eta * lambda_max,
+            2.0 / lambda_max
         );
     }
     Ok(())

@@ -26,7 +26,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::commands::theory::{parse_csv, to_csv};
 use crate::figures::theory::{risk_vs_iteration, risk_vs_n, AnalyticCurve, PowerLawLine};
 use crate::fit::{fit_power, regime::detect_regime};
-use crate::output::{progress, write_atomic};
+use crate::output::{write_atomic, Progress};
 
 /// Which parts to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +68,9 @@ pub struct Args {
     /// Sweeps of the `sweep` part (results under `<results>/sweeps/<name>`, resumable).
     #[arg(long, value_enum, default_value = "cpu")]
     pub preset: Preset,
+    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Training-set sizes shown in the iteration figure.
@@ -169,7 +172,7 @@ fn theory(args: &Args) -> Result<()> {
         .filter(|(_, c)| c.is_none())
         .map(|(p, _)| p.sizes.len() * args.runs)
         .sum();
-    let bar = progress(draws as u64, "theory draws");
+    let bar = Progress::new(draws as u64, "theory draws", args.quiet);
     let mut summary = SummaryTable::default();
     for (plan, cache) in todo {
         let rows = match cache {
@@ -191,7 +194,7 @@ fn theory(args: &Args) -> Result<()> {
         )
         .render(&args.figures.join(format!("risk_vs_n_{}", tag(&plan.setup))))?;
     }
-    bar.finish_and_clear();
+    bar.finish();
     iteration_figure(&args.figures, args.seed)?;
     write_atomic(
         &args.figures.join("summary.md"),

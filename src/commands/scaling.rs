@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use crate::analysis::scaling::{analyse, points_csv, GroupSummary, EXTRAPOLATE_TO};
 use crate::analysis::{linear_theory, PredictedCurve};
 use crate::figures::scaling::scaling_chart;
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_stdout};
 use crate::sweep::Store;
 
 /// Arguments of `plateau scaling`.
@@ -37,8 +37,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<()> {
     let groups = scaling(&args.results, &args.out)?;
     let json = serde_json::to_string_pretty(&groups).context("cannot serialise the summary")?;
-    println!("{json}");
-    Ok(())
+    write_stdout(format!("{json}\n").as_bytes())
 }
 
 /// Analyses the store in `results` and writes each group's figure, CSV and JSON into `out`;

@@ -4,10 +4,12 @@
 //! The whole config is validated before anything is written. Rerunning the same command skips
 //! finished cells, resumes interrupted ones from their checkpoints and retries failed ones.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::output::write_stdout;
 use crate::sweep::local::{self, Outcome};
 use crate::sweep::store::FAILED;
 use crate::sweep::{slurm, status, Store, SweepConfig};
@@ -76,9 +78,11 @@ pub fn run(args: &Args) -> Result<()> {
         .clone()
         .unwrap_or_else(|| default_results(&cfg));
     if args.dry_run {
+        let mut list = String::new();
         for c in &cfg.cells {
-            println!("{}\t{}\t{}", c.index, c.id, c.canonical());
+            let _ = writeln!(list, "{}\t{}\t{}", c.index, c.id, c.canonical());
         }
+        write_stdout(list.as_bytes())?;
         eprintln!("plateau: {} cells", cfg.cells.len());
         return Ok(());
     }
@@ -164,7 +168,7 @@ fn submit(cfg: &SweepConfig, config: &Path, store: &Store) -> Result<()> {
     let plateau = std::env::current_exe().context("cannot find the plateau binary's own path")?;
     let job = slurm::submit(cfg, &todo, &plateau, store.dir())?;
     // stdout: the job id alone, for scripts.
-    println!("{job}");
+    write_stdout(format!("{job}\n").as_bytes())?;
     eprintln!(
         "plateau: submitted Slurm job {job}: {} array tasks (script {}); follow with \
          plateau sweep {} --results {} --status",
@@ -178,15 +182,18 @@ fn submit(cfg: &SweepConfig, config: &Path, store: &Store) -> Result<()> {
 
 fn print_status(cfg: &SweepConfig, results: &Path) -> Result<()> {
     let st = status(cfg, results)?;
-    println!("{}: {}", cfg.name, st.line());
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {}", cfg.name, st.line());
     if st.partial > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "  {} pending cells have a checkpoint (resumed by the next run)",
             st.partial
         );
     }
     if !st.jobs.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "  slurm jobs {}{}",
             st.jobs.join(","),
             if st.queue_known {
@@ -197,7 +204,8 @@ fn print_status(cfg: &SweepConfig, results: &Path) -> Result<()> {
         );
     }
     if !st.bad_lines.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "  {} unparseable line(s) in results.jsonl (ignored): {:?}",
             st.bad_lines.len(),
             st.bad_lines
@@ -205,12 +213,13 @@ fn print_status(cfg: &SweepConfig, results: &Path) -> Result<()> {
     }
     for (cell, err) in &st.failed {
         let err: String = err.chars().take(300).collect();
-        println!(
+        let _ = writeln!(
+            out,
             "  failed: cell {} ({}) {}: {err}",
             cell.index,
             cell.id,
             cell.label()
         );
     }
-    Ok(())
+    write_stdout(out.as_bytes())
 }

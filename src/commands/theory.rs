@@ -12,7 +12,7 @@ use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::{Estimator, Setup, StepSize};
 
 use crate::commands::ModelArgs;
-use crate::output::{emit, progress};
+use crate::output::{emit, Progress};
 
 /// The CSV header written by `plateau theory`.
 pub const HEADER: &str = "d,n,sigma,N,estimator,mean,std,runs,k_opt_mean";
@@ -51,9 +51,14 @@ pub struct Args {
     /// referee) or auto (the smaller estimated cost). All three see the same draws for a seed.
     #[arg(long, default_value = "auto")]
     pub engine: Engine,
-    /// Write the CSV here (atomically) instead of standard output.
+    /// Write the CSV here instead of standard output (`-`): a regular file is replaced
+    /// atomically keeping its mode (new files: 0666 minus the umask); a FIFO, device or link to
+    /// one is written through.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
+    #[arg(long)]
+    pub quiet: bool,
     /// Print the analytic prediction of the expected risk (deterministic equivalents) instead of
     /// sampling: `runs` is 0, `std` empty, and `mean` is `inf` where the expectation is infinite
     /// (least squares at N in {n-1, n, n+1}).
@@ -78,9 +83,21 @@ pub fn run(args: &Args) -> Result<()> {
         .iters(args.iters)
         .engine(args.engine);
     mc.validate()?;
-    let bar = progress((sizes.len() * args.runs) as u64, "draws");
+    let bar = Progress::new((sizes.len() * args.runs) as u64, "draws", args.quiet);
     let rows = mc.run(|| bar.inc(1))?;
-    bar.finish_and_clear();
+    bar.finish();
+    if let Some(r) = rows.iter().find(|r| !r.mean.is_finite()) {
+        anyhow::bail!(
+            "the risk of {} at N = {} is not finite (gradient descent diverges or overflows{})",
+            r.estimator,
+            r.n_train,
+            if args.step.is_some() {
+                "; use a smaller --step"
+            } else {
+                ""
+            }
+        );
+    }
     emit(args.out.as_deref(), &to_csv(&setup, &rows))
 }
 
@@ -94,11 +111,29 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
         !sizes.contains(&0),
         "training-set size N must be at least 1"
     );
+    if let Some(n) = plateau_theory::montecarlo::first_duplicate(sizes) {
+        anyhow::bail!("training-set size N = {n} is listed twice");
+    }
     anyhow::ensure!(
         !args.estimators.is_empty(),
         "at least one estimator is needed"
     );
     let points = plateau_theory::analytic::curve(setup, sizes, step)?;
+    if let Some(p) = points
+        .iter()
+        .find(|p| p.prediction.risk.is_some_and(|r| !r.is_finite()))
+    {
+        anyhow::bail!(
+            "the predicted risk of {} at N = {} is not finite (numerical overflow{})",
+            p.estimator,
+            p.n_train,
+            if args.step.is_some() {
+                "; a smaller --step may help"
+            } else {
+                ""
+            }
+        );
+    }
     let rows = points
         .iter()
         .filter(|p| args.estimators.contains(&p.estimator))

@@ -6,8 +6,9 @@
 //! name the columns fitted, `group` the column(s) that split the file into curves.
 //!
 //! Rules:
-//! - a row whose `x` or `y` is empty, `NaN` or infinite is skipped (text that is not a number is
-//!   an error naming the line);
+//! - a row whose `x` or `y` is empty is skipped; a `NaN` or infinite `x` or `y`, or text that is
+//!   not a number, is an error naming the line (a curve is never fitted on fewer points than the
+//!   file holds without saying so);
 //! - several rows with the same `x` in a group are draws at that `x` (the fit uses their mean,
 //!   the bootstrap resamples them);
 //! - with one row per `x`, columns named `std` and `runs` (when present, finite, `runs >= 2`)
@@ -26,8 +27,7 @@ pub enum GroupBy {
     /// By `estimator` when the file has that column, else one group named `all`.
     Default,
     /// By the values of these columns (one name: the group is the value; several:
-    /// `col1=v1,col2=v2`). When a column is missing the whole file is one group `all`, with a
-    /// warning.
+    /// `col1=v1,col2=v2`). A missing column is an error.
     Columns(Vec<String>),
 }
 
@@ -78,14 +78,21 @@ fn parse_cell(s: &str, line: u64, col: &str) -> Result<Option<f64>> {
     let v: f64 = t
         .parse()
         .map_err(|_| anyhow::anyhow!("line {line}: column '{col}' has '{t}', not a number"))?;
-    Ok(v.is_finite().then_some(v))
+    if !v.is_finite() {
+        bail!(
+            "line {line}: column '{col}' is {t}: a fit needs finite values (remove the row, or \
+             leave the cell empty to skip it; `theory --analytic` writes inf for least squares \
+             at N in {{n-1, n, n+1}})"
+        );
+    }
+    Ok(Some(v))
 }
 
 /// Reads the curves of the CSV file at `path`.
 ///
 /// # Errors
 /// The file cannot be read or parsed, a named column is missing, a cell of `x` or `y` is not a
-/// number, or no row has usable `x` and `y`.
+/// finite number, or no row has usable `x` and `y`.
 pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -113,26 +120,24 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
             columns()
         )
     })?;
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let group_cols: Vec<(String, usize)> = match &opts.group {
         GroupBy::Default => find("estimator")
             .map(|i| vec![("estimator".to_string(), i)])
             .unwrap_or_default(),
         GroupBy::Columns(cols) => {
-            let found: Vec<Option<usize>> = cols.iter().map(|c| find(c)).collect();
-            if let Some(missing) = cols.iter().zip(&found).find(|(_, f)| f.is_none()) {
-                warnings.push(format!(
-                    "{} has no column '{}'; fitting the whole file as one group \"all\"",
-                    path.display(),
-                    missing.0
-                ));
-                vec![]
-            } else {
-                cols.iter()
-                    .cloned()
-                    .zip(found.into_iter().map(|f| f.expect("checked")))
-                    .collect()
+            let mut found = Vec::with_capacity(cols.len());
+            for c in cols {
+                let i = find(c).with_context(|| {
+                    format!(
+                        "{} has no column '{c}' to group by (columns: {})",
+                        path.display(),
+                        columns()
+                    )
+                })?;
+                found.push((c.clone(), i));
             }
+            found
         }
     };
     let istd = find("std");

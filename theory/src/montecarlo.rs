@@ -152,6 +152,12 @@ impl MonteCarlo {
         if self.train_sizes.contains(&0) {
             return bad("training-set size N must be at least 1");
         }
+        if let Some(n) = first_duplicate(&self.train_sizes) {
+            // Summaries are keyed by N: a repeated N would pool the same draws twice.
+            return Err(TheoryError::InvalidArgument(format!(
+                "training-set size N = {n} is listed twice"
+            )));
+        }
         if self.runs == 0 {
             return bad("runs must be at least 1");
         }
@@ -296,4 +302,10 @@ pub fn mean_std(xs: &[f64]) -> (f64, Option<f64>) {
         (ss / (n - 1.0)).sqrt()
     });
     (mean, std)
+}
+
+/// The first value of `sizes` that appears again later, if any (`O(len log len)`).
+pub fn first_duplicate(sizes: &[usize]) -> Option<usize> {
+    let mut seen = std::collections::BTreeSet::new();
+    sizes.iter().copied().find(|&n| !seen.insert(n))
 }

@@ -23,11 +23,16 @@ pub struct Setup {
     sigma: f64,
 }
 
+/// Largest noise level accepted: beyond it the signal is invisible to 12 digits (`1/sigma^2 <
+/// 1e-12`), and from `sigma ~ 1e150` the eigensolvers overflow (`theory --sigma 1e154` panicked).
+pub const MAX_SIGMA: f64 = 1e6;
+
 impl Setup {
     /// Checks and builds a setup.
     ///
     /// # Errors
-    /// [`TheoryError::InvalidSetup`] when `d == 0`, `d > n`, or `sigma` is negative or not finite.
+    /// [`TheoryError::InvalidSetup`] when `d == 0`, `d > n`, or `sigma` is negative, not finite
+    /// or above [`MAX_SIGMA`].
     pub fn new(d: usize, n: usize, sigma: f64) -> Result<Self, TheoryError> {
         if d == 0 {
             return Err(TheoryError::InvalidSetup("d must be at least 1".into()));
@@ -40,6 +45,13 @@ impl Setup {
         if !sigma.is_finite() || sigma < 0.0 {
             return Err(TheoryError::InvalidSetup(format!(
                 "sigma must be finite and non-negative, got {sigma}"
+            )));
+        }
+        if sigma > MAX_SIGMA {
+            return Err(TheoryError::InvalidSetup(format!(
+                "sigma = {sigma} is above {MAX_SIGMA:e}: the signal-to-noise ratio 1/sigma^2 is \
+                 below 1e-12, every estimator's risk is 1 to 12 digits, and the squared data \
+                 overflow double precision from sigma ~ 1e150"
             )));
         }
         Ok(Self { d, n, sigma })

@@ -52,7 +52,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "the benchmark loss is not finite ({last})"
     );
     let images_per_s = (args.steps * args.batch_size) as f64 / seconds;
-    println!(
+    let report = format!(
         "channels={} pools={} image_size={} batch_size={} steps={} device={} threads={} seconds={seconds:.3}",
         args.channels,
         args.pools,
@@ -62,6 +62,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         args.device,
         tch::get_num_threads()
     );
-    println!("images_per_s={images_per_s:.2}");
-    Ok(())
+    plateau_run::files::write_stdout(
+        format!("{report}\nimages_per_s={images_per_s:.2}\n").as_bytes(),
+    )
 }

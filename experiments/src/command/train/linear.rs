@@ -2,7 +2,7 @@
 //! checking its risk path against the exact engine.
 
 use anyhow::Result;
-use plateau_run::files::{progress, write_atomic};
+use plateau_run::files::{write_atomic, Progress};
 use plateau_run::plan::TrainPlan;
 use plateau_run::record::{Results, Status};
 use tch::Device;
@@ -23,7 +23,7 @@ pub fn train(plan: &TrainPlan, data: &Loaded, device: Device, results: &mut Resu
         .expect("planned: the linear model runs on subspace data");
     let (setup, basis) = syn.spec.subspace().expect("planned: subspace data");
     let iters = plan.config.curve.stopping.epochs;
-    let bar = progress(iters as u64, "gd");
+    let bar = Progress::new(iters as u64, "gradient-descent steps", plan.quiet);
     let run = train_linear(
         setup,
         basis,
@@ -34,7 +34,7 @@ pub fn train(plan: &TrainPlan, data: &Loaded, device: Device, results: &mut Resu
         device,
         || bar.inc(1),
     );
-    bar.finish_and_clear();
+    bar.finish();
     let run = run?;
     let (w, best_k, _) = &run.best;
     let n = syn.spec.pixels() as i64;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use plateau_run::files::{progress, write_atomic};
+use plateau_run::files::{write_atomic, Progress};
 use plateau_run::plan::{TrainPlan, DEFAULT_UNET_LR};
 use plateau_run::record::Results;
 use tch::Device;
@@ -48,19 +48,28 @@ pub fn train(
         data_range: key.problem.data().psnr_range(),
     };
     let mut history = History::open(&plan.out, plan.resume);
-    let bar = progress(cfg.epochs as u64, "train");
+    let bar = Progress::new(cfg.epochs as u64, "train", plan.quiet);
+    let mut epoch_start = std::time::Instant::now();
     let outcome = train_unet(
         &cfg,
         &data.splits,
         device,
         &plan.out,
         |epoch, loss, psnr, lr| {
-            bar.set_position(epoch as u64);
-            bar.set_message(format!("loss {loss:.3e} val {psnr:.2} dB lr {lr:.0e}"));
+            bar.step(
+                epoch as u64,
+                &format!(
+                    "epoch {epoch}/{}: train loss {loss:.4e}, val PSNR {psnr:.2} dB, lr {lr:.1e}, \
+                     {:.1} s",
+                    cfg.epochs,
+                    epoch_start.elapsed().as_secs_f64()
+                ),
+            );
+            epoch_start = std::time::Instant::now();
             history.push(epoch, loss, psnr, lr);
         },
     );
-    bar.finish_and_clear();
+    bar.finish();
     let outcome = outcome?;
     set_test(results, outcome.test.as_ref());
     results.params = Some(outcome.params);

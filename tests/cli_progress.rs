@@ -1,0 +1,87 @@
+//! Progress when standard error is not a terminal (a log file, a Slurm job, CI): plain lines, one
+//! per training epoch and at least the last of long theory work; `--quiet` silences them.
+
+mod common;
+
+use common::plateau;
+
+fn stderr_of(args: &[&str]) -> String {
+    let out = plateau(args);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{args:?}: {err}");
+    err
+}
+
+#[test]
+fn train_prints_one_line_per_epoch_into_a_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let args = [
+        "train",
+        "--task",
+        "denoise",
+        "--data",
+        "gaussian-field",
+        "--train-size",
+        "8",
+        "--val-size",
+        "4",
+        "--test-size",
+        "8",
+        "--epochs",
+        "2",
+        "--early-stop",
+        "5",
+        "--channels",
+        "4",
+        "--image-size",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let err = stderr_of(&args);
+    let epochs: Vec<&str> = err.lines().filter(|l| l.contains("epoch ")).collect();
+    assert_eq!(epochs.len(), 2, "{err}");
+    for (i, line) in epochs.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("plateau: epoch {}/2: train loss ", i + 1))
+                && line.contains("val PSNR")
+                && line.contains(", lr ")
+                && line.ends_with(" s"),
+            "{line}"
+        );
+    }
+    let other = dir.path().join("quiet");
+    let mut quiet = args.to_vec();
+    *quiet.last_mut().unwrap() = other.to_str().unwrap();
+    quiet.push("--quiet");
+    let err = stderr_of(&quiet);
+    assert!(!err.contains("epoch"), "{err}");
+}
+
+#[test]
+fn theory_reports_its_draws_into_a_log_unless_quiet() {
+    let args = [
+        "theory",
+        "--d",
+        "2",
+        "--n",
+        "8",
+        "--sigma",
+        "0.1",
+        "--train-sizes",
+        "4,8",
+        "--runs",
+        "2",
+        "--iters",
+        "50",
+    ];
+    let err = stderr_of(&args);
+    assert!(
+        err.lines().any(|l| l.starts_with("plateau: draws 4/4, ")),
+        "{err}"
+    );
+    let mut quiet = args.to_vec();
+    quiet.push("--quiet");
+    assert_eq!(stderr_of(&quiet), "");
+}
