@@ -132,6 +132,10 @@ pub struct TrainArgs {
     /// Continue an interrupted run from DIR/last.safetensors and DIR/state.json.
     #[arg(long)]
     pub resume: bool,
+    /// Print the number of trainable parameters of the configured network and exit: the flags
+    /// are validated as for training, but no data are loaded and nothing is written.
+    #[arg(long)]
+    pub print_params: bool,
 }
 
 /// Arguments of `plateau bench-train`.
