@@ -4,7 +4,7 @@
 Times training steps (forward, backward, Adam) of the same fastMRI U-Net as
 plateau-experiments' `UNet::forward` (conv 3x3 no bias, InstanceNorm2d without affine,
 LeakyReLU 0.2, 2x2 max-pool, 2x2 transposed conv, skip concatenation, 1x1 output conv) on
-random grayscale data, after a warm-up, and prints `images_per_s=<value>` as its last line.
+random grayscale data (on --device), after a warm-up, and prints `images_per_s=<value>` as its last line.
 
 Run it with scripts/bench-pytorch.sh, which puts the project's LibTorch wheel
 (.deps/libtorch-2.11.0) and torch's pure-Python dependencies (.deps/py-bench) on PYTHONPATH.
@@ -84,11 +84,13 @@ def main():
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     a = p.parse_args()
     torch.manual_seed(0)
-    net = Unet(a.channels, a.pools)
+    dev = torch.device(a.device)
+    net = Unet(a.channels, a.pools).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.randn(a.batch_size, 1, a.image_size, a.image_size)
+    x = torch.randn(a.batch_size, 1, a.image_size, a.image_size, device=dev)
     y = x + 0.1 * torch.randn_like(x)
 
     def step():

@@ -18,8 +18,14 @@
 #                       and libcupti.so.13  (nvidia-cuda-cupti)
 #   Both wheels put their libraries in nvidia/cu13/lib/, which torch/lib/*.so find
 #   through their RPATH entry $ORIGIN/../../nvidia/cu13/lib: exactly the layout
-#   `pip --target` creates. Running on a GPU later needs the remaining NVIDIA wheels
-#   (cuDNN, cuBLAS, NCCL, ...): install torch with its dependencies for that.
+#   `pip --target` creates.
+#
+#   On a machine where `nvidia-smi -L` lists a GPU, it also installs the CUDA libraries
+#   libtorch_cuda.so needs (cuBLAS, cuDNN, NCCL, ...): the pins of torch's own METADATA
+#   (its `Requires-Dist: cuda-toolkit[...]==...` and `nvidia-*==...` lines for Linux),
+#   unpacked into the same folder (another ~4 GB; stamp .bootstrap-cuda-complete).
+#   Without a GPU nothing more is downloaded. PLATEAU_CUDA=1 / PLATEAU_CUDA=0 forces
+#   the choice; `--print-cuda-pins METADATA` prints the pins read from a METADATA file.
 #
 # Idempotent: a stamp file marks a complete install. The install goes to a
 # temporary folder that is renamed into place only once it is complete and
@@ -43,12 +49,65 @@ die() {
     exit 1
 }
 
+# The CUDA requirements of a torch METADATA file, one pip requirement a line: the
+# `cuda-toolkit[...]==V` and `nvidia-*==V` Requires-Dist lines for Linux, markers removed
+# (cuda-bindings and triton are Python packages that LibTorch does not load).
+cuda_pins() {
+    sed -n 's/^Requires-Dist: *\(\(cuda-toolkit\|nvidia-\)[^;]*\);.*platform_system *== *"Linux".*/\1/p' "$1" |
+        sed 's/ *$//'
+}
+
+# Whether this machine has an NVIDIA GPU (PLATEAU_CUDA=0/1 overrides).
+want_cuda() {
+    case "${PLATEAU_CUDA:-}" in
+    1) return 0 ;;
+    0) return 1 ;;
+    esac
+    command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU '
+}
+
+# Installs the CUDA libraries of torch's pins next to the CPU install in $DEST (complete
+# or not at all: a temporary target, merged without overwriting, then a stamp).
+install_cuda() {
+    local stamp="$DEST/.bootstrap-cuda-complete" tmp="$DEPS/cuda.partial"
+    [[ -f "$stamp" && -z "${FORCE:-}" ]] && return 0
+    local meta
+    meta=$(ls "$DEST"/torch-*.dist-info/METADATA 2>/dev/null | head -n1)
+    [[ -n "$meta" ]] || die "no torch METADATA under ${DEST#"$ROOT"/}: cannot read the CUDA pins"
+    local pins
+    mapfile -t pins < <(cuda_pins "$meta")
+    ((${#pins[@]} > 0)) || die "no CUDA pins in $meta"
+    say "GPU found: installing torch's CUDA libraries (~4 GB): ${pins[*]}"
+    rm -rf "$tmp"
+    mkdir -p "$DEPS/tmp"
+    TMPDIR="$DEPS/tmp" "$PYTHON" -m pip install --target "$tmp" --only-binary=:all: \
+        --disable-pip-version-check --no-input --no-compile --no-warn-script-location \
+        "${pins[@]}" || { rm -rf "$tmp" "$DEPS/tmp"; die "pip could not install the CUDA wheels ${pins[*]}"; }
+    # Same layout as the CPU install (nvidia/<pkg>/lib), which torch/lib's RPATH names.
+    cp -rn "$tmp"/. "$DEST"/
+    rm -rf "$tmp" "$DEPS/tmp"
+    if command -v ldd >/dev/null 2>&1 && missing=$(ldd "$DEST/torch/lib/libtorch_cuda.so" | grep 'not found'); then
+        die "libtorch_cuda.so still has unresolved dependencies: $(echo "$missing" | tr -s ' \t\n' ' ')"
+    fi
+    date -u +%Y-%m-%dT%H:%M:%SZ >"$stamp"
+    say "CUDA libraries installed; libtorch_cuda.so resolves all its dependencies"
+}
+
+if [[ "${1:-}" == "--print-cuda-pins" ]]; then
+    [[ -f "${2:-}" ]] || die "usage: $0 --print-cuda-pins PATH/TO/METADATA"
+    cuda_pins "$2"
+    exit 0
+fi
+
 if [[ -n "${LIBTORCH:-}" && "${LIBTORCH%/}" != "$DEST/torch" && -z "${FORCE:-}" ]]; then
     say "LIBTORCH=$LIBTORCH is set in the environment: using it, nothing to install"
     exit 0
 fi
 if [[ -f "$STAMP" && -z "${FORCE:-}" ]]; then
     say "LibTorch $TORCH_VERSION already installed in ${DEST#"$ROOT"/} (delete it or set FORCE=1 to reinstall)"
+    if want_cuda; then
+        install_cuda
+    fi
     exit 0
 fi
 
@@ -122,3 +181,7 @@ rm -rf "$DEPS/tmp"
 
 size=$(du -sh "$DEST" | cut -f1)
 say "done in $(($(date +%s) - start)) s: LIBTORCH=${DEST#"$ROOT"/}/torch ($size)"
+if want_cuda; then
+    trap - EXIT
+    install_cuda
+fi

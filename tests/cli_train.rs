@@ -31,9 +31,14 @@ const TINY: &[&str] = &[
 ];
 
 fn train(tag: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
+    train_with(tag, TINY, extra)
+}
+
+/// `plateau train base extra --model unet --out DIR` (unless `extra` names the model).
+fn train_with(tag: &str, base: &[&str], extra: &[&str]) -> (std::process::Output, PathBuf) {
     let dir = out_dir(tag);
     let mut args = vec!["train"];
-    args.extend_from_slice(TINY);
+    args.extend_from_slice(base);
     args.extend_from_slice(extra);
     if !extra.contains(&"--model") {
         args.extend(["--model", "unet"]);
@@ -267,4 +272,79 @@ fn help_documents_the_inverse_problem_flags() {
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
+}
+
+/// The first column (train loss) of `DIR/history.csv`, one value per epoch.
+fn train_losses(dir: &std::path::Path) -> Vec<f64> {
+    std::fs::read_to_string(dir.join("history.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn colour_photographs_train_one_three_channel_network() {
+    let flags = |color: &'static str| {
+        [
+            "--task",
+            "denoise",
+            "--data",
+            "skimage",
+            "--noise-std",
+            "0.1",
+            "--batch-size",
+            "2",
+            "--color",
+            color,
+        ]
+    };
+    // TINY with 3 epochs.
+    let base: Vec<&str> = TINY
+        .iter()
+        .map(|f| if *f == "1" { "3" } else { *f })
+        .collect();
+    assert!(base.windows(2).any(|w| w == ["--epochs", "3"]));
+    let mut params = Vec::new();
+    for color in ["gray", "rgb", "rgb-split"] {
+        let (out, dir) = train_with(&format!("colour-{color}"), &base, &flags(color));
+        assert!(
+            out.status.success(),
+            "{color}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let m = metrics(&dir);
+        assert_eq!(m["color"], color);
+        assert_eq!(
+            m["channels_per_image"],
+            if color == "gray" { 1 } else { 3 },
+            "{m}"
+        );
+        assert!(m["test_psnr"].as_f64().unwrap().is_finite(), "{m}");
+        let losses = train_losses(&dir);
+        assert_eq!(losses.len(), 3);
+        // Starting from the identity (the noisy input), training lowers the loss.
+        assert!(losses[2] < losses[0], "{color}: {losses:?}");
+        let p = m["params"].as_i64().unwrap();
+        // --print-params builds the same network without loading data or writing anything.
+        let (printed, none) = train_with(
+            &format!("colour-{color}-print"),
+            &base,
+            &[&flags(color)[..], &["--print-params"]].concat(),
+        );
+        assert!(printed.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&printed.stdout).trim(),
+            p.to_string()
+        );
+        assert!(!none.exists());
+        params.push(p);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // Width C = 4 (TINY): the colour net's first 3x3 conv has 9 C weights per extra input
+    // channel, its last 1x1 conv C weights and one bias per extra output channel.
+    let c = 4;
+    assert_eq!(params[1] - params[0], 2 * (9 * c + c + 1));
+    assert_eq!(params[2], params[0], "rgb-split trains the grey network");
 }

@@ -261,3 +261,74 @@ fn sr_runs_differing_only_in_downsampling_are_two_curves() {
         assert!(figs.join(format!("scaling_{tag}.png")).exists());
     }
 }
+
+/// `(id, status, config, results)` of each line, sorted by cell id, as JSON text: what a run
+/// computed, without timings or host.
+fn contents(results: &Path) -> Vec<(String, String, String, String)> {
+    let mut v: Vec<_> = records(results)
+        .into_iter()
+        .map(|r| {
+            let m = r.metrics.expect("a finished cell has metrics");
+            (
+                r.id,
+                r.status,
+                serde_json::to_string(&m.config).unwrap(),
+                serde_json::to_string(&m.results).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn two_jobs_at_once_record_what_one_job_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |jobs: &str| {
+        let res = tmp.path().join(format!("jobs{jobs}"));
+        let out = plateau(&[
+            "sweep",
+            &smoke(),
+            "--results",
+            res.to_str().unwrap(),
+            "--jobs",
+            jobs,
+        ]);
+        assert!(
+            out.status.success(),
+            "--jobs {jobs}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        res
+    };
+    let (one, two) = (contents(&run("1")), contents(&run("2")));
+    let dry = plateau(&["sweep", &smoke(), "--dry-run"]);
+    let cells = String::from_utf8(dry.stdout).unwrap().lines().count();
+    assert!(cells >= 2);
+    // Each cell exactly once (ids sorted: no repeats), the same computations.
+    assert_eq!(two.len(), cells);
+    assert!(two.windows(2).all(|w| w[0].0 < w[1].0));
+    assert_eq!(one, two);
+}
+
+#[test]
+fn gpus_need_cells_on_cuda_and_jobs_at_least_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res");
+    let res_s = res.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--gpus", "0,1"], "is not (set device"),
+        (&["--gpus", "0,0"], "a GPU twice"),
+        (&["--jobs", "0"], "--jobs must be at least 1"),
+        (
+            &["--backend", "slurm", "--jobs", "2"],
+            "for --backend local",
+        ),
+    ];
+    for (flags, want) in cases {
+        let mut args = vec!["sweep", smoke().leak(), "--results", res_s];
+        args.extend_from_slice(flags);
+        common::assert_bad_input(&plateau(&args), want, &flags.join(" "));
+        assert!(!res.exists(), "{flags:?} wrote {}", res.display());
+    }
+}

@@ -1,6 +1,7 @@
-//! Image quality metrics, per image, on `[B, 1, H, W]` tensors (`x` the clean target).
+//! Image quality metrics, per image, on `[B, C, H, W]` tensors (`x` the clean target; `C = 3`
+//! for colour photographs).
 //!
-//! - MSE: `mean((x_hat - x)^2)` over the pixels of the image.
+//! - MSE: `mean((x_hat - x)^2)` over the pixels and channels of the image.
 //! - PSNR (dB): `10 log10(R^2 / MSE)` with the data range `R = max(x) - min(x)` of the clean
 //!   image for the synthetic (signed) images (fastMRI uses `max(x)` for its non-negative
 //!   magnitude images), or a fixed range (`R = 1` for real images in `[0, 1]`, the usual
@@ -10,7 +11,8 @@
 //!   `win_size = 7`, uniform window, sample covariance): local means, variances and covariance
 //!   over 7x7 windows (valid positions only), `C1 = (0.01 R)^2`, `C2 = (0.03 R)^2`,
 //!   `S = (2 mx my + C1)(2 vxy + C2) / ((mx^2 + my^2 + C1)(vx + vy + C2))`, averaged over the
-//!   window positions; variances scaled by `49 / 48`.
+//!   window positions; variances scaled by `49 / 48`. A colour image's SSIM is the mean of its
+//!   channels' (scikit-image's `channel_axis`); the data range is that of the whole image.
 
 use tch::{Kind, Tensor};
 
@@ -73,10 +75,20 @@ pub fn ssim(output: &Tensor, target: &Tensor) -> Vec<f64> {
     ssim_range(output, target, None)
 }
 
-/// SSIM per image with a fixed data range (`None`: each image's `max - min`).
+/// SSIM per image with a fixed data range (`None`: each image's `max - min`); the mean over
+/// channels for `C > 1`.
 pub fn ssim_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Vec<f64> {
-    let x = target.to_kind(Kind::Double);
-    let y = output.to_kind(Kind::Double);
+    let size = target.size();
+    let (b, c) = (size[0], size[1]);
+    // Every channel as its own single-channel image, with its image's range.
+    let planes = |t: &Tensor| {
+        t.to_kind(Kind::Double)
+            .reshape([b * c, 1, size[2], size[3]])
+    };
+    let (x, y) = (planes(target), planes(output));
+    let range = ranges(target, range)
+        .to_kind(Kind::Double)
+        .repeat_interleave_self_int(c, Some(0), None);
     let np = (SSIM_WINDOW * SSIM_WINDOW) as f64;
     let w = Tensor::ones([1, 1, SSIM_WINDOW, SSIM_WINDOW], (Kind::Double, x.device())) / np;
     let filt = |t: &Tensor| t.conv2d::<Tensor>(&w, None, [1, 1], [0, 0], [1, 1], 1);
@@ -86,12 +98,15 @@ pub fn ssim_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Vec<f
     let vx = (uxx - &ux * &ux) * cov_norm;
     let vy = (uyy - &uy * &uy) * cov_norm;
     let vxy = (uxy - &ux * &uy) * cov_norm;
-    let range = ranges(&x, range);
     let c1 = (&range * SSIM_K1).square();
     let c2 = (&range * SSIM_K2).square();
     let num = (&ux * &uy * 2.0 + &c1) * (vxy * 2.0 + &c2);
     let den = (ux.square() + uy.square() + c1) * (vx + vy + c2);
-    per_image(&(num / den).mean_dim([1i64, 2, 3].as_slice(), false, Kind::Double))
+    per_image(
+        &(num / den)
+            .view([b, -1])
+            .mean_dim([1i64].as_slice(), false, Kind::Double),
+    )
 }
 
 /// Mean and standard error of the mean.
@@ -179,5 +194,29 @@ mod tests {
         let t = |v: &[f64]| Tensor::from_slice(v).view([1, 1, 7, 7]);
         let got = ssim(&t(&ys), &t(&xs))[0];
         assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    }
+
+    #[test]
+    fn a_colour_image_averages_its_channels_with_the_image_range() {
+        tch::manual_seed(1);
+        let x = Tensor::rand([2, 3, 12, 12], (Kind::Float, Device::Cpu));
+        let y = &x + Tensor::randn([2, 3, 12, 12], (Kind::Float, Device::Cpu)) * 0.1;
+        let ranges = per_image(&data_range(&x));
+        for range in [None, Some(1.0)] {
+            let got = ssim_range(&y, &x, range);
+            for (i, g) in got.iter().enumerate() {
+                let r = range.unwrap_or(ranges[i]);
+                let channel = |t: &Tensor, c: i64| t.narrow(0, i as i64, 1).narrow(1, c, 1);
+                let want = (0..3)
+                    .map(|c| ssim_range(&channel(&y, c), &channel(&x, c), Some(r))[0])
+                    .sum::<f64>()
+                    / 3.0;
+                assert!((g - want).abs() < 1e-12, "{g} vs {want}");
+            }
+        }
+        // MSE over all 3 x 12 x 12 values of an image.
+        let m = mse(&y, &x);
+        let direct = (&y - &x).square().narrow(0, 1, 1).mean(Kind::Double);
+        assert!((m[1] - direct.double_value(&[])).abs() < 1e-12);
     }
 }

@@ -50,6 +50,8 @@ pub use plateau_run::settings::{Augment, Loss};
 pub struct TrainConfig {
     /// Network width and depth.
     pub net: UNetConfig,
+    /// Channels of an image (input and output of the network): 3 for `--color rgb`.
+    pub image_channels: i64,
     /// Maximum number of epochs.
     pub epochs: usize,
     /// Mini-batch size.
@@ -134,7 +136,7 @@ pub fn train_unet(
 ) -> anyhow::Result<Outcome> {
     tch::manual_seed(cfg.seed as i64);
     let mut vs = nn::VarStore::new(device);
-    let net = UNet::new(&vs.root(), cfg.net);
+    let net = UNet::with_channels(&vs.root(), cfg.net, cfg.image_channels);
     let params = parameter_count(&vs);
 
     let mut state = TrainState {

@@ -1,20 +1,26 @@
 //! The fastMRI U-Net (Ronneberger et al., as in `fastmri.models.Unet`) in `tch::nn`.
 //!
-//! Shapes: input and output `[B, 1, H, W]` with `H`, `W` divisible by `2^pools`.
+//! Shapes: input and output `[B, K, H, W]` with `K` image channels (1 for grey images, 3 for
+//! `--color rgb`, as the paper's colour denoiser) and `H`, `W` divisible by `2^pools`.
 //!
 //! - `ConvBlock(i, o)`: conv 3x3 (pad 1, no bias) -> instance norm (no affine) ->
 //!   LeakyReLU(0.2), twice.
-//! - Down path: `ConvBlock(1, C)`, then `pools - 1` blocks doubling the width, each followed by
+//! - Down path: `ConvBlock(K, C)`, then `pools - 1` blocks doubling the width, each followed by
 //!   a 2x2 max-pool; bottleneck `ConvBlock(C 2^(pools-1), C 2^pools)`.
 //! - Up path, per level: transposed conv 2x2 stride 2 (no bias) -> instance norm -> LeakyReLU,
-//!   concatenation with the skip, `ConvBlock(2c, c)`; a final 1x1 conv (with bias) to 1 channel.
+//!   concatenation with the skip, `ConvBlock(2c, c)`; a final 1x1 conv (with bias) to `K`
+//!   channels.
 //!
-//! [`UNet::denoise`] wraps it as fastMRI's `NormUnet` does: each image is standardised by its
-//! own mean and standard deviation before the network and de-standardised after; the output is
+//! Parameters ([`parameter_count_closed_form`]): only the first conv (`9 K C`) and the last
+//! (`K C + K`) depend on `K`, so a colour net has `2 (10 C + 1)` more than a grey one.
+//!
+//! [`UNet::denoise`] wraps it as fastMRI's `NormUnet` does: each channel of each image is
+//! standardised by its own mean and standard deviation before the network and de-standardised after; the output is
 //! added to the input (residual learning), and the final 1x1 convolution starts at zero. Without this,
 //! bias-free convolutions followed by instance norm make the network exactly invariant to the
 //! input's scale, and no scale-equivariant estimator (such as the Wiener filter) could be
 //! represented.
+
 
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
@@ -67,7 +73,7 @@ impl ConvBlock {
     }
 }
 
-/// A fastMRI U-Net with one input and one output channel.
+/// A fastMRI U-Net with `K` input and `K` output channels.
 pub struct UNet {
     down: Vec<ConvBlock>,
     bottom: ConvBlock,
@@ -77,10 +83,20 @@ pub struct UNet {
 }
 
 impl UNet {
-    /// Creates the variables under `p` (default Kaiming-uniform initialisation of `tch::nn`).
+    /// Creates a single-channel network's variables under `p` (default Kaiming-uniform
+    /// initialisation of `tch::nn`).
     pub fn new(p: &nn::Path, cfg: UNetConfig) -> Self {
+        Self::with_channels(p, cfg, 1)
+    }
+
+    /// Creates a network of `image_channels` (`K >= 1`) input and output channels under `p`.
+    pub fn with_channels(p: &nn::Path, cfg: UNetConfig, image_channels: i64) -> Self {
+        assert!(
+            image_channels >= 1,
+            "a U-Net needs at least one image channel"
+        );
         let c = cfg.channels;
-        let mut down = vec![ConvBlock::new(p / "down0", 1, c)];
+        let mut down = vec![ConvBlock::new(p / "down0", image_channels, c)];
         let mut ch = c;
         for i in 1..cfg.pools {
             down.push(ConvBlock::new(p / format!("down{i}"), ch, ch * 2));
@@ -111,7 +127,7 @@ impl UNet {
             ws_init: nn::Init::Const(0.0),
             ..Default::default()
         };
-        let last = nn::conv2d(p / "last", ch, 1, 1, last_cfg);
+        let last = nn::conv2d(p / "last", ch, image_channels, 1, last_cfg);
         Self {
             down,
             bottom,
@@ -121,7 +137,7 @@ impl UNet {
         }
     }
 
-    /// The raw network `[B, 1, H, W] -> [B, 1, H, W]`.
+    /// The raw network `[B, K, H, W] -> [B, K, H, W]`.
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let mut stack = Vec::with_capacity(self.down.len());
         let mut h = x.shallow_clone();
@@ -141,11 +157,12 @@ impl UNet {
     }
 
     /// The denoiser `x_hat = y + s * unet((y - m) / s)` with `m`, `s` the mean and standard
-    /// deviation of each noisy image (`s` floored at 1e-6): scale-equivariant, and residual (the
-    /// network predicts the negative noise, as in DnCNN). With the zero-initialised output
-    /// layer, training starts from the identity `x_hat = y`, i.e. from the input's MSE.
+    /// deviation of each channel of each noisy image (`[B, K, 1, 1]`, `s` floored at 1e-6, as
+    /// fastMRI's `NormUnet` per channel): scale-equivariant, and residual (the network predicts
+    /// the negative noise, as in DnCNN). With the zero-initialised output layer, training
+    /// starts from the identity `x_hat = y`, i.e. from the input's MSE.
     pub fn denoise(&self, y: &Tensor) -> Tensor {
-        let (std, mean) = y.std_mean_dim([1i64, 2, 3].as_slice(), true, true);
+        let (std, mean) = y.std_mean_dim([2i64, 3].as_slice(), true, true);
         let std = std.clamp_min(1e-6);
         self.forward(&((y - &mean) / &std)) * &std + y
     }
@@ -157,6 +174,25 @@ pub fn parameter_count(vs: &nn::VarStore) -> i64 {
         .iter()
         .map(|t| t.numel() as i64)
         .sum()
+}
+
+/// The parameter count of a U-Net of shape `cfg` with `image_channels` input and output channels
+/// (`K`), in closed form: with `c_l = C 2^l`,
+/// `9 K C + 9 C^2` (first block) `+ sum_{l=1}^{P} 9 (c_{l-1} c_l + c_l^2)` (the other down
+/// blocks and the bottleneck) `+ sum_{l=0}^{P-1} [4 c_{l+1} c_l + 9 (c_{l+1} c_l + c_l^2)]`
+/// (transposed convs and up blocks) `+ K C + K` (the 1x1 conv and its bias). `O(P)`.
+pub fn parameter_count_closed_form(cfg: UNetConfig, image_channels: i64) -> i64 {
+    let (k, c, p) = (image_channels, cfg.channels, cfg.pools as u32);
+    let width = |l: u32| c << l;
+    let down: i64 = 9 * k * c
+        + 9 * c * c
+        + (1..=p)
+            .map(|l| 9 * (width(l - 1) * width(l) + width(l) * width(l)))
+            .sum::<i64>();
+    let up: i64 = (0..p)
+        .map(|l| 4 * width(l + 1) * width(l) + 9 * (width(l + 1) * width(l) + width(l) * width(l)))
+        .sum();
+    down + up + k * c + k
 }
 
 /// `f32` zeros of shape `[batch, 1, side, side]`, for shape checks.
@@ -186,6 +222,35 @@ mod tests {
         // upT 16->8: 4*128 = 512; up 16->8: 9*128 + 9*64 = 1728; upT 8->4: 4*32 = 128;
         // up 8->4: 9*32 + 9*16 = 432; last 4->1: 4 + 1 = 5. Total 7305.
         assert_eq!(parameter_count(&vs), 7305);
+        assert_eq!(parameter_count_closed_form(net_shape(4, 2), 1), 7305);
+    }
+
+    fn net_shape(channels: i64, pools: usize) -> UNetConfig {
+        UNetConfig { channels, pools }
+    }
+
+    #[test]
+    fn a_colour_net_maps_three_channels_and_starts_as_the_identity() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let net = UNet::with_channels(&vs.root(), net_shape(4, 2), 3);
+        let y = Tensor::randn([2, 3, 16, 16], (Kind::Float, Device::Cpu));
+        assert_eq!(net.forward(&y).size(), vec![2, 3, 16, 16]);
+        let out = net.denoise(&y);
+        assert!((out - &y).abs().max().double_value(&[]) < 1e-6);
+        // The first conv gains 9 C (K - 1) weights, the last C (K - 1) + (K - 1).
+        assert_eq!(parameter_count(&vs), 7305 + 2 * (10 * 4 + 1));
+    }
+
+    #[test]
+    fn colour_adds_the_first_and_last_convs_extra_weights() {
+        let build = |k| {
+            let vs = nn::VarStore::new(Device::Cpu);
+            UNet::with_channels(&vs.root(), net_shape(2, 1), k);
+            parameter_count(&vs)
+        };
+        // 3x3 first conv: 2 more input channels x 9 x C; 1x1 last conv: 2 more outputs x
+        // (C + bias).
+        assert_eq!(build(3) - build(1), 2 * (10 * 2 + 1));
     }
 
     #[test]

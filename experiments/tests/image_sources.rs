@@ -174,24 +174,23 @@ fn crops_colour_and_jpeg() {
         }
     }
     std::fs::remove_file(dir.join(&name)).unwrap();
-    // RGB: three consecutive channel images; gray is Rec. 709 luma.
+    // RGB: one 3-channel example (`rgb`) or three consecutive channel images (`rgb-split`),
+    // the same values; gray is Rec. 709 luma.
     let rgb = ImageBuffer::from_pixel(8, 8, Rgb([255u8, 0, 51]));
     let name = common::name_in(Split::Train, "c", "png");
     rgb.save(dir.join(&name)).unwrap();
     let src = Source::Folder(dir.clone());
-    let colour = src
-        .load(
-            Split::Train,
-            1,
-            &LoadOptions {
-                color: Color::Rgb,
-                ..opt(8)
-            },
-        )
-        .unwrap();
-    assert_eq!(colour.images.size(), vec![3, 1, 8, 8]);
-    let v = values(&colour.images);
-    assert_eq!((v[0], v[64], v[128]), (1.0, 0.0, 0.2));
+    for (color, shape) in [
+        (Color::Rgb, vec![1, 3, 8, 8]),
+        (Color::RgbSplit, vec![3, 1, 8, 8]),
+    ] {
+        let colour = src
+            .load(Split::Train, 1, &LoadOptions { color, ..opt(8) })
+            .unwrap();
+        assert_eq!(colour.images.size(), shape);
+        let v = values(&colour.images);
+        assert_eq!((v[0], v[64], v[128]), (1.0, 0.0, 0.2));
+    }
     let gray = values(&src.load(Split::Train, 1, &opt(8)).unwrap().images);
     assert!(
         (gray[0] - (0.2126 + 0.0722 * 0.2)).abs() < 0.01,

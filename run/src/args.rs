@@ -136,6 +136,10 @@ pub struct TrainArgs {
     /// Slurm job) one line per epoch: `epoch 3/40: train loss ..., val PSNR ... dB, lr ..., 12.3 s`.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the number of trainable parameters of the configured network and exit: the flags
+    /// are validated as for training, but no data are loaded and nothing is written.
+    #[arg(long)]
+    pub print_params: bool,
 }
 
 /// Arguments of `plateau bench-train`.

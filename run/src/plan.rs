@@ -282,6 +282,10 @@ mod tests {
             ),
             ("--task denoise --data phantoms --color rgb", "photographs"),
             (
+                "--task denoise --data phantoms --color rgb-split",
+                "photographs",
+            ),
+            (
                 "--task mri --data phantoms --augment --augment-dihedral",
                 "row mask",
             ),

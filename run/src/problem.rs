@@ -65,29 +65,48 @@ impl MaskKind {
 /// Greyscale or colour for photographs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Color {
     /// Luma (Rec. 709 weights).
     #[default]
     Gray,
-    /// Three channels, each reconstructed as a separate single-channel image.
+    /// One network with 3 input and 3 output channels, as the paper's denoiser: an example is
+    /// `[3, s, s]`, the noise or measurement is applied to each channel independently.
     Rgb,
+    /// Each of the three channels reconstructed as a separate single-channel image (an
+    /// example is `[1, s, s]`, a photograph gives three). Records written before `rgb` meant
+    /// the joint network say `rgb` for this.
+    RgbSplit,
 }
 
 impl Color {
-    /// Channels per decoded image.
-    pub fn channels(&self) -> usize {
+    /// Colour planes decoded per photograph (1 or 3).
+    pub fn planes(&self) -> usize {
         match self {
             Color::Gray => 1,
+            Color::Rgb | Color::RgbSplit => 3,
+        }
+    }
+
+    /// Channels of one example, i.e. of the network's input and output (1 or 3).
+    pub fn image_channels(&self) -> usize {
+        match self {
+            Color::Gray | Color::RgbSplit => 1,
             Color::Rgb => 3,
         }
     }
 
-    /// `gray` or `rgb`.
+    /// Examples per photograph (3 for `rgb-split`, else 1).
+    pub fn examples_per_image(&self) -> usize {
+        self.planes() / self.image_channels()
+    }
+
+    /// `gray`, `rgb` or `rgb-split`.
     pub fn name(&self) -> &'static str {
         match self {
             Color::Gray => "gray",
             Color::Rgb => "rgb",
+            Color::RgbSplit => "rgb-split",
         }
     }
 }
@@ -264,15 +283,15 @@ pub enum Source {
 }
 
 impl Source {
-    /// Channels per example for `color`.
+    /// Colour planes decoded per image for `color` (3 for colour photographs).
     pub fn channels(&self, color: Color) -> usize {
         match self {
-            Source::Folder(_) | Source::Skimage => color.channels(),
+            Source::Folder(_) | Source::Skimage => color.planes(),
             Source::Phantoms | Source::FastMri(_) => 1,
         }
     }
 
-    /// Whether `--color rgb` applies (photographs).
+    /// Whether `--color rgb` / `rgb-split` applies (photographs).
     pub fn has_color(&self) -> bool {
         matches!(self, Source::Folder(_) | Source::Skimage)
     }
@@ -411,7 +430,8 @@ impl Problem {
             }
             Data::Real { source, color } => ensure!(
                 *color == Color::Gray || source.has_color(),
-                "--color rgb applies to photographs (folder:PATH, skimage) only"
+                "--color {} applies to photographs (folder:PATH, skimage) only",
+                color.name()
             ),
         }
         Ok(Problem {
@@ -434,6 +454,15 @@ impl Problem {
     /// Image side `s` (pixels).
     pub fn image_size(&self) -> usize {
         self.image_size
+    }
+
+    /// Channels of one example, the network's input and output channels: 3 for `--color rgb`,
+    /// else 1.
+    pub fn image_channels(&self) -> usize {
+        match &self.data {
+            Data::Real { color, .. } => color.image_channels(),
+            Data::Synthetic(_) => 1,
+        }
     }
 
     /// The synthetic data's kind, `None` for real images.
@@ -606,6 +635,26 @@ mod tests {
             let back: Problem = serde_json::from_value(json.clone()).unwrap();
             assert_eq!(back, p, "{json}");
         }
+    }
+
+    #[test]
+    fn colours_have_their_flag_names_and_channels() {
+        for (c, name, image, planes) in [
+            (Color::Gray, "gray", 1, 1),
+            (Color::Rgb, "rgb", 3, 3),
+            (Color::RgbSplit, "rgb-split", 1, 3),
+        ] {
+            assert_eq!(serde_json::to_value(c).unwrap(), name);
+            assert_eq!(c.name(), name);
+            assert_eq!((c.image_channels(), c.planes()), (image, planes));
+            assert_eq!(c.examples_per_image() * image, planes);
+        }
+        let rgb = Data::Real {
+            source: Source::Skimage,
+            color: Color::Rgb,
+        };
+        let p = Problem::new(Task::Denoise { sigma: 0.1 }, rgb, 16).unwrap();
+        assert_eq!(p.image_channels(), 3);
     }
 
     #[test]

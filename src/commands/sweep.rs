@@ -44,6 +44,24 @@ pub struct Args {
     /// Validate the config and list its cells (index, id, parameters); write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Local backend: run K cells at once (each with OMP_NUM_THREADS=1 unless set).
+    #[arg(long, value_name = "K", default_value_t = 1, conflicts_with = "gpus")]
+    pub jobs: usize,
+    /// Local backend: run one cell per listed GPU at once (e.g. 0,1,2,3); each cell sees only
+    /// its GPU (CUDA_VISIBLE_DEVICES) and trains with --device cuda. The config's cells must be
+    /// on cuda.
+    #[arg(long, value_name = "K,K,...", value_delimiter = ',')]
+    pub gpus: Option<Vec<u32>>,
+}
+
+impl Args {
+    /// The local backend's slots from `--jobs` / `--gpus`.
+    fn slots(&self) -> local::Slots {
+        match &self.gpus {
+            Some(ids) => local::Slots::Gpus(ids.clone()),
+            None => local::Slots::Jobs(self.jobs),
+        }
+    }
 }
 
 /// The results folder of `cfg` when `--results` is not given: `results/sweeps/<name>`.
@@ -58,7 +76,7 @@ pub fn default_results(cfg: &SweepConfig) -> PathBuf {
 /// An invalid config or an unwritable results folder (failed cells are recorded, not errors).
 pub fn run_local(config: &Path, results: &Path) -> Result<local::Summary> {
     let cfg = SweepConfig::load(config)?;
-    local::run_all(&cfg, &Store::new(results), &exe()?)
+    local::run_all(&cfg, &Store::new(results), &exe()?, &local::Slots::Jobs(1))
 }
 
 /// The trainer each cell runs (`plateau-train`, found as `plateau train` finds it).
@@ -98,7 +116,7 @@ pub fn run(args: &Args) -> Result<()> {
                 cfg.cells.len()
             );
         };
-        return match local::run_cell(&cfg, cell, &store, &exe()?, false)? {
+        return match local::run_cell(&cfg, cell, &store, &exe()?, false, None)? {
             Outcome::Done => {
                 eprintln!("plateau: cell {i} already finished");
                 Ok(())
@@ -122,7 +140,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     match args.backend {
         Backend::Local => {
-            let s = local::run_all(&cfg, &store, &exe()?)?;
+            let s = local::run_all(&cfg, &store, &exe()?, &args.slots())?;
             eprintln!(
                 "plateau: sweep {}: {} cells, {} already done, {} ok, {} other status, {} failed; \
                  results in {}",
@@ -144,7 +162,14 @@ pub fn run(args: &Args) -> Result<()> {
             }
             Ok(())
         }
-        Backend::Slurm => submit(&cfg, &args.config, &store),
+        Backend::Slurm => {
+            anyhow::ensure!(
+                args.jobs == 1 && args.gpus.is_none(),
+                "--jobs and --gpus are for --backend local (a Slurm task runs one cell; cells on \
+                 cuda ask for one GPU each)"
+            );
+            submit(&cfg, &args.config, &store)
+        }
     }
 }
 

@@ -165,6 +165,14 @@ impl Cell {
             .collect()
     }
 
+    /// Whether the cell trains on a GPU (`device = "cuda"` or `"cuda:N"`; the default is the
+    /// CPU).
+    pub fn on_cuda(&self) -> bool {
+        self.params
+            .get("device")
+            .is_some_and(|d| d.as_arg().starts_with("cuda"))
+    }
+
     /// The `plateau train` arguments of this cell, without `--out` and `--resume`.
     pub fn train_args(&self) -> Vec<String> {
         let flags = train_flags();

@@ -9,10 +9,12 @@
 //! (`state.json`) and records without rerunning a cell whose `metrics.json` was written before the
 //! kill.
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -57,12 +59,78 @@ pub fn cell_dir(results: &Path, cell: &Cell) -> PathBuf {
     results.join("cells").join(&cell.id)
 }
 
-/// Runs every unfinished cell of `cfg` in index order, with a progress bar. Cells another
-/// process is running are waited for at the end (and then usually found finished).
+/// How many cells run at once on this machine, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slots {
+    /// `n >= 1` cells at once (`--jobs`), each child with `OMP_NUM_THREADS=1` unless the
+    /// variable is set.
+    Jobs(usize),
+    /// One cell per listed GPU (`--gpus`): a child sees only its GPU
+    /// (`CUDA_VISIBLE_DEVICES=K`) and trains with `--device cuda`.
+    Gpus(Vec<u32>),
+}
+
+impl Slots {
+    /// Checks the slots against the cells of `cfg`.
+    ///
+    /// # Errors
+    /// One line: `--jobs 0`, no or a repeated GPU, or (`--gpus`) a cell that is not on cuda.
+    pub fn validate(&self, cfg: &SweepConfig) -> Result<()> {
+        match self {
+            Slots::Jobs(n) => anyhow::ensure!(*n >= 1, "--jobs must be at least 1"),
+            Slots::Gpus(ids) => {
+                anyhow::ensure!(!ids.is_empty(), "--gpus needs at least one GPU index");
+                let mut sorted = ids.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                anyhow::ensure!(sorted.len() == ids.len(), "--gpus lists a GPU twice");
+                if let Some(c) = cfg.cells.iter().find(|c| !c.on_cuda()) {
+                    anyhow::bail!(
+                        "--gpus runs cells on cuda, but cell {} ({}) is not (set device = \"cuda\" \
+                         in the config, or use --jobs)",
+                        c.index,
+                        c.label()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Cells at once.
+    fn count(&self) -> usize {
+        match self {
+            Slots::Jobs(n) => *n,
+            Slots::Gpus(ids) => ids.len(),
+        }
+    }
+
+    /// The GPU of slot `i`, if the slots are GPUs.
+    fn gpu(&self, i: usize) -> Option<u32> {
+        match self {
+            Slots::Jobs(_) => None,
+            Slots::Gpus(ids) => Some(ids[i]),
+        }
+    }
+}
+
+/// What the workers of [`run_all`] share.
+struct Shared<'a> {
+    summary: Summary,
+    busy: Vec<&'a Cell>,
+    error: Option<anyhow::Error>,
+}
+
+/// Runs every unfinished cell of `cfg`, [`Slots::count`] at a time (cells are handed out in
+/// index order, each to the next free slot), with a progress bar. Cells another process is
+/// running are waited for at the end (and then usually found finished). Concurrent cells record
+/// through the store's lock as concurrent sweeps do.
 ///
 /// # Errors
-/// The results folder cannot be written (a failing cell is not an error: it is recorded).
-pub fn run_all(cfg: &SweepConfig, store: &Store, exe: &Path) -> Result<Summary> {
+/// The results folder cannot be written (a failing cell is not an error: it is recorded); the
+/// other slots finish their cells, no new cell starts.
+pub fn run_all(cfg: &SweepConfig, store: &Store, exe: &Path, slots: &Slots) -> Result<Summary> {
+    slots.validate(cfg)?;
     let loaded = store.load()?;
     report_bad_lines(store, &loaded.bad_lines);
     let mut summary = Summary {
@@ -93,46 +161,81 @@ pub fn run_all(cfg: &SweepConfig, store: &Store, exe: &Path) -> Result<Summary> 
             store.path().display()
         ));
     }
-    let mut busy = Vec::new();
-    for (pass, cells) in [(0, todo), (1, Vec::new())] {
-        let cells = if pass == 0 {
-            cells
+    let shared = Mutex::new(Shared {
+        summary,
+        busy: Vec::new(),
+        error: None,
+    });
+    for pass in 0..2 {
+        let cells: VecDeque<&Cell> = if pass == 0 {
+            todo.iter().copied().collect()
         } else {
-            std::mem::take(&mut busy)
+            std::mem::take(&mut lock(&shared).busy).into()
         };
-        for cell in cells {
-            bar.set_message(format!("cell {}", cell.index));
-            let started = Instant::now();
-            let outcome = run_cell(cfg, cell, store, exe, pass == 1)?;
-            match &outcome {
-                Outcome::Busy => {
-                    say(format!(
-                        "plateau: cell {} ({}) is running in another process; will wait for it",
-                        cell.index,
-                        cell.label()
-                    ));
-                    busy.push(cell);
-                    continue;
-                }
-                Outcome::Done => summary.skipped += 1,
-                Outcome::Recorded(s) if s == "ok" => summary.ok += 1,
-                Outcome::Recorded(s) if s == FAILED => summary.failed += 1,
-                Outcome::Recorded(_) => summary.other += 1,
+        let queue = Mutex::new(cells);
+        std::thread::scope(|scope| {
+            for slot in 0..slots.count() {
+                let (queue, shared, say, bar) = (&queue, &shared, &say, &bar);
+                scope.spawn(move || loop {
+                    if lock(shared).error.is_some() {
+                        break;
+                    }
+                    let Some(cell) = lock(queue).pop_front() else {
+                        break;
+                    };
+                    bar.set_message(format!("cell {}", cell.index));
+                    let started = Instant::now();
+                    let outcome = match run_cell(cfg, cell, store, exe, pass == 1, slots.gpu(slot))
+                    {
+                        Ok(o) => o,
+                        Err(e) => {
+                            lock(shared).error.get_or_insert(e);
+                            break;
+                        }
+                    };
+                    let mut sh = lock(shared);
+                    match &outcome {
+                        Outcome::Busy => {
+                            say(format!(
+                                "plateau: cell {} ({}) is running in another process; will wait \
+                                 for it",
+                                cell.index,
+                                cell.label()
+                            ));
+                            sh.busy.push(cell);
+                            continue;
+                        }
+                        Outcome::Done => sh.summary.skipped += 1,
+                        Outcome::Recorded(s) if s == "ok" => sh.summary.ok += 1,
+                        Outcome::Recorded(s) if s == FAILED => sh.summary.failed += 1,
+                        Outcome::Recorded(_) => sh.summary.other += 1,
+                    }
+                    drop(sh);
+                    if let Outcome::Recorded(status) = &outcome {
+                        say(format!(
+                            "plateau: cell {}/{} {status} ({}) {:.1} s",
+                            cell.index + 1,
+                            cfg.cells.len(),
+                            cell.label(),
+                            started.elapsed().as_secs_f64()
+                        ));
+                    }
+                    bar.inc(1);
+                });
             }
-            if let Outcome::Recorded(status) = &outcome {
-                say(format!(
-                    "plateau: cell {}/{} {status} ({}) {:.1} s",
-                    cell.index + 1,
-                    cfg.cells.len(),
-                    cell.label(),
-                    started.elapsed().as_secs_f64()
-                ));
-            }
-            bar.inc(1);
-        }
+        });
     }
     bar.finish_and_clear();
-    Ok(summary)
+    let shared = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    match shared.error {
+        Some(e) => Err(e),
+        None => Ok(shared.summary),
+    }
+}
+
+/// Locks `m`, also after a panic in another worker (the counts stay usable).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn report_bad_lines(store: &Store, bad: &[usize]) {
@@ -148,7 +251,8 @@ fn report_bad_lines(store: &Store, bad: &[usize]) {
 }
 
 /// Runs one cell unless it is finished or running elsewhere (with `wait`, waits for the other
-/// process instead), and records the result.
+/// process instead), and records the result; with `gpu = Some(K)` the run sees only GPU `K`
+/// and trains on it (`CUDA_VISIBLE_DEVICES=K`, `--device cuda`).
 ///
 /// # Errors
 /// The cell folder or the store cannot be written, or the child cannot be started.
@@ -158,6 +262,7 @@ pub fn run_cell(
     store: &Store,
     exe: &Path,
     wait: bool,
+    gpu: Option<u32>,
 ) -> Result<Outcome> {
     let dir = cell_dir(store.dir(), cell);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -179,7 +284,7 @@ pub fn run_cell(
         // Finished before the sweep was killed, not yet recorded: record it as it is.
         Some(m) => (Some(m), None),
         None => {
-            let code = spawn(cell, &dir, exe, &lock)?;
+            let code = spawn(cell, &dir, exe, &lock, gpu)?;
             match (code, read_metrics(&metrics_path)) {
                 (Ok(()), Some(m)) => (Some(m), None),
                 (Ok(()), None) => (None, Some("the run exited without metrics.json".into())),
@@ -227,9 +332,15 @@ fn read_metrics(path: &Path) -> Option<RunRecord> {
 }
 
 /// Runs the trainer `exe` (`plateau-train`) with the cell's flags and `--out dir`, output
-/// appended to `dir/log.txt`. `Err(reason)` when it did
-/// not exit with status 0.
-fn spawn(cell: &Cell, dir: &Path, exe: &Path, lock: &FileLock) -> Result<Result<(), String>> {
+/// appended to `dir/log.txt`, on GPU `gpu` if given. `Err(reason)` when it did not exit with
+/// status 0.
+fn spawn(
+    cell: &Cell,
+    dir: &Path,
+    exe: &Path,
+    lock: &FileLock,
+    gpu: Option<u32>,
+) -> Result<Result<(), String>> {
     let log_path = dir.join("log.txt");
     let mut log = std::fs::OpenOptions::new()
         .create(true)
@@ -238,6 +349,12 @@ fn spawn(cell: &Cell, dir: &Path, exe: &Path, lock: &FileLock) -> Result<Result<
         .with_context(|| format!("cannot open {}", log_path.display()))?;
     let resume = dir.join("state.json").exists();
     let mut args = cell.train_args();
+    if gpu.is_some() {
+        // The one visible GPU is `cuda` (= `cuda:0`) whatever index the config named.
+        if let Some(i) = args.iter().position(|a| a == "--device") {
+            args[i + 1] = "cuda".into();
+        }
+    }
     args.push("--out".into());
     args.push(dir.display().to_string());
     if resume {
@@ -249,6 +366,9 @@ fn spawn(cell: &Cell, dir: &Path, exe: &Path, lock: &FileLock) -> Result<Result<
         // One LibTorch thread per cell unless asked otherwise: on a shared 2-core machine,
         // 2 spinning OpenMP threads ran an epoch 5x slower than 1 thread (README, Sweeps).
         cmd.env("OMP_NUM_THREADS", "1");
+    }
+    if let Some(k) = gpu {
+        cmd.env("CUDA_VISIBLE_DEVICES", k.to_string());
     }
     cmd.args(&args)
         .stdin(Stdio::null())

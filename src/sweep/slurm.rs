@@ -65,6 +65,13 @@ pub fn script(
     let _ = writeln!(s, "#SBATCH --job-name=plateau-{}", cfg.name);
     let _ = writeln!(s, "#SBATCH --array={}", array_spec(indices));
     let _ = writeln!(s, "#SBATCH --output={}/%A_%a.out", logs.display());
+    // Cells on cuda need a GPU each (a cell's process uses one device).
+    if indices
+        .iter()
+        .any(|&i| cfg.cells.get(i).is_some_and(|c| c.on_cuda()))
+    {
+        let _ = writeln!(s, "#SBATCH --gres=gpu:1");
+    }
     for o in &cfg.slurm.options {
         let _ = writeln!(s, "#SBATCH {o}");
     }
@@ -216,5 +223,24 @@ mod tests {
             s.contains("exec '/opt/p lateau' sweep '/r/slurm/c.toml' --results '/r' --cell \"$SLURM_ARRAY_TASK_ID\""),
             "{s}"
         );
+        assert!(!s.contains("--gres"), "CPU cells ask for no GPU: {s}");
+    }
+
+    #[test]
+    fn cuda_cells_ask_for_one_gpu_per_task() {
+        let cfg = SweepConfig::parse(
+            "[sweep]\nname = \"g\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\n\
+             device = \"cuda\"\n[grid]\ntrain-size = [4, 8]\n",
+        )
+        .unwrap();
+        assert!(cfg.cells.iter().all(|c| c.on_cuda()));
+        let s = script(
+            &cfg,
+            &[0, 1],
+            Path::new("/p"),
+            Path::new("/c"),
+            Path::new("/r"),
+        );
+        assert_eq!(s.matches("#SBATCH --gres=gpu:1\n").count(), 1, "{s}");
     }
 }

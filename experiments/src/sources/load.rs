@@ -24,7 +24,8 @@ pub struct LoadOptions {
 
 /// A loaded split.
 pub struct Loaded {
-    /// `[count * C, 1, s, s]` `f32` images in `[0, 1]`.
+    /// `[examples, C, s, s]` `f32` images in `[0, 1]` (`C` = [`Color::image_channels`] for
+    /// photographs, else 1).
     pub images: Tensor,
     /// Files (or slices) skipped as too small, or as unreadable (only with `skip_bad`).
     pub skipped: Vec<Skipped>,

@@ -2,9 +2,11 @@
 //! ellipse phantoms and fastMRI volumes; one module per source, dispatched by [`Load`].
 //!
 //! All images are `f32` in `[0, 1]` (8-bit and 16-bit files are scaled by their full range;
-//! fastMRI slices by their own maximum), returned as `[count * C, 1, s, s]` tensors: with
-//! `--color rgb` the three channels of an image are consecutive single-channel images (the
-//! network reconstructs each channel separately; the split is unaffected since it is by file).
+//! fastMRI slices by their own maximum), returned as `[examples, C, s, s]` tensors: `C = 3`
+//! with `--color rgb` (one example per photograph, the paper's colour denoiser), else `C = 1`;
+//! with `--color rgb-split` the three planes of a photograph are three consecutive
+//! single-channel examples (the network reconstructs each channel separately; the split is
+//! unaffected since it is by file).
 //!
 //! - **Split by file, never by patch** ([`files`]): a file's split is a stable function of its
 //!   path relative to the data root, and within a split files are in a fixed order, so training
@@ -52,10 +54,16 @@ impl Load for Source {
                 root.display()
             ),
         };
-        let n = (data.len() / (s * s)) as i64;
+        // Sources write each image's planes consecutively (`[planes, s, s]`), so both layouts
+        // are views of the same buffer.
+        let c = match self {
+            Source::Folder(_) | Source::Skimage => opt.color.image_channels(),
+            Source::Phantoms | Source::FastMri(_) => 1,
+        };
+        let n = (data.len() / (c * s * s)) as i64;
         Ok(Loaded {
             images: Tensor::from_slice(&data)
-                .view([n, 1, s as i64, s as i64])
+                .view([n, c as i64, s as i64, s as i64])
                 .to_device(Device::Cpu),
             skipped,
         })

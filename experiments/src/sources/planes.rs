@@ -43,7 +43,7 @@ pub fn decode(path: &Path, color: Color) -> anyhow::Result<Planes> {
             w,
             data: img.to_luma32f().into_raw(),
         },
-        Color::Rgb => {
+        Color::Rgb | Color::RgbSplit => {
             let rgb = img.to_rgb32f().into_raw();
             let mut data = vec![0.0; 3 * h * w];
             for (p, px) in rgb.chunks_exact(3).enumerate() {

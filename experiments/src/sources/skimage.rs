@@ -97,7 +97,7 @@ pub fn load(
         .map(|p| (p.h - s + 1) * (p.w - s + 1))
         .collect();
     let total: usize = positions.iter().sum();
-    let mut data = Vec::with_capacity(count * opt.color.channels() * s * s);
+    let mut data = Vec::with_capacity(count * opt.color.planes() * s * s);
     for _ in 0..count {
         let mut tries = 0;
         let patch = loop {

@@ -48,6 +48,7 @@ pub fn tiny_unet(epochs: usize, resume: bool, fingerprint: &str) -> TrainConfig 
             channels: 8,
             pools: 2,
         },
+        image_channels: 1,
         epochs,
         batch_size: 16,
         lr: 3e-3,

@@ -23,6 +23,7 @@ use plateau_run::plan::TrainPlan;
 use plateau_run::record::{Architecture, Environment, RunRecord, Status};
 
 use crate::sources::skip_reasons;
+use crate::unet::{UNet, UNetConfig};
 
 pub mod baseline;
 pub mod linear;
@@ -50,6 +51,10 @@ pub struct Cli {
 /// the data have loaded.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let plan = TrainPlan::try_from(args)?;
+    if args.print_params {
+        println!("{}", parameter_count(&plan));
+        return Ok(());
+    }
     plan.check_paths()?;
     let device = crate::cuda::device(&plan.device)?;
     let start = Instant::now();
@@ -91,4 +96,23 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         );
     }
     write_atomic(&plan.out.join("metrics.json"), record.to_json().as_bytes())
+}
+
+/// Trainable parameters of the network of `plan`: the U-Net is built on the CPU (its memory,
+/// 4 bytes a parameter, is allocated for the count), the linear model is the `n x n` matrix of
+/// `n = s^2` pixels.
+pub fn parameter_count(plan: &TrainPlan) -> i64 {
+    let curve = &plan.config.curve;
+    match curve.architecture {
+        Architecture::Unet { pools } => {
+            let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+            let shape = UNetConfig {
+                channels: plan.config.channels.expect("a U-Net plan has a width"),
+                pools,
+            };
+            UNet::with_channels(&vs.root(), shape, curve.problem.image_channels() as i64);
+            crate::unet::parameter_count(&vs)
+        }
+        Architecture::Linear => (curve.problem.image_size() as i64).pow(4),
+    }
 }
