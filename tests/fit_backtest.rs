@@ -74,7 +74,7 @@ fn prediction_intervals_cover_held_out_points_at_the_t_rate() {
     };
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let (mut hits, mut hits_conf) = (0, 0);
-    for _ in 0..reps {
+    for r in 0..reps {
         let ys: Vec<f64> = xs
             .iter()
             .map(|x| {
@@ -83,23 +83,26 @@ fn prediction_intervals_cover_held_out_points_at_the_t_rate() {
             })
             .collect();
         let curve = Curve::new(&xs, &ys).unwrap();
-        let bt = backtest(&curve, &opts).unwrap();
-        assert_eq!(bt.n_train, 9);
-        let power = &bt.candidates[0];
-        assert_eq!(power.model, ModelKind::Power);
-        let last = power.held_out.last().unwrap();
-        assert_eq!(last.x, 16384.0);
-        hits += usize::from(last.covered.unwrap());
-        // The curve's confidence interval alone, for the negative control.
         let train = curve.restrict(0.0, 4096.0);
         let fit = fit_model(ModelKind::Power, &train.xs, &train.ys).unwrap();
+        let observed = *ys.last().unwrap();
+        let pi = prediction_intervals(&train, &fit, &[8192.0, 16384.0], &opts).unwrap();
+        hits += usize::from(pi[1][0] <= observed && observed <= pi[1][1]);
+        // The curve's confidence interval alone, for the negative control.
         let conf = bootstrap(&train, &fit, &[16384.0], &opts)
             .unwrap()
             .prediction_interval(0, 0.95);
-        hits_conf += usize::from(conf[0] <= last.observed && last.observed <= conf[1]);
-        // The library's interval is the one reported.
-        let pi = prediction_intervals(&train, &fit, &[16384.0], &opts).unwrap();
-        assert_eq!(pi[0], last.ci95);
+        hits_conf += usize::from(conf[0] <= observed && observed <= conf[1]);
+        // The backtest reports the same split and interval (checked on a few curves: it also
+        // fits the costlier saturating and broken laws).
+        if r < 10 {
+            let bt = backtest(&curve, &opts).unwrap();
+            assert_eq!(bt.n_train, 9);
+            let power = &bt.candidates[0];
+            assert_eq!(power.model, ModelKind::Power);
+            let last = power.held_out.last().unwrap();
+            assert_eq!((last.x, last.observed, last.ci95), (16384.0, observed, pi[1]));
+        }
     }
     let p0 = t_coverage(7.0, 1.96);
     let cov = hits as f64 / reps as f64;
