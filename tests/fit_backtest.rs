@@ -101,7 +101,10 @@ fn prediction_intervals_cover_held_out_points_at_the_t_rate() {
             let power = &bt.candidates[0];
             assert_eq!(power.model, ModelKind::Power);
             let last = power.held_out.last().unwrap();
-            assert_eq!((last.x, last.observed, last.ci95), (16384.0, observed, pi[1]));
+            assert_eq!(
+                (last.x, last.observed, last.ci95),
+                (16384.0, observed, pi[1])
+            );
         }
     }
     let p0 = t_coverage(7.0, 1.96);

@@ -277,7 +277,7 @@ fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<
         .iter()
         .map(|&n| risk(n))
         .collect::<Result<Vec<f64>>>()?;
-    let Some(last_above) = values.iter().rposition(|&r| !(r <= target)) else {
+    let Some(last_above) = values.iter().rposition(|&r| r.is_nan() || r > target) else {
         return Ok(Some(1.0));
     };
     if last_above + 1 == grid.len() {

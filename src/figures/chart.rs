@@ -25,6 +25,9 @@ fn register_font() {
     });
 }
 
+/// `(x, y)` points.
+type Points = Vec<(f64, f64)>;
+
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Draw {
@@ -132,6 +135,14 @@ impl Chart {
         Ok((x, y))
     }
 
+    /// Title font size: 30 px, smaller for a long title so that it fits the width (a DejaVu
+    /// Sans character is about 0.55 em wide on average).
+    fn title_size(&self, width: u32) -> u32 {
+        let chars = self.title.chars().count().max(1) as f64;
+        let fit = (f64::from(width) - 40.0) / (0.55 * chars);
+        fit.clamp(14.0, 30.0) as u32
+    }
+
     /// Renders `stem.png` (1200 x 800) and `stem.svg`, each written atomically. The extensions
     /// are appended, so a stem may contain dots (`sigma0.1`).
     pub fn render(&self, stem: &Path) -> Result<()> {
@@ -176,7 +187,10 @@ impl Chart {
         root.fill(&WHITE)?;
         let mut builder = ChartBuilder::on(root);
         builder
-            .caption(&self.title, ("sans-serif", 30))
+            .caption(
+                &self.title,
+                ("sans-serif", self.title_size(root.dim_in_pixel().0)),
+            )
             .margin(20)
             .x_label_area_size(60)
             .y_label_area_size(90);
@@ -263,7 +277,7 @@ impl Chart {
             match s.draw {
                 Draw::Band => {
                     let Some(errors) = &s.errors else { continue };
-                    let (upper, lower): (Vec<(f64, f64)>, Vec<(f64, f64)>) = s
+                    let (upper, lower): (Points, Points) = s
                         .points
                         .iter()
                         .zip(errors)

@@ -9,7 +9,8 @@
 //!   factor 5.
 //! - **excess over the floor** ([`excess_chart`]): `MSE - floor` on log-log axes, where the
 //!   approach to the floor is visible and a fitted exponent reads as a slope. The floor is the
-//!   exact one when the data have it, else the fitted `c`.
+//!   exact one when the data have it, else the fitted `c`. No band here: the band of the fitted
+//!   curve minus a floor crosses zero and says nothing about the exponent.
 //! - **PSNR** ([`psnr_chart`]): `10 log10(1 / MSE)` in dB against `N` (peak 1), as the paper
 //!   plots its curves, with the extrapolation and its band.
 
@@ -44,6 +45,9 @@ const BEST: RGBColor = RGBColor(31, 119, 180);
 const FREE_FIT: RGBColor = RGBColor(214, 39, 40);
 const ANCHORED_FIT: RGBColor = RGBColor(255, 127, 14);
 const FLOOR: RGBColor = RGBColor(40, 40, 40);
+
+/// `(x, y)` points.
+type Points = Vec<(f64, f64)>;
 
 /// Below this ratio of largest to smallest MSE the MSE axis is linear.
 const Y_LOG_MIN_RATIO: f64 = 5.0;
@@ -185,9 +189,11 @@ fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: 
     });
     let grid = group_grid(g);
     if let Some(fit) = &g.fit {
-        if let Some(band) = band {
+        // The band is of the fitted curve; its excess over a floor is not the fit's own
+        // uncertainty (the ends cross the floor), so the excess view shows the lines only.
+        if let Some(band) = band.filter(|_| !matches!(view, View::Excess(_))) {
             // The view's transform may reverse the order (PSNR), so sort each pair.
-            let (pts, errs): (Vec<(f64, f64)>, Vec<(f64, f64)>) = band
+            let (pts, errs): (Points, Points) = band
                 .iter()
                 .filter_map(|&(n, lo, hi)| {
                     let (a, b) = (view.y(lo)?, view.y(hi)?);
