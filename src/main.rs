@@ -37,6 +37,8 @@ enum Command {
     BenchTrain(commands::external::Passthrough),
     /// Run a TOML grid of training runs locally or as a Slurm job array (results.jsonl).
     Sweep(commands::sweep::Args),
+    /// How much more data is needed: N to get within a fraction of the floor (theory or measured).
+    Plan(commands::plan::Args),
     /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
     Scaling(commands::scaling::Args),
 }
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         }
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Scaling(args) => commands::scaling::run(args),
+        Command::Plan(args) => commands::plan::run(args),
     };
     exit(result.map(|()| ExitCode::SUCCESS))
 }

@@ -21,7 +21,6 @@
 //! input's scale, and no scale-equivariant estimator (such as the Wiener filter) could be
 //! represented.
 
-
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 

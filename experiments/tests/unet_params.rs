@@ -10,9 +10,7 @@
 //! Cost: the networks are built (about 2 GB of weights for the 256-wide, 4-pool one) one at a
 //! time; a few seconds in all.
 
-use plateau_experiments::unet::{
-    parameter_count, parameter_count_closed_form, UNet, UNetConfig,
-};
+use plateau_experiments::unet::{parameter_count, parameter_count_closed_form, UNet, UNetConfig};
 use tch::{nn, Device};
 
 /// Parameters of a freshly built network of `channels` width, `pools` depth and `image`

@@ -2,8 +2,12 @@
 //! learned-linear theory they are set against ([`linear_theory`]). Computations return numbers;
 //! `crate::figures` draws them.
 
+pub mod band;
 pub mod linear_theory;
+pub mod plan;
+pub mod plan_theory;
 pub mod scaling;
+pub mod subspace_theory;
 
 /// A predicted curve: `(N, MSE)` points in increasing `N`, with its legend text.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

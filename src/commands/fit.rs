@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use crate::fit::backtest::{fit_curve_backtested, SelectBy};
 use crate::fit::input::GroupBy;
-use crate::fit::{
-    fit_curve, read_curves, BootstrapOptions, CsvOptions, FitOptions, Method, ModelChoice,
-};
+use crate::fit::{read_curves, BootstrapOptions, CsvOptions, FitOptions, Method, ModelChoice};
 use crate::output::write_stdout;
 
 /// Arguments of `plateau fit`.
@@ -46,6 +45,13 @@ pub struct Args {
     /// Extrapolation points, comma-separated (the JSON keys are written as given).
     #[arg(long, default_value = "1e5,1e6,1e7", value_name = "X[,X...]")]
     pub at: String,
+    /// Also refit on the points with N <= max/4, predict the larger N held out, and report the
+    /// errors and interval coverage per model ("backtest" in the JSON; docs/fits.md).
+    #[arg(long)]
+    pub backtest: bool,
+    /// How --model auto chooses: aicc (in-sample) or backtest (held-out extrapolation error).
+    #[arg(long, value_enum, default_value = "aicc")]
+    pub select: SelectBy,
 }
 
 /// Parses `LO:HI` (one side may be empty for no limit) into an inclusive range.
@@ -132,7 +138,7 @@ pub fn run(args: &Args) -> Result<()> {
     let reports = curves
         .groups
         .iter()
-        .map(|g| fit_curve(&g.name, &g.curve, &opts))
+        .map(|g| fit_curve_backtested(&g.name, &g.curve, &opts, args.backtest, args.select))
         .collect::<Result<Vec<_>>>()?;
     let json = serde_json::to_string_pretty(&reports).context("cannot serialise the report")?;
     write_stdout(format!("{json}\n").as_bytes())

@@ -4,6 +4,7 @@
 pub mod external;
 pub mod fit;
 pub mod path;
+pub mod plan;
 pub mod reproduce;
 pub mod scaling;
 pub mod sweep;

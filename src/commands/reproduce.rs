@@ -1,7 +1,8 @@
 //! `plateau reproduce`: the main job. Computes the theory results of the paper's eight setups
-//! and draws the figures; then runs the U-Net scaling sweep of `--preset` (`cpu`:
-//! `experiments/denoise_cpu.toml` into `results/sweeps/denoise_cpu`, resumable) and draws its
-//! scaling figure `figures/scaling_<tag>.{png,svg}` (see `plateau scaling`).
+//! and draws the figures; then runs the U-Net scaling sweeps of `--preset` (`cpu`: the five
+//! configs of [`CPU_SWEEPS`] into `results/sweeps/<name>`, resumable) and draws their scaling
+//! figures `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` (see `plateau scaling`) and a
+//! `plateau plan` summary `figures/plan_<name>.{json,txt}` each.
 //!
 //! Writes `results/theory_<setup>.csv` (the `plateau theory` CSV of each setup, 5 draws),
 //! `figures/risk_vs_n_<setup>.{png,svg}`, `figures/gd_path_<setup>.{png,svg}` and
@@ -37,10 +38,21 @@ pub enum Part {
     Sweep,
 }
 
+/// The sweeps of `--preset cpu`, each sized for a 2-core CPU: gaussian-field denoising, the
+/// photographs at sigma = 25/255, the paper's subspace model as pictures, and MRI 4x and SR x2 on
+/// the gaussian field (exact floors).
+const CPU_SWEEPS: [&str; 5] = [
+    "denoise_cpu.toml",
+    "photos_denoise.toml",
+    "subspace_cpu.toml",
+    "mri_field_cpu.toml",
+    "sr_field_cpu.toml",
+];
+
 /// Which sweeps the `sweep` part runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// `experiments/denoise_cpu.toml`: gaussian-field denoising sized for a 2-core CPU.
+    /// [`CPU_SWEEPS`]: five small sweeps sized for a 2-core CPU.
     Cpu,
     /// `experiments/denoise_paper.toml` and `experiments/mri_paper.toml`: the paper's grids
     /// (GPU, ImageNet and fastMRI; days of compute).
@@ -102,7 +114,7 @@ fn experiments_file(name: &str) -> PathBuf {
 /// draws their scaling figures into `figures/`.
 fn sweeps(args: &Args) -> Result<()> {
     let configs: &[&str] = match args.preset {
-        Preset::Cpu => &["denoise_cpu.toml"],
+        Preset::Cpu => &CPU_SWEEPS,
         Preset::Paper => &["denoise_paper.toml", "mri_paper.toml"],
     };
     for name in configs {
@@ -121,6 +133,10 @@ fn sweeps(args: &Args) -> Result<()> {
             );
         }
         crate::commands::scaling::scaling(&results, &args.figures)?;
+        crate::commands::plan::plan_summary(
+            &results,
+            &args.figures.join(format!("plan_{}", cfg.name)),
+        )?;
     }
     Ok(())
 }

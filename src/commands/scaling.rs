@@ -2,20 +2,29 @@
 //! floor (see [`crate::analysis::scaling`]).
 //!
 //! For each group of runs (one learning problem) writes, into `--out`:
-//! `scaling_<tag>.{png,svg}` (the figure; for denoising of synthetic Gaussian data it also shows
-//! the predicted risk of learned linear estimators on the same data,
-//! [`crate::analysis::linear_theory`]), `scaling_<tag>.csv` (every run:
+//! `scaling_<tag>.{png,svg}` (test error), `scaling_<tag>_excess.{png,svg}` (excess over the
+//! floor, log-log) and `scaling_<tag>_psnr.{png,svg}` (PSNR), see [`crate::figures::scaling`];
+//! for denoising of synthetic Gaussian data they also show the predicted risk of learned linear
+//! estimators on the same data ([`crate::analysis::linear_theory`]; on `subspace` pictures
+//! PCA and early-stopped gradient descent of the paper's model,
+//! [`crate::analysis::subspace_theory`]); `scaling_<tag>.csv` (every run:
 //! `N,width,seed,test_mse,val_metric,oracle_test_mse,best,id`) and `scaling_<tag>.json` (the
 //! group summary: best width per `N`, the fit with 95% bootstrap intervals, the fitted floor over
-//! `floor_mse`, extrapolation to `N = 1e6`); prints a JSON array of the summaries on stdout.
+//! `floor_mse`, extrapolation to `N = 1e6`; with `--backtest` the backtest of the best-width
+//! curve, [`crate::fit::backtest`]); prints a JSON array of the summaries on stdout.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use serde::Serialize;
+
+use crate::analysis::band::fit_band;
 use crate::analysis::scaling::{analyse, points_csv, GroupSummary, EXTRAPOLATE_TO};
-use crate::analysis::{linear_theory, PredictedCurve};
-use crate::figures::scaling::scaling_chart;
+use crate::analysis::{linear_theory, subspace_theory, PredictedCurve};
+use crate::figures::scaling::{group_grid, scaling_views};
+use crate::fit::backtest::{backtest, Backtest};
+use crate::fit::{BootstrapOptions, Curve};
 use crate::output::{write_atomic, write_stdout};
 use crate::sweep::Store;
 
@@ -28,14 +37,36 @@ pub struct Args {
     /// Folder for the figures, CSV and JSON.
     #[arg(long, value_name = "FIGDIR", default_value = "figures")]
     pub out: PathBuf,
+    /// Also backtest each best-width curve: fit N <= max/4, predict the larger N
+    /// ("backtest" in the JSON; docs/fits.md).
+    #[arg(long)]
+    pub backtest: bool,
 }
+
+/// A group's summary as written: [`GroupSummary`] and, when asked, its backtest.
+#[derive(Serialize)]
+pub struct ScalingReport {
+    /// The curve.
+    #[serde(flatten)]
+    pub summary: GroupSummary,
+    /// The backtest of the best-width curve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backtest: Option<Backtest>,
+}
+
+/// Bootstrap of the figures' bands (as the fit's).
+const BAND_BOOTSTRAP: BootstrapOptions = BootstrapOptions {
+    method: crate::fit::Method::Auto,
+    reps: 500,
+    seed: 0,
+};
 
 /// Runs `plateau scaling`.
 ///
 /// # Errors
 /// No `results.jsonl`, no finished `ok` run in it, or an unwritable output folder.
 pub fn run(args: &Args) -> Result<()> {
-    let groups = scaling(&args.results, &args.out)?;
+    let groups = scaling_with(&args.results, &args.out, args.backtest)?;
     let json = serde_json::to_string_pretty(&groups).context("cannot serialise the summary")?;
     write_stdout(format!("{json}\n").as_bytes())
 }
@@ -46,6 +77,17 @@ pub fn run(args: &Args) -> Result<()> {
 /// # Errors
 /// As [`run`].
 pub fn scaling(results: &Path, out: &Path) -> Result<Vec<GroupSummary>> {
+    Ok(scaling_with(results, out, false)?
+        .into_iter()
+        .map(|r| r.summary)
+        .collect())
+}
+
+/// [`scaling`], with the backtest of each best-width curve when `with_backtest`.
+///
+/// # Errors
+/// As [`run`].
+pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<Vec<ScalingReport>> {
     let store = Store::new(results);
     if !store.path().exists() {
         bail!("no {} (run plateau sweep first)", store.path().display());
@@ -66,23 +108,60 @@ pub fn scaling(results: &Path, out: &Path) -> Result<Vec<GroupSummary>> {
             store.path().display()
         );
     }
-    for g in &groups {
-        // The learned linear estimator on the same data, where theory has its risk.
-        let extra: Vec<PredictedCurve> = match linear_theory::model_of(&g.key.problem)? {
-            Some(model) => {
-                let lo = g.points.iter().map(|p| p.n).fold(f64::INFINITY, f64::min);
-                linear_theory::curves(&model, lo, EXTRAPOLATE_TO)?
-            }
-            None => Vec::new(),
-        };
+    let mut reports = Vec::new();
+    for g in groups {
+        let extra = predicted(&g)?;
+        let curve = Curve::new(
+            &g.best.iter().map(|b| b.n).collect::<Vec<_>>(),
+            &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
+        )?;
+        // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
+        let band = g
+            .fit
+            .as_ref()
+            .and_then(|f| fit_band(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP).ok());
         let stem = out.join(format!("scaling_{}", g.tag));
-        scaling_chart(g, &extra).render(&stem)?;
-        write_atomic(&with_ext(&stem, "csv"), points_csv(g).as_bytes())?;
-        let json = serde_json::to_string_pretty(g).context("cannot serialise the summary")?;
+        for (suffix, chart) in scaling_views(&g, &extra, band.as_ref()) {
+            let mut name = stem.as_os_str().to_owned();
+            name.push(suffix);
+            chart.render(Path::new(&name))?;
+        }
+        let bt = if with_backtest {
+            match backtest(&curve, &BAND_BOOTSTRAP) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let r = ScalingReport {
+            summary: g,
+            backtest: bt,
+        };
+        write_atomic(&with_ext(&stem, "csv"), points_csv(&r.summary).as_bytes())?;
+        let json = serde_json::to_string_pretty(&r).context("cannot serialise the summary")?;
         write_atomic(&with_ext(&stem, "json"), (json + "\n").as_bytes())?;
-        report(g, &stem);
+        report(&r.summary, &stem);
+        reports.push(r);
     }
-    Ok(groups)
+    Ok(reports)
+}
+
+/// The predicted curves of learned linear estimators on the group's data, where theory has
+/// them: PCA and early-stopped GD of the paper's model on `subspace` pictures, tuned ridge and
+/// early-stopped GD of the Gaussian model on `gaussian-field` images.
+fn predicted(g: &GroupSummary) -> Result<Vec<PredictedCurve>> {
+    let lo = g.points.iter().map(|p| p.n).fold(f64::INFINITY, f64::min);
+    if let Some(setup) = subspace_theory::setup_of(&g.key.problem)? {
+        return subspace_theory::curves(&setup, lo, EXTRAPOLATE_TO);
+    }
+    match linear_theory::model_of(&g.key.problem)? {
+        Some(model) => linear_theory::curves(&model, lo, EXTRAPOLATE_TO),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Appends `.ext` to a stem that may contain dots (`sigma0.1`).

@@ -25,6 +25,9 @@ fn register_font() {
     });
 }
 
+/// `(x, y)` points.
+type Points = Vec<(f64, f64)>;
+
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Draw {
@@ -34,6 +37,9 @@ pub enum Draw {
     Dashed,
     /// Circles, with vertical error bars when the series has them.
     Markers,
+    /// A shaded band between the series' `errors` `(lo, hi)` at each point (an interval
+    /// around a curve); the points themselves are not drawn.
+    Band,
 }
 
 /// One labelled series of `(x, y)` points.
@@ -129,6 +135,14 @@ impl Chart {
         Ok((x, y))
     }
 
+    /// Title font size: 30 px, smaller for a long title so that it fits the width (a DejaVu
+    /// Sans character is about 0.55 em wide on average).
+    fn title_size(&self, width: u32) -> u32 {
+        let chars = self.title.chars().count().max(1) as f64;
+        let fit = (f64::from(width) - 40.0) / (0.55 * chars);
+        fit.clamp(14.0, 30.0) as u32
+    }
+
     /// Renders `stem.png` (1200 x 800) and `stem.svg`, each written atomically. The extensions
     /// are appended, so a stem may contain dots (`sigma0.1`).
     pub fn render(&self, stem: &Path) -> Result<()> {
@@ -173,7 +187,10 @@ impl Chart {
         root.fill(&WHITE)?;
         let mut builder = ChartBuilder::on(root);
         builder
-            .caption(&self.title, ("sans-serif", 30))
+            .caption(
+                &self.title,
+                ("sans-serif", self.title_size(root.dim_in_pixel().0)),
+            )
             .margin(20)
             .x_label_area_size(60)
             .y_label_area_size(90);
@@ -208,14 +225,31 @@ impl Chart {
         X: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
+        // Log axes get a light tick at every 1..9 x 10^k; label only as many as fit.
+        let (w, h) = chart.plotting_area().dim_in_pixel();
+        let span = |r: std::ops::Range<f64>| (r.end / r.start).log10().abs().max(1e-9);
+        let x_keep = self
+            .x_log
+            .then(|| TickThinning::new(f64::from(w) / span(chart.x_range()), MIN_X_LABEL_GAP));
+        let y_keep = self
+            .y_log
+            .then(|| TickThinning::new(f64::from(h) / span(chart.y_range()), MIN_Y_LABEL_GAP));
+        let x_fmt = |v: &f64| match x_keep {
+            Some(k) if !k.labels(*v) => String::new(),
+            _ => tick(*v),
+        };
+        let y_fmt = |v: &f64| match y_keep {
+            Some(k) if !k.labels(*v) => String::new(),
+            _ => tick(*v),
+        };
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .label_style(("sans-serif", 20))
             .axis_desc_style(("sans-serif", 24))
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(200, 200, 200))
             .draw()?;
@@ -241,6 +275,25 @@ impl Chart {
                 .collect();
             let color = s.color;
             match s.draw {
+                Draw::Band => {
+                    let Some(errors) = &s.errors else { continue };
+                    let (upper, lower): (Points, Points) = s
+                        .points
+                        .iter()
+                        .zip(errors)
+                        .filter(|((x, _), (lo, hi))| {
+                            self.visible((*x, *lo)) && self.visible((*x, *hi))
+                        })
+                        .map(|(&(x, _), &(lo, hi))| ((x, hi), (x, lo)))
+                        .unzip();
+                    let outline: Vec<(f64, f64)> =
+                        upper.into_iter().chain(lower.into_iter().rev()).collect();
+                    let fill = color.mix(0.18).filled();
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(outline, fill)))?
+                        .label(s.label.as_str())
+                        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill));
+                }
                 Draw::Line => {
                     let style = ShapeStyle::from(color).stroke_width(3);
                     chart
@@ -294,6 +347,57 @@ impl Chart {
     }
 }
 
+/// Smallest distance between two labels of a log axis, pixels: x labels are wide, y labels
+/// one line high.
+const MIN_X_LABEL_GAP: f64 = 60.0;
+const MIN_Y_LABEL_GAP: f64 = 30.0;
+
+/// Which ticks of a log axis get a label: mantissas (`v / 10^floor(log10 v)`) that are
+/// multiples of `step`, or in `set` when the axis is too dense for every integer mantissa.
+/// Chosen from the axis' pixels per decade so that neighbouring labels are at least `gap`
+/// pixels apart (the overprinted 0.06 0.07 0.08 0.09 0.1 of a tall log axis).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TickThinning {
+    step: Option<f64>,
+    set: &'static [f64],
+}
+
+impl TickThinning {
+    fn new(px_per_decade: f64, gap: f64) -> Self {
+        // The closest neighbours of a mantissa step s are at the top of a decade:
+        // log10(10 / (10 - s)) decades apart.
+        for step in [0.1_f64, 0.2, 0.5, 1.0] {
+            if px_per_decade * (10.0 / (10.0 - step)).log10() >= gap {
+                return TickThinning {
+                    step: Some(step),
+                    set: &[],
+                };
+            }
+        }
+        // Smallest ratio between neighbours: 3/2 for {1, 2, 3, 5}, 2 for {1, 2, 5}.
+        let set: &'static [f64] = if px_per_decade * 1.5f64.log10() >= gap {
+            &[1.0, 2.0, 3.0, 5.0]
+        } else if px_per_decade * 2f64.log10() >= gap {
+            &[1.0, 2.0, 5.0]
+        } else {
+            &[1.0]
+        };
+        TickThinning { step: None, set }
+    }
+
+    fn labels(&self, v: f64) -> bool {
+        if !(v.is_finite() && v > 0.0) {
+            return true;
+        }
+        let m = v / 10f64.powf(v.log10().floor());
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.max(1.0);
+        match self.step {
+            Some(s) => near((m / s).round() * s, m),
+            None => self.set.iter().any(|&k| near(m, k) || near(m, 10.0 * k)),
+        }
+    }
+}
+
 /// Tick labels: plain numbers in a readable range, powers of ten elsewhere.
 fn tick(v: f64) -> String {
     let a = v.abs();
@@ -315,6 +419,20 @@ fn tick(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dense_log_axes_label_fewer_ticks() {
+        // 700 px over 1.2 decades: every integer mantissa would put 0.09 and 0.1 27 px apart.
+        let t = TickThinning::new(700.0 / 1.2, MIN_Y_LABEL_GAP);
+        assert!(t.labels(0.01) && t.labels(0.02) && t.labels(0.05) && t.labels(0.1));
+        assert!(!t.labels(0.09) && !t.labels(0.07));
+        // A very tall decade labels every integer mantissa, or tenths.
+        assert_eq!(TickThinning::new(1000.0, 30.0).step, Some(1.0));
+        assert_eq!(TickThinning::new(20000.0, 30.0).step, Some(0.1));
+        // Many decades: powers of ten only.
+        let t = TickThinning::new(60.0, 30.0);
+        assert!(t.labels(1e3) && !t.labels(2e3));
+    }
 
     #[test]
     fn tick_labels() {

@@ -1,15 +1,27 @@
-//! The theory-versus-empirical scaling figure: test MSE of every run (faint, one colour per
-//! width), the best width per `N` (line), the fitted saturating law and the floor-anchored
-//! power law extrapolated to `1e6` (dashed), the exact floor (dotted), and any number of extra
-//! predicted curves such as the learned-linear-estimator risk on the same data. `N` is on a log
-//! axis; the MSE axis is logarithmic when the data span more than a factor 5, else linear.
+//! The scaling figures of one curve of a sweep, three views of the same runs:
+//!
+//! - **test error** ([`error_chart`]): test MSE of every run (faint, one colour per width), the
+//!   best width per `N` (line), the fitted saturating law extrapolated to `1e6` (dashed) with its
+//!   95% bootstrap band (shaded), the floor-anchored power law, the exact floor (dotted) and any
+//!   predicted curves (e.g. learned linear estimators on the same data). The MSE axis is set by
+//!   the runs and the floor, not by the predicted curves (which are cut at its edges), so runs
+//!   within a few percent of the floor stay readable; it is linear when they span less than a
+//!   factor 5.
+//! - **excess over the floor** ([`excess_chart`]): `MSE - floor` on log-log axes, where the
+//!   approach to the floor is visible and a fitted exponent reads as a slope. The floor is the
+//!   exact one when the data have it, else the fitted `c`. No band here: the band of the fitted
+//!   curve minus a floor crosses zero and says nothing about the exponent.
+//! - **PSNR** ([`psnr_chart`]): `10 log10(1 / MSE)` in dB against `N` (peak 1), as the paper
+//!   plots its curves, with the extrapolation and its band.
 
 use plateau_theory::grid::log_spaced;
 use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
+use crate::analysis::band::Band;
 use crate::analysis::scaling::{GroupSummary, EXTRAPOLATE_TO};
 use crate::analysis::PredictedCurve;
+use crate::fit::ModelKind;
 
 /// Light tints for the individual runs of each width (in order of increasing width).
 const RUN_TINTS: [RGBColor; 6] = [
@@ -29,20 +41,120 @@ const EXTRA_COLORS: [RGBColor; 4] = [
     RGBColor(23, 190, 207),
 ];
 
+const BEST: RGBColor = RGBColor(31, 119, 180);
+const FREE_FIT: RGBColor = RGBColor(214, 39, 40);
+const ANCHORED_FIT: RGBColor = RGBColor(255, 127, 14);
+const FLOOR: RGBColor = RGBColor(40, 40, 40);
+
+/// `(x, y)` points.
+type Points = Vec<(f64, f64)>;
+
 /// Below this ratio of largest to smallest MSE the MSE axis is linear.
 const Y_LOG_MIN_RATIO: f64 = 5.0;
 
-/// Points of the fitted curve drawn from the smallest `N` to [`EXTRAPOLATE_TO`].
-const FIT_POINTS: usize = 80;
+/// Points of the fitted curves drawn from the smallest `N` to [`EXTRAPOLATE_TO`].
+pub const FIT_POINTS: usize = 80;
 
 /// [`FIT_POINTS`] log-spaced sizes from `lo` to `hi`; none (no fitted curve is drawn) when the
 /// data start beyond `hi`.
-fn log_grid(lo: f64, hi: f64) -> Vec<f64> {
+pub fn fit_grid(lo: f64, hi: f64) -> Vec<f64> {
     log_spaced(lo, hi, FIT_POINTS).unwrap_or_default()
 }
 
-/// The figure of one group. `extra` curves are appended to the series list as they are.
-pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
+/// The figure's sizes: from the smallest measured `N` to [`EXTRAPOLATE_TO`].
+pub fn group_grid(g: &GroupSummary) -> Vec<f64> {
+    g.best
+        .first()
+        .map_or(vec![], |b| fit_grid(b.n, EXTRAPOLATE_TO))
+}
+
+/// How a view maps a test MSE to its y value (`None`: not drawn).
+#[derive(Clone, Copy)]
+enum View {
+    Error,
+    Excess(f64),
+    Psnr,
+}
+
+impl View {
+    fn y(self, mse: f64) -> Option<f64> {
+        let v = match self {
+            View::Error => mse,
+            View::Excess(floor) => mse - floor,
+            View::Psnr => -10.0 * mse.log10(),
+        };
+        (v.is_finite() && (matches!(self, View::Psnr) || v > 0.0)).then_some(v)
+    }
+
+    fn log(self, window: (f64, f64)) -> bool {
+        match self {
+            View::Error => window.1 / window.0 > Y_LOG_MIN_RATIO,
+            View::Excess(_) => true,
+            View::Psnr => false,
+        }
+    }
+}
+
+/// Cuts a polyline at `lo <= y <= hi`, adding the crossing points (interpolated in `ln x`),
+/// so a predicted curve ends at the plot's edge instead of setting its scale.
+fn clip(points: &[(f64, f64)], (lo, hi): (f64, f64)) -> Vec<(f64, f64)> {
+    let inside = |y: f64| (lo..=hi).contains(&y);
+    let mut out = Vec::new();
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i > 0 {
+            let (x0, y0) = points[i - 1];
+            for edge in [lo, hi] {
+                let crosses = (y0 - edge) * (y - edge) < 0.0;
+                if crosses {
+                    let t = (edge - y0) / (y - y0);
+                    out.push(((x0.ln() + t * (x.ln() - x0.ln())).exp(), edge));
+                }
+            }
+        }
+        if inside(y) {
+            out.push((x, y));
+        }
+    }
+    out
+}
+
+/// The y window of a view: the runs and the floor, padded.
+fn window(g: &GroupSummary, view: View) -> Option<(f64, f64)> {
+    let ys: Vec<f64> = g
+        .points
+        .iter()
+        .map(|p| p.test_mse)
+        .chain(match view {
+            View::Excess(_) => None,
+            _ => g.floor_mse,
+        })
+        .filter_map(|m| view.y(m))
+        .collect();
+    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() {
+        return None;
+    }
+    Some(match view {
+        // The extrapolation runs two to three decades further down than the runs.
+        View::Excess(_) => (lo / 1000.0, hi * 30.0),
+        _ if view.log((lo, hi)) => (lo / 1.3, hi * 1.3),
+        _ => {
+            let pad = 0.15 * (hi - lo).max(1e-9 * hi.abs().max(1.0));
+            (lo - pad, hi + pad)
+        }
+    })
+}
+
+fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: View) -> Chart {
+    let win = window(g, view).unwrap_or((f64::MIN_POSITIVE, f64::MAX));
+    let map = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        let mapped: Vec<(f64, f64)> = pts
+            .iter()
+            .filter_map(|&(n, m)| view.y(m).map(|y| (n, y)))
+            .collect();
+        clip(&mapped, win)
+    };
     let mut series = Vec::new();
     let mut widths: Vec<Option<i64>> = g.points.iter().map(|p| p.width).collect();
     widths.sort();
@@ -52,7 +164,7 @@ pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
             .points
             .iter()
             .filter(|p| p.width == *w)
-            .map(|p| (p.n, p.test_mse))
+            .filter_map(|p| view.y(p.test_mse).map(|y| (p.n, y)))
             .collect();
         series.push(Series {
             label: match w {
@@ -65,26 +177,46 @@ pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
             draw: Draw::Markers,
         });
     }
-    let best_label = match &g.selection_metric {
-        Some(m) => format!("best width per N (by {m})"),
-        None => "test MSE".into(),
-    };
     series.push(Series {
-        label: best_label,
-        points: g.best.iter().map(|b| (b.n, b.test_mse)).collect(),
+        label: match &g.selection_metric {
+            Some(m) => format!("best width per N (by {m})"),
+            None => "test MSE".into(),
+        },
+        points: map(&g.best.iter().map(|b| (b.n, b.test_mse)).collect::<Vec<_>>()),
         errors: None,
-        color: RGBColor(31, 119, 180),
+        color: BEST,
         draw: Draw::Line,
     });
-    if let (Some(fit), Some(n0)) = (&g.fit, g.best.first().map(|b| b.n)) {
-        let pts: Vec<(f64, f64)> = log_grid(n0, EXTRAPOLATE_TO)
-            .into_iter()
-            .filter_map(|n| g.predict(n).map(|y| (n, y)))
+    let grid = group_grid(g);
+    if let Some(fit) = &g.fit {
+        // The band is of the fitted curve; its excess over a floor is not the fit's own
+        // uncertainty (the ends cross the floor), so the excess view shows the lines only.
+        if let Some(band) = band.filter(|_| !matches!(view, View::Excess(_))) {
+            // The view's transform may reverse the order (PSNR), so sort each pair.
+            let (pts, errs): (Points, Points) = band
+                .iter()
+                .filter_map(|&(n, lo, hi)| {
+                    let (a, b) = (view.y(lo)?, view.y(hi)?);
+                    let (a, b) = (a.min(b).max(win.0), a.max(b).min(win.1));
+                    (a <= b).then_some(((n, a), (a, b)))
+                })
+                .unzip();
+            series.push(Series {
+                label: "95% bootstrap band of the fit".into(),
+                points: pts,
+                errors: Some(errs),
+                color: FREE_FIT,
+                draw: Draw::Band,
+            });
+        }
+        let pts: Vec<(f64, f64)> = grid
+            .iter()
+            .filter_map(|&n| g.predict(n).map(|y| (n, y)))
             .collect();
         let p = |k: &str| fit.params.get(k).copied().unwrap_or(f64::NAN);
         let label = match fit.model {
-            crate::fit::ModelKind::Saturating => format!(
-                "free fit a N^-b + c: b = {:.2}, c = {:.3e}{}",
+            ModelKind::Saturating => format!(
+                "fit a N^-b + c: b = {:.2}, c = {:.3e}{}",
                 p("b"),
                 p("c"),
                 g.fitted_floor_over_floor
@@ -94,33 +226,37 @@ pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
         };
         series.push(Series {
             label,
-            points: pts,
+            points: map(&pts),
             errors: None,
-            color: RGBColor(214, 39, 40),
+            color: FREE_FIT,
             draw: Draw::Dashed,
         });
     }
-    if let (Some(a), Some(floor), Some(n0)) =
-        (&g.anchored_fit, g.floor_mse, g.best.first().map(|b| b.n))
-    {
+    if let (Some(a), Some(floor)) = (&g.anchored_fit, g.floor_mse) {
+        let pts: Vec<(f64, f64)> = grid
+            .iter()
+            .map(|&n| (n, floor + a.beta * n.powf(a.alpha)))
+            .collect();
         series.push(Series {
             label: format!(
-                "floor-anchored fit floor + beta N^alpha: alpha = {:.2}",
-                a.alpha
+                "floor + beta N^alpha: alpha = {:.2}{}",
+                a.alpha,
+                if matches!(view, View::Excess(_)) {
+                    " (slope)"
+                } else {
+                    ""
+                }
             ),
-            points: log_grid(n0, EXTRAPOLATE_TO)
-                .into_iter()
-                .map(|n| (n, floor + a.beta * n.powf(a.alpha)))
-                .collect(),
+            points: map(&pts),
             errors: None,
-            color: RGBColor(255, 127, 14),
+            color: ANCHORED_FIT,
             draw: Draw::Dashed,
         });
     }
     for (i, c) in extra.iter().enumerate() {
         series.push(Series {
             label: c.label.clone(),
-            points: c.points.clone(),
+            points: map(&c.points),
             errors: None,
             color: EXTRA_COLORS[i % EXTRA_COLORS.len()],
             draw: Draw::Dashed,
@@ -128,36 +264,104 @@ pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
     }
     let mut hlines = Vec::new();
     if let Some(f) = g.floor_mse {
-        hlines.push((
-            format!("predicted floor (Bayes error) {f:.4e}"),
-            f,
-            RGBColor(40, 40, 40),
-        ));
+        if let Some(y) = view.y(f) {
+            let text = match view {
+                View::Psnr => format!("Bayes floor {y:.2} dB"),
+                _ => format!("predicted floor (Bayes error) {f:.4e}"),
+            };
+            hlines.push((text, y, FLOOR));
+        }
     }
-    // A log axis over less than a factor of a few shows one tick label or none; near the floor
-    // the curve spans a few percent, so the MSE axis is linear there.
-    let ys: Vec<f64> = g
-        .points
-        .iter()
-        .map(|p| p.test_mse)
-        .chain(g.floor_mse)
-        .chain(extra.iter().flat_map(|c| c.points.iter().map(|p| p.1)))
-        .filter(|y| y.is_finite() && *y > 0.0)
-        .collect();
-    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = ys.iter().copied().fold(0.0, f64::max);
-    let y_log = hi / lo > Y_LOG_MIN_RATIO;
+    let y_log = view.log(win);
+    let (title, y_label) = match view {
+        View::Error => (
+            "Scaling",
+            if y_log {
+                "test MSE per pixel (log scale)"
+            } else {
+                "test MSE per pixel"
+            }
+            .to_string(),
+        ),
+        View::Excess(_) => (
+            "Excess over the floor",
+            format!(
+                "test MSE - {} (log scale)",
+                if g.floor_mse.is_some() {
+                    "exact floor"
+                } else {
+                    "fitted floor c"
+                }
+            ),
+        ),
+        View::Psnr => ("PSNR", "PSNR of the test MSE, peak 1 (dB)".to_string()),
+    };
     Chart {
-        title: format!("Scaling: {}", g.label),
+        title: format!("{title}: {}", g.label),
         x_label: "training-set size N".into(),
-        y_label: if y_log {
-            "test MSE per pixel (log scale)".into()
-        } else {
-            "test MSE per pixel".into()
-        },
+        y_label,
         x_log: true,
         y_log,
         series,
         hlines,
+    }
+}
+
+/// The test-error view (see the module docs) without a band.
+pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
+    error_chart(g, extra, None)
+}
+
+/// The test-error view.
+pub fn error_chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>) -> Chart {
+    chart(g, extra, band, View::Error)
+}
+
+/// The excess-over-the-floor view; `None` without a floor (neither exact nor fitted).
+pub fn excess_chart(
+    g: &GroupSummary,
+    extra: &[PredictedCurve],
+    band: Option<&Band>,
+) -> Option<Chart> {
+    let fitted = g.fit.as_ref().filter(|f| f.model == ModelKind::Saturating);
+    let floor = g
+        .floor_mse
+        .or_else(|| fitted.and_then(|f| f.params.get("c").copied()))
+        .filter(|c| *c > 0.0)?;
+    Some(chart(g, extra, band, View::Excess(floor)))
+}
+
+/// The PSNR view.
+pub fn psnr_chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>) -> Chart {
+    chart(g, extra, band, View::Psnr)
+}
+
+/// Every view with its file-name suffix: `""` (test error), `"_excess"`, `"_psnr"`.
+pub fn scaling_views(
+    g: &GroupSummary,
+    extra: &[PredictedCurve],
+    band: Option<&Band>,
+) -> Vec<(&'static str, Chart)> {
+    let mut v = vec![("", error_chart(g, extra, band))];
+    if let Some(c) = excess_chart(g, extra, band) {
+        v.push(("_excess", c));
+    }
+    v.push(("_psnr", psnr_chart(g, extra, band)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_at_the_edges() {
+        let pts = [(1.0, 10.0), (10.0, 5.0), (100.0, 1.0), (1000.0, 0.5)];
+        let c = clip(&pts, (0.8, 8.0));
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0].1, 8.0);
+        assert!(c[0].0 > 1.0 && c[0].0 < 10.0);
+        assert_eq!(c[1], (10.0, 5.0));
+        assert_eq!(c[3].1, 0.8);
     }
 }

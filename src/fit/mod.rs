@@ -20,6 +20,7 @@
 //! dimensionless). All fits are `O(n)` per optimiser iteration for `n` points, except
 //! [`detect_regime`] (`O(n^3)`).
 
+pub mod backtest;
 pub mod bootstrap;
 pub mod broken;
 pub mod data;

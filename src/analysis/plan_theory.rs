@@ -1,0 +1,464 @@
+//! "How much more data do I need?" from theory: for a model whose expected risk is known as a
+//! function of `N`, the training-set size from which each learned linear estimator stays
+//! within a fraction `F` of the floor, the power-law regime and its bend, and the risk at given
+//! `N`.
+//!
+//! Two models:
+//! - the paper's subspace model `(d, n, sigma)` ([`plateau_theory::Setup`]): PCA, least squares
+//!   and early-stopped gradient descent (the paper's step rule), per `E||x||^2 = d`;
+//! - the general Gaussian model of a preset image distribution
+//!   ([`plateau_theory::gaussian::DiagonalModel`]): optimally tuned ridge, least squares and
+//!   early-stopped gradient descent (step `1/L`), per-pixel MSE.
+//!
+//! Least squares above its interpolation threshold has an exact expected risk
+//! `floor (1 + p / (N - p - 1))` (`p` = `n` for the subspace model, the input rank for the
+//! Gaussian one), so within `F` of the floor from `N = ceil(p / F + p + 1)` on, exactly.
+//! Everything else comes from the deterministic equivalents, whose measured accuracy
+//! (`theory/analytic.md`, `theory/gaussian.md`) is 5% of the excess risk over the floor; the
+//! answer's `n_range` is the `N` that the same search gives when the excess is 5% larger or
+//! smaller.
+//!
+//! `N` is "from `N` on": the smallest `N` such that the risk stays within the target for every
+//! larger `N` scanned (least squares diverges at its threshold, so an earlier dip does not
+//! count). Search: a log grid ([`SCAN_PER_DECADE`] per decade, up to [`MAX_N`]) brackets the last
+//! crossing, and bisection on integers finds it, assuming the risk is monotone between two grid
+//! points. Cost: about `8 log10(MAX_N) + 30` risk evaluations per estimator and target.
+
+use anyhow::{anyhow, bail, Result};
+use plateau_theory::analytic;
+use plateau_theory::field::FieldSpectrum;
+use plateau_theory::gaussian::DiagonalModel;
+use plateau_theory::grid::log_spaced;
+use plateau_theory::{Estimator, Setup, StepSize};
+use serde::Serialize;
+
+use crate::fit::detect_regime;
+
+/// Largest `N` searched: beyond it the deterministic equivalents' quadrature costs about a
+/// second per evaluation (against a millisecond below), and the extrapolations of the figures
+/// stop there too.
+pub const MAX_N: f64 = 1e6;
+
+/// Grid points per decade of the scan.
+pub const SCAN_PER_DECADE: usize = 8;
+
+/// Relative accuracy of the deterministic equivalents on the excess risk (the criterion their
+/// tests assert: `theory/analytic.md`, `theory/gaussian.md`).
+pub const ANALYTIC_EXCESS_ACCURACY: f64 = 0.05;
+
+/// Sizes of the regime detection's curve: 6 per decade from 1 to this.
+const REGIME_MAX_N: f64 = 1e6;
+
+/// A preset of the general Gaussian model: the image distributions of the sweeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// `experiments/denoise_cpu.toml`'s data: 32x32 gaussian field, 1/f^2 spectrum, f0 = 0.05,
+    /// pixel std 0.25, noise std 0.1.
+    Field32,
+    /// The same field at 16x16.
+    Field16,
+}
+
+impl Preset {
+    /// `(side, exponent, cutoff, pixel std, noise std)`.
+    fn parameters(self) -> (usize, f64, f64, f64, f64) {
+        match self {
+            Preset::Field32 => (32, 2.0, 0.05, 0.25, 0.1),
+            Preset::Field16 => (16, 2.0, 0.05, 0.25, 0.1),
+        }
+    }
+
+    /// The model.
+    ///
+    /// # Errors
+    /// Never for the presets (kept fallible for the theory's validation).
+    pub fn model(self) -> Result<DiagonalModel> {
+        let (side, exponent, cutoff, std, sigma) = self.parameters();
+        let lambda = FieldSpectrum::new(side, exponent, cutoff, std * std)
+            .map_err(|e| anyhow!("{e}"))?
+            .eigenvalues()
+            .to_vec();
+        DiagonalModel::denoising(&lambda, sigma).map_err(|e| anyhow!("{e}"))
+    }
+
+    /// Description for the output.
+    pub fn describe(self) -> String {
+        let (side, exponent, cutoff, std, sigma) = self.parameters();
+        format!(
+            "gaussian-field denoising {side}x{side}, exponent {exponent}, f0 {cutoff}, \
+             pixel std {std}, noise std {sigma} (per-pixel MSE)"
+        )
+    }
+}
+
+/// The model whose risks are planned.
+#[derive(Clone, Debug)]
+pub enum TheoryModel {
+    /// The paper's subspace model.
+    Subspace(Setup),
+    /// A general Gaussian model.
+    Gaussian(Preset, DiagonalModel),
+}
+
+/// The learned linear estimators planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Learner {
+    /// PCA onto the top-`d` sample eigenvectors (subspace model).
+    Pca,
+    /// Min-norm least squares.
+    LeastSquares,
+    /// Early-stopped gradient descent from zero.
+    GdEarlyStopped,
+    /// Ridge with the best penalty (Gaussian model).
+    RidgeOptimal,
+}
+
+impl Learner {
+    fn name(self) -> &'static str {
+        match self {
+            Learner::Pca => "pca",
+            Learner::LeastSquares => "least_squares",
+            Learner::GdEarlyStopped => "gd_early_stopped",
+            Learner::RidgeOptimal => "ridge_optimal",
+        }
+    }
+}
+
+impl TheoryModel {
+    /// The error floor (Bayes risk).
+    pub fn floor(&self) -> f64 {
+        match self {
+            TheoryModel::Subspace(s) => s.floor(),
+            TheoryModel::Gaussian(_, m) => m.floor(),
+        }
+    }
+
+    /// Description.
+    pub fn describe(&self) -> String {
+        match self {
+            TheoryModel::Subspace(s) => format!(
+                "subspace model d = {}, n = {}, sigma = {} (risk per E||x||^2 = d)",
+                s.d(),
+                s.n(),
+                s.sigma()
+            ),
+            TheoryModel::Gaussian(p, _) => p.describe(),
+        }
+    }
+
+    /// The estimators planned for this model.
+    pub fn learners(&self) -> Vec<Learner> {
+        match self {
+            TheoryModel::Subspace(_) => {
+                vec![Learner::Pca, Learner::LeastSquares, Learner::GdEarlyStopped]
+            }
+            TheoryModel::Gaussian(..) => vec![
+                Learner::RidgeOptimal,
+                Learner::LeastSquares,
+                Learner::GdEarlyStopped,
+            ],
+        }
+    }
+
+    /// Input rank `p` of least squares' threshold.
+    fn rank(&self) -> usize {
+        match self {
+            TheoryModel::Subspace(s) => s.n(),
+            TheoryModel::Gaussian(_, m) => m.input_rank(),
+        }
+    }
+
+    /// Expected risk of `learner` at `N` (`+inf` where infinite).
+    ///
+    /// # Errors
+    /// When the theory rejects the size (`N = 0`).
+    pub fn risk(&self, learner: Learner, n: usize) -> Result<f64> {
+        let e = |e: plateau_theory::TheoryError| anyhow!("{e}");
+        let inf = |r: Option<f64>| r.unwrap_or(f64::INFINITY);
+        Ok(match (self, learner) {
+            (TheoryModel::Subspace(s), Learner::Pca) => analytic::pca(s, n).map_err(e)?,
+            (TheoryModel::Subspace(s), Learner::LeastSquares) => {
+                inf(analytic::least_squares(s, n).map_err(e)?)
+            }
+            (TheoryModel::Subspace(s), Learner::GdEarlyStopped) => {
+                inf(
+                    analytic::expected_risk(s, n, Estimator::GdEarlyStopped, StepSize::Paper)
+                        .map_err(e)?
+                        .risk,
+                )
+            }
+            (TheoryModel::Subspace(s), Learner::RidgeOptimal) => {
+                analytic::ridge_optimal(s, n).map_err(e)?.1
+            }
+            (TheoryModel::Gaussian(_, m), Learner::LeastSquares) => {
+                inf(m.least_squares(n).map_err(e)?)
+            }
+            (TheoryModel::Gaussian(_, m), Learner::GdEarlyStopped) => {
+                m.equivalent(n).map_err(e)?.gd_early_stopped(None).1
+            }
+            (TheoryModel::Gaussian(_, m), Learner::RidgeOptimal | Learner::Pca) => {
+                m.ridge_optimal(n).map_err(e)?.1
+            }
+        })
+    }
+
+    /// Whether the risk of `learner` at `n` is exact (least squares above its threshold).
+    fn exact(&self, learner: Learner, n: usize) -> bool {
+        learner == Learner::LeastSquares && n > self.rank() + 1
+    }
+}
+
+/// The answer for one fraction `F`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WithinPlan {
+    /// `F`: the risk within `floor (1 + F)`.
+    pub within: f64,
+    /// That risk.
+    pub target_risk: f64,
+    /// Smallest `N` from which the risk stays within the target (`null`: not within
+    /// [`MAX_N`]).
+    pub n: Option<f64>,
+    /// `exact` (closed form) or `analytic` (deterministic equivalent).
+    pub method: &'static str,
+    /// For `analytic`: `N` when the excess risk is 5% smaller / larger (the engine's accuracy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_range: Option<[Option<f64>; 2]>,
+}
+
+/// The power-law regime of one estimator's predicted curve.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegimePlan {
+    /// `[lo, hi]` of the steep power-law segment.
+    pub steep_range: [f64; 2],
+    /// Its exponent.
+    pub alpha: f64,
+    /// Where it bends into the plateau (`null`: no flatter segment up to `1e6`).
+    pub bend: Option<f64>,
+}
+
+/// One estimator's plan: the JSON object `plateau plan` prints per estimator.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TheoryPlan {
+    /// The model.
+    pub model: String,
+    /// The estimator (the group).
+    pub group: &'static str,
+    /// The floor.
+    pub floor: f64,
+    /// One answer per fraction.
+    pub within: Vec<WithinPlan>,
+    /// The regime (`null` when detection fails).
+    pub regime: Option<RegimePlan>,
+    /// `(N, risk)` at each requested `N` (`null` risk: infinite).
+    pub at: Vec<(f64, Option<f64>)>,
+    /// How accurate the analytic numbers are.
+    pub accuracy: &'static str,
+}
+
+const ACCURACY_SUBSPACE: &str = "least squares above N = n + 1: exact; elsewhere deterministic \
+     equivalents within 5% of the excess risk of 50-draw Monte Carlo at N >= 4d \
+     (theory/analytic.md); least squares within 30 of n below it: 3-23% low";
+const ACCURACY_GAUSSIAN: &str = "least squares above its threshold: exact; elsewhere \
+     deterministic equivalents within 5% of the excess risk of Monte Carlo (largest measured \
+     2.4%, theory/gaussian.md)";
+
+/// The smallest integer `N` in `1..=MAX_N` from which `risk(N) <= target` at every larger
+/// scanned `N` (see the module docs); `None` when the last scanned point is above it.
+fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<f64>> {
+    let points = (MAX_N.log10() * SCAN_PER_DECADE as f64).round() as usize + 1;
+    let mut grid: Vec<usize> = log_spaced(1.0, MAX_N, points)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .map(|x| x.round() as usize)
+        .collect();
+    grid.dedup();
+    let values = grid
+        .iter()
+        .map(|&n| risk(n))
+        .collect::<Result<Vec<f64>>>()?;
+    let Some(last_above) = values.iter().rposition(|&r| r.is_nan() || r > target) else {
+        return Ok(Some(1.0));
+    };
+    if last_above + 1 == grid.len() {
+        return Ok(None);
+    }
+    // risk(lo) > target >= risk(hi): bisect.
+    let (mut lo, mut hi) = (grid[last_above], grid[last_above + 1]);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if risk(mid)? <= target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some(hi as f64))
+}
+
+/// The plan of every estimator of `model` for the fractions `within` and the sizes `at`.
+///
+/// # Errors
+/// A fraction that is not positive and finite, a zero floor (nothing is within a fraction of
+/// 0), or a size the theory rejects.
+pub fn plan_theory(model: &TheoryModel, within: &[f64], at: &[f64]) -> Result<Vec<TheoryPlan>> {
+    let floor = model.floor();
+    if let Some(f) = within.iter().find(|f| !(f.is_finite() && **f > 0.0)) {
+        bail!("--within {f} must be positive and finite");
+    }
+    if !within.is_empty() && floor <= 0.0 {
+        bail!("the floor is 0 (noise-free model): no risk is within a fraction of it");
+    }
+    if let Some(n) = at.iter().find(|n| !(n.is_finite() && **n >= 1.0)) {
+        bail!("--at {n} must be a training-set size of at least 1");
+    }
+    let accuracy = match model {
+        TheoryModel::Subspace(_) => ACCURACY_SUBSPACE,
+        TheoryModel::Gaussian(..) => ACCURACY_GAUSSIAN,
+    };
+    model
+        .learners()
+        .into_iter()
+        .map(|learner| {
+            let risk = |n: usize| model.risk(learner, n);
+            let within = within
+                .iter()
+                .map(|&f| within_plan(model, learner, &risk, floor, f))
+                .collect::<Result<Vec<_>>>()?;
+            let at = at
+                .iter()
+                .map(|&n| {
+                    let r = risk(n.round() as usize)?;
+                    Ok((n, r.is_finite().then_some(r)))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(TheoryPlan {
+                model: model.describe(),
+                group: learner.name(),
+                floor,
+                within,
+                regime: regime(&risk)?,
+                at,
+                accuracy,
+            })
+        })
+        .collect()
+}
+
+fn within_plan(
+    model: &TheoryModel,
+    learner: Learner,
+    risk: &dyn Fn(usize) -> Result<f64>,
+    floor: f64,
+    f: f64,
+) -> Result<WithinPlan> {
+    let target = floor * (1.0 + f);
+    if learner == Learner::LeastSquares {
+        // Exact above the threshold, and the threshold itself is infinite: the answer is
+        // always above it.
+        let p = model.rank() as f64;
+        let n = (p / f + p + 1.0).ceil().max(p + 2.0);
+        debug_assert!(model.exact(learner, n as usize));
+        return Ok(WithinPlan {
+            within: f,
+            target_risk: target,
+            n: (n <= MAX_N).then_some(n),
+            method: "exact",
+            n_range: None,
+        });
+    }
+    let scaled =
+        |s: f64| move |n: usize| -> Result<f64> { risk(n).map(|r| floor + (r - floor) * s) };
+    let lo = n_from_on(&scaled(1.0 - ANALYTIC_EXCESS_ACCURACY), target)?;
+    let hi = n_from_on(&scaled(1.0 + ANALYTIC_EXCESS_ACCURACY), target)?;
+    Ok(WithinPlan {
+        within: f,
+        target_risk: target,
+        n: n_from_on(risk, target)?,
+        method: "analytic",
+        n_range: Some([lo, hi]),
+    })
+}
+
+fn regime(risk: &dyn Fn(usize) -> Result<f64>) -> Result<Option<RegimePlan>> {
+    let points = (REGIME_MAX_N.log10() * 6.0).round() as usize + 1;
+    let mut sizes: Vec<usize> = log_spaced(1.0, REGIME_MAX_N, points)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .map(|x| x.round() as usize)
+        .collect();
+    sizes.dedup();
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for n in sizes {
+        let r = risk(n)?;
+        if r.is_finite() && r > 0.0 {
+            xs.push(n as f64);
+            ys.push(r);
+        }
+    }
+    Ok(detect_regime(&xs, &ys).ok().map(|g| RegimePlan {
+        steep_range: g.steep_range,
+        alpha: g.segments[g.steep].slope,
+        bend: g.bend,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_is_exact_and_meets_its_target() {
+        let model = TheoryModel::Subspace(Setup::new(10, 100, 0.1).unwrap());
+        let plans = plan_theory(&model, &[0.1], &[]).unwrap();
+        let ls = plans.iter().find(|p| p.group == "least_squares").unwrap();
+        // N >= n / F + n + 1 = 1101.
+        assert_eq!(ls.within[0].n, Some(1101.0));
+        let floor = model.floor();
+        let r = |n: usize| model.risk(Learner::LeastSquares, n).unwrap();
+        assert!(r(1101) <= floor * 1.1 && r(1100) > floor * 1.1);
+    }
+
+    #[test]
+    fn analytic_answer_is_the_crossing_and_lies_in_its_range() {
+        let model = TheoryModel::Subspace(Setup::new(10, 100, 0.1).unwrap());
+        let plans = plan_theory(&model, &[0.1], &[1e3]).unwrap();
+        let floor = model.floor();
+        for p in plans.iter().filter(|p| p.group != "least_squares") {
+            let w = &p.within[0];
+            let n = w.n.unwrap() as usize;
+            let learner = match p.group {
+                "pca" => Learner::Pca,
+                _ => Learner::GdEarlyStopped,
+            };
+            let r = |n: usize| model.risk(learner, n).unwrap();
+            assert!(
+                r(n) <= 1.1 * floor && r(n - 1) > 1.1 * floor,
+                "{}: {n}",
+                p.group
+            );
+            let [lo, hi] = w.n_range.unwrap();
+            assert!(lo.unwrap() <= n as f64 && n as f64 <= hi.unwrap(), "{w:?}");
+            assert!(p.regime.is_some());
+            assert!(p.at[0].1.unwrap() > floor);
+        }
+    }
+
+    #[test]
+    fn field_preset_plans_every_estimator() {
+        let model = TheoryModel::Gaussian(Preset::Field16, Preset::Field16.model().unwrap());
+        let plans = plan_theory(&model, &[0.1], &[]).unwrap();
+        assert_eq!(plans.len(), 3);
+        // p = 256 coordinates: least squares from 256 / 0.1 + 257 = 2817 on.
+        assert_eq!(plans[1].within[0].n, Some(2817.0));
+        assert!(plans.iter().all(|p| p.within[0].n.is_some()));
+    }
+
+    #[test]
+    fn bad_fractions_are_errors() {
+        let model = TheoryModel::Subspace(Setup::new(10, 100, 0.1).unwrap());
+        assert!(plan_theory(&model, &[0.0], &[]).is_err());
+        let noiseless = TheoryModel::Subspace(Setup::new(10, 100, 0.0).unwrap());
+        assert!(plan_theory(&noiseless, &[0.1], &[]).is_err());
+    }
+}

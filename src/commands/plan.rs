@@ -1,0 +1,353 @@
+//! `plateau plan`: how much more data is needed, from theory or from measurements.
+//!
+//! - From theory (`--d --n --sigma`, or `--preset` of the general Gaussian model): per
+//!   estimator, the `N` from which the expected risk stays within each `--within` fraction of
+//!   the floor, the power-law regime and its bend, the risk at `--at`
+//!   ([`crate::analysis::plan_theory`]).
+//! - From measurements (`--results DIR`, a sweep's store: each curve's best width per `N`; or
+//!   `--input FILE.csv` with `fit`'s input flags): the `N` for each target, the gain per
+//!   doubling at the largest measured `N`, and the error at `--at`, with bootstrap intervals
+//!   ([`crate::analysis::plan`]); `--backtest` adds the held-out check of the extrapolation.
+//!
+//! stdout: a JSON array, one object per group (estimator or curve); the human summary goes to
+//! stderr, or to stdout instead of the JSON with `--format text`.
+
+use std::path::{Path, PathBuf};
+
+use crate::output::write_stdout;
+use anyhow::{bail, Context, Result};
+
+use crate::analysis::plan::{plan_curve, summary_text, MeasuredPlan, PlanOptions, Target};
+use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
+use crate::analysis::scaling::analyse;
+use crate::fit::input::GroupBy;
+use crate::fit::{read_curves, BootstrapOptions, CsvOptions, Curve, Method};
+use crate::output::write_atomic;
+use crate::sweep::Store;
+
+/// Output format of stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// JSON array (the summary goes to stderr).
+    Json,
+    /// The human summary only.
+    Text,
+}
+
+/// Arguments of `plateau plan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Subspace model: subspace dimension d (with --n and --sigma).
+    #[arg(long, requires_all = ["n", "sigma"])]
+    pub d: Option<usize>,
+    /// Subspace model: ambient dimension n.
+    #[arg(long, requires = "d")]
+    pub n: Option<usize>,
+    /// Subspace model: noise standard deviation sigma.
+    #[arg(long, requires = "d", allow_negative_numbers = true)]
+    pub sigma: Option<f64>,
+    /// General Gaussian model preset (per-pixel MSE).
+    #[arg(long, value_enum, conflicts_with_all = ["d", "results", "input"])]
+    pub preset: Option<Preset>,
+    /// A sweep's results folder (holding results.jsonl): plan from its measured curves.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["d", "input"])]
+    pub results: Option<PathBuf>,
+    /// A CSV of measured errors: plan from its curves (same layout flags as `plateau fit`).
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "d")]
+    pub input: Option<PathBuf>,
+    /// CSV column of the training-set size N.
+    #[arg(long, default_value = "N", value_name = "COLUMN")]
+    pub x: String,
+    /// CSV column of the error.
+    #[arg(long, default_value = "mean", value_name = "COLUMN")]
+    pub y: String,
+    /// CSV column(s), comma-separated, that split the file into curves [default: estimator when
+    /// present, else one group "all"].
+    #[arg(long, value_name = "COLUMN[,COLUMN...]")]
+    pub group: Option<String>,
+    /// Within these fractions of the floor (0.1: 10% above it) [default: 0.1,0.01 for theory;
+    /// 0.1 with --within-db 0.1 for measurements when no target is given].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "F[,F...]",
+        allow_negative_numbers = true
+    )]
+    pub within: Vec<f64>,
+    /// Measurements: within this many dB of the fitted floor.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "DB[,DB...]",
+        allow_negative_numbers = true
+    )]
+    pub within_db: Vec<f64>,
+    /// Measurements: reach this test MSE.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "MSE[,MSE...]",
+        allow_negative_numbers = true
+    )]
+    pub target_mse: Vec<f64>,
+    /// Measurements: reach this PSNR (dB; PSNR = 10 log10(peak^2 / MSE)).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "DB[,DB...]",
+        allow_negative_numbers = true
+    )]
+    pub target_psnr: Vec<f64>,
+    /// Peak value of PSNR (1 for images in [0, 1]).
+    #[arg(long, default_value_t = 1.0)]
+    pub peak: f64,
+    /// Training-set sizes at which to give the error.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "N[,N...]",
+        default_value = "1e4,1e5,1e6",
+        allow_negative_numbers = true
+    )]
+    pub at: Vec<f64>,
+    /// Measurements: backtest the extrapolation (fit on N <= max/4, predict the rest).
+    #[arg(long)]
+    pub backtest: bool,
+    /// Bootstrap: auto, draws, parametric, residuals or none.
+    #[arg(long, default_value = "auto", value_name = "METHOD")]
+    pub bootstrap: String,
+    /// Bootstrap replicates.
+    #[arg(long, default_value_t = 1000, value_name = "B")]
+    pub reps: usize,
+    /// Seed of the bootstrap generator.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// What stdout gets.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+}
+
+/// Runs `plateau plan`.
+///
+/// # Errors
+/// Bad arguments or input (one line, printed by `main`).
+pub fn run(args: &Args) -> Result<()> {
+    if args.results.is_some() || args.input.is_some() {
+        return measured(args);
+    }
+    let model = match (args.d, args.preset) {
+        (Some(d), None) => TheoryModel::Subspace(plateau_theory::Setup::new(
+            d,
+            args.n.expect("clap requires --n with --d"),
+            args.sigma.expect("clap requires --sigma with --d"),
+        )?),
+        (None, Some(p)) => TheoryModel::Gaussian(p, p.model()?),
+        _ => bail!(
+            "plan needs a model (--d, --n, --sigma, or --preset) or measurements (--results DIR \
+             or --input FILE.csv)"
+        ),
+    };
+    if !(args.within_db.is_empty() && args.target_mse.is_empty() && args.target_psnr.is_empty()) {
+        bail!(
+            "--within-db, --target-mse and --target-psnr are for measurements; from theory use \
+             --within"
+        );
+    }
+    let within = if args.within.is_empty() {
+        vec![0.1, 0.01]
+    } else {
+        args.within.clone()
+    };
+    let plans = plan_theory(&model, &within, &args.at)?;
+    let text: String = plans.iter().map(theory_text).collect();
+    emit(args.format, &plans, &text)
+}
+
+fn emit<T: serde::Serialize>(format: Format, value: &T, text: &str) -> Result<()> {
+    match format {
+        Format::Json => {
+            eprint!("{text}");
+            let json = serde_json::to_string_pretty(value).context("cannot serialise the plan")?;
+            write_stdout(format!("{json}\n").as_bytes())
+        }
+        Format::Text => write_stdout(text.as_bytes()),
+    }
+}
+
+fn targets(args: &Args) -> Vec<Target> {
+    let mut t: Vec<Target> = args.within.iter().map(|&v| Target::Within(v)).collect();
+    t.extend(args.within_db.iter().map(|&v| Target::WithinDb(v)));
+    t.extend(args.target_mse.iter().map(|&v| Target::Mse(v)));
+    t.extend(args.target_psnr.iter().map(|&v| Target::Psnr(v)));
+    if t.is_empty() {
+        t = vec![Target::Within(0.1), Target::WithinDb(0.1)];
+    }
+    t
+}
+
+/// The curves of a sweep's results store: each curve's best width per `N`, with its exact
+/// floor when known.
+///
+/// # Errors
+/// No store, or no finished run in it.
+fn store_curves(dir: &Path) -> Result<Vec<(String, Curve, Option<f64>)>> {
+    let store = Store::new(dir);
+    if !store.path().exists() {
+        bail!("no {} (run plateau sweep first)", store.path().display());
+    }
+    let records: Vec<_> = store.load()?.records.into_values().collect();
+    let groups = analyse(&records)?;
+    if groups.is_empty() {
+        bail!(
+            "no finished run with status ok and a test_mse in {}",
+            store.path().display()
+        );
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            let xs: Vec<f64> = g.best.iter().map(|b| b.n).collect();
+            let ys: Vec<f64> = g.best.iter().map(|b| b.test_mse).collect();
+            Ok((g.label, Curve::new(&xs, &ys)?, g.floor_mse))
+        })
+        .collect()
+}
+
+/// The curves to plan: `(group, curve, exact floor)`.
+fn curves(args: &Args) -> Result<Vec<(String, Curve, Option<f64>)>> {
+    if let Some(dir) = &args.results {
+        return store_curves(dir);
+    }
+    let input = args
+        .input
+        .as_ref()
+        .expect("measured() is called with an input");
+    let group = match &args.group {
+        None => GroupBy::Default,
+        Some(g) => {
+            let cols: Vec<String> = g.split(',').map(|c| c.trim().to_string()).collect();
+            if cols.iter().any(|c| c.is_empty()) {
+                bail!("invalid --group '{g}': expected column names separated by commas");
+            }
+            GroupBy::Columns(cols)
+        }
+    };
+    let curves = read_curves(
+        input,
+        &CsvOptions {
+            x: args.x.clone(),
+            y: args.y.clone(),
+            group,
+        },
+    )?;
+    for w in &curves.warnings {
+        eprintln!("plateau: warning: {w}");
+    }
+    Ok(curves
+        .groups
+        .into_iter()
+        .map(|g| (g.name, g.curve, None))
+        .collect())
+}
+
+fn measured(args: &Args) -> Result<()> {
+    if !(args.peak.is_finite() && args.peak > 0.0) {
+        bail!("--peak {} must be positive and finite", args.peak);
+    }
+    if let Some(n) = args.at.iter().find(|n| !(n.is_finite() && **n > 0.0)) {
+        bail!("--at {n} must be a positive training-set size");
+    }
+    let method: Method = args.bootstrap.parse()?;
+    let opts = PlanOptions {
+        targets: targets(args),
+        at: args.at.clone(),
+        peak: args.peak,
+        bootstrap: BootstrapOptions {
+            method,
+            reps: args.reps,
+            seed: args.seed,
+        },
+        backtest: args.backtest,
+    };
+    let plans: Vec<MeasuredPlan> = curves(args)?
+        .iter()
+        .map(|(g, c, floor)| plan_curve(g, c, *floor, &opts))
+        .collect::<Result<_>>()?;
+    let text: String = plans.iter().map(summary_text).collect();
+    emit(args.format, &plans, &text)
+}
+
+/// The plan of every curve of the store in `results` with the default targets (within 10% and
+/// within 0.1 dB of the fitted floor), the error at `1e4, 1e5, 1e6` and the backtest, written
+/// to `stem.json` and `stem.txt` (what `plateau reproduce` writes per sweep). Curves with fewer
+/// than 4 sizes are skipped with a warning.
+///
+/// # Errors
+/// No store or no finished run, or an unwritable output.
+pub fn plan_summary(results: &Path, stem: &Path) -> Result<()> {
+    let opts = PlanOptions {
+        targets: vec![Target::Within(0.1), Target::WithinDb(0.1)],
+        at: vec![1e4, 1e5, 1e6],
+        peak: 1.0,
+        bootstrap: BootstrapOptions::default(),
+        backtest: true,
+    };
+    let mut plans = Vec::new();
+    for (g, c, floor) in store_curves(results)? {
+        match plan_curve(&g, &c, floor, &opts) {
+            Ok(p) => plans.push(p),
+            Err(e) => eprintln!("plateau: warning: no plan: {e:#}"),
+        }
+    }
+    let text: String = plans.iter().map(summary_text).collect();
+    let json = serde_json::to_string_pretty(&plans).context("cannot serialise the plan")?;
+    let with = |ext: &str| {
+        let mut s = stem.as_os_str().to_owned();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    write_atomic(&with(".json"), (json + "\n").as_bytes())?;
+    write_atomic(&with(".txt"), text.as_bytes())?;
+    eprint!("{text}");
+    Ok(())
+}
+
+fn theory_text(p: &TheoryPlan) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("{} — {} (floor {:.4e})\n", p.model, p.group, p.floor);
+    let n = |v: Option<f64>| v.map_or("beyond 1e6".into(), crate::analysis::plan::fmt_n);
+    for w in &p.within {
+        let range = w.n_range.map_or(String::new(), |[lo, hi]| {
+            format!(" ({} to {} for a 5% error in the excess)", n(lo), n(hi))
+        });
+        let _ = writeln!(
+            s,
+            "  within {}% of the floor from N = {} on [{}]{range}",
+            w.within * 100.0,
+            n(w.n),
+            w.method
+        );
+    }
+    if let Some(r) = &p.regime {
+        let _ = writeln!(
+            s,
+            "  power law N^{:.2} on N in [{}, {}]; bend at {}",
+            r.alpha,
+            r.steep_range[0],
+            r.steep_range[1],
+            r.bend.map_or("-".into(), |b| format!("{b:.0}"))
+        );
+    }
+    for (x, r) in &p.at {
+        let _ = writeln!(
+            s,
+            "  at N = {}: risk {}",
+            n(Some(*x)),
+            r.map_or("infinite".into(), |r| format!(
+                "{r:.4e} ({:.3} x floor)",
+                r / p.floor
+            ))
+        );
+    }
+    s
+}
