@@ -33,6 +33,8 @@ enum Command {
     Sweep(commands::sweep::Args),
     /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
     Scaling(commands::scaling::Args),
+    /// Analytic predictions against the exact Monte Carlo: per-point and pooled verdict (exit 1 on a failing point).
+    Validate(commands::validate::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,10 @@ fn main() -> ExitCode {
         Command::BenchTrain(args) => commands::bench_train::run(args),
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Scaling(args) => commands::scaling::run(args),
+        Command::Validate(args) => match commands::validate::run(args) {
+            Ok(verdict) if !verdict.passed() => return ExitCode::from(1),
+            other => other.map(drop),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ pub mod scaling;
 pub mod sweep;
 pub mod theory;
 pub mod train;
+pub mod validate;
 
 /// The model flags shared by `plateau theory` and `plateau path`.
 #[derive(Debug, clap::Args)]

@@ -11,6 +11,9 @@
 //! - [`exact`]: the risk functional for explicit matrices and the slow reference iteration.
 //! - [`montecarlo`]: independent draws in parallel, reproducible from a seed.
 //! - [`analytic`]: deterministic equivalents of the expected risk.
+//! - [`validate`]: any prediction (the crate's own or a user's formula) against the exact Monte
+//!   Carlo, with per-point and pooled statistics; [`strategies`]: proptest strategies for
+//!   setups and sizes.
 //! - [`gaussian`]: the general linear Gaussian model (any spectrum, a diagonal operator): LMMSE
 //!   floor and the expected risk of ridge, least squares and gradient descent learned from `N`
 //!   examples.
@@ -36,6 +39,8 @@ pub mod montecarlo;
 pub mod sample;
 pub mod setup;
 pub mod spectrum;
+pub mod strategies;
+pub mod validate;
 
 pub use error::TheoryError;
 pub use setup::{Estimator, Setup, StepSize};
