@@ -218,7 +218,23 @@ pub fn run(args: &Args) -> Result<Verdict> {
     };
     let started = Instant::now();
     let bar = progress(targets.len() as u64, "points");
-    let report = compare(&targets, &config, |_| bar.inc(1))?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let report = compare(&targets, &config, |p| {
+        bar.inc(1);
+        // One line per finished setup, for logs (the bar is hidden when stderr is not a terminal).
+        let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if targets.get(i + 1).is_none_or(|t| t.setup != p.target.setup) {
+            bar.suspend(|| {
+                eprintln!(
+                    "plateau validate: {} done ({}/{} points, {:.0} s)",
+                    describe(&p.target.setup),
+                    i + 1,
+                    targets.len(),
+                    started.elapsed().as_secs_f64()
+                );
+            });
+        }
+    })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
 
