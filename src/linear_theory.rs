@@ -12,6 +12,7 @@
 use anyhow::{anyhow, Result};
 use plateau_theory::field::FieldSpectrum;
 use plateau_theory::gaussian::DiagonalModel;
+use plateau_theory::grid::{log_spaced_sizes, points_per_decade};
 use serde_json::{Map, Value};
 
 use crate::figures::scaling::NamedCurve;
@@ -63,25 +64,25 @@ pub fn model_of(key: &Map<String, Value>) -> Result<Option<DiagonalModel>> {
     ))
 }
 
-/// Log-spaced training-set sizes from `lo` to `hi` (inclusive), [`PER_DECADE`] per decade.
-fn sizes(lo: f64, hi: f64) -> Vec<usize> {
-    let (l0, l1) = (lo.max(1.0).log10(), hi.log10());
-    let steps = ((l1 - l0) * PER_DECADE as f64).ceil().max(1.0) as usize;
-    let mut out: Vec<usize> = (0..=steps)
-        .map(|i| 10f64.powf(l0 + (l1 - l0) * i as f64 / steps as f64).round() as usize)
-        .collect();
-    out.dedup();
-    out
+/// Log-spaced training-set sizes from `lo` to `hi` (inclusive, rounded to integers; `lo` at
+/// least 1), [`PER_DECADE`] per decade.
+///
+/// # Errors
+/// When `hi < lo`.
+fn sizes(lo: f64, hi: f64) -> Result<Vec<usize>> {
+    let lo = lo.max(1.0);
+    let points = points_per_decade(lo, hi, PER_DECADE);
+    log_spaced_sizes(lo.round() as usize, hi.round() as usize, points).map_err(|e| anyhow!("{e}"))
 }
 
 /// The optimally tuned ridge and early-stopped GD curves of `model` for `N` from `lo` to `hi`.
 ///
 /// # Errors
-/// Only if the theory rejects a size (it cannot for `N >= 1`).
+/// When `hi < lo`, or if the theory rejects a size (it cannot for `N >= 1`).
 pub fn curves(model: &DiagonalModel, lo: f64, hi: f64) -> Result<Vec<NamedCurve>> {
     let mut ridge = Vec::new();
     let mut gd = Vec::new();
-    for n in sizes(lo, hi) {
+    for n in sizes(lo, hi)? {
         let (_, r) = model.ridge_optimal(n).map_err(|e| anyhow!("{e}"))?;
         ridge.push((n as f64, r));
         let (_, g) = model

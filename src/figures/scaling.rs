@@ -4,6 +4,7 @@
 //! predicted curves such as the learned-linear-estimator risk on the same data. `N` is on a log
 //! axis; the MSE axis is logarithmic when the data span more than a factor 5, else linear.
 
+use plateau_theory::grid::log_spaced;
 use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
@@ -43,10 +44,10 @@ const Y_LOG_MIN_RATIO: f64 = 5.0;
 /// Points of the fitted curve drawn from the smallest `N` to [`EXTRAPOLATE_TO`].
 const FIT_POINTS: usize = 80;
 
-/// [`FIT_POINTS`] log-spaced sizes from `lo` to `hi`.
-fn log_grid(lo: f64, hi: f64) -> impl Iterator<Item = f64> {
-    let (l0, l1) = (lo.ln(), hi.ln());
-    (0..FIT_POINTS).map(move |i| (l0 + (l1 - l0) * i as f64 / (FIT_POINTS - 1) as f64).exp())
+/// [`FIT_POINTS`] log-spaced sizes from `lo` to `hi`; none (no fitted curve is drawn) when the
+/// data start beyond `hi`.
+fn log_grid(lo: f64, hi: f64) -> Vec<f64> {
+    log_spaced(lo, hi, FIT_POINTS).unwrap_or_default()
 }
 
 /// The figure of one group. `extra` curves are appended to the series list as they are.
@@ -86,6 +87,7 @@ pub fn scaling_chart(g: &GroupSummary, extra: &[NamedCurve]) -> Chart {
     });
     if let (Some(fit), Some(n0)) = (&g.fit, g.best.first().map(|b| b.n)) {
         let pts: Vec<(f64, f64)> = log_grid(n0, EXTRAPOLATE_TO)
+            .into_iter()
             .filter_map(|n| g.predict(n).map(|y| (n, y)))
             .collect();
         let p = |k: &str| fit.params.get(k).copied().unwrap_or(f64::NAN);
@@ -116,6 +118,7 @@ pub fn scaling_chart(g: &GroupSummary, extra: &[NamedCurve]) -> Chart {
                 a.alpha
             ),
             points: log_grid(n0, EXTRAPOLATE_TO)
+                .into_iter()
                 .map(|n| (n, floor + a.beta * n.powf(a.alpha)))
                 .collect(),
             errors: None,

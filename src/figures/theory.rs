@@ -1,6 +1,7 @@
 //! The theory figures: Monte Carlo risk against `N` with analytic curves, the floor and fitted
 //! power laws; and the risk of every gradient-descent iterate for a few `N`.
 
+use plateau_theory::grid::log_spaced;
 use plateau_theory::montecarlo::Summary;
 use plateau_theory::{Estimator, Setup};
 use plotters::style::RGBColor;
@@ -84,11 +85,11 @@ pub fn risk_vs_n(
     }
     for f in fits {
         let (lo, hi) = (f.range[0], f.range[1]);
-        let points = (0..=20)
-            .map(|i| {
-                let x = lo * (hi / lo).powf(i as f64 / 20.0);
-                (x, f.beta * x.powf(f.alpha))
-            })
+        // 21 points over the fitted range; none for a degenerate range.
+        let points = log_spaced(lo, hi, 21)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|x| (x, f.beta * x.powf(f.alpha)))
             .collect();
         series.push(Series {
             label: format!("fit {}: N^{:.2} on [{}, {}]", f.estimator, f.alpha, lo, hi),

@@ -54,10 +54,12 @@ use faer::{Mat, Par};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use crate::analytic::general::{Atoms, Grid};
-use crate::analytic::{
-    bisect, exp_divided_difference, filter_risk_on, gd_path_on, minimise_log, Measures, GD_ITERS,
-};
+use crate::analytic::check_n_train;
+use crate::analytic::discrete::Discrete;
+use crate::analytic::filter::RiskKernel;
+use crate::analytic::gd::{best_iterate, GD_ITERS};
+use crate::analytic::quadrature::Grid;
+use crate::analytic::scalar::{bisect, minimise_log};
 use crate::linalg::{mul, sym_eig_desc};
 use crate::TheoryError;
 
@@ -264,7 +266,7 @@ impl DiagonalModel {
     /// # Errors
     /// [`TheoryError::InvalidArgument`] for `n_train == 0` or `lambda` not finite and positive.
     pub fn ridge(&self, n_train: usize, lambda: f64) -> Result<f64, TheoryError> {
-        check_n(n_train)?;
+        check_n_train(n_train)?;
         if !(lambda.is_finite() && lambda > 0.0) {
             return Err(TheoryError::InvalidArgument(format!(
                 "ridge penalty must be finite and positive, got {lambda}"
@@ -280,7 +282,7 @@ impl DiagonalModel {
     /// # Errors
     /// [`TheoryError::InvalidArgument`] for `n_train == 0`.
     pub fn ridge_optimal(&self, n_train: usize) -> Result<(f64, f64), TheoryError> {
-        check_n(n_train)?;
+        check_n_train(n_train)?;
         let nt = n_train as f64;
         let scale = self.atoms.iter().map(|t| t.count * t.v).sum::<f64>() / self.dim() as f64;
         let scale = if scale > 0.0 { scale } else { 1.0 };
@@ -297,7 +299,7 @@ impl DiagonalModel {
     /// # Errors
     /// [`TheoryError::InvalidArgument`] for `n_train == 0`.
     pub fn least_squares(&self, n_train: usize) -> Result<Option<f64>, TheoryError> {
-        check_n(n_train)?;
+        check_n_train(n_train)?;
         let p = self.input_rank();
         let nt = n_train as f64;
         if n_train > p + 1 {
@@ -321,34 +323,15 @@ impl DiagonalModel {
     /// # Errors
     /// [`TheoryError::InvalidArgument`] for `n_train == 0`.
     pub fn equivalent(&self, n_train: usize) -> Result<GaussianEquivalent, TheoryError> {
-        check_n(n_train)?;
+        check_n_train(n_train)?;
         let n = self.dim() as f64;
-        let nt = n_train as f64;
-        // Merge atoms with equal input variance: the spectrum only sees v.
-        let mut by_v: Vec<(f64, f64, f64)> = self
-            .atoms
-            .iter()
-            .filter(|t| t.v > 0.0)
-            .map(|t| (t.v, t.count, t.count * t.w * t.w / n))
-            .collect();
-        by_v.sort_by(|p, q| p.0.total_cmp(&q.0));
-        let mut merged: Vec<(f64, f64, f64)> = Vec::with_capacity(by_v.len());
-        for (v, count, a) in by_v {
-            match merged.last_mut() {
-                Some(last) if last.0 == v => {
-                    last.1 += count;
-                    last.2 += a;
-                }
-                _ => merged.push((v, count, a)),
-            }
-        }
-        let pop = Atoms {
-            v: merged.iter().map(|t| t.0).collect(),
-            c: merged.iter().map(|t| t.1 / nt).collect(),
-            a: merged.iter().map(|t| t.2).collect(),
-            n: self.dim(),
+        let pop = Discrete::new(
+            self.atoms
+                .iter()
+                .map(|t| (t.v, t.count, t.count * t.w * t.w / n)),
+            self.dim(),
             n_train,
-        };
+        );
         let grid = Grid::adaptive(&pop, 32);
         Ok(GaussianEquivalent {
             floor: self.floor,
@@ -468,12 +451,12 @@ pub struct GaussianEquivalent {
 }
 
 impl GaussianEquivalent {
-    fn measures(&self) -> Measures<'_> {
-        Measures {
-            x: &self.grid.x,
-            we: &self.grid.we,
-            wu: &self.grid.wu,
-            atom_u: self.grid.atom_u,
+    /// The risk kernel: the measures, the floor, and bias scale 1 (`A` carries the weights).
+    fn kernel(&self) -> RiskKernel<'_> {
+        RiskKernel {
+            measures: self.grid.measures(),
+            floor: self.floor,
+            bias_scale: 1.0,
         }
     }
 
@@ -497,7 +480,7 @@ impl GaussianEquivalent {
     /// `eta = c / N`, after `k = 0..=iters` steps (`path[0]` = the signal power). Stable for
     /// `c < 2 / top_eigenvalue`. Cost `O(iters * nodes)`.
     pub fn gd_path(&self, c: f64, iters: usize) -> Vec<f64> {
-        gd_path_on(self.measures(), c, self.floor, 1.0, iters, &[], false)
+        self.kernel().gd_path(c, iters, &[], false)
     }
 
     /// Early-stopped gradient descent: `(k_opt, risk)`, the minimum of [`Self::gd_path`] over
@@ -505,43 +488,24 @@ impl GaussianEquivalent {
     /// limiting largest eigenvalue `L` of `Y Y^T / N`).
     pub fn gd_early_stopped(&self, c: Option<f64>) -> (usize, f64) {
         let c = c.unwrap_or_else(|| 1.0 / self.top_eigenvalue().max(f64::MIN_POSITIVE));
-        let path = gd_path_on(self.measures(), c, self.floor, 1.0, GD_ITERS, &[], true);
-        path.iter().enumerate().fold(
-            (0, f64::INFINITY),
-            |best, (k, &r)| if r < best.1 { (k, r) } else { best },
-        )
+        best_iterate(&self.kernel().gd_path(c, GD_ITERS, &[], true))
     }
 
     /// Expected risk of the spectral estimator with residual filter `psi = 1 - phi`, given with
     /// its divided difference `dd(y, x) = (psi(y) - psi(x)) / (y - x)` (`dd(x, x) = psi'(x)`);
     /// `psi` analytic near the spectrum and 0, `phi(0) = 0`. Cost `O(nodes^2)`.
     pub fn filter_risk(&self, psi: impl Fn(f64) -> f64, dd: impl Fn(f64, f64) -> f64) -> f64 {
-        filter_risk_on(self.measures(), self.floor, 1.0, psi, dd)
+        self.kernel().filter(psi, dd)
     }
 
     /// Expected risk of gradient flow at time `t` (`psi = exp(-t x)`; GD with `c` after `k`
     /// steps is close to `t = c k`). Cost `O(nodes^2)`.
     pub fn gradient_flow(&self, t: f64) -> f64 {
-        filter_risk_on(
-            self.measures(),
-            self.floor,
-            1.0,
-            |x| (-t * x).exp(),
-            |y, x| exp_divided_difference(t, y, x),
-        )
+        self.kernel().gradient_flow(t)
     }
 
     /// Training-set size `N`.
     pub fn n_train(&self) -> usize {
         self.n_train
     }
-}
-
-fn check_n(n_train: usize) -> Result<(), TheoryError> {
-    if n_train == 0 {
-        return Err(TheoryError::InvalidArgument(
-            "training-set size N must be at least 1".into(),
-        ));
-    }
-    Ok(())
 }

@@ -17,6 +17,7 @@
 //! - [`gaussian`]: the general linear Gaussian model (any spectrum, a diagonal operator): LMMSE
 //!   floor and the expected risk of ridge, least squares and gradient descent learned from `N`
 //!   examples.
+//! - [`grid`]: log-spaced grids (training-set sizes, curve abscissae).
 //!
 //! The derivations live in `theory/*.md`, each naming the test that checks it.
 //!
@@ -34,6 +35,7 @@ pub mod error;
 pub mod exact;
 pub mod field;
 pub mod gaussian;
+pub mod grid;
 mod linalg;
 pub mod montecarlo;
 pub mod sample;
