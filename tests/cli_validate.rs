@@ -42,7 +42,10 @@ fn validate_writes_files_and_passes_an_exact_prediction() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
-    assert!(stdout.starts_with("validate: PASS 2/2 points pass"), "{stdout}");
+    assert!(
+        stdout.starts_with("validate: PASS 2/2 points pass"),
+        "{stdout}"
+    );
     let csv = std::fs::read_to_string(dir.path().join("validate.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
@@ -109,7 +112,9 @@ fn bad_input_exits_2() {
         &["validate", "--preset", "nope"][..],
         &["validate"],
         &["validate", "--d", "3"],
-        &["validate", "--preset", "quick", "--d", "3", "--n", "20", "--sigma", "0.1"],
+        &[
+            "validate", "--preset", "quick", "--d", "3", "--n", "20", "--sigma", "0.1",
+        ],
     ] {
         let out = plateau(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -28,7 +28,8 @@ use serde_json::{json, Value};
 use crate::output::{progress, write_atomic};
 
 /// The CSV header written by `plateau validate`.
-pub const HEADER: &str = "d,n,sigma,N,estimator,predicted,mc_mean,mc_se,draws,z,rel_excess_err,pass";
+pub const HEADER: &str =
+    "d,n,sigma,N,estimator,predicted,mc_mean,mc_se,draws,z,rel_excess_err,pass";
 
 /// Level at which the pooled statistics are flagged.
 pub const POOLED_LEVEL: f64 = 0.01;

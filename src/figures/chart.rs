@@ -134,7 +134,6 @@ impl Chart {
     pub fn render(&self, stem: &Path) -> Result<()> {
         render_figure(self, (1200, 800), stem)
     }
-
 }
 
 /// A figure that can draw itself on any plotters backend (PNG and SVG).
@@ -221,7 +220,6 @@ impl Figure for Chart {
             }
         }
     }
-
 }
 
 impl Chart {

@@ -53,7 +53,12 @@ impl ValidateFigure<'_> {
     }
 
     fn estimators(&self) -> Vec<Estimator> {
-        let mut out: Vec<Estimator> = self.report.points.iter().map(|p| p.target.estimator).collect();
+        let mut out: Vec<Estimator> = self
+            .report
+            .points
+            .iter()
+            .map(|p| p.target.estimator)
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -160,11 +165,11 @@ impl ValidateFigure<'_> {
                 let at = move |x: i32, y: i32| EmptyElement::at((x + 12, y));
                 match si % 4 {
                     0 => entry.legend(move |(x, y)| at(x, y) + Circle::new((0, 0), 6, style)),
-                    1 => entry
-                        .legend(move |(x, y)| at(x, y) + TriangleMarker::new((0, 0), 7, style)),
-                    2 => entry.legend(move |(x, y)| {
-                        at(x, y) + Rectangle::new([(-5, -5), (5, 5)], style)
-                    }),
+                    1 => {
+                        entry.legend(move |(x, y)| at(x, y) + TriangleMarker::new((0, 0), 7, style))
+                    }
+                    2 => entry
+                        .legend(move |(x, y)| at(x, y) + Rectangle::new([(-5, -5), (5, 5)], style)),
                     _ => entry.legend(move |(x, y)| {
                         at(x, y) + Cross::new((0, 0), 6, GREY.stroke_width(3))
                     }),
@@ -207,8 +212,12 @@ where
     match shape % 4 {
         0 => chart.draw_series(std::iter::once(at + Circle::new((0, 0), 6, style)))?,
         1 => chart.draw_series(std::iter::once(at + TriangleMarker::new((0, 0), 7, style)))?,
-        2 => chart.draw_series(std::iter::once(at + Rectangle::new([(-5, -5), (5, 5)], style)))?,
-        _ => chart.draw_series(std::iter::once(at + Cross::new((0, 0), 6, c.stroke_width(3))))?,
+        2 => chart.draw_series(std::iter::once(
+            at + Rectangle::new([(-5, -5), (5, 5)], style),
+        ))?,
+        _ => chart.draw_series(std::iter::once(
+            at + Cross::new((0, 0), 6, c.stroke_width(3)),
+        ))?,
     };
     Ok(())
 }

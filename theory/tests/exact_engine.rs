@@ -204,7 +204,12 @@ fn bartlett_matches_explicit_sampling() {
 /// errors (8 comparisons).
 #[test]
 fn bartlett_second_moments_are_exact() {
-    for &(d, n, sigma, n_train) in &[(3, 20, 0.3, 7), (3, 20, 0.3, 45), (5, 12, 0.8, 12), (2, 9, 0.0, 30)] {
+    for &(d, n, sigma, n_train) in &[
+        (3, 20, 0.3, 7),
+        (3, 20, 0.3, 45),
+        (5, 12, 0.8, 12),
+        (2, 9, 0.0, 30),
+    ] {
         let setup = Setup::new(d, n, sigma).unwrap();
         let (alpha, s) = (setup.alpha(), setup.sigma2());
         let tr = d as f64 * alpha + (n - d) as f64 * s;
@@ -287,7 +292,10 @@ fn monte_carlo_streams_are_independent_across_setups() {
         })
         .collect();
     let (_, sd) = mean_std(&ratios);
-    assert!(sd.unwrap() > 0.05, "ratios vary like independent draws: sd {sd:?}");
+    assert!(
+        sd.unwrap() > 0.05,
+        "ratios vary like independent draws: sd {sd:?}"
+    );
 }
 
 /// Bad configurations are errors, not panics.

@@ -5,7 +5,7 @@ use crate::{Estimator, Setup};
 
 /// Least squares is not asserted within this many sizes below the interpolation threshold
 /// `N = n`: the prediction is asserted for `N <= n - LS_THRESHOLD_MARGIN` only.
-pub const LS_THRESHOLD_MARGIN: usize = 30;
+pub const LS_THRESHOLD_MARGIN: usize = 5;
 
 /// Why an analytic prediction may be off by more than the criterion allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,8 +13,9 @@ pub enum Caveat {
     /// `N < 4 d`: the two clusters of the spectrum merge (or `N < d`); the deterministic
     /// equivalents are published there but not asserted (deviations up to 12% of the excess).
     BelowFourD,
-    /// Least squares with `n - LS_THRESHOLD_MARGIN < N < n - 1`: the real-Gaussian term of the
-    /// noise block, of order `1/(n - N)`, is missing.
+    /// Least squares with `n - LS_THRESHOLD_MARGIN < N < n - 1`: the variance is heavy-tailed
+    /// (finite second moment only from `n - N >= 4`) and the degrees-of-freedom term is checked
+    /// only up to `N = n - 5`.
     NearInterpolationThreshold,
 }
 
@@ -35,7 +36,7 @@ impl std::fmt::Display for Caveat {
                 "N < 4d: the spectral clusters merge; the analytic prediction is not asserted here"
             }
             Caveat::NearInterpolationThreshold => {
-                "least squares just below N = n: the prediction is known to be low here"
+                "least squares within 5 of N = n: heavy-tailed, the prediction is not asserted here"
             }
         })
     }
@@ -44,9 +45,7 @@ impl std::fmt::Display for Caveat {
 /// The caveat of the analytic prediction for `estimator` at `(setup, N)`, if any.
 pub fn caveat(setup: &Setup, n_train: usize, estimator: Estimator) -> Option<Caveat> {
     let n = setup.n();
-    if estimator == Estimator::LeastSquares
-        && n_train + LS_THRESHOLD_MARGIN > n
-        && n_train + 1 < n
+    if estimator == Estimator::LeastSquares && n_train + LS_THRESHOLD_MARGIN > n && n_train + 1 < n
     {
         return Some(Caveat::NearInterpolationThreshold);
     }

@@ -530,7 +530,10 @@ fn estimate(draws: &[DrawRisk]) -> Estimate {
     };
     let mut mean_path = vec![0.0; len];
     for d in draws {
-        for (m, r) in mean_path.iter_mut().zip(d.path.as_ref().expect("every draw has a path")) {
+        for (m, r) in mean_path
+            .iter_mut()
+            .zip(d.path.as_ref().expect("every draw has a path"))
+        {
             *m += r / count;
         }
     }
