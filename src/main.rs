@@ -41,6 +41,8 @@ enum Command {
     Plan(commands::plan::Args),
     /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
     Scaling(commands::scaling::Args),
+    /// Analytic predictions against the exact Monte Carlo: per-point and pooled verdict (exit 1 on a failing point).
+    Validate(commands::validate::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +70,10 @@ fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Scaling(args) => commands::scaling::run(args),
         Command::Plan(args) => commands::plan::run(args),
+        Command::Validate(args) => match commands::validate::run(args) {
+            Ok(verdict) if !verdict.passed() => return ExitCode::from(1),
+            other => other.map(drop),
+        },
     };
     exit(result.map(|()| ExitCode::SUCCESS))
 }

@@ -9,6 +9,7 @@ pub mod reproduce;
 pub mod scaling;
 pub mod sweep;
 pub mod theory;
+pub mod validate;
 
 /// The model flags shared by `plateau theory` and `plateau path`.
 #[derive(Debug, clap::Args)]

@@ -146,38 +146,60 @@ impl Chart {
     /// Renders `stem.png` (1200 x 800) and `stem.svg`, each written atomically. The extensions
     /// are appended, so a stem may contain dots (`sigma0.1`).
     pub fn render(&self, stem: &Path) -> Result<()> {
-        let with_ext = |ext: &str| {
-            let mut name = stem.as_os_str().to_owned();
-            name.push(ext);
-            std::path::PathBuf::from(name)
-        };
-        register_font();
-        let (w, h) = (1200u32, 800u32);
-        let mut pixels = vec![0u8; (w * h * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-            self.draw_on(&root)
-                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-            root.present()
-                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-        }
-        let mut png = Vec::new();
-        image::codecs::png::PngEncoder::new(&mut png)
-            .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
-            .context("encoding PNG")?;
-        write_atomic(&with_ext(".png"), &png)?;
-
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-            self.draw_on(&root)
-                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-            root.present()
-                .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-        }
-        write_atomic(&with_ext(".svg"), svg.as_bytes())
+        render_figure(self, (1200, 800), stem)
     }
+}
 
+/// A figure that can draw itself on any plotters backend (PNG and SVG).
+pub trait Figure {
+    /// Draws the whole figure on `root`.
+    ///
+    /// # Errors
+    /// The backend's drawing errors.
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
+}
+
+/// Renders `stem.png` and `stem.svg` of `size` pixels with the embedded font, each written
+/// atomically. The extensions are appended, so a stem may contain dots (`sigma0.1`).
+///
+/// # Errors
+/// Drawing, encoding or writing fails.
+pub fn render_figure(fig: &impl Figure, (w, h): (u32, u32), stem: &Path) -> Result<()> {
+    let with_ext = |ext: &str| {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(ext);
+        std::path::PathBuf::from(name)
+    };
+    register_font();
+    let mut pixels = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        fig.draw_on(&root)
+            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+        root.present()
+            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+        .context("encoding PNG")?;
+    write_atomic(&with_ext(".png"), &png)?;
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        fig.draw_on(&root)
+            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+        root.present()
+            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
+    }
+    write_atomic(&with_ext(".svg"), svg.as_bytes())
+}
+
+impl Figure for Chart {
     fn draw_on<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -215,7 +237,9 @@ impl Chart {
             }
         }
     }
+}
 
+impl Chart {
     fn fill<'a, DB, X, Y>(
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
@@ -399,7 +423,7 @@ impl TickThinning {
 }
 
 /// Tick labels: plain numbers in a readable range, powers of ten elsewhere.
-fn tick(v: f64) -> String {
+pub(crate) fn tick(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()

@@ -3,5 +3,6 @@
 pub mod chart;
 pub mod scaling;
 pub mod theory;
+pub mod validate;
 
 pub use chart::{Chart, Draw, Series};

@@ -15,6 +15,9 @@
 //! - [`exact`]: the risk functional for explicit matrices and the slow reference iteration.
 //! - [`montecarlo`]: independent draws in parallel, reproducible from a seed.
 //! - [`analytic`]: deterministic equivalents of the expected risk.
+//! - [`validate`]: any prediction (the crate's own or a user's formula) against the exact Monte
+//!   Carlo, with per-point and pooled statistics; [`strategies`]: proptest strategies for
+//!   setups and sizes.
 //! - [`gaussian`]: the general linear Gaussian model (any spectrum, a diagonal operator): LMMSE
 //!   floor and the expected risk of ridge, least squares and gradient descent learned from `N`
 //!   examples.
@@ -45,6 +48,8 @@ mod secular;
 pub mod setup;
 mod simd;
 pub mod spectrum;
+pub mod strategies;
+pub mod validate;
 pub mod wishart;
 
 pub use error::TheoryError;

@@ -1,8 +1,9 @@
 //! Monte Carlo over independent training sets, in parallel and reproducible.
 //!
 //! Draw `j` at training-set size `N` uses the ChaCha8 stream `(N << 32) | j` of the generator
-//! seeded with `seed`: its value depends on `(seed, N, j)` only, not on the other sizes asked for
-//! nor on the number of threads. Every draw runs its linear algebra sequentially (`Par::Seq`) and
+//! keyed by `(seed, d, n, sigma)` (see [`draw_rng`]): its value depends on `(seed, setup, N, j)`
+//! only, not on the other sizes asked for nor on the number of threads, and two setups never
+//! share draws (so their errors are independent, which pooled statistics over setups assume). Every draw runs its linear algebra sequentially (`Par::Seq`) and
 //! the draws are spread over the rayon pool, so the output is bit-identical for any pool size.
 
 use faer::Par;
@@ -11,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::spectrum::early_stopped;
+use crate::spectrum::{early_stopped, Spectrum};
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
 /// Largest iteration considered by `gd_early_stopped`, as in the paper.
@@ -181,11 +182,20 @@ impl MonteCarlo {
         Ok(())
     }
 
-    /// The generator of draw `draw` at size `n_train`.
+    /// The generator of draw `draw` at size `n_train` ([`draw_rng`] of this experiment).
     pub fn rng(&self, n_train: usize, draw: usize) -> ChaCha8Rng {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        rng.set_stream(((n_train as u64) << 32) | draw as u64);
-        rng
+        draw_rng(self.seed, &self.setup, n_train, draw)
+    }
+
+    /// The spectrum of draw `draw` at size `n_train` by this experiment's engine (sequential
+    /// linear algebra): what every estimator's risk of that draw is computed from. Cost as the
+    /// engine's ([`Engine`]).
+    ///
+    /// # Errors
+    /// [`TheoryError::InvalidArgument`] when `n_train == 0`.
+    pub fn spectrum(&self, n_train: usize, draw: usize) -> Result<Spectrum, TheoryError> {
+        self.engine
+            .spectrum(&self.setup, n_train, &mut self.rng(n_train, draw), Par::Seq)
     }
 
     /// How many draws may run at once within the memory budget, given the current pool size.
@@ -232,10 +242,7 @@ impl MonteCarlo {
     }
 
     fn one_draw(&self, n_train: usize, draw: usize) -> Result<Draw, TheoryError> {
-        let mut rng = self.rng(n_train, draw);
-        let spectrum = self
-            .engine
-            .spectrum(&self.setup, n_train, &mut rng, Par::Seq)?;
+        let spectrum = self.spectrum(n_train, draw)?;
         let risks = self
             .estimators
             .iter()
@@ -264,6 +271,25 @@ impl MonteCarlo {
         let draws = self.draws(on_draw)?;
         Ok(summarise(&draws, &self.train_sizes, &self.estimators))
     }
+}
+
+/// The generator of draw `draw` at size `n_train` for `setup` under `seed`: ChaCha8 keyed by the
+/// 32 bytes `(seed, d, n, sigma.to_bits())` (little-endian `u64`s), stream `(N << 32) | draw`.
+/// Distinct setups have distinct keys, hence independent streams; `draw < 2^32`.
+pub fn draw_rng(seed: u64, setup: &Setup, n_train: usize, draw: usize) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    let words = [
+        seed,
+        setup.d() as u64,
+        setup.n() as u64,
+        setup.sigma().to_bits(),
+    ];
+    for (chunk, w) in key.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(((n_train as u64) << 32) | draw as u64);
+    rng
 }
 
 /// Aggregates draws into summaries, in the order of `train_sizes` and `estimators`.

@@ -218,6 +218,19 @@ fn min_norm_is_ridgeless_limit() {
         "{} vs {want}",
         eq.ridge_risk(0.0).unwrap()
     );
+    // Least squares adds the real-Gaussian degrees-of-freedom term, which at d = n makes it the
+    // exact expectation: variance tau^2 N/(n - N - 1) (real inverse Wishart), not N/(n - N).
+    let exact = s.floor() + (1.0 - 1.0 / gamma) / s.alpha() + s.floor() * 20.0 / 29.0;
+    let ls = least_squares(&s, 20).unwrap().unwrap();
+    assert!(rel(ls, exact) < 1e-9, "{ls} vs {exact}");
+    let limit = SpectralEquivalent::new(&s, 20)
+        .unwrap()
+        .proportional_limit();
+    let limit_ls = limit
+        .predict(Estimator::LeastSquares, StepSize::Paper)
+        .risk
+        .unwrap();
+    assert!(rel(limit_ls, want) < 1e-9);
 }
 
 /// Tuned ridge beats every fixed penalty on a grid and min-norm least squares, and stays above

@@ -6,7 +6,9 @@ use super::finite_size::FiniteSize;
 use super::gd::{best_iterate, GD_ITERS};
 use super::pca::pca_risk;
 use super::quadrature::Grid;
-use super::ridge::{effective_ridge, least_squares_exact, ridge_at_kappa, ridge_correction};
+use super::ridge::{
+    effective_ridge, least_squares_exact, min_norm_real_term, ridge_at_kappa, ridge_correction,
+};
 use super::two_atom::TwoAtom;
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
@@ -47,6 +49,9 @@ pub struct SpectralEquivalent {
     pop: TwoAtom,
     grid: Grid,
     finite: Option<FiniteSize>,
+    /// Whether least squares below the threshold carries the real-Gaussian degrees-of-freedom
+    /// term ([`min_norm_real_term`]); off in [`Self::proportional_limit`].
+    real_gaussian: bool,
 }
 
 impl SpectralEquivalent {
@@ -79,13 +84,16 @@ impl SpectralEquivalent {
             pop,
             grid,
             finite: finite_size(setup, n_train),
+            real_gaussian: true,
         })
     }
 
     /// The proportional limit alone, without the finite-`d` correction (which every risk of
-    /// [`Self::new`] includes where it applies: see [`Self::has_finite_size_correction`]).
+    /// [`Self::new`] includes where it applies: see [`Self::has_finite_size_correction`]) nor the
+    /// real-Gaussian term of least squares below the threshold.
     pub fn proportional_limit(mut self) -> Self {
         self.finite = None;
+        self.real_gaussian = false;
         self
     }
 
@@ -194,8 +202,21 @@ impl SpectralEquivalent {
 
     /// Expected risk of min-norm least squares: exact where known (see
     /// [`least_squares`](super::least_squares)), else the equivalent [`Self::ridge_risk`] at 0.
+    /// Below the threshold (`N < n - 1`, with noise) it adds the real-Gaussian
+    /// degrees-of-freedom term of the variance ([`min_norm_real_term`]).
     pub(crate) fn least_squares_risk(&self) -> Option<f64> {
-        least_squares_exact(&self.pop, self.setup.floor()).unwrap_or_else(|| self.ridge_risk(0.0))
+        let floor = self.setup.floor();
+        least_squares_exact(&self.pop, floor).unwrap_or_else(|| {
+            let limit = self.ridge_risk(0.0)?;
+            let below = self.n_train + 1 < self.setup.n() && floor > 0.0;
+            match (self.real_gaussian && below, self.grid.kappa0) {
+                (true, Some(kappa0)) => {
+                    let term = min_norm_real_term(&self.pop, floor, kappa0, self.finite.is_some())?;
+                    Some(limit + term)
+                }
+                _ => Some(limit),
+            }
+        })
     }
 
     /// Predicted expected risk of `estimator` (gradient descent: the minimum over

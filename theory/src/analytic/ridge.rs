@@ -35,6 +35,33 @@ pub(crate) fn ridge_at_kappa(pop: &TwoAtom, floor: f64, kappa: f64) -> f64 {
     floor + bias + var
 }
 
+/// The real-Gaussian degrees-of-freedom term of the min-norm variance below the threshold
+/// (`N < n - 1`), at `kappa0`: the limit's variance `tau^2 D/(N - D)` becomes
+/// `tau^2 D/(N - D - delta)`, and this returns the difference, `None` where the denominator is
+/// not positive (infinite expectation).
+///
+/// `D = tr(Sigma^2 (Sigma + kappa0)^{-2})`. With `delta = D/N` the isotropic case (`d = n`,
+/// `D = N^2/n`) gives `tau^2 N/(n - N - 1)`, the exact real inverse-Wishart mean
+/// `E tr W^{-1} = p/(m - p - 1)` (`p = N`, `m = n`), where the limit has `n - N`. Where the
+/// signal-block correction ([`FiniteSize`]) applies it already carries the signal eigenvalues'
+/// real-Gaussian fluctuations, so `delta` keeps only the noise block's share,
+/// `D_noise/N = (n - d) s^2/((s + kappa0)^2 N)` (no double counting). Cost `O(1)`.
+pub(crate) fn min_norm_real_term(
+    pop: &TwoAtom,
+    floor: f64,
+    kappa0: f64,
+    signal_corrected: bool,
+) -> Option<f64> {
+    let (a, s) = (pop.a, pop.s);
+    let signal = pop.c1 * a * a / ((a + kappa0) * (a + kappa0));
+    let noise = pop.c2 * s * s / ((s + kappa0) * (s + kappa0));
+    // In units of N: D/N = signal + noise, and delta/N = share/N.
+    let dn = signal + noise;
+    let share = if signal_corrected { noise } else { dn };
+    let denominator = 1.0 - dn - share / pop.n_train as f64;
+    (denominator > 0.0).then(|| floor * dn * (1.0 / denominator - 1.0 / (1.0 - dn)))
+}
+
 /// The finite-`d` correction of ridge with penalty `lambda >= 0` (filter `x/(x + lambda)`; `1`
 /// off 0 for `lambda = 0`).
 pub(crate) fn ridge_correction(f: &FiniteSize, lambda: f64) -> f64 {

@@ -1,0 +1,457 @@
+//! `plateau validate`: the analytic predictions against the exact Monte Carlo, every point
+//! judged, the z-scores pooled.
+//!
+//! For every `(setup, N, estimator)`: the deterministic equivalent (`theory/analytic.md`), the
+//! Monte Carlo mean of the exact risk (draws added until the standard error is at most
+//! `--target-rel-se` of the excess risk, or `--max-draws`), z and the error as a fraction of the
+//! excess; a point passes when `|error| <= max(tol-excess x excess, tol-z x stderr)`.
+//! Early stopping compares `min_k E[R_k]` with the minimum of the Monte Carlo *mean* path
+//! (like with like); the oracle `E[min_k R_k]` is reported in the JSON.
+//!
+//! Writes `DIR/validate.csv` (header [`HEADER`]), `DIR/validate.json` (criterion, pooled
+//! statistics overall and per setup, caveats, verdict) and `DIR/validate.{png,svg}`; prints one
+//! verdict line on stdout. Exit status: 0 when every point passes, 1 when one fails (or, with
+//! `--strict`, when a pooled statistic rejects at 1%), 2 on bad input.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use plateau_theory::validate::{
+    analytic_targets, compare, Config, Criterion, Point, Pooled, Report, Skipped, Target,
+    MAX_DRAWS_LIMIT, MIN_DRAWS,
+};
+use plateau_theory::{Estimator, Setup, StepSize};
+use serde_json::{json, Value};
+
+use crate::output::{progress, write_atomic};
+
+/// The CSV header written by `plateau validate`.
+pub const HEADER: &str =
+    "d,n,sigma,N,estimator,predicted,mc_mean,mc_se,draws,z,rel_excess_err,pass";
+
+/// Level at which the pooled statistics are flagged.
+pub const POOLED_LEVEL: f64 = 0.01;
+
+/// Largest `N` of the `n = 10000` setup in `--preset paper`: the dense engine's cost grows like
+/// `n N^2` below `N = n` (about 10 s per draw at `N = 2048`).
+pub const PAPER_LARGE_N_CAP: usize = 512;
+
+/// Sets of setups and sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// Three setups, a few sizes each (well under a minute in release; run by `.ci/run`).
+    Quick,
+    /// All eight setups of the paper, every `N >= 4d` of their grids (`n = 10000`: `N <= 512`).
+    Paper,
+}
+
+impl Preset {
+    /// The setups and their sizes.
+    pub fn grid(self) -> Vec<(Setup, Vec<usize>)> {
+        let setup = |d, n, s| Setup::new(d, n, s).expect("preset setups are valid");
+        match self {
+            Preset::Quick => vec![
+                (setup(10, 100, 0.1), vec![44, 64, 256, 1024]),
+                (setup(10, 100, 0.05), vec![44, 512, 4096]),
+                (setup(10, 1000, 0.1), vec![44, 64, 100]),
+            ],
+            Preset::Paper => Setup::paper_setups()
+                .into_iter()
+                .map(|s| {
+                    let sizes = default_sizes(&s)
+                        .into_iter()
+                        .filter(|&n| s.n() <= 1000 || n <= PAPER_LARGE_N_CAP)
+                        .collect();
+                    (s, sizes)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The paper grid from `N = 4d` on (the domain where the equivalents are asserted).
+fn default_sizes(setup: &Setup) -> Vec<usize> {
+    setup
+        .default_train_sizes()
+        .into_iter()
+        .filter(|&n| n >= 4 * setup.d())
+        .collect()
+}
+
+/// Arguments of `plateau validate`.
+#[derive(Debug, clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("model").args(["d", "preset"]).required(true)
+))]
+pub struct Args {
+    /// Subspace dimension d (>= 1), with --n and --sigma (instead of --preset).
+    #[arg(long, requires_all = ["n", "sigma"])]
+    pub d: Option<usize>,
+    /// Ambient dimension n (>= d).
+    #[arg(long, requires_all = ["d", "sigma"])]
+    pub n: Option<usize>,
+    /// Noise standard deviation sigma (finite, >= 0).
+    #[arg(long, allow_negative_numbers = true, requires_all = ["d", "n"])]
+    pub sigma: Option<f64>,
+    /// Setups and sizes: quick (3 setups, CI) or paper (all eight setups of the paper).
+    #[arg(long, value_enum, conflicts_with_all = ["d", "n", "sigma"])]
+    pub preset: Option<Preset>,
+    /// Estimators, comma separated: pca, least_squares, gd_early_stopped.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gd_early_stopped,least_squares,pca"
+    )]
+    pub estimators: Vec<Estimator>,
+    /// Training-set sizes, comma separated [default: the preset's, or the paper grid from
+    /// N = 4d].
+    #[arg(long, value_delimiter = ',')]
+    pub train_sizes: Option<Vec<usize>>,
+    /// Draw until the standard error is at most this fraction of the excess risk.
+    #[arg(long, default_value_t = 0.02, value_parser = positive)]
+    pub target_rel_se: f64,
+    /// Largest number of draws per point (at least 20).
+    #[arg(long, default_value_t = 400,
+          value_parser = clap::value_parser!(u32).range(MIN_DRAWS as i64..=MAX_DRAWS_LIMIT as i64))]
+    pub max_draws: u32,
+    /// Tolerance as a fraction of the excess risk.
+    #[arg(long, default_value_t = 0.05, value_parser = positive)]
+    pub tol_excess: f64,
+    /// Tolerance in standard errors.
+    #[arg(long, default_value_t = 3.0, value_parser = positive)]
+    pub tol_z: f64,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for validate.csv, validate.json, validate.png and validate.svg.
+    #[arg(long, default_value = "results/validate")]
+    pub out: PathBuf,
+    /// Exit 1 also when a pooled statistic rejects at 1%.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// A finite, positive number (clap value parser).
+fn positive(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be finite and positive, got {s}"))
+    }
+}
+
+/// The outcome of a run that completed: whether it passed under the flags given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every point meets the per-point criterion.
+    pub points_pass: bool,
+    /// A pooled statistic (overall or of a setup) rejects at 1%.
+    pub pooled_rejects: bool,
+    /// `--strict` was given.
+    pub strict: bool,
+}
+
+impl Verdict {
+    /// Exit 0 (pass) or 1 (a point fails; with `--strict`, also a pooled rejection).
+    pub fn passed(&self) -> bool {
+        self.points_pass && !(self.strict && self.pooled_rejects)
+    }
+}
+
+/// Runs the comparison, writes the files, prints the verdict line.
+///
+/// # Errors
+/// Bad input (an invalid setup, `N = 0`, the optimal estimator) or a file that cannot be
+/// written; a failing point is not an error but a [`Verdict`].
+pub fn run(args: &Args) -> Result<Verdict> {
+    let criterion = Criterion::new(
+        args.tol_excess,
+        args.tol_z,
+        args.target_rel_se,
+        args.max_draws as usize,
+    )?;
+    let mut grid = match (args.preset, args.d, args.n, args.sigma) {
+        (Some(p), ..) => p.grid(),
+        (None, Some(d), Some(n), Some(sigma)) => {
+            let s = Setup::new(d, n, sigma)?;
+            vec![(s, default_sizes(&s))]
+        }
+        _ => anyhow::bail!("give --preset, or --d, --n and --sigma"),
+    };
+    if let Some(sizes) = &args.train_sizes {
+        for (_, s) in &mut grid {
+            s.clone_from(sizes);
+        }
+    }
+    anyhow::ensure!(
+        grid.iter().all(|(_, s)| !s.is_empty()),
+        "at least one training-set size is needed"
+    );
+    anyhow::ensure!(
+        !args.estimators.is_empty(),
+        "at least one estimator is needed"
+    );
+    let (targets, skipped) = analytic_targets(&grid, &args.estimators, StepSize::Paper)?;
+    for s in &skipped {
+        eprintln!(
+            "plateau validate: skipped {} at N = {} ({}): the expected risk is infinite",
+            s.estimator,
+            s.n_train,
+            describe(&s.setup)
+        );
+    }
+    for t in targets.iter().filter(|t| t.caveat.is_some()) {
+        eprintln!(
+            "plateau validate: warning: {} at N = {} ({}): {}",
+            t.estimator,
+            t.n_train,
+            describe(&t.setup),
+            t.caveat.expect("filtered")
+        );
+    }
+    let config = Config {
+        criterion,
+        seed: args.seed,
+        ..Config::default()
+    };
+    let started = Instant::now();
+    let bar = progress(targets.len() as u64, "points");
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let report = compare(&targets, &config, |p| {
+        bar.inc(1);
+        // One line per finished setup, for logs (the bar is hidden when stderr is not a terminal).
+        let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if targets.get(i + 1).is_none_or(|t| t.setup != p.target.setup) {
+            bar.suspend(|| {
+                eprintln!(
+                    "plateau validate: {} done ({}/{} points, {:.0} s)",
+                    describe(&p.target.setup),
+                    i + 1,
+                    targets.len(),
+                    started.elapsed().as_secs_f64()
+                );
+            });
+        }
+    })?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+
+    let verdict = Verdict {
+        points_pass: report.all_pass(),
+        pooled_rejects: report.pooled_rejects(POOLED_LEVEL),
+        strict: args.strict,
+    };
+    write_atomic(&args.out.join("validate.csv"), to_csv(&report).as_bytes())?;
+    let json = serde_json::to_string_pretty(&to_json(&report, &skipped, &verdict, seconds))
+        .context("cannot serialise the report")?;
+    write_atomic(&args.out.join("validate.json"), json.as_bytes())?;
+    crate::figures::validate::errors_vs_n(&report).render(&args.out.join("validate"))?;
+    println!("{}", verdict_line(&report, &verdict, seconds));
+    Ok(verdict)
+}
+
+/// `d=10, n=100, sigma=0.1`.
+fn describe(s: &Setup) -> String {
+    format!("d={}, n={}, sigma={}", s.d(), s.n(), s.sigma())
+}
+
+/// The CSV: one row per point.
+pub fn to_csv(report: &Report) -> String {
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    for p in &report.points {
+        let t = &p.target;
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            t.setup.d(),
+            t.setup.n(),
+            t.setup.sigma(),
+            t.n_train,
+            t.estimator,
+            t.predicted,
+            p.mc_mean,
+            p.mc_se,
+            p.draws,
+            p.z,
+            p.rel_excess_err,
+            p.pass
+        );
+    }
+    out
+}
+
+fn pooled_json(p: Option<Pooled>, points: &[&Point]) -> Value {
+    match p {
+        None => Value::Null,
+        Some(p) => {
+            let worst = points[p.worst];
+            json!({
+                "points": p.points,
+                "mean_z": p.mean_z,
+                "mean_z_p": p.mean_z_p,
+                "chi2_per_dof": p.chi2_per_dof,
+                "chi2_p": p.chi2_p,
+                "positive": p.positive,
+                "negative": p.negative,
+                "sign_p": p.sign_p,
+                "worst_point": {
+                    "N": worst.target.n_train,
+                    "estimator": worst.target.estimator.name(),
+                    "z": worst.z,
+                    "holm_p": p.worst_holm_p,
+                },
+                "rejects_at_1pct": p.rejects(POOLED_LEVEL),
+                "rejected_tests": p.rejected_tests(POOLED_LEVEL),
+            })
+        }
+    }
+}
+
+fn setup_json(s: &Setup) -> Value {
+    json!({ "d": s.d(), "n": s.n(), "sigma": s.sigma() })
+}
+
+fn point_json(p: &Point) -> Value {
+    let t: &Target = &p.target;
+    let mut v = json!({
+        "setup": setup_json(&t.setup),
+        "N": t.n_train,
+        "estimator": t.estimator.name(),
+        "predicted": t.predicted,
+        "mc_mean": p.mc_mean,
+        "mc_se": p.mc_se,
+        "draws": p.draws,
+        "z": p.z,
+        "rel_excess_err": p.rel_excess_err,
+        "pass": p.pass,
+        "caveat": t.caveat.map(|c| c.name()),
+    });
+    if let (Some((mean, se)), Some(k)) = (p.oracle, p.k_mean_path) {
+        v["oracle_mean"] = json!(mean);
+        v["oracle_se"] = json!(se);
+        v["k_mean_path"] = json!(k);
+        // E[min_k R_k] <= min_k E[R_k]: the oracle's advantage, as a fraction of the excess.
+        v["oracle_gap_rel_excess"] = json!((mean - p.mc_mean) / p.excess());
+    }
+    v
+}
+
+/// The JSON report: criterion, pooled statistics overall and per setup, points, verdict.
+pub fn to_json(report: &Report, skipped: &[Skipped], verdict: &Verdict, seconds: f64) -> Value {
+    let c = &report.criterion;
+    let all: Vec<&Point> = report.points.iter().collect();
+    let per_setup: Vec<Value> = report
+        .pooled_by_setup()
+        .into_iter()
+        .map(|(s, pooled)| {
+            let points: Vec<&Point> = all
+                .iter()
+                .copied()
+                .filter(|p| p.target.setup == s)
+                .collect();
+            json!({
+                "setup": setup_json(&s),
+                "points": points.len(),
+                "failures": points.iter().filter(|p| !p.pass).count(),
+                "pooled": pooled_json(pooled, &points),
+            })
+        })
+        .collect();
+    json!({
+        "criterion": {
+            "rule": "|predicted - mc_mean| <= max(tol_excess * (mc_mean - floor), tol_z * mc_se)",
+            "tol_excess": c.tol_excess(),
+            "tol_z": c.tol_z(),
+            "target_rel_se": c.target_rel_se(),
+            "max_draws": c.max_draws(),
+            "min_draws": MIN_DRAWS,
+            "seed": report.seed,
+            "pooled_level": POOLED_LEVEL,
+            "early_stopping": "predicted min_k E[R_k] against the minimum of the Monte Carlo mean path",
+        },
+        "pooled": pooled_json(report.pooled(), &all),
+        "per_setup": per_setup,
+        "points": report.points.iter().map(point_json).collect::<Vec<_>>(),
+        "skipped": skipped.iter().map(|s| json!({
+            "setup": setup_json(&s.setup),
+            "N": s.n_train,
+            "estimator": s.estimator.name(),
+            "reason": "infinite expected risk",
+        })).collect::<Vec<_>>(),
+        "verdict": {
+            "points": report.points.len(),
+            "failures": report.failures().len(),
+            "points_pass": verdict.points_pass,
+            "pooled_rejects_at_1pct": verdict.pooled_rejects,
+            "strict": verdict.strict,
+            "exit_status": if verdict.passed() { 0 } else { 1 },
+        },
+        "seconds": seconds,
+    })
+}
+
+/// A p-value for people: three decimals, or scientific below 0.001.
+fn p_value(p: f64) -> String {
+    if p >= 1e-3 {
+        format!("{p:.3}")
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
+/// The one verdict line.
+fn verdict_line(report: &Report, verdict: &Verdict, seconds: f64) -> String {
+    let total = report.points.len();
+    let failures = report.failures().len();
+    let max_rel = report
+        .points
+        .iter()
+        .map(|p| p.rel_excess_err.abs())
+        .fold(0.0, f64::max);
+    let mut line = format!(
+        "validate: {} {}/{} points pass (largest error {:.1}% of the excess)",
+        if verdict.passed() { "PASS" } else { "FAIL" },
+        total - failures,
+        total,
+        100.0 * max_rel
+    );
+    if let Some(p) = report.pooled() {
+        let _ = write!(
+            line,
+            "; pooled: mean z {:+.2} (p {}), chi2/dof {:.2} (p {}), signs {}+/{}- (p {}), Holm worst p {}",
+            p.mean_z,
+            p_value(p.mean_z_p),
+            p.chi2_per_dof,
+            p_value(p.chi2_p),
+            p.positive,
+            p.negative,
+            p_value(p.sign_p),
+            p_value(p.worst_holm_p)
+        );
+    }
+    if verdict.pooled_rejects {
+        let setups: Vec<String> = report
+            .pooled_by_setup()
+            .into_iter()
+            .filter(|(_, p)| p.is_some_and(|p| p.rejects(POOLED_LEVEL)))
+            .map(|(s, _)| format!("({}, {}, {})", s.d(), s.n(), s.sigma()))
+            .collect();
+        let overall = report.pooled().is_some_and(|p| p.rejects(POOLED_LEVEL));
+        let _ = write!(
+            line,
+            "; POOLED REJECTS at 1%{}{}",
+            if overall { " overall" } else { "" },
+            if setups.is_empty() {
+                String::new()
+            } else {
+                format!(" for {}", setups.join(", "))
+            }
+        );
+    }
+    let _ = write!(line, "; {seconds:.0} s");
+    line
+}

@@ -1,0 +1,122 @@
+//! `plateau validate` as other tools call it: the files, the verdict line, the exit status.
+
+use std::path::Path;
+use std::process::Command;
+
+fn plateau(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_plateau"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn run_ls(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "validate",
+        "--d",
+        "3",
+        "--n",
+        "20",
+        "--sigma",
+        "0.3",
+        "--train-sizes",
+        "40,80",
+        "--estimators",
+        "least_squares",
+        "--max-draws",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    plateau(&args)
+}
+
+/// Least squares above the threshold is predicted exactly: exit 0, the documented files, one
+/// verdict line.
+#[test]
+fn validate_writes_files_and_passes_an_exact_prediction() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ls(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("validate: PASS 2/2 points pass"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("validate.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("d,n,sigma,N,estimator,predicted,mc_mean,mc_se,draws,z,rel_excess_err,pass")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row.len(), 12);
+        assert_eq!(row[4], "least_squares");
+        assert_eq!(row[11], "true");
+        let draws: usize = row[8].parse().unwrap();
+        assert!((20..=2000).contains(&draws));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("validate.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["verdict"]["exit_status"], 0);
+    assert_eq!(json["verdict"]["points"], 2);
+    assert!(json["pooled"]["chi2_per_dof"].is_number());
+    assert_eq!(json["per_setup"].as_array().unwrap().len(), 1);
+    for ext in ["png", "svg"] {
+        let f = dir.path().join(format!("validate.{ext}"));
+        assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{f:?}");
+    }
+}
+
+/// A tolerance no Monte Carlo can meet makes points fail: exit 1 (a result), files written.
+#[test]
+fn a_failing_point_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ls(dir.path(), &["--tol-excess", "1e-9", "--tol-z", "1e-9"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("validate: FAIL"));
+    assert!(dir.path().join("validate.csv").exists());
+    assert!(dir.path().join("validate.json").exists());
+}
+
+/// Bad input: one line on stderr, exit 2, no file.
+#[test]
+fn bad_input_exits_2() {
+    for extra in [
+        &["--max-draws", "0"][..],
+        &["--tol-excess", "0"],
+        &["--tol-z", "-1"],
+        &["--target-rel-se", "nan"],
+        &["--estimators", "optimal"],
+        &["--train-sizes", "0"],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_ls(dir.path(), extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{extra:?}: {stderr}");
+        assert!(!dir.path().join("validate.csv").exists(), "{extra:?}");
+    }
+    for args in [
+        &["validate", "--preset", "nope"][..],
+        &["validate"],
+        &["validate", "--d", "3"],
+        &[
+            "validate", "--preset", "quick", "--d", "3", "--n", "20", "--sigma", "0.1",
+        ],
+    ] {
+        let out = plateau(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

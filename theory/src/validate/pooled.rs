@@ -1,0 +1,164 @@
+//! Pooled statistics over many compared points: what a per-point test cannot see.
+//!
+//! Each compared point gives `z = (predicted - mean) / stderr`, approximately standard normal
+//! when the prediction is right and the points are independent (distinct setups and sizes use
+//! independent Monte Carlo streams). The per-point criterion `|error| <= max(tol * excess,
+//! tol_z * stderr)` accepts a small bias at every point; pooled over `k` points the same bias is
+//! `sqrt(k)` times easier to see.
+//!
+//! - **Mean z** (`sqrt(k) mean(z) ~ N(0, 1)`): a systematic bias of one sign, too small per
+//!   point (the limit alone is 1-2% low on most points: each z about -1, the mean over 40
+//!   points -1 with standard error 0.16).
+//! - **Chi-square** (`sum z^2 ~ chi^2_k`): errors larger than the Monte Carlo noise explains,
+//!   of either sign (over-dispersion), e.g. a formula right on average but wrong in shape.
+//! - **Sign test** (`#{z > 0} ~ Binomial(k, 1/2)`): the same bias as the mean z, but robust to
+//!   heavy tails and to wrong standard errors (it uses signs only).
+//! - **Holm-adjusted worst point** (`min(1, k p_min)`, the first Holm step, `p` two-sided
+//!   normal): one point out of line at a family-wise level, whereas `tol_z = 3` per point has
+//!   a family-wise false-alarm rate that grows with `k` and the `tol` of the excess lets any
+//!   |z| pass when the error is a small fraction of the excess.
+
+use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF, Normal};
+
+/// The pooled statistics of a set of z-scores (non-finite ones are left out).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pooled {
+    /// Number of finite z-scores pooled.
+    pub points: usize,
+    /// Mean z.
+    pub mean_z: f64,
+    /// Two-sided p-value of the mean z (`sqrt(k) mean z` against `N(0, 1)`).
+    pub mean_z_p: f64,
+    /// `sum z^2 / k`.
+    pub chi2_per_dof: f64,
+    /// Upper-tail p-value of `sum z^2` against `chi^2_k`.
+    pub chi2_p: f64,
+    /// Number of positive z (prediction above the Monte Carlo mean).
+    pub positive: usize,
+    /// Number of negative z.
+    pub negative: usize,
+    /// Two-sided binomial sign-test p-value (zeros left out).
+    pub sign_p: f64,
+    /// Index (into the z-scores given) of the largest |z|.
+    pub worst: usize,
+    /// Holm-adjusted p-value of the largest |z|: `min(1, k p)`.
+    pub worst_holm_p: f64,
+}
+
+impl Pooled {
+    /// Pools `z`. `None` when no z-score is finite. Cost `O(k)`.
+    pub fn of(z: &[f64]) -> Option<Self> {
+        let finite: Vec<(usize, f64)> = z
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        let k = finite.len();
+        if k == 0 {
+            return None;
+        }
+        let kf = k as f64;
+        let normal = Normal::standard();
+        let two_sided = |x: f64| (2.0 * normal.sf(x.abs())).min(1.0);
+        let mean_z = finite.iter().map(|p| p.1).sum::<f64>() / kf;
+        let ss: f64 = finite.iter().map(|p| p.1 * p.1).sum();
+        let chi2 = ChiSquared::new(kf).expect("k >= 1 degrees of freedom");
+        let positive = finite.iter().filter(|p| p.1 > 0.0).count();
+        let negative = finite.iter().filter(|p| p.1 < 0.0).count();
+        let (worst, worst_z) = finite
+            .iter()
+            .copied()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .expect("k >= 1");
+        Some(Self {
+            points: k,
+            mean_z,
+            mean_z_p: two_sided(mean_z * kf.sqrt()),
+            chi2_per_dof: ss / kf,
+            chi2_p: chi2.sf(ss),
+            positive,
+            negative,
+            sign_p: sign_test(positive, negative),
+            worst,
+            worst_holm_p: (kf * two_sided(worst_z)).min(1.0),
+        })
+    }
+
+    /// The smallest of the four p-values.
+    pub fn min_p(&self) -> f64 {
+        self.mean_z_p
+            .min(self.chi2_p)
+            .min(self.sign_p)
+            .min(self.worst_holm_p)
+    }
+
+    /// Whether any of the four tests rejects at `level` (e.g. 0.01).
+    pub fn rejects(&self, level: f64) -> bool {
+        self.min_p() < level
+    }
+
+    /// The names of the tests that reject at `level`.
+    pub fn rejected_tests(&self, level: f64) -> Vec<&'static str> {
+        [
+            ("mean z", self.mean_z_p),
+            ("chi-square", self.chi2_p),
+            ("sign test", self.sign_p),
+            ("Holm worst point", self.worst_holm_p),
+        ]
+        .into_iter()
+        .filter(|(_, p)| *p < level)
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
+/// Two-sided exact binomial test of `positive` successes in `positive + negative` trials with
+/// `p = 1/2`: `min(1, 2 min(P(X <= x), P(X >= x)))`. 1 for no trials.
+pub fn sign_test(positive: usize, negative: usize) -> f64 {
+    let trials = (positive + negative) as u64;
+    if trials == 0 {
+        return 1.0;
+    }
+    let b = Binomial::new(0.5, trials).expect("p = 1/2 is valid");
+    let x = positive as u64;
+    let lower = b.cdf(x);
+    let upper = if x == 0 { 1.0 } else { b.sf(x - 1) };
+    (2.0 * lower.min(upper)).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_test_matches_hand_values() {
+        // 10 trials, all positive: 2 / 2^10.
+        assert!((sign_test(10, 0) - 2.0 / 1024.0).abs() < 1e-15);
+        assert!((sign_test(5, 5) - 1.0).abs() < 1e-15);
+        // 8 of 10: 2 (1 + 10 + 45) / 1024.
+        assert!((sign_test(8, 2) - 112.0 / 1024.0).abs() < 1e-12);
+        assert_eq!(sign_test(0, 0), 1.0);
+    }
+
+    #[test]
+    fn pooled_values() {
+        let p = Pooled::of(&[1.0, -1.0, 2.0, f64::NAN, -2.0]).unwrap();
+        assert_eq!(p.points, 4);
+        assert_eq!(p.mean_z, 0.0);
+        assert!((p.mean_z_p - 1.0).abs() < 1e-12);
+        assert!((p.chi2_per_dof - 2.5).abs() < 1e-15);
+        // P(chi^2_4 > 10) = e^-5 (1 + 5) for 4 degrees of freedom.
+        assert!((p.chi2_p - 6.0 * (-5.0f64).exp()).abs() < 1e-10);
+        assert_eq!((p.positive, p.negative), (2, 2));
+        assert_eq!(p.worst, 2);
+        // 4 * 2 * (1 - Phi(2)) = 4 * 0.0455002638...
+        assert!((p.worst_holm_p - 4.0 * 0.045_500_263_896_358_4).abs() < 1e-9);
+        assert!(!p.rejects(0.01));
+        assert!(Pooled::of(&[f64::NAN]).is_none());
+        // A bias of z = -1 on 40 points: mean z rejects, the per-point test would not.
+        let biased = Pooled::of(&[-1.0; 40]).unwrap();
+        assert!(biased.mean_z_p < 1e-9 && biased.sign_p < 1e-9);
+        assert!(biased.rejected_tests(0.01).contains(&"mean z"));
+    }
+}
