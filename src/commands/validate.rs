@@ -110,17 +110,17 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     pub train_sizes: Option<Vec<usize>>,
     /// Draw until the standard error is at most this fraction of the excess risk.
-    #[arg(long, default_value_t = 0.02, value_parser = positive)]
+    #[arg(long, default_value_t = 0.02, value_parser = positive, allow_negative_numbers = true)]
     pub target_rel_se: f64,
     /// Largest number of draws per point (at least 20).
     #[arg(long, default_value_t = 400,
           value_parser = clap::value_parser!(u32).range(MIN_DRAWS as i64..=MAX_DRAWS_LIMIT as i64))]
     pub max_draws: u32,
     /// Tolerance as a fraction of the excess risk.
-    #[arg(long, default_value_t = 0.05, value_parser = positive)]
+    #[arg(long, default_value_t = 0.05, value_parser = positive, allow_negative_numbers = true)]
     pub tol_excess: f64,
     /// Tolerance in standard errors.
-    #[arg(long, default_value_t = 3.0, value_parser = positive)]
+    #[arg(long, default_value_t = 3.0, value_parser = positive, allow_negative_numbers = true)]
     pub tol_z: f64,
     /// Seed of the draws.
     #[arg(long, default_value_t = 0)]

@@ -39,7 +39,7 @@ pub struct Pooled {
     pub negative: usize,
     /// Two-sided binomial sign-test p-value (zeros left out).
     pub sign_p: f64,
-    /// Index (into the z-scores given) of the largest |z|.
+    /// Index (into the z-scores given) of the largest |z|; the first one on a tie.
     pub worst: usize,
     /// Holm-adjusted p-value of the largest |z|: `min(1, k p)`.
     pub worst_holm_p: f64,
@@ -66,9 +66,11 @@ impl Pooled {
         let chi2 = ChiSquared::new(kf).expect("k >= 1 degrees of freedom");
         let positive = finite.iter().filter(|p| p.1 > 0.0).count();
         let negative = finite.iter().filter(|p| p.1 < 0.0).count();
+        // `max_by` keeps the last of equal maxima; the first reads better in a report.
         let (worst, worst_z) = finite
             .iter()
             .copied()
+            .rev()
             .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
             .expect("k >= 1");
         Some(Self {
