@@ -6,21 +6,9 @@ use common::plateau;
 
 #[test]
 fn theory_writes_the_documented_csv() {
-    let out = plateau(&[
-        "theory",
-        "--d",
-        "3",
-        "--n",
-        "20",
-        "--sigma",
-        "0.2",
-        "--train-sizes",
-        "2,8,40",
-        "--runs",
-        "3",
-        "--iters",
-        "200",
-    ]);
+    let out = plateau(&common::words(
+        "theory --d 3 --n 20 --sigma 0.2 --train-sizes 2,8,40 --runs 3 --iters 200",
+    ));
     assert!(
         out.status.success(),
         "{}",
@@ -196,16 +184,7 @@ fn bad_input_is_one_line_and_exit_2() {
         (base(&["--d", "2", "--n", "10", "--sigma", "NaN"]), "sigma"),
         (base(&["--d", "2", "--n", "10", "--sigma", "inf"]), "sigma"),
         (
-            base(&[
-                "--d",
-                "2",
-                "--n",
-                "10",
-                "--sigma",
-                "0.1",
-                "--train-sizes",
-                "0",
-            ]),
+            base(&common::words("--d 2 --n 10 --sigma 0.1 --train-sizes 0")),
             "at least 1",
         ),
         (
@@ -213,42 +192,19 @@ fn bad_input_is_one_line_and_exit_2() {
             "runs",
         ),
         (
-            base(&[
-                "--d",
-                "2",
-                "--n",
-                "10",
-                "--sigma",
-                "0.1",
-                "--estimators",
-                "ridge",
-            ]),
+            base(&common::words(
+                "--d 2 --n 10 --sigma 0.1 --estimators ridge",
+            )),
             "unknown estimator",
         ),
         (
-            base(&[
-                "--d",
-                "2",
-                "--n",
-                "10",
-                "--sigma",
-                "0.1",
-                "--train-sizes",
-                "1,,4",
-            ]),
+            base(&common::words(
+                "--d 2 --n 10 --sigma 0.1 --train-sizes 1,,4",
+            )),
             "train-sizes",
         ),
         (
-            base(&[
-                "--d",
-                "2",
-                "--n",
-                "10",
-                "--sigma",
-                "0.1",
-                "--train-sizes",
-                "4,x",
-            ]),
+            base(&common::words("--d 2 --n 10 --sigma 0.1 --train-sizes 4,x")),
             "train-sizes",
         ),
         (

@@ -177,17 +177,9 @@ fn plan_bad_input_is_a_one_line_error() {
     assert_bad_input(&out, "--within", "negative fraction");
     let out = plateau(&["plan"]);
     assert_bad_input(&out, "plan needs a model", "nothing to plan");
-    let out = plateau(&[
-        "plan",
-        "--d",
-        "10",
-        "--n",
-        "100",
-        "--sigma",
-        "0.1",
-        "--target-mse",
-        "1",
-    ]);
+    let out = plateau(&common::words(
+        "plan --d 10 --n 100 --sigma 0.1 --target-mse 1",
+    ));
     assert_bad_input(&out, "for measurements", "absolute target from theory");
     let csv = tmp.path().join("three.csv");
     std::fs::write(&csv, "N,mean\n1,3\n2,2\n4,1\n").unwrap();

@@ -33,3 +33,8 @@ pub fn assert_bad_input(out: &Output, want: &str, what: &str) {
         );
     }
 }
+
+/// `"theory --d 2 --n 8"` as `["theory", "--d", "2", "--n", "8"]`: argument lists on one line.
+pub fn words(s: &str) -> Vec<&str> {
+    s.split_whitespace().collect()
+}
