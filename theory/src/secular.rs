@@ -157,8 +157,18 @@ fn map_chunks<T: Send>(
     par: Par,
     f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync + Send,
 ) -> Vec<T> {
-    let chunk = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(len);
-    let chunks = len.div_ceil(CHUNK);
+    map_chunks_of(len, CHUNK, par, f)
+}
+
+/// [`map_chunks`] with ranges of `size` indices.
+fn map_chunks_of<T: Send>(
+    len: usize,
+    size: usize,
+    par: Par,
+    f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync + Send,
+) -> Vec<T> {
+    let chunk = |c: usize| c * size..((c + 1) * size).min(len);
+    let chunks = len.div_ceil(size);
     let parts: Vec<Vec<T>> = match par {
         Par::Seq => (0..chunks).map(|c| f(chunk(c))).collect(),
         _ => (0..chunks).into_par_iter().map(|c| f(chunk(c))).collect(),
@@ -406,23 +416,28 @@ fn eigenvector_projections(
 ) -> Vec<f64> {
     let k = d.len();
     let w = faer::MatRef::from_row_major_slice(wa, k, p);
-    map_chunks(k, par, |range| {
-        let rows = range.len();
-        let mut s = Mat::<f64>::zeros(k, rows);
-        let mut inv_norm = vec![0.0; rows];
-        for (slot, i) in range.clone().enumerate() {
-            let col = s
-                .col_mut(slot)
-                .try_as_col_major_mut()
-                .expect("contiguous column")
-                .as_slice_mut();
-            inv_norm[slot] = 1.0 / cauchy_column(d, zhat, roots[i], col).sqrt();
-        }
-        let prod = crate::linalg::mul(s.transpose(), w, Par::Seq);
-        let mut out = vec![0.0; rows * p];
-        for slot in 0..rows {
-            for q in 0..p {
-                out[slot * p + q] = prod[(slot, q)] * inv_norm[slot];
+    // Each task reuses one `K x CHUNK` block for 16 blocks of roots: allocating it per block
+    // cost more in page faults than the arithmetic at K = 65536.
+    map_chunks_of(k, 16 * CHUNK, par, |range| {
+        let mut s = Mat::<f64>::zeros(k, CHUNK);
+        let mut out = Vec::with_capacity(range.len() * p);
+        for lo in range.clone().step_by(CHUNK) {
+            let hi = (lo + CHUNK).min(range.end);
+            let rows = hi - lo;
+            let mut inv_norm = vec![0.0; rows];
+            for (slot, i) in (lo..hi).enumerate() {
+                let col = s
+                    .col_mut(slot)
+                    .try_as_col_major_mut()
+                    .expect("contiguous column")
+                    .as_slice_mut();
+                inv_norm[slot] = 1.0 / cauchy_column(d, zhat, roots[i], col).sqrt();
+            }
+            let prod = crate::linalg::mul(s.subcols(0, rows).transpose(), w, Par::Seq);
+            for slot in 0..rows {
+                for q in 0..p {
+                    out.push(prod[(slot, q)] * inv_norm[slot]);
+                }
             }
         }
         out
