@@ -146,7 +146,7 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
             mean: p.prediction.risk.unwrap_or(f64::INFINITY),
             std: None,
             runs: 0,
-            k_opt_mean: p.prediction.k_opt.map(|k| k as f64),
+            k_opt_mean: p.prediction.k_opt,
         });
     emit(args.out.as_deref(), &write_rows(rows))
 }

@@ -363,7 +363,6 @@ fn least_squares_near_threshold_n100() {
     ignore = "N near n = 1000: run with --release (about 10 minutes)"
 )]
 fn least_squares_near_threshold_n1000() {
-    for index in [3] {
-        least_squares_near_threshold(index, &[900, 950, 975, 990, 995], 200);
-    }
+    // Setup 3 of the paper's list, (10, 1000, 0.1); the other n = 1000 setups are not run yet.
+    least_squares_near_threshold(3, &[900, 950, 975, 990, 995], 200);
 }
