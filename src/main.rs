@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use plateau::commands;
+use plateau_run::exit;
 
 /// How much better will a reconstruction model get with more data, and where is the floor?
 #[derive(Debug, Parser)]
@@ -46,26 +47,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match exit::parse::<Cli>() {
         Ok(cli) => cli,
-        Err(err) => {
-            // Help and version go to stdout with status 0; errors keep clap's whole message.
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(code) => return code,
     };
     let result = match &cli.command {
         Command::Theory(args) => commands::theory::run(args),
         Command::Path(args) => commands::path::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Reproduce(args) => commands::reproduce::run(args),
-        Command::Train(pass) => return exit(commands::external::run("plateau-train", &pass.args)),
+        Command::Train(pass) => {
+            return exit::code(commands::external::run("plateau-train", &pass.args))
+        }
         Command::BenchTrain(pass) => {
-            return exit(commands::external::run("plateau-bench-train", &pass.args))
+            return exit::code(commands::external::run("plateau-bench-train", &pass.args))
         }
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Scaling(args) => commands::scaling::run(args),
@@ -75,16 +70,5 @@ fn main() -> ExitCode {
             other => other.map(drop),
         },
     };
-    exit(result.map(|()| ExitCode::SUCCESS))
-}
-
-fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            // `{:#}` joins the context chain on one line.
-            eprintln!("plateau: error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
+    exit::code(result.map(|()| ExitCode::SUCCESS))
 }

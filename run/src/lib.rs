@@ -23,6 +23,8 @@
 
 #[cfg(feature = "cli")]
 pub mod args;
+#[cfg(feature = "cli")]
+pub mod exit;
 pub mod files;
 pub mod hash;
 #[cfg(feature = "cli")]

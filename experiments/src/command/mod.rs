@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use plateau_run::exit;
 
 pub mod bench;
 pub mod train;
@@ -13,22 +14,8 @@ pub mod train;
 /// codes: 0 on success; clap's whole message and 2 for a flag error; one line
 /// `plateau: error: ...` and 2 for any other error.
 pub fn main_with<T: Parser>(run: impl FnOnce(&T) -> anyhow::Result<()>) -> ExitCode {
-    let args = match T::try_parse() {
-        Ok(args) => args,
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("plateau: error: {err:#}");
-            ExitCode::from(2)
-        }
+    match exit::parse::<T>() {
+        Ok(args) => exit::code(run(&args).map(|()| ExitCode::SUCCESS)),
+        Err(code) => code,
     }
 }
