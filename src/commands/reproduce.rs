@@ -80,6 +80,10 @@ pub struct Args {
     /// Sweeps of the `sweep` part (results under `<results>/sweeps/<name>`, resumable).
     #[arg(long, value_enum, default_value = "cpu")]
     pub preset: Preset,
+    /// Sweep cells trained at once, each on one thread [default: the machine's cores]. Results
+    /// do not depend on it: every cell trains single-threaded in its own process.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
     #[arg(long)]
     pub quiet: bool,
@@ -117,11 +121,15 @@ fn sweeps(args: &Args) -> Result<()> {
         Preset::Cpu => &CPU_SWEEPS,
         Preset::Paper => &["denoise_paper.toml", "mri_paper.toml"],
     };
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        usize::from,
+    );
     for name in configs {
         let path = experiments_file(name);
         let cfg = crate::sweep::SweepConfig::load(&path)?;
         let results = args.results.join("sweeps").join(&cfg.name);
-        let s = crate::commands::sweep::run_local(&path, &results)?;
+        let s = crate::commands::sweep::run_local(&path, &results, jobs)?;
         if s.failed > 0 {
             // The figure is still drawn from the cells that finished; a rerun retries the rest.
             eprintln!(
