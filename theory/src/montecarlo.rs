@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::spectrum::{early_stopped, Spectrum};
+use crate::spectrum::Spectrum;
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
 /// Largest iteration considered by `gd_early_stopped`, as in the paper.
@@ -252,8 +252,7 @@ impl MonteCarlo {
                 Estimator::LeastSquares => (e, spectrum.least_squares_risk(), None),
                 Estimator::GdEarlyStopped => {
                     let eta = self.step.eta(&self.setup, n_train);
-                    let path = spectrum.gd_risk_path(eta, self.iters, Par::Seq);
-                    let (risk, k) = early_stopped(&path);
+                    let (risk, k) = spectrum.gd_early_stopped(eta, self.iters, Par::Seq);
                     (e, risk, Some(k))
                 }
             })

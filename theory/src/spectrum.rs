@@ -23,6 +23,8 @@ use faer::{Mat, Par};
 use crate::simd::simd_kernel;
 use crate::Setup;
 
+mod early_stop;
+
 /// Iterations per block when evaluating a gradient-descent path: bounds the working memory to
 /// `BLOCK * r` doubles while keeping the products large enough for efficient GEMMs.
 const BLOCK: usize = 256;

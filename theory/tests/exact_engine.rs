@@ -86,6 +86,57 @@ proptest! {
     }
 }
 
+/// Setups for the early-stopping search: up to `d = 10`, `n = 160`, `N` on both sides of `n`,
+/// `sigma` from `1e-3` to `3`, the paper's step or a fixed step `c / lambda_max` with `c` up to
+/// `1.5` (above 1 the filters oscillate and the search falls back to the whole path), and up to
+/// 3000 iterations.
+fn early_stop_case() -> impl Strategy<Value = (Setup, usize, Option<f64>, usize, u64)> {
+    (
+        1usize..11,
+        0usize..150,
+        prop::sample::select(vec![1e-3, 0.05, 0.3, 1.0, 3.0]),
+        1usize..400,
+        prop_oneof![Just(None), (0.05f64..1.5).prop_map(Some), Just(Some(1.0))],
+        0usize..3000,
+        any::<u64>(),
+    )
+        .prop_map(|(d, extra, sigma, n_train, c, iters, seed)| {
+            (
+                Setup::new(d, d + extra, sigma).unwrap(),
+                n_train,
+                c,
+                iters,
+                seed,
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(15), ..ProptestConfig::default() })]
+
+    /// The branch-and-bound early stopping equals the minimum over the whole path, to rounding:
+    /// the risk within `tol = 1e-12 best + iters eps` (the path's filters carry a relative error
+    /// up to `k eps` from their recurrence, an absolute error of that order on risks of scale
+    /// `R(W_0) = 1`), and the iterate exactly, or, where the path is flat to rounding at its
+    /// minimum, an iterate whose path risk is within `tol` of the minimum.
+    #[test]
+    fn early_stopping_search_matches_the_whole_path((setup, n_train, c, iters, seed) in early_stop_case()) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let sp = bartlett_spectrum(&setup, n_train, &mut rng, Par::Seq).unwrap();
+        let eta = match c {
+            Some(c) => c / sp.eigenvalues().first().copied().unwrap_or(1.0),
+            None => StepSize::Paper.eta(&setup, n_train),
+        };
+        let path = sp.gd_risk_path(eta, iters, Par::Seq);
+        let (best, k_best) = early_stopped(&path);
+        let (risk, k) = sp.gd_early_stopped(eta, iters, Par::Seq);
+        let tol = 1e-12 * best + iters as f64 * f64::EPSILON;
+        prop_assert!((risk - best).abs() <= tol, "risk {} vs path minimum {}", risk, best);
+        prop_assert!(k <= iters);
+        prop_assert!(k == k_best || path[k] <= best + tol, "iterate {} (path risk {}) vs {} ({})", k, path[k], k_best, best);
+    }
+}
+
 /// PCA as an explicit `n x n` matrix: `U_hat U_hat^T / alpha` with `U_hat` the left singular
 /// vectors of `Y` of the `m` largest singular values (nalgebra SVD, sorted here).
 fn pca_matrix(data: &TrainingSet, m: usize) -> nalgebra::DMatrix<f64> {
