@@ -210,6 +210,43 @@ fn least_squares_mean_matches_closed_form() {
     }
 }
 
+/// Rao-Blackwellised least squares in the Monte Carlo: on the same draws, the mean of the
+/// noise-averaged risk agrees with the plain mean within 4 standard errors of their difference
+/// (paired draws), and its variance is smaller: at least 2.5 times at `N = n / 2` and 6 times at
+/// `N = 2 n` here (measured 4.0-4.6 and 9.6-11.5 times over two seeds; the gain grows with `n`:
+/// 35 and 94 times at `d = 10, n = 1000`).
+#[test]
+fn noise_averaged_least_squares_keeps_the_mean_and_cuts_the_variance() {
+    let setup = Setup::new(4, 40, 0.3).unwrap();
+    for (n_train, gain) in [(20usize, 2.5), (80, 6.0)] {
+        let draws = |averaged: bool| -> Vec<f64> {
+            MonteCarlo::new(setup, vec![n_train], 400, 33)
+                .estimators(vec![Estimator::LeastSquares])
+                .noise_averaged(averaged)
+                .draws(|| {})
+                .unwrap()
+                .iter()
+                .map(|d| d.risks[0].1)
+                .collect()
+        };
+        let (plain, averaged) = (draws(false), draws(true));
+        let diff: Vec<f64> = plain.iter().zip(&averaged).map(|(a, b)| a - b).collect();
+        let (mean_diff, sd_diff) = mean_std(&diff);
+        let se = sd_diff.unwrap() / (diff.len() as f64).sqrt();
+        assert!(
+            mean_diff.abs() <= 4.0 * se,
+            "N={n_train}: difference {mean_diff} (se {se})"
+        );
+        let (sd_plain, sd_avg) = (mean_std(&plain).1.unwrap(), mean_std(&averaged).1.unwrap());
+        assert!(
+            sd_plain * sd_plain >= gain * sd_avg * sd_avg,
+            "N={n_train}: variance {} vs {}",
+            sd_plain * sd_plain,
+            sd_avg * sd_avg
+        );
+    }
+}
+
 /// The Bartlett sampler and explicit sampling give the same risk distribution: the means of
 /// PCA, least squares and early-stopped GD agree within 4 combined standard errors (12
 /// comparisons; 4 sigma keeps the family-wise false-alarm rate below 1e-3).
