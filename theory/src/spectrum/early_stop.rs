@@ -19,7 +19,6 @@
 use faer::{Mat, Par};
 
 use super::{advance_filters, early_stopped, Kernel, Spectrum, BLOCK};
-use crate::simd::simd_kernel;
 
 /// Iterations between two coarse evaluations of the risk.
 const STRIDE: usize = 16;
@@ -135,7 +134,7 @@ impl<'a> Search<'a> {
     fn coarse(&self, iters: usize) -> Vec<Point> {
         let r = self.step.len();
         let mut ks: Vec<usize> = (0..=iters).step_by(STRIDE).collect();
-        if iters % STRIDE != 0 {
+        if !iters.is_multiple_of(STRIDE) {
             ks.push(iters);
         }
         let regular = jump(&self.step, STRIDE);
@@ -238,42 +237,27 @@ fn jump(step: &[f64], s: usize) -> (Vec<f64>, Vec<f64>) {
     (g, qs)
 }
 
-simd_kernel! {
-    /// Writes the filters `f` into `col`, returns `(sum_i f_i^2 vnorm2_i, sum_i q_i spread_i)`
-    /// and jumps the filters ahead (`f += q g`, `q *= qs`). Eight accumulators keep the
-    /// reductions off the critical path and let the loop vectorise (hence the indexed loops).
-    #[allow(clippy::needless_range_loop)]
-    fn coarse_column(
-        f: &mut [f64],
-        q: &mut [f64],
-        g: &[f64],
-        qs: &[f64],
-        spread: &[f64],
-        vnorm2: &[f64],
-        col: &mut [f64],
-    ) -> (f64, f64) {
-        const L: usize = 8;
-        let n = f.len();
-        let full = n - n % L;
-        let mut weight = [0.0; L];
-        let mut rho = [0.0; L];
-        for c in (0..full).step_by(L) {
-            for l in 0..L {
-                let i = c + l;
-                col[i] = f[i];
-                weight[l] += f[i] * f[i] * vnorm2[i];
-                rho[l] += q[i] * spread[i];
-                f[i] += q[i] * g[i];
-                q[i] *= qs[i];
-            }
-        }
-        for i in full..n {
-            col[i] = f[i];
-            weight[0] += f[i] * f[i] * vnorm2[i];
-            rho[0] += q[i] * spread[i];
-            f[i] += q[i] * g[i];
-            q[i] *= qs[i];
-        }
-        (weight.iter().sum(), rho.iter().sum())
+/// Writes the filters `f` into `col`, returns `(sum_i f_i^2 vnorm2_i, sum_i q_i spread_i)` and
+/// jumps the filters ahead (`f += q g`, `q *= qs`). `O(r)`, once per coarse iterate: a small
+/// share of the GEMM that evaluates the same column, so a plain loop.
+fn coarse_column(
+    f: &mut [f64],
+    q: &mut [f64],
+    g: &[f64],
+    qs: &[f64],
+    spread: &[f64],
+    vnorm2: &[f64],
+    col: &mut [f64],
+) -> (f64, f64) {
+    let (mut weight, mut rho) = (0.0, 0.0);
+    let filters = f.iter_mut().zip(q.iter_mut()).zip(col.iter_mut());
+    let jumps = g.iter().zip(qs).zip(spread.iter().zip(vnorm2));
+    for (((fi, qi), ci), ((gi, qsi), (si, wi))) in filters.zip(jumps) {
+        *ci = *fi;
+        weight += *fi * *fi * wi;
+        rho += *qi * si;
+        *fi += *qi * gi;
+        *qi *= qsi;
     }
+    (weight, rho)
 }
