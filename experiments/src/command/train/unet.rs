@@ -46,6 +46,7 @@ pub fn train(
         fingerprint: c.fingerprint(),
         augment: key.optimiser.augment,
         loss: key.optimiser.loss,
+        optimiser: key.optimiser.optimiser,
         data_range: key.problem.data().psnr_range(),
     };
     let mut history = History::open(&plan.out, plan.resume);
