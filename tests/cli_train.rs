@@ -442,3 +442,48 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
         }
     }
 }
+
+/// The paper's MRI recipe (4 pools, RMSprop) trains: the loss falls, and the record names the
+/// optimiser and depth, so its runs form their own curve.
+#[test]
+fn the_papers_mri_recipe_trains_with_rmsprop_and_four_pools() {
+    let base: Vec<&str> = TINY
+        .iter()
+        .map(|f| match *f {
+            "1" => "3",
+            "16" => "32",
+            f => f,
+        })
+        .collect();
+    let recipe = [
+        "--task",
+        "mri",
+        "--data",
+        "phantoms",
+        "--pools",
+        "4",
+        "--optimiser",
+        "rmsprop",
+        "--min-lr",
+        "1e-6",
+        "--batch-size",
+        "2",
+        "--quiet",
+    ];
+    let (out, dir) = train_with("paper-mri", &base, &recipe);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = metrics(&dir);
+    assert_eq!(
+        (m["optimiser"].as_str(), m["pools"].as_u64()),
+        (Some("rmsprop"), Some(4))
+    );
+    assert_eq!(m["image_size"], 32, "{m}");
+    let losses = train_losses(&dir);
+    assert_eq!(losses.len(), 3);
+    assert!(losses[2] < losses[0], "{losses:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -19,6 +19,8 @@
 //! let rec: RunRecord = serde_json::from_str(text)?;
 //! assert_eq!(rec.config.train_size, 64);
 //! assert_eq!(rec.results.test_mse, Some(0.0012));
+//! // Records written before the optimiser was recorded were Adam.
+//! assert_eq!(rec.config.curve.optimiser.optimiser, plateau_run::settings::OptimiserKind::Adam);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 

@@ -274,6 +274,35 @@ mod tests {
     }
 
     #[test]
+    fn the_papers_mri_recipe_is_its_own_curve() {
+        let mri = format!("--task mri --data phantoms --image-size 32 {BASE}");
+        let default = plan(&mri).unwrap().config.curve;
+        assert_eq!(default.optimiser.optimiser, OptimiserKind::Adam);
+        let recipe = plan(&format!(
+            "{mri} --pools 4 --optimiser rmsprop --min-lr 1e-6"
+        ))
+        .unwrap()
+        .config
+        .curve;
+        assert_eq!(recipe.architecture, Architecture::Unet { pools: 4 });
+        assert_eq!(recipe.optimiser.optimiser, OptimiserKind::Rmsprop);
+        assert_eq!(recipe.optimiser.min_lr, 1e-6);
+        assert_eq!(recipe.optimiser.lr, Some(DEFAULT_UNET_LR));
+        // The optimiser alone separates curves, and the record names it.
+        let alias = plan(&format!("{mri} --optimizer rmsprop"))
+            .unwrap()
+            .config
+            .curve;
+        assert_ne!(alias.canonical(), default.canonical());
+        assert_eq!(alias.to_map()["optimiser"], "rmsprop");
+        // 4 pools need a side that is a multiple of 16.
+        let e = plan(&format!(
+            "--task mri --data phantoms --image-size 24 --pools 4 {BASE}"
+        ));
+        assert!(e.unwrap_err().to_string().contains("2^pools = 16"));
+    }
+
+    #[test]
     fn invalid_combinations_never_become_plans() {
         let cases = [
             (
@@ -303,6 +332,10 @@ mod tests {
             ),
             (
                 "--task denoise --data subspace --model linear --resume",
+                "unet only",
+            ),
+            (
+                "--task denoise --data subspace --model linear --optimiser rmsprop",
                 "unet only",
             ),
             ("--task denoise --data subspace --lr -1", "--lr must be"),

@@ -389,7 +389,9 @@ pub(crate) mod tests {
         d.curve.optimiser.lr = Some(3e-4);
         let mut e = a.clone();
         e.curve.optimiser.augment = Augment::Dihedral;
-        for other in [c, d, e] {
+        let mut f = a.clone();
+        f.curve.optimiser.optimiser = OptimiserKind::Rmsprop;
+        for other in [c, d, e, f] {
             assert_ne!(a.curve.canonical(), other.curve.canonical());
         }
         let sr = |downsample| {
