@@ -1,4 +1,4 @@
-//! Training the U-Net of a run (Adam, ReduceLROnPlateau, early stopping, checkpoints) and its
+//! Training the U-Net of a run (Adam or RMSprop, ReduceLROnPlateau, early stopping, checkpoints) and its
 //! per-epoch history.
 
 use std::path::Path;
