@@ -48,6 +48,16 @@ fn train_with(tag: &str, base: &[&str], extra: &[&str]) -> (std::process::Output
     (plateau(&args), dir)
 }
 
+/// The record of a run that must have succeeded (else its stderr is the failure).
+fn succeeded(out: &std::process::Output, dir: &std::path::Path) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    metrics(dir)
+}
+
 fn metrics(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap()
 }
@@ -179,12 +189,7 @@ fn sr_on_phantoms_and_denoise_defaults() {
         "sr",
         &["--task", "sr", "--data", "phantoms", "--scale", "4"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+    let m = succeeded(&out, &dir);
     assert_eq!(
         (m["task"].as_str(), m["scale"].as_u64()),
         (Some("sr"), Some(4))
@@ -471,12 +476,7 @@ fn the_papers_mri_recipe_trains_with_rmsprop_and_four_pools() {
         "--quiet",
     ];
     let (out, dir) = train_with("paper-mri", &base, &recipe);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+    let m = succeeded(&out, &dir);
     assert_eq!(
         (m["optimiser"].as_str(), m["pools"].as_u64()),
         (Some("rmsprop"), Some(4))
