@@ -1,9 +1,13 @@
 //! Checkpoints of a training run in its output folder.
 //!
 //! - `best.safetensors`: weights with the best validation PSNR so far (tch VarStore).
-//! - `last.safetensors` + `state.json`: weights and schedule state after the last finished
-//!   epoch, for `--resume`. Adam's moment estimates are not stored (tch keeps them inside the
-//!   C++ optimizer); a resumed run restarts them from zero.
+//! - `last.safetensors` + `last.optim.safetensors` + `state.json`: weights, the optimiser's
+//!   state (moments and step count, [`crate::optim`]) and the schedule state after the last
+//!   finished epoch, for `--resume`: a resumed run continues exactly as an uninterrupted one.
+//!
+//! `state.json` carries the checkpoint format ([`FORMAT`]). Format 1 (no `format` key) held no
+//! optimiser state; resuming it is refused with one line rather than silently restarting the
+//! moments.
 //!
 //! Files are written to a temporary name and renamed, so a crash leaves the previous complete
 //! checkpoint in place.
@@ -13,9 +17,18 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tch::nn::VarStore;
 
+use crate::optim::Optimizer;
+
+/// The checkpoint format this version writes and resumes: 2 = weights, optimiser state and
+/// schedule state.
+pub const FORMAT: u32 = 2;
+
 /// Schedule state after a finished epoch.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainState {
+    /// Checkpoint format ([`FORMAT`]); states written before it existed read as 1.
+    #[serde(default = "format_1")]
+    pub format: u32,
     /// Epochs finished.
     pub epochs_done: usize,
     /// Current learning rate.
@@ -30,6 +43,10 @@ pub struct TrainState {
     pub config: String,
 }
 
+fn format_1() -> u32 {
+    1
+}
+
 /// Paths of the checkpoint files in `dir`.
 pub fn best_path(dir: &Path) -> PathBuf {
     dir.join("best.safetensors")
@@ -38,6 +55,11 @@ pub fn best_path(dir: &Path) -> PathBuf {
 /// Path of the last-epoch weights.
 pub fn last_path(dir: &Path) -> PathBuf {
     dir.join("last.safetensors")
+}
+
+/// Path of the optimiser's state after the last epoch.
+pub fn optim_path(dir: &Path) -> PathBuf {
+    dir.join("last.optim.safetensors")
 }
 
 /// Path of the schedule state.
@@ -53,9 +75,19 @@ pub fn save_weights(vs: &VarStore, path: &Path) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Saves the last weights and the state (weights first, so a state always has its weights).
-pub fn save_last(vs: &VarStore, dir: &Path, state: &TrainState) -> anyhow::Result<()> {
+/// Saves the last weights, the optimiser's state and the schedule state (in this order, so a
+/// state always has its weights and moments).
+pub fn save_last(
+    vs: &VarStore,
+    opt: &Optimizer,
+    dir: &Path,
+    state: &TrainState,
+) -> anyhow::Result<()> {
     save_weights(vs, &last_path(dir))?;
+    let tmp = dir.join("last.optim.tmp.safetensors");
+    opt.save(&tmp)?;
+    std::fs::rename(&tmp, optim_path(dir))
+        .with_context(|| format!("cannot write {}", optim_path(dir).display()))?;
     let json = serde_json::to_string_pretty(state)?;
     let tmp = dir.join("state.json.tmp");
     std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -64,6 +96,9 @@ pub fn save_last(vs: &VarStore, dir: &Path, state: &TrainState) -> anyhow::Resul
 }
 
 /// Loads the state of an interrupted run, if there is one.
+///
+/// # Errors
+/// An unreadable state, or one of another checkpoint format (one line).
 pub fn load_state(dir: &Path) -> anyhow::Result<Option<TrainState>> {
     let path = state_path(dir);
     if !path.exists() {
@@ -71,7 +106,15 @@ pub fn load_state(dir: &Path) -> anyhow::Result<Option<TrainState>> {
     }
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let state = serde_json::from_str(&text)
+    let state: TrainState = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid state file", path.display()))?;
+    anyhow::ensure!(
+        state.format == FORMAT,
+        "cannot resume: {} is checkpoint format {} and this version resumes format {FORMAT} \
+         only (format 1 holds no optimiser state, so its moments would restart); start the run \
+         again in a new folder",
+        path.display(),
+        state.format
+    );
     Ok(Some(state))
 }

@@ -3,13 +3,16 @@
 //! - Loss ([`Loss`]): mean squared error (the default) or mean absolute error between
 //!   `UNet::denoise(y)` and `x` over a mini-batch. Model selection uses the validation PSNR in
 //!   either case.
-//! - Adam (PyTorch defaults: betas 0.9/0.999, eps 1e-8, no weight decay).
+//! - Adam (PyTorch defaults: betas 0.9/0.999, eps 1e-8, no weight decay) or RMSprop (alpha 0.99,
+//!   eps 1e-8, no momentum), [`TrainConfig::optimiser`], written on tensors ([`crate::optim`])
+//!   so that their state is saved with each checkpoint.
 //! - ReduceLROnPlateau on the validation PSNR: when it has not improved (by more than
 //!   [`PSNR_THRESHOLD_DB`]) for more than `lr_patience` epochs, `lr <- max(lr * lr_factor,
 //!   min_lr)`.
 //! - The weights with the best validation PSNR are kept (`best.safetensors`) and used for the
 //!   test metrics; training stops early after `early_stop` epochs without improvement.
-//! - Each finished epoch writes `last.safetensors` + `state.json`, from which `resume` continues.
+//! - Each finished epoch writes `last.safetensors` + `last.optim.safetensors` + `state.json`, from
+//!   which `resume` continues bit-identically to an uninterrupted run (same thread count).
 //! - A non-finite loss stops the run with [`Status::Diverged`]; the best checkpoint so far, if
 //!   any, is still evaluated.
 //!
@@ -30,11 +33,12 @@
 use std::path::Path;
 
 use anyhow::Context;
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::checkpoint::{self, TrainState};
 use crate::metrics::{self, Summary};
+use crate::optim::{OptimiserKind, Optimizer, Rule};
 use crate::unet::{parameter_count, UNet, UNetConfig};
 
 /// Validation PSNR gains at or below this (dB) do not count as improvement.
@@ -77,6 +81,8 @@ pub struct TrainConfig {
     pub augment: Augment,
     /// Training loss.
     pub loss: Loss,
+    /// Adam or RMSprop ([`Rule::of`]).
+    pub optimiser: OptimiserKind,
     /// Data range of PSNR / SSIM (validation and test): `None` for each clean image's
     /// `max - min` (synthetic data; model selection on the mean validation PSNR), `Some(1.0)`
     /// for real images in `[0, 1]` (model selection on the PSNR of the mean validation MSE).
@@ -140,6 +146,7 @@ pub fn train_unet(
     let params = parameter_count(&vs);
 
     let mut state = TrainState {
+        format: checkpoint::FORMAT,
         epochs_done: 0,
         lr: cfg.lr,
         best_val_psnr: f64::NEG_INFINITY,
@@ -147,6 +154,7 @@ pub fn train_unet(
         lr_bad_epochs: 0,
         config: cfg.fingerprint.clone(),
     };
+    let mut opt = Optimizer::new(Rule::of(cfg.optimiser), &vs, state.lr);
     if cfg.resume {
         if let Some(saved) = checkpoint::load_state(dir)? {
             anyhow::ensure!(
@@ -157,10 +165,11 @@ pub fn train_unet(
             );
             vs.load(checkpoint::last_path(dir))
                 .with_context(|| format!("cannot load {}", checkpoint::last_path(dir).display()))?;
+            opt.load(&checkpoint::optim_path(dir))?;
+            opt.set_lr(saved.lr);
             state = saved;
         }
     }
-    let mut opt = nn::Adam::default().build(&vs, state.lr)?;
 
     let (train_clean, train_noisy) = &splits.train;
     let n_train = train_clean.size()[0];
@@ -262,7 +271,7 @@ pub fn train_unet(
             }
         }
         state.epochs_done = epoch;
-        checkpoint::save_last(&vs, dir, &state)?;
+        checkpoint::save_last(&vs, &opt, dir, &state)?;
         on_epoch(epoch, loss_sum / batches.max(1) as f64, val_psnr, state.lr);
     }
 
@@ -292,7 +301,7 @@ pub fn train_unet(
 /// One timed training step (forward, backward, Adam) of a U-Net on fixed random data.
 pub struct Bench {
     net: UNet,
-    opt: nn::Optimizer,
+    opt: Optimizer,
     x: Tensor,
     y: Tensor,
     _vs: nn::VarStore,
@@ -304,7 +313,7 @@ impl Bench {
         tch::manual_seed(0);
         let vs = nn::VarStore::new(device);
         let unet = UNet::new(&vs.root(), net);
-        let opt = nn::Adam::default().build(&vs, 1e-3)?;
+        let opt = Optimizer::new(Rule::of(OptimiserKind::Adam), &vs, 1e-3);
         let x = Tensor::randn([batch, 1, side, side], (Kind::Float, device));
         let y = &x + Tensor::randn([batch, 1, side, side], (Kind::Float, device)) * 0.1;
         Ok(Self {

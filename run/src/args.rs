@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::problem::{Color, DataArg, Downsample, MaskKind};
-use crate::settings::{Loss, ModelKind};
+use crate::settings::{Loss, ModelKind, OptimiserKind};
 
 /// The reconstruction task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -78,7 +78,7 @@ pub struct TrainArgs {
     /// Mini-batch size (U-Net).
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
-    /// Learning rate: Adam's initial rate (U-Net, default 1e-3) or the gradient-descent step
+    /// Learning rate: the optimiser's initial rate (U-Net, default 1e-3) or the gradient-descent step
     /// (linear, default the paper's rule eta = 1 / (N (1 + eps) (1 + sigma^2))).
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
@@ -129,6 +129,11 @@ pub struct TrainArgs {
     /// Training loss (U-Net); model selection stays on the validation PSNR.
     #[arg(long, value_enum, default_value_t = Loss::Mse)]
     pub loss: Loss,
+    /// Optimiser of the U-Net: adam (the paper's denoising recipe) or rmsprop. The paper's MRI
+    /// recipe (fastMRI's U-Net baseline) is `--task mri --pools 4 --optimiser rmsprop --min-lr
+    /// 1e-6` (lr 1e-3, ReduceLROnPlateau as for Adam); its image side must be a multiple of 16.
+    #[arg(long, visible_alias = "optimizer", value_enum, default_value_t = OptimiserKind::Adam)]
+    pub optimiser: OptimiserKind,
     /// Continue an interrupted run from DIR/last.safetensors and DIR/state.json.
     #[arg(long)]
     pub resume: bool,

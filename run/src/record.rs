@@ -22,7 +22,7 @@ use crate::problem::Problem;
 use crate::settings::{Evaluation, ModelKind, Optimiser, Stopping};
 
 /// Version of [`RunConfig::fingerprint`]'s scheme (bumped when the hashed struct changes shape).
-pub const FINGERPRINT_VERSION: u32 = 2;
+pub const FINGERPRINT_VERSION: u32 = 3;
 
 /// The network family and its width-independent shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -283,10 +283,10 @@ impl RunRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::problem::{Data, Downsample, Source, Synthetic, Task};
-    use crate::settings::{Augment, Loss};
+    use crate::settings::{Augment, Loss, OptimiserKind};
 
     pub(crate) fn config() -> RunConfig {
         let problem = Problem::new(
@@ -304,6 +304,7 @@ mod tests {
                 problem,
                 architecture: Architecture::Unet { pools: 2 },
                 optimiser: Optimiser {
+                    optimiser: OptimiserKind::Adam,
                     batch_size: 16,
                     lr: Some(1e-3),
                     loss: Loss::Mse,
@@ -388,7 +389,9 @@ mod tests {
         d.curve.optimiser.lr = Some(3e-4);
         let mut e = a.clone();
         e.curve.optimiser.augment = Augment::Dihedral;
-        for other in [c, d, e] {
+        let mut f = a.clone();
+        f.curve.optimiser.optimiser = OptimiserKind::Rmsprop;
+        for other in [c, d, e, f] {
             assert_ne!(a.curve.canonical(), other.curve.canonical());
         }
         let sr = |downsample| {
@@ -414,7 +417,7 @@ mod tests {
     #[test]
     fn the_fingerprint_ignores_only_the_stopping_rule() {
         let a = config();
-        assert!(a.fingerprint().starts_with("v2:"));
+        assert!(a.fingerprint().starts_with("v3:"));
         let mut more_epochs = a.clone();
         more_epochs.curve.stopping.epochs = 100;
         assert_eq!(a.fingerprint(), more_epochs.fingerprint());

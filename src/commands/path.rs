@@ -44,7 +44,8 @@ pub struct Args {
     /// Seed of the drawn training set.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Last iteration k.
+    /// Last iteration k, at most 10^9: one CSV row (about 30 bytes) per iteration, and the paper
+    /// uses 5000. Refused up front when the path would not fit in memory.
     #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
     pub iters: usize,
     /// Fixed step eta [default: the paper's rule].
@@ -78,6 +79,8 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
     step.validate()?;
+    plateau_theory::montecarlo::check_iters(args.iters)?;
+    check_memory(path_bytes(args.iters), "the path")?;
     let eta = step.eta(&setup, args.train_size);
     let path = if args.analytic {
         let eq = plateau_theory::analytic::SpectralEquivalent::new(&setup, args.train_size)?;
@@ -147,14 +150,20 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     })
 }
 
+/// Bytes that a path of `iters` iterations holds at once: the risks (`f64`), the CSV text and
+/// its copy for output (about 30 bytes a row each). `iters` is at most `MAX_ITERS`.
+fn path_bytes(iters: usize) -> usize {
+    (iters + 1) * (8 + 2 * 30)
+}
+
 /// Refuses up front a computation whose estimated memory exceeds the machine.
 fn check_memory(bytes: usize, what: &str) -> Result<()> {
     if let Some(total) = plateau_theory::montecarlo::machine_memory_bytes() {
         anyhow::ensure!(
             bytes <= total,
             "{what} needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
-            bytes as f64 / (1u64 << 30) as f64,
-            total as f64 / (1u64 << 30) as f64
+            plateau_theory::montecarlo::gib(bytes),
+            plateau_theory::montecarlo::gib(total)
         );
     }
     Ok(())

@@ -40,7 +40,8 @@ pub struct Args {
         default_value = "optimal,pca,least_squares,gd_early_stopped"
     )]
     pub estimators: Vec<Estimator>,
-    /// Largest gradient-descent iteration considered for early stopping.
+    /// Largest gradient-descent iteration considered for early stopping (at most 10^9: every
+    /// iteration of every draw is evaluated).
     #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
     pub iters: usize,
     /// Fixed gradient-descent step [default: the paper's rule].

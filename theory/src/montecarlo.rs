@@ -18,6 +18,38 @@ use crate::{Estimator, Setup, StepSize, TheoryError};
 /// Largest iteration considered by `gd_early_stopped`, as in the paper.
 pub const DEFAULT_ITERS: usize = 5000;
 
+/// Bound on the gradient-descent iterations of `theory --iters` and `path --iters`: 10^9.
+/// Every iteration is evaluated (`O(K min(d^2, K))` flops each, `K = min(n, N)`) and `path`
+/// writes one CSV row per iteration (about 30 bytes, so 10^9 rows are ~30 GB); the paper uses
+/// 5000. The bound also keeps `iters + 1` and every count derived from it far from overflow.
+pub const MAX_ITERS: usize = 1_000_000_000;
+
+/// Bytes that the results of one draw hold until the summaries are made: its task entry and
+/// [`Draw`] (with its vector of `(estimator, risk, k_opt)`) per estimator.
+fn draw_result_bytes(estimators: usize) -> usize {
+    16 + std::mem::size_of::<Draw>()
+        + estimators * std::mem::size_of::<(Estimator, f64, Option<usize>)>()
+}
+
+/// Checks `iters` against [`MAX_ITERS`].
+///
+/// # Errors
+/// [`TheoryError::InvalidArgument`] naming the bound.
+pub fn check_iters(iters: usize) -> Result<(), TheoryError> {
+    if iters > MAX_ITERS {
+        return Err(TheoryError::InvalidArgument(format!(
+            "--iters {iters} is above the bound {MAX_ITERS} (every iteration is evaluated and \
+             the paper uses 5000)"
+        )));
+    }
+    Ok(())
+}
+
+/// `bytes` as GiB for messages.
+pub fn gib(bytes: usize) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
 /// Default bound on the memory that concurrent draws may hold together: 16 GiB, which leaves
 /// room on a 24 GiB machine.
 pub const DEFAULT_MEMORY_BUDGET: usize = 16 << 30;
@@ -178,15 +210,28 @@ impl MonteCarlo {
             return bad("at least one estimator is needed");
         }
         self.step.validate()?;
+        check_iters(self.iters)?;
         if let Some(total) = machine_memory_bytes() {
+            let draws = self.train_sizes.len().saturating_mul(self.runs);
+            let results = draws.saturating_mul(draw_result_bytes(self.estimators.len()));
+            if results > total {
+                return Err(TheoryError::InvalidArgument(format!(
+                    "{draws} draws ({} sizes x {} runs) hold an estimated {:.1} GiB of results, \
+                     more than this machine's {:.1} GiB",
+                    self.train_sizes.len(),
+                    self.runs,
+                    gib(results),
+                    gib(total)
+                )));
+            }
             for &n_train in &self.train_sizes {
                 let need = draw_memory_bytes(&self.setup, n_train, self.engine);
                 if need > total {
                     return Err(TheoryError::InvalidArgument(format!(
                         "one draw at N = {n_train} with the {} engine needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
                         self.engine.resolve(&self.setup, n_train),
-                        need as f64 / (1u64 << 30) as f64,
-                        total as f64 / (1u64 << 30) as f64
+                        gib(need),
+                        gib(total)
                     )));
                 }
             }
