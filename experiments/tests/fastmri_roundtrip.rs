@@ -154,6 +154,7 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
         color: Color::Gray,
         skip_bad: false,
         seed: 0,
+        volumes: None,
     };
     let source = Source::FastMri(dir.clone());
     let loaded = source.load(Split::Train, 3, &opt).unwrap();
