@@ -313,16 +313,18 @@ impl Drop for Batches<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::{Color, Layout};
 
     /// Example `i` is the constant `i`, `[1, 2, 2]`.
     struct Constants(usize);
 
     impl Examples for Constants {
-        fn len(&self) -> usize {
-            self.0
-        }
-        fn shape(&self) -> [usize; 3] {
-            [1, 2, 2]
+        fn layout(&self) -> Layout {
+            Layout {
+                items: self.0,
+                color: Color::Gray,
+                side: 2,
+            }
         }
         fn example(&self, i: usize) -> Result<Vec<f32>> {
             anyhow::ensure!(i != 13, "example 13 is unreadable");

@@ -27,7 +27,9 @@ use tch::{Kind, Tensor};
 use plateau_run::hash::fnv1a64;
 
 use super::files::split_files;
-use super::load::{one_line, skip_summary, Examples, LoadOptions, SkipReason, Skipped};
+use super::load::{
+    one_line, skip_summary, Color, Examples, Layout, LoadOptions, SkipReason, Skipped,
+};
 use super::planes::Planes;
 use crate::fourier::ifft2c;
 use crate::streams::Split;
@@ -234,16 +236,12 @@ pub fn read_slice(path: &Path, slice: usize) -> anyhow::Result<((usize, usize), 
 pub struct FastMriExamples {
     files: Vec<std::path::PathBuf>,
     slices: Vec<(usize, usize)>,
-    side: usize,
+    layout: Layout,
 }
 
 impl Examples for FastMriExamples {
-    fn len(&self) -> usize {
-        self.slices.len()
-    }
-
-    fn shape(&self) -> [usize; 3] {
-        [1, self.side, self.side]
+    fn layout(&self) -> Layout {
+        self.layout
     }
 
     fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
@@ -258,14 +256,10 @@ impl Examples for FastMriExamples {
             w,
             data: normalised,
         };
-        planes.fit(self.side).ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: now smaller than {}x{}",
-                path.display(),
-                self.side,
-                self.side
-            )
-        })
+        let s = self.layout.side;
+        planes
+            .fit(s)
+            .ok_or_else(|| anyhow::anyhow!("{}: now smaller than {s}x{s}", path.display()))
     }
 }
 
@@ -367,18 +361,32 @@ pub fn index(
         skip_summary(&skipped_here)
     );
     skipped.extend(skipped_here);
-    let longest = volumes.iter().map(|v| v.1.len()).max().unwrap_or(0);
-    let slices = (0..longest)
-        .flat_map(|r| {
-            volumes
-                .iter()
-                .filter_map(move |(f, v)| v.get(r).map(|&k| (*f, k)))
-        })
-        .take(count)
-        .collect();
+    let slices: Vec<(usize, usize)> = match opt.volumes {
+        None => volumes
+            .iter()
+            .flat_map(|(f, v)| v.iter().map(move |&k| (*f, k)))
+            .take(count)
+            .collect(),
+        Some(_) => {
+            let longest = volumes.iter().map(|v| v.1.len()).max().unwrap_or(0);
+            (0..longest)
+                .flat_map(|r| {
+                    volumes
+                        .iter()
+                        .filter_map(move |(f, v)| v.get(r).map(|&k| (*f, k)))
+                })
+                .take(count)
+                .collect()
+        }
+    };
+    let layout = Layout {
+        items: slices.len(),
+        color: Color::Gray,
+        side: s,
+    };
     Ok(FastMriExamples {
         files: files.into_iter().map(|(_, p)| p).collect(),
         slices,
-        side: s,
+        layout,
     })
 }

@@ -16,7 +16,7 @@ use anyhow::bail;
 use rayon::prelude::*;
 
 use super::files::split_files;
-use super::load::{plane_of, skip_summary, Color, Examples, LoadOptions, SkipReason, Skipped};
+use super::load::{plane_of, skip_summary, Examples, Layout, LoadOptions, SkipReason, Skipped};
 use super::planes::decode;
 use crate::streams::Split;
 
@@ -31,28 +31,21 @@ pub const SCAN_CHUNK: usize = 64;
 #[derive(Clone, Debug)]
 pub struct FolderExamples {
     files: Vec<PathBuf>,
-    color: Color,
-    side: usize,
+    layout: Layout,
 }
 
 impl Examples for FolderExamples {
-    fn len(&self) -> usize {
-        self.files.len() * self.color.examples_per_image()
-    }
-
-    fn shape(&self) -> [usize; 3] {
-        [self.color.image_channels(), self.side, self.side]
+    fn layout(&self) -> Layout {
+        self.layout
     }
 
     fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
-        let (s, path) = (
-            self.side,
-            &self.files[index / self.color.examples_per_image()],
-        );
-        let Some(fitted) = decode(path, self.color)?.fit(s) else {
+        let Layout { color, side: s, .. } = self.layout;
+        let path = &self.files[self.layout.item(index)];
+        let Some(fitted) = decode(path, color)?.fit(s) else {
             bail!("{} is now smaller than {s}x{s}", path.display())
         };
-        Ok(plane_of(fitted, self.color, s, index))
+        Ok(plane_of(fitted, color, s, index))
     }
 }
 
@@ -106,9 +99,13 @@ pub fn index(
         );
     }
     skipped.extend(skipped_here);
-    Ok(FolderExamples {
-        files: usable,
+    let layout = Layout {
+        items: usable.len(),
         color: opt.color,
         side: s,
+    };
+    Ok(FolderExamples {
+        files: usable,
+        layout,
     })
 }

@@ -30,8 +30,13 @@ pub struct LoadOptions {
 /// index holds where each example comes from (a file, a slice, a patch position), a few bytes
 /// per example, never the images.
 pub trait Examples: Send + Sync {
+    /// How many examples there are and their shape.
+    fn layout(&self) -> Layout;
+
     /// Number of examples.
-    fn len(&self) -> usize;
+    fn len(&self) -> usize {
+        self.layout().len()
+    }
 
     /// Whether there are none.
     fn is_empty(&self) -> bool {
@@ -39,7 +44,9 @@ pub trait Examples: Send + Sync {
     }
 
     /// Shape `[C, s, s]` of an example.
-    fn shape(&self) -> [usize; 3];
+    fn shape(&self) -> [usize; 3] {
+        self.layout().shape()
+    }
 
     /// Example `index` (`< len`): `C s^2` values, channel-major, in `[0, 1]`. Cost: one decode
     /// (and fit or patch) of its file, slice or phantom.
@@ -60,6 +67,40 @@ pub(crate) fn plane_of(mut image: Vec<f32>, color: Color, side: usize, index: us
         image.truncate(plane);
     }
     image
+}
+
+/// The examples of an index: `items` files, patches or slices of `color` (gray for phantoms and
+/// fastMRI), fitted to `side x side`; with `--color rgb-split` an item gives three examples.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// Files, patches or slices.
+    pub items: usize,
+    /// Their colour.
+    pub color: Color,
+    /// Image side `s`.
+    pub side: usize,
+}
+
+impl Layout {
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.items * self.color.examples_per_image()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
+
+    /// Shape `[C, s, s]` of an example.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.color.image_channels(), self.side, self.side]
+    }
+
+    /// The item of example `index` (the photograph of a colour plane).
+    pub fn item(&self, index: usize) -> usize {
+        index / self.color.examples_per_image()
+    }
 }
 
 /// The index of a split and the files left out while building it.

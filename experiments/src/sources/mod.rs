@@ -37,8 +37,8 @@ use crate::streams::Split;
 
 pub use files::split_of;
 pub use load::{
-    skip_reasons, skip_summary, Color, Examples, Indexed, Load, LoadOptions, Loaded, SkipReason,
-    Skipped,
+    skip_reasons, skip_summary, Color, Examples, Indexed, Layout, Load, LoadOptions, Loaded,
+    SkipReason, Skipped,
 };
 pub use plateau_run::problem::Source;
 pub use skimage::skimage_dir;

@@ -4,7 +4,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::load::{Examples, LoadOptions};
+use super::load::{Color, Examples, Layout, LoadOptions};
 use crate::streams::{split_rng, Split};
 
 /// The phantoms of a split: example `i` is the phantom drawn from the split's stream at the
@@ -16,22 +16,18 @@ pub struct PhantomExamples {
     starts: Vec<u128>,
     seed: u64,
     split: Split,
-    side: usize,
+    layout: Layout,
 }
 
 impl Examples for PhantomExamples {
-    fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    fn shape(&self) -> [usize; 3] {
-        [1, self.side, self.side]
+    fn layout(&self) -> Layout {
+        self.layout
     }
 
     fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
         let mut rng = split_rng(self.seed, self.split);
         rng.set_word_pos(self.starts[index]);
-        let image = rasterize(self.side, &ellipses(&mut rng));
+        let image = rasterize(self.layout.side, &ellipses(&mut rng));
         Ok(image.iter().map(|&v| v as f32).collect())
     }
 }
@@ -51,7 +47,11 @@ pub fn index(split: Split, count: usize, opt: &LoadOptions) -> PhantomExamples {
         starts,
         seed: opt.seed,
         split,
-        side: opt.side,
+        layout: Layout {
+            items: count,
+            color: Color::Gray,
+            side: opt.side,
+        },
     }
 }
 
@@ -146,7 +146,7 @@ mod tests {
     fn indexed_phantoms_are_the_sequential_draws_in_any_order() {
         let opt = LoadOptions {
             side: 16,
-            color: super::super::Color::Gray,
+            color: Color::Gray,
             skip_bad: false,
             seed: 7,
             volumes: None,

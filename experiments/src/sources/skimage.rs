@@ -14,7 +14,7 @@ use rand::Rng;
 
 use super::files::split_files;
 use super::folder::IMAGE_EXTENSIONS;
-use super::load::{plane_of, Color, Examples, LoadOptions, SkipReason, Skipped};
+use super::load::{plane_of, Examples, Layout, LoadOptions, SkipReason, Skipped};
 use super::planes::{decode, Planes};
 use crate::streams::{split_rng, Split};
 
@@ -58,23 +58,23 @@ pub struct SkimageExamples {
     photos: Vec<Planes>,
     /// `(photograph, row, column)` of each patch.
     patches: Vec<(usize, usize, usize)>,
-    color: Color,
-    side: usize,
+    layout: Layout,
 }
 
 impl Examples for SkimageExamples {
-    fn len(&self) -> usize {
-        self.patches.len() * self.color.examples_per_image()
-    }
-
-    fn shape(&self) -> [usize; 3] {
-        [self.color.image_channels(), self.side, self.side]
+    fn layout(&self) -> Layout {
+        self.layout
     }
 
     fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
-        let (p, row, col) = self.patches[index / self.color.examples_per_image()];
-        let patch = self.photos[p].patch(self.side, row, col);
-        Ok(plane_of(patch, self.color, self.side, index))
+        let Layout { color, side, .. } = self.layout;
+        let (p, row, col) = self.patches[self.layout.item(index)];
+        Ok(plane_of(
+            self.photos[p].patch(side, row, col),
+            color,
+            side,
+            index,
+        ))
     }
 }
 
@@ -152,10 +152,14 @@ pub fn index(
         };
         patches.push(at);
     }
+    let layout = Layout {
+        items: count,
+        color: opt.color,
+        side: s,
+    };
     Ok(SkimageExamples {
         photos,
         patches,
-        color: opt.color,
-        side: s,
+        layout,
     })
 }
