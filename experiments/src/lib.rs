@@ -10,9 +10,10 @@
 //! no import circles; `plateau_run` (plain data) and `plateau_theory` sit below them all.
 //!
 //! ```text
-//! command   -> train, checkpoint, linear, unet, metrics, data, floors, sources, task,
+//! command   -> train, checkpoint, linear, unet, metrics, data, floors, loader, sources, task,
 //!              streams, cuda
-//! train     -> checkpoint, metrics, optim, unet
+//! train     -> checkpoint, loader, metrics, optim, unet
+//! loader    -> sources, task, streams
 //! linear    -> data
 //! floors    -> data, task, mask, metrics, streams
 //! sources   -> fourier (fastmri), streams       (inside: mod -> folder, skimage, phantoms,
@@ -32,6 +33,7 @@ pub mod device;
 pub mod floors;
 pub mod fourier;
 pub mod linear;
+pub mod loader;
 pub mod mask;
 pub mod metrics;
 pub mod optim;

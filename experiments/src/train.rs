@@ -37,6 +37,7 @@ use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::checkpoint::{self, TrainState};
+use crate::loader::SplitData;
 use crate::metrics::{self, Summary};
 use crate::optim::{OptimiserKind, Optimizer, Rule};
 use crate::unet::{parameter_count, UNet, UNetConfig};
@@ -89,14 +90,15 @@ pub struct TrainConfig {
     pub data_range: Option<f64>,
 }
 
-/// Clean and noisy tensors `[count, 1, s, s]` of each split.
+/// The three splits, each `(clean, input)` examples `[C, s, s]`, resident or streamed
+/// ([`crate::loader`]).
 pub struct Splits {
-    /// Training `(clean, noisy)`.
-    pub train: (Tensor, Tensor),
-    /// Validation `(clean, noisy)`.
-    pub val: (Tensor, Tensor),
-    /// Test `(clean, noisy)`.
-    pub test: (Tensor, Tensor),
+    /// Training examples.
+    pub train: SplitData,
+    /// Validation examples.
+    pub val: SplitData,
+    /// Test examples.
+    pub test: SplitData,
 }
 
 /// What a run produced.
@@ -128,6 +130,24 @@ pub fn predict(net: &UNet, noisy: &Tensor) -> Tensor {
             .collect();
         Tensor::cat(&chunks, 0)
     })
+}
+
+/// Runs the network on every example of `data`, in bounded chunks ([`crate::loader::eval_chunk`])
+/// without gradients, and hands each `(output, clean)` chunk to `f`.
+///
+/// # Errors
+/// An example that cannot be read.
+pub fn predict_chunks(
+    net: &UNet,
+    data: &SplitData,
+    device: Device,
+    mut f: impl FnMut(&Tensor, &Tensor),
+) -> anyhow::Result<()> {
+    for chunk in data.chunks(device) {
+        let (clean, input) = chunk?;
+        f(&tch::no_grad(|| net.denoise(&input)), &clean);
+    }
+    Ok(())
 }
 
 /// Trains a U-Net on `splits` and writes checkpoints into `dir` (which must exist).
@@ -171,8 +191,7 @@ pub fn train_unet(
         }
     }
 
-    let (train_clean, train_noisy) = &splits.train;
-    let n_train = train_clean.size()[0];
+    let n_train = splits.train.len() as i64;
     let batch = cfg.batch_size as i64;
     let mut status = Status::Ok;
     let mut message = None;
@@ -186,12 +205,18 @@ pub fn train_unet(
                 .wrapping_add(epoch as i64),
         );
         let order = Tensor::randperm(n_train, (Kind::Int64, device));
+        let order: Vec<usize> = Vec::<i64>::try_from(order.to_device(Device::Cpu))
+            .expect("a permutation")
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         let (mut loss_sum, mut batches) = (0.0, 0usize);
-        for (step, idx) in order.split(batch, 0).iter().enumerate() {
-            let (mut xb, mut yb) = (
-                train_clean.index_select(0, idx),
-                train_noisy.index_select(0, idx),
-            );
+        for (step, pair) in splits
+            .train
+            .batches(order, batch as usize, device)
+            .enumerate()
+        {
+            let (mut xb, mut yb) = pair?;
             if cfg.augment != Augment::None {
                 // One horizontal and one vertical coin per batch, from LibTorch's generator
                 // (seeded per epoch above, so a resumed run sees the same flips).
@@ -235,18 +260,22 @@ pub fn train_unet(
         if status == Status::Diverged {
             break;
         }
-        let val_out = predict(&net, &splits.val.1);
+        // Per-image PSNRs (synthetic) or MSEs (real), chunk by chunk.
+        let mut per_image = Vec::with_capacity(splits.val.len());
+        predict_chunks(&net, &splits.val, device, |out, clean| {
+            per_image.extend(match cfg.data_range {
+                None => metrics::psnr(out, clean),
+                Some(_) => metrics::mse(out, clean),
+            })
+        })?;
         let val_psnr = match cfg.data_range {
             // Synthetic images: the mean of the per-image PSNRs (the paper's protocol).
-            None => {
-                metrics::psnr(&val_out, &splits.val.0).iter().sum::<f64>()
-                    / splits.val.0.size()[0] as f64
-            }
+            None => per_image.iter().sum::<f64>() / splits.val.len() as f64,
             // Real patches are heterogeneous: the mean per-patch PSNR is dominated by smooth
             // patches and can fall while the MSE (the training loss) still improves, so select
             // on the PSNR of the mean MSE, 10 log10(R^2 / mean MSE).
             Some(r) => {
-                let m = metrics::mse(&val_out, &splits.val.0);
+                let m = &per_image;
                 10.0 * (r * r * m.len() as f64 / m.iter().sum::<f64>()).log10()
             }
         };
@@ -278,12 +307,11 @@ pub fn train_unet(
     let test = if state.best_epoch > 0 {
         vs.load(checkpoint::best_path(dir))
             .with_context(|| format!("cannot load {}", checkpoint::best_path(dir).display()))?;
-        let out = predict(&net, &splits.test.1);
-        Some(metrics::summarize_range(
-            &out,
-            &splits.test.0,
-            cfg.data_range,
-        ))
+        let mut per_image = metrics::PerImage::default();
+        predict_chunks(&net, &splits.test, device, |out, clean| {
+            per_image.extend(out, clean, cfg.data_range)
+        })?;
+        Some(per_image.summary())
     } else {
         None
     };

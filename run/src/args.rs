@@ -37,6 +37,10 @@ pub struct TrainArgs {
     /// Number of training examples N (>= 1).
     #[arg(long)]
     pub train_size: usize,
+    /// fastMRI: spread the training slices over the first K training volumes (a user with
+    /// less data has fewer volumes), --train-size slices in all (at least K).
+    #[arg(long, value_name = "K")]
+    pub train_volumes: Option<usize>,
     /// U-Net width (channels of the first layer).
     #[arg(long, default_value_t = 16)]
     pub channels: i64,

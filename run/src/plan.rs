@@ -65,6 +65,23 @@ impl TryFrom<&TrainArgs> for TrainPlan {
             "--min-lr must be finite and non-negative"
         );
         let problem = Problem::new(task(args)?, data(args), args.image_size)?;
+        if let Some(k) = args.train_volumes {
+            ensure!(
+                matches!(
+                    problem.data(),
+                    Data::Real {
+                        source: Source::FastMri(_),
+                        ..
+                    }
+                ),
+                "--train-volumes applies to --data fastmri:PATH only (volumes of slices)"
+            );
+            ensure!(
+                (1..=args.train_size).contains(&k),
+                "--train-volumes must be between 1 and --train-size ({}): each volume gives at least one slice, got {k}",
+                args.train_size
+            );
+        }
         let augment = Augment::from_switches(args.augment, args.augment_dihedral);
         ensure!(
             !(augment == Augment::Dihedral && matches!(problem.task(), Task::Mri { .. })),
@@ -121,6 +138,7 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                 val_size: args.val_size,
                 test_size: args.test_size,
             },
+            train_volumes: args.train_volumes,
         };
         Ok(TrainPlan {
             config: RunConfig {
@@ -344,12 +362,29 @@ mod tests {
                 "--task denoise --data gaussian-field --field-std 0",
                 "field std",
             ),
+            (
+                "--task mri --data phantoms --train-volumes 2",
+                "fastmri:PATH only",
+            ),
+            (
+                "--task mri --data fastmri:/d --train-volumes 9",
+                "between 1 and --train-size (8)",
+            ),
+            (
+                "--task mri --data fastmri:/d --train-volumes 0",
+                "between 1",
+            ),
         ];
         for (flags, want) in cases {
             let e = plan(&format!("{flags} {BASE}")).unwrap_err().to_string();
             assert!(e.contains(want), "{flags}: {e}");
             assert!(!e.contains('\n'), "{flags}: {e}");
         }
+        let p = plan(&format!(
+            "--task mri --data fastmri:/d --train-volumes 8 {BASE}"
+        ))
+        .unwrap();
+        assert_eq!(p.config.curve.train_volumes, Some(8));
         let p = plan(&format!(
             "--task sr --data phantoms --downsample bicubic {BASE}"
         ))

@@ -100,6 +100,11 @@ pub struct CurveKey {
     /// Held-out set sizes.
     #[serde(flatten)]
     pub evaluation: Evaluation,
+    /// fastMRI: the training slices are spread over the first this many volumes of the split
+    /// (`--train-volumes`: a user with less data has fewer volumes); absent: the first
+    /// `train_size` slices in volume order. A curve holds the volumes fixed and varies the slices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_volumes: Option<usize>,
 }
 
 impl CurveKey {
@@ -138,6 +143,8 @@ struct Identity<'a> {
     architecture: &'a Architecture,
     optimiser: &'a Optimiser,
     evaluation: &'a Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train_volumes: Option<usize>,
     train_size: usize,
     channels: Option<i64>,
     seed: u64,
@@ -154,6 +161,7 @@ impl RunConfig {
             architecture: &self.curve.architecture,
             optimiser: &self.curve.optimiser,
             evaluation: &self.curve.evaluation,
+            train_volumes: self.curve.train_volumes,
             train_size: self.train_size,
             channels: self.channels,
             seed: self.seed,
@@ -320,6 +328,7 @@ pub(crate) mod tests {
                     val_size: 128,
                     test_size: 512,
                 },
+                train_volumes: None,
             },
             train_size: 64,
             channels: Some(16),
@@ -391,7 +400,9 @@ pub(crate) mod tests {
         e.curve.optimiser.augment = Augment::Dihedral;
         let mut f = a.clone();
         f.curve.optimiser.optimiser = OptimiserKind::Rmsprop;
-        for other in [c, d, e, f] {
+        let mut g = a.clone();
+        g.curve.train_volumes = Some(4);
+        for other in [c, d, e, f, g] {
             assert_ne!(a.curve.canonical(), other.curve.canonical());
         }
         let sr = |downsample| {
@@ -427,8 +438,12 @@ pub(crate) mod tests {
         width.channels = Some(32);
         let mut val = a.clone();
         val.curve.evaluation.val_size = 64;
-        for other in [seed, width, val] {
+        let mut volumes = a.clone();
+        volumes.curve.train_volumes = Some(4);
+        for other in [seed, width, val, volumes] {
             assert_ne!(a.fingerprint(), other.fingerprint());
         }
+        // Runs without --train-volumes keep the fingerprints (and keys) of earlier versions.
+        assert!(!a.curve.canonical().contains("train_volumes"));
     }
 }

@@ -4,63 +4,108 @@
 //! Files smaller than `s` are always skipped; undecodable files fail the load with their name,
 //! or are skipped with `skip_bad`. Every skip is listed with its reason, and a split with too
 //! few usable files says how many were skipped for which reason.
+//!
+//! The index ([`FolderExamples`]) is the list of usable files; each read decodes its file again.
+//! Building it decodes the split's files in hash order, [`SCAN_CHUNK`] at a time in parallel
+//! (rayon's pool), until `count` are usable: the same files, skips and first error as a
+//! sequential scan.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
+use rayon::prelude::*;
 
 use super::files::split_files;
-use super::load::{skip_summary, LoadOptions, SkipReason, Skipped};
-use super::planes::{decode, Planes};
+use super::load::{plane_of, skip_summary, Examples, Layout, LoadOptions, SkipReason, Skipped};
+use super::planes::decode;
 use crate::streams::Split;
 
 /// Extensions (lower case) read from a folder.
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
 
-/// The first `count` images of `split` under `root`, `count * C * s * s` values (`C` channels
-/// of [`LoadOptions::color`]), in the split's hash order; skips are appended to `skipped`.
-/// Decodes files until `count` are usable.
+/// Files decoded in parallel while the index is built (their decoded images are dropped at once).
+pub const SCAN_CHUNK: usize = 64;
+
+/// The usable files of a split, in its hash order: example `i` is file `i` fitted to `s x s`
+/// (with `--color rgb-split`, plane `i % 3` of file `i / 3`).
+#[derive(Clone, Debug)]
+pub struct FolderExamples {
+    files: Vec<PathBuf>,
+    layout: Layout,
+}
+
+impl Examples for FolderExamples {
+    fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
+        let Layout { color, side: s, .. } = self.layout;
+        let path = &self.files[self.layout.item(index)];
+        let Some(fitted) = decode(path, color)?.fit(s) else {
+            bail!("{} is now smaller than {s}x{s}", path.display())
+        };
+        Ok(plane_of(fitted, color, s, index))
+    }
+}
+
+/// The index of the first `count` usable files of `split` under `root`, in the split's hash
+/// order; skips are appended to `skipped`.
 ///
 /// # Errors
 /// A missing folder, an undecodable file (without `skip_bad`), or fewer than `count` usable
 /// files; one line each.
-pub fn load(
+pub fn index(
     root: &Path,
     split: Split,
     count: usize,
     opt: &LoadOptions,
     skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<Vec<f32>> {
+) -> anyhow::Result<FolderExamples> {
     let s = opt.side;
     let files = split_files(root, IMAGE_EXTENSIONS, split)?;
-    let mut data: Vec<f32> = Vec::new();
-    let mut got = 0;
+    let mut usable = Vec::with_capacity(count);
     let mut skipped_here = Vec::new();
-    for (rel, path) in &files {
-        if got == count {
+    for group in files.chunks(SCAN_CHUNK) {
+        if usable.len() == count {
             break;
         }
-        match decode(path, opt.color).map(|p: Planes| p.fit(s)) {
-            Ok(Some(v)) => {
-                data.extend(v);
-                got += 1;
+        let judged: Vec<anyhow::Result<bool>> = group
+            .par_iter()
+            .map(|(_, path)| decode(path, opt.color).map(|p| p.h.min(p.w) >= s))
+            .collect();
+        for ((rel, path), fits) in group.iter().zip(judged) {
+            if usable.len() == count {
+                break;
             }
-            Ok(None) => skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s })),
-            Err(e) if opt.skip_bad => {
-                skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e.to_string())))
+            match fits {
+                Ok(true) => usable.push(path.clone()),
+                Ok(false) => skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s })),
+                Err(e) if opt.skip_bad => {
+                    skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e.to_string())))
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
     }
-    if got < count {
+    if usable.len() < count {
         bail!(
-            "{}: the {} split has {got} usable images, {count} requested ({} files in it, {})",
+            "{}: the {} split has {} usable images, {count} requested ({} files in it, {})",
             root.display(),
             split.name(),
+            usable.len(),
             files.len(),
             skip_summary(&skipped_here)
         );
     }
     skipped.extend(skipped_here);
-    Ok(data)
+    let layout = Layout {
+        items: usable.len(),
+        color: opt.color,
+        side: s,
+    };
+    Ok(FolderExamples {
+        files: usable,
+        layout,
+    })
 }

@@ -4,7 +4,9 @@
 //! Patches are uniform over all patch positions of the split's photographs, drawn from the
 //! split's ChaCha8 stream ([`crate::streams::split_rng`]); flat patches (pixel std below
 //! [`MIN_PATCH_STD`]) are redrawn. The drawings of `skimage/data`
-//! ([`SKIMAGE_NOT_PHOTOGRAPHS`]) are left out.
+//! ([`SKIMAGE_NOT_PHOTOGRAPHS`]) are left out. The index ([`SkimageExamples`]) keeps the
+//! split's photographs decoded (a fixed set, independent of the number of patches) and each
+//! patch's position.
 
 use std::path::{Path, PathBuf};
 
@@ -12,8 +14,8 @@ use rand::Rng;
 
 use super::files::split_files;
 use super::folder::IMAGE_EXTENSIONS;
-use super::load::{LoadOptions, SkipReason, Skipped};
-use super::planes::decode;
+use super::load::{plane_of, Examples, Layout, LoadOptions, SkipReason, Skipped};
+use super::planes::{decode, Planes};
 use crate::streams::{split_rng, Split};
 
 /// Folder holding the scikit-image sample photographs: `$PLATEAU_SKIMAGE_DATA` (set to
@@ -49,18 +51,46 @@ fn pixel_std(v: &[f32]) -> f32 {
     (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / n).sqrt()
 }
 
-/// `count` patches of `split`, `count * C * s * s` values; photographs smaller than `s` (and,
-/// with `skip_bad`, undecodable ones) are appended to `skipped`.
+/// The patches of a split: the split's photographs, decoded once, and each patch's position;
+/// example `i` is patch `i` (with `--color rgb-split`, plane `i % 3` of patch `i / 3`).
+#[derive(Clone, Debug)]
+pub struct SkimageExamples {
+    photos: Vec<Planes>,
+    /// `(photograph, row, column)` of each patch.
+    patches: Vec<(usize, usize, usize)>,
+    layout: Layout,
+}
+
+impl Examples for SkimageExamples {
+    fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
+        let Layout { color, side, .. } = self.layout;
+        let (p, row, col) = self.patches[self.layout.item(index)];
+        Ok(plane_of(
+            self.photos[p].patch(side, row, col),
+            color,
+            side,
+            index,
+        ))
+    }
+}
+
+/// The index of `count` patches of `split`; photographs smaller than `s` (and, with
+/// `skip_bad`, undecodable ones) are appended to `skipped`. Draws and checks every patch once
+/// (`O(count s^2)`), keeping its position.
 ///
 /// # Errors
 /// A missing photograph folder, an undecodable file (without `skip_bad`), no photograph of at
 /// least `s x s` in the split, or no patch above [`MIN_PATCH_STD`] in 10 000 draws.
-pub fn load(
+pub fn index(
     split: Split,
     count: usize,
     opt: &LoadOptions,
     skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<Vec<f32>> {
+) -> anyhow::Result<SkimageExamples> {
     let s = opt.side;
     let root = skimage_dir();
     anyhow::ensure!(
@@ -97,10 +127,10 @@ pub fn load(
         .map(|p| (p.h - s + 1) * (p.w - s + 1))
         .collect();
     let total: usize = positions.iter().sum();
-    let mut data = Vec::with_capacity(count * opt.color.planes() * s * s);
+    let mut patches = Vec::with_capacity(count);
     for _ in 0..count {
         let mut tries = 0;
-        let patch = loop {
+        let at = loop {
             let mut r = rng.random_range(0..total);
             let mut i = 0;
             while r >= positions[i] {
@@ -109,9 +139,8 @@ pub fn load(
             }
             let p = &photos[i];
             let (row, col) = (r / (p.w - s + 1), r % (p.w - s + 1));
-            let patch = p.patch(s, row, col);
-            if pixel_std(&patch) >= MIN_PATCH_STD {
-                break patch;
+            if pixel_std(&p.patch(s, row, col)) >= MIN_PATCH_STD {
+                break (i, row, col);
             }
             tries += 1;
             anyhow::ensure!(
@@ -121,7 +150,16 @@ pub fn load(
                 split.name()
             );
         };
-        data.extend(patch);
+        patches.push(at);
     }
-    Ok(data)
+    let layout = Layout {
+        items: count,
+        color: opt.color,
+        side: s,
+    };
+    Ok(SkimageExamples {
+        photos,
+        patches,
+        layout,
+    })
 }
