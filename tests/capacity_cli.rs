@@ -87,13 +87,12 @@ fn write_store(dir: &Path, widths: &[i64], with_params: bool) {
 
 /// Runs `plateau scaling` on `res` into `fig`; returns stderr and the one group's JSON file.
 fn scaling(res: &Path, fig: &Path) -> (String, Value) {
-    let out = plateau(&[
-        "scaling",
-        "--results",
-        res.to_str().unwrap(),
-        "--out",
-        fig.to_str().unwrap(),
-    ]);
+    let args = format!(
+        "scaling --results {} --out {}",
+        res.display(),
+        fig.display()
+    );
+    let out = plateau(&words(&args));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{err}");
     let groups: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -124,20 +123,38 @@ fn scaling_fits_the_joint_law_and_its_json_round_trips() {
     assert_eq!((fit.cells, fit.sizes, fit.widths), (12, 4, 3));
     assert!(fit.selection.is_some(), "{fit:?}");
     // The +-1% seed effect is the only noise: the exponents come back to a few percent.
-    assert!((fit.params.alpha.value / TRUTH.alpha - 1.0).abs() < 0.05, "{fit:?}");
-    assert!((fit.params.beta.value / TRUTH.beta - 1.0).abs() < 0.05, "{fit:?}");
+    assert!(
+        (fit.params.alpha.value / TRUTH.alpha - 1.0).abs() < 0.05,
+        "{fit:?}"
+    );
+    assert!(
+        (fit.params.beta.value / TRUTH.beta - 1.0).abs() < 0.05,
+        "{fit:?}"
+    );
     assert_eq!(cap.optimal_width.len(), 4);
     assert_eq!(cap.width_saturation.len(), 3);
     let d = cap.doubling_gain_db.as_ref().expect("doubling gains");
-    assert_eq!((d.at_n, d.at_width, d.at_params), (1024.0, Some(16.0), params(16) as f64));
+    assert_eq!(
+        (d.at_n, d.at_width, d.at_params),
+        (1024.0, Some(16.0), params(16) as f64)
+    );
     let want = |n2: f64, p2: f64| {
         10.0 * (TRUTH.predict(1024.0, d.at_params) / TRUTH.predict(n2, p2)).log10()
     };
-    assert!((d.data.value / want(2048.0, d.at_params) - 1.0).abs() < 0.1, "{d:?}");
-    assert!((d.params.value / want(1024.0, 2.0 * d.at_params) - 1.0).abs() < 0.1, "{d:?}");
+    assert!(
+        (d.data.value / want(2048.0, d.at_params) - 1.0).abs() < 0.1,
+        "{d:?}"
+    );
+    assert!(
+        (d.params.value / want(1024.0, 2.0 * d.at_params) - 1.0).abs() < 0.1,
+        "{d:?}"
+    );
     assert_ne!(d.better, Better::Uncertain, "{d:?}");
     assert!(cap.optimal_width_growth.is_some());
-    assert!(err.contains("joint law") && err.contains("optimal width"), "{err}");
+    assert!(
+        err.contains("joint law") && err.contains("optimal width"),
+        "{err}"
+    );
     let tag = json["tag"].as_str().unwrap();
     for stem in [format!("capacity_{tag}"), format!("capacity_{tag}_surface")] {
         for ext in ["png", "svg"] {
@@ -161,15 +178,8 @@ fn one_width_or_no_parameter_counts_get_a_note_and_the_n_only_analysis() {
         assert!(note.contains(want), "{note}");
         assert!(err.contains(want), "{err}");
         assert!(json["fit"].is_object(), "the N-only fit still runs: {json}");
-        let out = plateau(&[
-            "plan",
-            "--results",
-            res.to_str().unwrap(),
-            "--width",
-            "8",
-            "--reps",
-            "50",
-        ]);
+        let args = format!("plan --results {} --width 8 --reps 50", res.display());
+        let out = plateau(&words(&args));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{err}");
         assert!(err.contains(want) && err.contains("N-only plan"), "{err}");
@@ -183,7 +193,10 @@ fn plan_answers_the_doubling_question_at_a_width_or_a_parameter_count() {
     let tmp = tempfile::tempdir().unwrap();
     write_store(tmp.path(), &[4, 8, 16], true);
     let res = tmp.path().to_str().unwrap();
-    for (flag, value, p) in [("--width", "8", params(8) as f64), ("--params", "5000", 5000.0)] {
+    for (flag, value, p) in [
+        ("--width", "8", params(8) as f64),
+        ("--params", "5000", 5000.0),
+    ] {
         let out = plateau(&["plan", "--results", res, flag, value, "--reps", "100"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{err}");
@@ -194,7 +207,10 @@ fn plan_answers_the_doubling_question_at_a_width_or_a_parameter_count() {
         let got = d["at_params"].as_f64().unwrap();
         assert!((got / p - 1.0).abs() < 1e-9, "{d}");
         for k in ["data", "params", "difference"] {
-            assert!(d[k]["value"].is_f64() && d[k]["ci95"][0].is_f64(), "{k}: {d}");
+            assert!(
+                d[k]["value"].is_f64() && d[k]["ci95"][0].is_f64(),
+                "{k}: {d}"
+            );
         }
     }
     let csv = tmp.path().join("c.csv");

@@ -96,7 +96,10 @@ fn parameters_are_recovered_and_their_intervals_cover_them() {
         // like P(|T_21| <= 1.96) = 0.936 at best.
         let (lo, hi) = binomial_bounds(0.936, TABLES);
         let rate = covered[k] as f64 / TABLES as f64;
-        eprintln!("parameter {k}: mean {m:.4} (truth {:.4}), coverage {rate}", truth[k]);
+        eprintln!(
+            "parameter {k}: mean {m:.4} (truth {:.4}), coverage {rate}",
+            truth[k]
+        );
         assert!(
             rate >= lo && rate <= hi.min(1.0),
             "parameter {k}: coverage {rate} outside [{lo:.3}, {hi:.3}]"
@@ -161,7 +164,10 @@ fn an_interaction_is_recovered_and_chosen_on_the_corner() {
             // not a 5% accident.
             let half = (hi - lo) / 2.0;
             let got = f(&fit.law);
-            assert!((got - want).abs() < 4.0 * half, "{name}: {got} vs {want} (ci {lo}..{hi})");
+            assert!(
+                (got - want).abs() < 4.0 * half,
+                "{name}: {got} vs {want} (ci {lo}..{hi})"
+            );
         }
         let c = corner_backtest(&data, Some(law.e), &boot(50)).unwrap();
         assert_eq!(c.best, Some(Family::PowerMean), "{c:?}");

@@ -75,7 +75,9 @@ impl WidthMap {
             bail!("widths and parameter counts must be positive");
         }
         if v.len() < 2 {
-            bail!("the joint fit needs at least two widths and two sizes; these runs have one width");
+            bail!(
+                "the joint fit needs at least two widths and two sizes; these runs have one width"
+            );
         }
         Ok(WidthMap { points: v })
     }
@@ -88,7 +90,9 @@ impl WidthMap {
     /// `P` of `width` (interpolated, see the type).
     pub fn params(&self, width: f64) -> f64 {
         let pts = &self.points;
-        let i = pts.partition_point(|(w, _)| *w < width).clamp(1, pts.len() - 1);
+        let i = pts
+            .partition_point(|(w, _)| *w < width)
+            .clamp(1, pts.len() - 1);
         let ((w0, p0), (w1, p1)) = (pts[i - 1], pts[i]);
         let t = (width / w0).ln() / (w1 / w0).ln();
         p0 * (p1 / p0).powf(t)
@@ -469,7 +473,11 @@ fn derive(g: &GroupSummary, model: &CapacityModel, fit: JointFitReport) -> Capac
     }
 }
 
-fn growth(g: &GroupSummary, model: &CapacityModel, optimal: &[OptimalWidth]) -> Option<WidthGrowth> {
+fn growth(
+    g: &GroupSummary,
+    model: &CapacityModel,
+    optimal: &[OptimalWidth],
+) -> Option<WidthGrowth> {
     let (first, last) = (optimal.first()?, optimal.last()?);
     let step = (model.widths.range()[1] / model.widths.range()[0]).powf(1.0 / WIDTH_GRID as f64);
     let grows = |a: f64, b: f64| b > a * step;
@@ -477,7 +485,12 @@ fn growth(g: &GroupSummary, model: &CapacityModel, optimal: &[OptimalWidth]) -> 
     let reps = &model.samples.laws;
     let growing = reps
         .iter()
-        .filter(|l| grows(optimal_width(l, first.n, map), optimal_width(l, last.n, map)))
+        .filter(|l| {
+            grows(
+                optimal_width(l, first.n, map),
+                optimal_width(l, last.n, map),
+            )
+        })
         .count();
     let measured = match (g.best.first(), g.best.last()) {
         (Some(a), Some(b)) => a.width.zip(b.width).map(|(a, b)| b > a),
@@ -507,13 +520,14 @@ impl CellChoice {
     /// # Errors
     /// A value that is not positive and finite (one line naming the flag).
     pub fn validate(&self) -> Result<()> {
-        let (v, flag) = match *self {
-            CellChoice::Width(w) => (w, "--width"),
-            CellChoice::Params(p) => (p, "--params"),
+        let (flag, v) = match *self {
+            CellChoice::Width(w) => ("--width", w),
+            CellChoice::Params(p) => ("--params", p),
         };
-        if !(v.is_finite() && v > 0.0) {
-            bail!("{flag} {v} must be positive and finite");
-        }
+        anyhow::ensure!(
+            v.is_finite() && v > 0.0,
+            "{flag} {v} must be positive and finite"
+        );
         Ok(())
     }
 }
@@ -531,7 +545,9 @@ pub fn doubling_plan(
     let Some(model) = cap.model else {
         bail!(
             "{}",
-            cap.report.joint_fit_note.unwrap_or_else(|| "no joint fit".into())
+            cap.report
+                .joint_fit_note
+                .unwrap_or_else(|| "no joint fit".into())
         );
     };
     let sizes = model.data.sizes();
@@ -651,10 +667,11 @@ pub fn doubling_text(d: &DoublingGain) -> String {
     format!(
         "at N = {}, {}: doubling N gains {}, doubling P gains {}: {}",
         fmt_n(d.at_n),
-        d.at_width.map_or(format!("P = {:.0}", d.at_params), |w| format!(
-            "width {w} (P = {:.0})",
-            d.at_params
-        )),
+        d.at_width
+            .map_or(format!("P = {:.0}", d.at_params), |w| format!(
+                "width {w} (P = {:.0})",
+                d.at_params
+            )),
         with_ci(&d.data, db),
         with_ci(&d.params, db),
         match d.better {

@@ -122,12 +122,8 @@ pub struct Args {
     #[arg(long, value_name = "W", allow_negative_numbers = true)]
     pub width: Option<f64>,
     /// With --results: as --width, the cell given by its parameter count P.
-    #[arg(
-        long,
-        value_name = "P",
-        conflicts_with = "width",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    #[arg(conflicts_with = "width")]
     pub params: Option<f64>,
     /// Bootstrap: auto, draws, parametric, residuals or none.
     #[arg(long, default_value = "auto", value_name = "METHOD")]

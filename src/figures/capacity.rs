@@ -15,7 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use super::chart::{tick, Chart, Draw, Figure, Series};
+use super::chart::{draw_legend, tick, Chart, Draw, Figure, Series};
 use crate::analysis::capacity::{optimal_width, CapacityModel, WIDTH_TOLERANCE_DB};
 use crate::analysis::scaling::GroupSummary;
 use crate::fit::joint::JointCell;
@@ -30,7 +30,11 @@ const CURVE_POINTS: usize = 60;
 /// Colour of the `i`-th of `k` widths: viridis from dark to green (its yellow end is too light
 /// on white).
 fn width_color(i: usize, k: usize) -> RGBColor {
-    let t = if k > 1 { i as f64 / (k - 1) as f64 } else { 0.0 };
+    let t = if k > 1 {
+        i as f64 / (k - 1) as f64
+    } else {
+        0.0
+    };
     ViridisRGB::get_color(0.85 * t)
 }
 
@@ -74,7 +78,10 @@ pub fn width_chart(g: &GroupSummary, model: &CapacityModel) -> Chart {
         });
         series.push(Series {
             label: if i == 0 {
-                format!("joint law ({}), dashed in each width's colour", model.law.family)
+                format!(
+                    "joint law ({}), dashed in each width's colour",
+                    model.law.family
+                )
             } else {
                 String::new()
             },
@@ -200,8 +207,8 @@ impl Figure for SurfaceFigure<'_> {
             .y_desc("trainable parameters P")
             .label_style(("sans-serif", 20))
             .axis_desc_style(("sans-serif", 24))
-            .x_label_formatter(&|v: &f64| tick(*v))
-            .y_label_formatter(&|v: &f64| tick(*v))
+            .x_label_formatter(&|v: &f64| sparse_tick(*v))
+            .y_label_formatter(&|v: &f64| sparse_tick(*v))
             .draw()?;
         chart.draw_series((0..HEAT.0).flat_map(|i| {
             let (ns, ps, z) = (&ns, &ps, &z);
@@ -214,14 +221,10 @@ impl Figure for SurfaceFigure<'_> {
         }))?;
         if let Some([nf, pf]) = self.corner {
             let (nm, pm) = (ns[ns.len() - 1].min(n1), ps[ps.len() - 1].min(p1));
-            let edge = ShapeStyle::from(&WHITE).stroke_width(2);
+            let edge = ShapeStyle::from(&BLACK).stroke_width(2);
             chart
                 .draw_series(DashedLineSeries::new(
-                    [
-                        (nf / 1.25, pm),
-                        (nf / 1.25, pf / 1.25),
-                        (nm, pf / 1.25),
-                    ],
+                    [(nf / 1.25, pm), (nf / 1.25, pf / 1.25), (nm, pf / 1.25)],
                     8,
                     6,
                     edge,
@@ -243,9 +246,12 @@ impl Figure for SurfaceFigure<'_> {
             ))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], line));
         chart
-            .draw_series(cells.iter().zip(&measured).map(|(c, &v)| {
-                Circle::new((c.n, c.p), 9, color(v).filled())
-            }))?
+            .draw_series(
+                cells
+                    .iter()
+                    .zip(&measured)
+                    .map(|(c, &v)| Circle::new((c.n, c.p), 9, color(v).filled())),
+            )?
             .label("measured cell (filled with its PSNR)")
             .legend(|(x, y)| Circle::new((x + 15, y), 7, BLACK.stroke_width(2)));
         chart.draw_series(
@@ -253,15 +259,22 @@ impl Figure for SurfaceFigure<'_> {
                 .iter()
                 .map(|c| Circle::new((c.n, c.p), 9, BLACK.stroke_width(2))),
         )?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 18))
-            .legend_area_size(45)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, (18, 45))?;
         colour_bar(&bar, zmin, zmax)
+    }
+}
+
+/// Tick labels of the surface's log axes: only at mantissas 1, 2 and 5 (plotters puts a tick at
+/// every integer mantissa, whose labels overprint on a short decade).
+fn sparse_tick(v: f64) -> String {
+    let m = v / 10f64.powf(v.log10().floor());
+    let shown = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .any(|k| (m - k).abs() < 1e-6 * k);
+    if shown {
+        tick(v)
+    } else {
+        String::new()
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Once;
 use anyhow::{anyhow, Context, Result};
 use image::ImageEncoder;
 use plotters::coord::ranged1d::ValueFormatter;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::output::write_atomic;
@@ -316,24 +316,27 @@ impl Chart {
                     let fill = color.mix(0.18).filled();
                     let anno = chart.draw_series(std::iter::once(Polygon::new(outline, fill)))?;
                     if !s.label.is_empty() {
-                        anno.label(s.label.as_str())
-                            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill));
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill)
+                        });
                     }
                 }
                 Draw::Line => {
                     let style = ShapeStyle::from(color).stroke_width(3);
                     let anno = chart.draw_series(LineSeries::new(pts, style))?;
                     if !s.label.is_empty() {
-                        anno.label(s.label.as_str())
-                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], style));
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 30, y)], style)
+                        });
                     }
                 }
                 Draw::Dashed => {
                     let style = ShapeStyle::from(color).stroke_width(2);
                     let anno = chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?;
                     if !s.label.is_empty() {
-                        anno.label(s.label.as_str())
-                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], style));
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 12, y)], style)
+                        });
                     }
                 }
                 Draw::Markers => {
@@ -366,15 +369,28 @@ impl Chart {
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 18))
-            .legend_area_size(45)
-            .draw()
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (18, 45))
     }
+}
+
+/// Draws the legend of `chart` at `pos` in a translucent white box with a black border;
+/// `(font, sample)`: label font size and width of the sample area, pixels.
+///
+/// # Errors
+/// The backend's drawing errors.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+    (font, sample): (u32, u32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", font))
+        .legend_area_size(sample)
+        .draw()
 }
 
 /// Smallest distance between two labels of a log axis, pixels: x labels are wide, y labels

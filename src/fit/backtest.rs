@@ -26,8 +26,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::report::{fit_curve, FitOptions, FitReport, ModelChoice};
 use super::bootstrap::centred_residuals;
+use super::report::{fit_curve, FitOptions, FitReport, ModelChoice};
 use super::{bootstrap, fit_model, percentile_interval, BootstrapOptions, Curve, Fit, ModelKind};
 
 /// Training points are those with `x <= max(x) / HOLDOUT_FACTOR`.

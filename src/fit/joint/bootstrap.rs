@@ -73,7 +73,12 @@ pub fn chi2_dof(data: &JointData, fit: &JointFit) -> Option<f64> {
     }
     let se = se_log_of_draws(&data.draws(), &data.means());
     let fitted = fitted_log(data, &fit.law);
-    let resid: Vec<f64> = data.log_means().iter().zip(&fitted).map(|(y, f)| y - f).collect();
+    let resid: Vec<f64> = data
+        .log_means()
+        .iter()
+        .zip(&fitted)
+        .map(|(y, f)| y - f)
+        .collect();
     Some(chi2_sum(&resid, &se) / (data.len() - k) as f64)
 }
 

@@ -210,7 +210,11 @@ mod tests {
             assert!((got / want - 1.0).abs() < 1e-5, "{l:?}");
         }
         assert!(fit.rss_log < 1e-15);
-        let e = fit_joint(&data.subset(|c| c.n < 30.0 || c.p < 600.0), Family::PowerMean, None);
+        let e = fit_joint(
+            &data.subset(|c| c.n < 30.0 || c.p < 600.0),
+            Family::PowerMean,
+            None,
+        );
         assert!(e.is_ok(), "9 cells suffice for 6 parameters");
         let few = data.subset(|c| c.n < 30.0 && c.p < 10000.0);
         let e = fit_joint(&few, Family::Additive, None).unwrap_err();

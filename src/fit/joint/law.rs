@@ -113,7 +113,10 @@ impl Layout {
     pub fn law(&self, theta: &[f64]) -> JointLaw {
         JointLaw {
             family: self.family,
-            e: self.e_index().map_or_else(|| self.floor.unwrap_or(0.0), |i| theta[i]) + 0.0,
+            e: self
+                .e_index()
+                .map_or_else(|| self.floor.unwrap_or(0.0), |i| theta[i])
+                + 0.0,
             a: theta[0].exp(),
             alpha: theta[1] + 0.0,
             b: theta[2].exp(),
@@ -154,7 +157,9 @@ impl Layout {
     /// `grad`, length [`Layout::len`]).
     pub fn eval(&self, theta: &[f64], ln_n: f64, ln_p: f64, grad: &mut [f64]) -> f64 {
         let q = self.q_index().map_or(1.0, |i| theta[i].exp());
-        let e = self.e_index().map_or(self.floor.unwrap_or(0.0), |i| theta[i]);
+        let e = self
+            .e_index()
+            .map_or(self.floor.unwrap_or(0.0), |i| theta[i]);
         let t1 = theta[0] - theta[1] * ln_n;
         let t2 = theta[2] - theta[3] * ln_p;
         let l = lse(t1 / q, t2 / q);
@@ -217,19 +222,17 @@ mod tests {
                 let mut g = vec![0.0; k];
                 let f = layout.eval(&theta, ln_n, ln_p, &mut g);
                 assert!((f - law.predict(ln_n.exp(), ln_p.exp()).ln()).abs() < 1e-12);
-                let mut scratch = vec![0.0; k];
-                for j in 0..k {
-                    let h = 1e-6;
-                    let (mut up, mut dn) = (theta.clone(), theta.clone());
-                    up[j] += h;
-                    dn[j] -= h;
-                    let fd = (layout.eval(&up, ln_n, ln_p, &mut scratch)
-                        - layout.eval(&dn, ln_n, ln_p, &mut scratch))
-                        / (2.0 * h);
+                // Central differences, step 1e-6 in every (log-scaled) parameter.
+                let at = |j: usize, h: f64| {
+                    let mut t = theta.clone();
+                    t[j] += h;
+                    layout.eval(&t, ln_n, ln_p, &mut vec![0.0; k])
+                };
+                for (j, &gj) in g.iter().enumerate() {
+                    let fd = (at(j, 1e-6) - at(j, -1e-6)) / 2e-6;
                     assert!(
-                        (fd - g[j]).abs() < 1e-6 * (1.0 + g[j].abs()),
-                        "{layout:?} j {j}: fd {fd} vs {}",
-                        g[j]
+                        (fd - gj).abs() < 1e-6 * (1.0 + gj.abs()),
+                        "{layout:?} {j}: {fd} vs {gj}"
                     );
                 }
             }

@@ -246,7 +246,10 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert_eq!(d.cells()[0].draws, vec![2.0, 4.0]);
         assert_eq!(d.cells()[0].mean, 3.0);
-        assert_eq!((d.sizes(), d.param_counts()), (vec![10.0, 20.0], vec![100.0, 200.0]));
+        assert_eq!(
+            (d.sizes(), d.param_counts()),
+            (vec![10.0, 20.0], vec![100.0, 200.0])
+        );
         assert!(!d.has_replicates());
         let e = JointData::new(&[pt(10.0, 100.0, 1.0), pt(20.0, 100.0, 0.5)]).unwrap_err();
         assert!(e.to_string().contains("two widths and two sizes"), "{e}");
