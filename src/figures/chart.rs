@@ -10,7 +10,7 @@ use std::sync::Once;
 use anyhow::{anyhow, Context, Result};
 use image::ImageEncoder;
 use plotters::coord::ranged1d::ValueFormatter;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::output::write_atomic;
@@ -45,7 +45,7 @@ pub enum Draw {
 /// One labelled series of `(x, y)` points.
 #[derive(Clone, Debug)]
 pub struct Series {
-    /// Legend text.
+    /// Legend text (empty: not in the legend).
     pub label: String,
     /// Points; non-finite or (on a log axis) non-positive ones are skipped.
     pub points: Vec<(f64, f64)>,
@@ -126,7 +126,8 @@ impl Chart {
         let mut y = range(&ys, self.y_log)
             .ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
         // Room above the data for the legend (upper right), so it hides no point.
-        let legend_rows = self.series.len() + self.hlines.len();
+        let legend_rows =
+            self.series.iter().filter(|s| !s.label.is_empty()).count() + self.hlines.len();
         if self.y_log {
             y.1 *= (y.1 / y.0).powf(0.045 * legend_rows as f64);
         } else {
@@ -313,24 +314,30 @@ impl Chart {
                     let outline: Vec<(f64, f64)> =
                         upper.into_iter().chain(lower.into_iter().rev()).collect();
                     let fill = color.mix(0.18).filled();
-                    chart
-                        .draw_series(std::iter::once(Polygon::new(outline, fill)))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill));
+                    let anno = chart.draw_series(std::iter::once(Polygon::new(outline, fill)))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill)
+                        });
+                    }
                 }
                 Draw::Line => {
                     let style = ShapeStyle::from(color).stroke_width(3);
-                    chart
-                        .draw_series(LineSeries::new(pts, style))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], style));
+                    let anno = chart.draw_series(LineSeries::new(pts, style))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 30, y)], style)
+                        });
+                    }
                 }
                 Draw::Dashed => {
                     let style = ShapeStyle::from(color).stroke_width(2);
-                    chart
-                        .draw_series(DashedLineSeries::new(pts, 10, 6, style))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], style));
+                    let anno = chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 12, y)], style)
+                        });
+                    }
                 }
                 Draw::Markers => {
                     if let Some(errors) = &s.errors {
@@ -353,22 +360,37 @@ impl Chart {
                             .collect();
                         chart.draw_series(bars)?;
                     }
-                    chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
+                    let anno = chart
+                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str())
+                            .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
+                    }
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 18))
-            .legend_area_size(45)
-            .draw()
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (18, 45))
     }
+}
+
+/// Draws the legend of `chart` at `pos` in a translucent white box with a black border;
+/// `(font, sample)`: label font size and width of the sample area, pixels.
+///
+/// # Errors
+/// The backend's drawing errors.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+    (font, sample): (u32, u32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", font))
+        .legend_area_size(sample)
+        .draw()
 }
 
 /// Smallest distance between two labels of a log axis, pixels: x labels are wide, y labels

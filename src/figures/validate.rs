@@ -12,7 +12,7 @@ use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
-use super::chart::{render_figure, tick, Figure};
+use super::chart::{draw_legend, render_figure, tick, Figure};
 use super::theory::color;
 
 /// The figure of one report.
@@ -254,14 +254,7 @@ impl ValidateFigure<'_> {
                 .label("fails the criterion")
                 .legend(|(x, y)| Circle::new((x + 12, y), 9, BLACK.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .legend_area_size(35)
-            .draw()
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (16, 35))
     }
 }
 
