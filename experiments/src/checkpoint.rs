@@ -1,16 +1,20 @@
 //! Checkpoints of a training run in its output folder.
 //!
 //! - `best.safetensors`: weights with the best validation PSNR so far (tch VarStore).
-//! - `last.safetensors` + `last.optim.safetensors` + `state.json`: weights, the optimiser's
-//!   state (moments and step count, [`crate::optim`]) and the schedule state after the last
-//!   finished epoch, for `--resume`: a resumed run continues exactly as an uninterrupted one.
+//! - `last-eK.safetensors` + `last-eK.optim.safetensors` + `state.json`: weights, the
+//!   optimiser's state (moments and step count, [`crate::optim`]) and the schedule state after the
+//!   last finished epoch `K`, for `--resume`: a resumed run continues exactly as an uninterrupted
+//!   one.
 //!
 //! `state.json` carries the checkpoint format ([`FORMAT`]). Format 1 (no `format` key) held no
 //! optimiser state; resuming it is refused with one line rather than silently restarting the
 //! moments.
 //!
-//! Files are written to a temporary name and renamed, so a crash leaves the previous complete
-//! checkpoint in place.
+//! Files are written to a temporary name and renamed. The weights and moments of epoch `K` carry
+//! `K` in their names and `state.json` (renamed into place last) names the epoch it belongs to,
+//! so a crash between the renames leaves the previous epoch's complete triple in use: a state is
+//! never paired with the weights of another epoch. The files of earlier epochs are removed only
+//! after the new state is in place.
 
 use std::path::{Path, PathBuf};
 
@@ -52,14 +56,14 @@ pub fn best_path(dir: &Path) -> PathBuf {
     dir.join("best.safetensors")
 }
 
-/// Path of the last-epoch weights.
-pub fn last_path(dir: &Path) -> PathBuf {
-    dir.join("last.safetensors")
+/// Path of the weights after epoch `epoch`.
+pub fn last_path(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("last-e{epoch}.safetensors"))
 }
 
-/// Path of the optimiser's state after the last epoch.
-pub fn optim_path(dir: &Path) -> PathBuf {
-    dir.join("last.optim.safetensors")
+/// Path of the optimiser's state after epoch `epoch`.
+pub fn optim_path(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("last-e{epoch}.optim.safetensors"))
 }
 
 /// Path of the schedule state.
@@ -75,24 +79,40 @@ pub fn save_weights(vs: &VarStore, path: &Path) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Saves the last weights, the optimiser's state and the schedule state (in this order, so a
-/// state always has its weights and moments).
+/// Saves the weights and the optimiser's state of epoch `state.epochs_done`, then the schedule
+/// state that names them, then removes the files of earlier epochs.
 pub fn save_last(
     vs: &VarStore,
     opt: &Optimizer,
     dir: &Path,
     state: &TrainState,
 ) -> anyhow::Result<()> {
-    save_weights(vs, &last_path(dir))?;
+    let epoch = state.epochs_done;
+    save_weights(vs, &last_path(dir, epoch))?;
+    let optim = optim_path(dir, epoch);
     let tmp = dir.join("last.optim.tmp.safetensors");
     opt.save(&tmp)?;
-    std::fs::rename(&tmp, optim_path(dir))
-        .with_context(|| format!("cannot write {}", optim_path(dir).display()))?;
+    std::fs::rename(&tmp, &optim).with_context(|| format!("cannot write {}", optim.display()))?;
     let json = serde_json::to_string_pretty(state)?;
     let tmp = dir.join("state.json.tmp");
     std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, state_path(dir))
-        .with_context(|| format!("cannot write {}", state_path(dir).display()))
+        .with_context(|| format!("cannot write {}", state_path(dir).display()))?;
+    remove_stale(dir, epoch)
+}
+
+/// Removes `last-eK*` files of epochs other than `keep` (a crash may leave a newer, unnamed one).
+fn remove_stale(dir: &Path, keep: usize) -> anyhow::Result<()> {
+    let current = [last_path(dir, keep), optim_path(dir, keep)];
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("last-e") && name.ends_with(".safetensors") && !current.contains(&path) {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads the state of an interrupted run, if there is one.

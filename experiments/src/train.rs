@@ -11,7 +11,8 @@
 //!   min_lr)`.
 //! - The weights with the best validation PSNR are kept (`best.safetensors`) and used for the
 //!   test metrics; training stops early after `early_stop` epochs without improvement.
-//! - Each finished epoch writes `last.safetensors` + `last.optim.safetensors` + `state.json`, from
+//! - Each finished epoch `K` writes `last-eK.safetensors` + `last-eK.optim.safetensors` +
+//!   `state.json` (see [`checkpoint`]), from
 //!   which `resume` continues bit-identically to an uninterrupted run (same thread count).
 //! - A non-finite loss stops the run with [`Status::Diverged`]; the best checkpoint so far, if
 //!   any, is still evaluated.
@@ -73,7 +74,8 @@ pub struct TrainConfig {
     pub min_lr: f64,
     /// Stop after this many epochs without a better validation PSNR.
     pub early_stop: usize,
-    /// Continue from `last.safetensors` + `state.json` in the output folder.
+    /// Continue from the last checkpoint (`state.json` and the files it names) in the output
+    /// folder.
     pub resume: bool,
     /// Description of the run; a resume with a different one is refused.
     pub fingerprint: String,
@@ -183,9 +185,10 @@ pub fn train_unet(
                 checkpoint::state_path(dir).display(),
                 saved.config
             );
-            vs.load(checkpoint::last_path(dir))
-                .with_context(|| format!("cannot load {}", checkpoint::last_path(dir).display()))?;
-            opt.load(&checkpoint::optim_path(dir))?;
+            let weights = checkpoint::last_path(dir, saved.epochs_done);
+            vs.load(&weights)
+                .with_context(|| format!("cannot load {}", weights.display()))?;
+            opt.load(&checkpoint::optim_path(dir, saved.epochs_done))?;
             opt.set_lr(saved.lr);
             state = saved;
         }

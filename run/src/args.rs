@@ -138,7 +138,8 @@ pub struct TrainArgs {
     /// 1e-6` (lr 1e-3, ReduceLROnPlateau as for Adam); its image side must be a multiple of 16.
     #[arg(long, visible_alias = "optimizer", value_enum, default_value_t = OptimiserKind::Adam)]
     pub optimiser: OptimiserKind,
-    /// Continue an interrupted run from DIR/last.safetensors and DIR/state.json.
+    /// Continue an interrupted run from its last checkpoint (DIR/state.json and the weights and
+    /// optimiser state it names).
     #[arg(long)]
     pub resume: bool,
     /// No progress on standard error. By default a bar on a terminal, and otherwise (a log, a

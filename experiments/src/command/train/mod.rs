@@ -10,7 +10,7 @@
 //! - record: one [`RunRecord`] written atomically as `DIR/metrics.json`.
 //!
 //! Besides `metrics.json` a run writes the best checkpoint `DIR/best.safetensors`, for the U-Net
-//! the last checkpoint (`last.safetensors`, `state.json`) and `history.csv`
+//! the last checkpoint (`state.json` and the `last-eK` files it names) and `history.csv`
 //! (`epoch,train_loss,val_psnr,lr`), and for the linear model the risk path `DIR/risk_path.csv`
 //! (`k,risk_torch,risk_exact`).
 
