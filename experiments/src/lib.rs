@@ -12,7 +12,8 @@
 //! ```text
 //! command   -> train, checkpoint, linear, unet, metrics, data, floors, sources, task,
 //!              streams, cuda
-//! train     -> checkpoint, metrics, unet
+//! train     -> checkpoint, metrics, precision, unet
+//! unet      -> precision
 //! linear    -> data
 //! floors    -> data, task, mask, metrics, streams
 //! sources   -> fourier (fastmri), streams       (inside: mod -> folder, skimage, phantoms,
@@ -20,7 +21,7 @@
 //! task      -> fourier, mask, sr, streams
 //! data      -> streams
 //! cuda      -> device
-//! checkpoint, metrics, unet, device, fourier, mask, sr, streams -> (none)
+//! checkpoint, metrics, precision, device, fourier, mask, sr, streams -> (none)
 //! ```
 
 pub mod checkpoint;
@@ -33,6 +34,7 @@ pub mod fourier;
 pub mod linear;
 pub mod mask;
 pub mod metrics;
+pub mod precision;
 pub mod sources;
 pub mod sr;
 pub mod streams;

@@ -90,6 +90,11 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                     "--model linear stores a pixels x pixels matrix: --image-size must be at most {LINEAR_MAX_SIDE}"
                 );
                 ensure!(!args.resume, "--resume applies to --model unet only");
+                ensure!(
+                    args.precision.is_fp32(),
+                    "--precision {} applies to --model unet only (the linear model's risk path is checked in fp32)",
+                    args.precision.name()
+                );
                 let steps = args.epochs.unwrap_or(DEFAULT_LINEAR_STEPS);
                 (Architecture::Linear, None, steps, args.lr)
             }
@@ -113,6 +118,7 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                 val_size: args.val_size,
                 test_size: args.test_size,
             },
+            precision: args.precision,
         };
         Ok(TrainPlan {
             config: RunConfig {
@@ -213,6 +219,7 @@ mod tests {
 
     use super::*;
     use crate::problem::{Downsample, MaskKind};
+    use crate::settings::Precision;
 
     #[derive(Parser)]
     struct Cli {
@@ -237,6 +244,7 @@ mod tests {
         assert_eq!((c.channels, c.train_size, c.seed), (Some(16), 8, 0));
         assert_eq!(c.curve.optimiser.lr, Some(DEFAULT_UNET_LR));
         assert_eq!(c.curve.stopping.epochs, DEFAULT_UNET_EPOCHS);
+        assert_eq!(c.curve.precision, Precision::Fp32);
         let p = plan(&format!(
             "--task mri --data subspace --mask equispaced --image-size 32 {BASE}"
         ))
@@ -296,6 +304,10 @@ mod tests {
             (
                 "--task denoise --data subspace --model linear --resume",
                 "unet only",
+            ),
+            (
+                "--task denoise --data subspace --model linear --precision bf16",
+                "--precision bf16 applies to --model unet only",
             ),
             ("--task denoise --data subspace --lr -1", "--lr must be"),
             ("--task denoise --data subspace --epochs 0", "--epochs"),

@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
-use crate::settings::{Evaluation, ModelKind, Optimiser, Stopping};
+use crate::settings::{Evaluation, ModelKind, Optimiser, Precision, Stopping};
 
 /// Version of [`RunConfig::fingerprint`]'s scheme (bumped when the hashed struct changes shape).
 pub const FINGERPRINT_VERSION: u32 = 2;
@@ -100,6 +100,10 @@ pub struct CurveKey {
     /// Held-out set sizes.
     #[serde(flatten)]
     pub evaluation: Evaluation,
+    /// The arithmetic of the network's forward and backward passes (`fp32` in records written
+    /// before it was recorded): runs at different precisions are different curves.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl CurveKey {
@@ -138,6 +142,10 @@ struct Identity<'a> {
     architecture: &'a Architecture,
     optimiser: &'a Optimiser,
     evaluation: &'a Evaluation,
+    /// Left out at fp32, so that checkpoints written before precision existed (all fp32)
+    /// still resume; any other precision changes the fingerprint.
+    #[serde(skip_serializing_if = "Precision::is_fp32")]
+    precision: Precision,
     train_size: usize,
     channels: Option<i64>,
     seed: u64,
@@ -148,21 +156,26 @@ impl RunConfig {
     /// training trajectory, i.e. this struct without [`Stopping`] (a resumed run may train for
     /// more epochs). A checkpoint whose fingerprint differs is not resumed.
     pub fn fingerprint(&self) -> String {
-        let id = Identity {
+        let text = serde_json::to_string(&self.identity()).expect("a config serialises");
+        format!(
+            "v{FINGERPRINT_VERSION}:{:016x}",
+            crate::hash::fnv1a64(text.as_bytes())
+        )
+    }
+
+    /// What [`RunConfig::fingerprint`] hashes.
+    fn identity(&self) -> Identity<'_> {
+        Identity {
             version: FINGERPRINT_VERSION,
             problem: &self.curve.problem,
             architecture: &self.curve.architecture,
             optimiser: &self.curve.optimiser,
             evaluation: &self.curve.evaluation,
+            precision: self.curve.precision,
             train_size: self.train_size,
             channels: self.channels,
             seed: self.seed,
-        };
-        let text = serde_json::to_string(&id).expect("a config serialises");
-        format!(
-            "v{FINGERPRINT_VERSION}:{:016x}",
-            crate::hash::fnv1a64(text.as_bytes())
-        )
+        }
     }
 }
 
@@ -319,6 +332,7 @@ mod tests {
                     val_size: 128,
                     test_size: 512,
                 },
+                precision: Precision::Fp32,
             },
             train_size: 64,
             channels: Some(16),
@@ -388,7 +402,9 @@ mod tests {
         d.curve.optimiser.lr = Some(3e-4);
         let mut e = a.clone();
         e.curve.optimiser.augment = Augment::Dihedral;
-        for other in [c, d, e] {
+        let mut f = a.clone();
+        f.curve.precision = Precision::Bf16;
+        for other in [c, d, e, f] {
             assert_ne!(a.curve.canonical(), other.curve.canonical());
         }
         let sr = |downsample| {
@@ -424,8 +440,34 @@ mod tests {
         width.channels = Some(32);
         let mut val = a.clone();
         val.curve.evaluation.val_size = 64;
-        for other in [seed, width, val] {
+        let [bf16, fp16] = [Precision::Bf16, Precision::Fp16].map(|p| {
+            let mut c = a.clone();
+            c.curve.precision = p;
+            c
+        });
+        assert_ne!(bf16.fingerprint(), fp16.fingerprint());
+        for other in [seed, width, val, bf16, fp16] {
             assert_ne!(a.fingerprint(), other.fingerprint());
+        }
+    }
+
+    #[test]
+    fn precision_is_recorded_and_older_records_and_checkpoints_read_as_fp32() {
+        let mut c = config();
+        c.curve.precision = Precision::Bf16;
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["precision"], "bf16");
+        // A record without the key (earlier versions) is fp32.
+        let mut old = v.clone();
+        old.as_object_mut().unwrap().remove("precision");
+        let back: RunConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(back.curve.precision, Precision::Fp32);
+        // At fp32 the fingerprint hashes the same text as before precision existed (no
+        // `precision` key), so their checkpoints resume.
+        for (p, hashed) in [(Precision::Fp32, false), (Precision::Bf16, true)] {
+            c.curve.precision = p;
+            let text = serde_json::to_string(&c.identity()).unwrap();
+            assert_eq!(text.contains("\"precision\""), hashed, "{text}");
         }
     }
 }

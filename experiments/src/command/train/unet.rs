@@ -47,6 +47,7 @@ pub fn train(
         augment: key.optimiser.augment,
         loss: key.optimiser.loss,
         data_range: key.problem.data().psnr_range(),
+        precision: key.precision,
     };
     let mut history = History::open(&plan.out, plan.resume);
     let bar = Progress::new(cfg.epochs as u64, "train", plan.quiet);
