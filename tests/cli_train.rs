@@ -133,7 +133,14 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             "--downsample bicubic is for real images",
         ),
         (
-            &["--task", "denoise", "--data", "phantoms", "--precision", "fp8"],
+            &[
+                "--task",
+                "denoise",
+                "--data",
+                "phantoms",
+                "--precision",
+                "fp8",
+            ],
             "invalid value 'fp8'",
         ),
         (
@@ -151,7 +158,9 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
         ),
         // On a GPU machine the index is out of range; here CUDA is missing: one line either way.
         (
-            &["--task", "denoise", "--data", "phantoms", "--device", "cuda:99"],
+            &[
+                "--task", "denoise", "--data", "phantoms", "--device", "cuda:99",
+            ],
             "device \"cuda:99\" requested but",
         ),
         (
@@ -270,7 +279,10 @@ fn sr_on_phantoms_and_denoise_defaults() {
         String::from_utf8_lossy(&out.stderr)
     );
     let m = metrics(&dir);
-    assert_eq!((&m["noise_std"], &m["precision"]), (&0.1.into(), &"fp32".into()));
+    assert_eq!(
+        (&m["noise_std"], &m["precision"]),
+        (&0.1.into(), &"fp32".into())
+    );
     let (input, floor) = (
         m["input_mse"].as_f64().unwrap(),
         m["floor_mse"].as_f64().unwrap(),

@@ -245,7 +245,8 @@ mod tests {
         for bad in [f32::INFINITY, f32::NAN] {
             let (w, v) = (cpu(&[1.0, 1.0]), cpu(&[1.0]));
             let mut s = scaler(&[&w, &v], 3);
-            let loss = (&w * Tensor::from_slice(&[1.0f32, bad])).sum(Kind::Float) + v.sum(Kind::Float);
+            let loss =
+                (&w * Tensor::from_slice(&[1.0f32, bad])).sum(Kind::Float) + v.sum(Kind::Float);
             assert!(!s.backward(&loss), "{bad}");
             assert_eq!(s.scale(), 512.0, "{bad}");
             // The other parameters' gradients are still unscaled.

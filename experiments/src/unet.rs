@@ -202,7 +202,14 @@ impl UNet {
             h = block.forward(&Tensor::cat(&[norm_act(&up), skip], 1));
         }
         let bias = self.last.bs.as_ref().map(|b| cast_like(b, &h));
-        h.conv2d(&cast_like(&self.last.ws, &h), bias, [1, 1], [0, 0], [1, 1], 1)
+        h.conv2d(
+            &cast_like(&self.last.ws, &h),
+            bias,
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            1,
+        )
     }
 
     /// The denoiser `x_hat = y + s * unet((y - m) / s)` with `m`, `s` the mean and standard
@@ -339,7 +346,10 @@ mod tests {
             let g = w.grad();
             assert_eq!((w.kind(), g.kind()), (Kind::Float, Kind::Float), "{name}");
             let norm = g.norm().double_value(&[]);
-            assert!(norm.is_finite() && norm > 0.0, "{precision:?} {name}: {norm}");
+            assert!(
+                norm.is_finite() && norm > 0.0,
+                "{precision:?} {name}: {norm}"
+            );
         }
         (&out - &reference).norm().double_value(&[]) / reference.norm().double_value(&[])
     }
@@ -356,9 +366,15 @@ mod tests {
             rounding_error(Precision::Fp16, Kind::Half),
         );
         for (err, u) in [(bf16, 2f64.powi(-8)), (fp16, 2f64.powi(-11))] {
-            assert!(err > u / 8.0 && err < 16.0 * u, "error {err:.3e}, u {u:.3e}");
+            assert!(
+                err > u / 8.0 && err < 16.0 * u,
+                "error {err:.3e}, u {u:.3e}"
+            );
         }
-        assert!((4.0..16.0).contains(&(bf16 / fp16)), "{bf16:.3e} / {fp16:.3e}");
+        assert!(
+            (4.0..16.0).contains(&(bf16 / fp16)),
+            "{bf16:.3e} / {fp16:.3e}"
+        );
     }
 
     #[test]

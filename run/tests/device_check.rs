@@ -47,21 +47,34 @@ fn the_dry_run_prints_valid_runs_for_every_precision_and_writes_nothing() {
             let args: BenchArgs = parse(flags);
             benched.push((args.device, args.precision));
         } else if let Some(rest) = line.strip_prefix("/v/bin/python ") {
-            pytorch.push(rest.split_whitespace().skip(1).collect::<Vec<_>>().join(" "));
+            pytorch.push(
+                rest.split_whitespace()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
         }
     }
     use Precision::{Bf16, Fp16, Fp32};
     let on = |d: &str, p| (d.to_string(), p);
     assert_eq!(
         trained,
-        [on("cpu", Fp32), on("cuda", Fp32), on("cuda:0", Bf16), on("cuda:0", Fp16)],
+        [
+            on("cpu", Fp32),
+            on("cuda", Fp32),
+            on("cuda:0", Bf16),
+            on("cuda:0", Fp16)
+        ],
         "{text}"
     );
     assert_eq!(benched, [on("cuda", Fp32), on("cuda", Bf16)], "{text}");
     // PyTorch runs the same benchmark flags, precision included.
     assert_eq!(pytorch.len(), 2, "{text}");
     for (flags, (_, p)) in pytorch.iter().zip(&benched) {
-        assert!(flags.ends_with(&format!("--precision {}", p.name())), "{flags}");
+        assert!(
+            flags.ends_with(&format!("--precision {}", p.name())),
+            "{flags}"
+        );
     }
     assert!(text.contains("must be refused"), "{text}");
 }
@@ -69,7 +82,10 @@ fn the_dry_run_prints_valid_runs_for_every_precision_and_writes_nothing() {
 #[test]
 fn bad_arguments_exit_2_with_a_message() {
     for (args, want) in [
-        (&["--epochs", "0", "--dry-run"][..], "--epochs must be a positive integer"),
+        (
+            &["--epochs", "0", "--dry-run"][..],
+            "--epochs must be a positive integer",
+        ),
         (&["--frobnicate"][..], "unknown argument '--frobnicate'"),
     ] {
         let o = script(args);

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use plateau_experiments::data::{DataSpec, Synthetic};
+use plateau_experiments::precision::Precision;
 use plateau_experiments::sources::split_of;
 use plateau_experiments::streams::Split;
-use plateau_experiments::precision::Precision;
 use plateau_experiments::train::{Augment, Loss, TrainConfig};
 use plateau_experiments::unet::UNetConfig;
 
