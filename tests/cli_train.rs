@@ -156,12 +156,13 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             ],
             "--precision fp16 applies to --model unet only",
         ),
-        // On a GPU machine the index is out of range; here CUDA is missing: one line either way.
+        // On a GPU machine the index is out of range; without one, the CUDA library or the GPU is
+        // missing: one line and exit 2 either way.
         (
             &[
                 "--task", "denoise", "--data", "phantoms", "--device", "cuda:99",
             ],
-            "device \"cuda:99\" requested but",
+            "CUDA",
         ),
         (
             &["--task", "denoise", "--data", "phantoms", "--device", "gpu"],
