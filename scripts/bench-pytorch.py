@@ -6,6 +6,12 @@ plateau-experiments' `UNet::forward` (conv 3x3 no bias, InstanceNorm2d without a
 LeakyReLU 0.2, 2x2 max-pool, 2x2 transposed conv, skip concatenation, 1x1 output conv) on
 random grayscale data (on --device), after a warm-up, and prints `images_per_s=<value>` as its last line.
 
+--precision bf16 / fp16 is PyTorch's own mixed precision, the idiomatic equivalent of
+`plateau bench-train --precision`: fp32 weights and Adam, the forward under
+`torch.autocast(dtype=bfloat16 / float16)`, the loss in fp32, and for fp16 a `torch.amp.GradScaler`.
+(autocast chooses per op which run reduced; plateau casts every layer, so the two are
+comparable in cost, not bit for bit.)
+
 Run it with scripts/bench-pytorch.sh, which puts the project's LibTorch wheel
 (.deps/libtorch-2.11.0) and torch's pure-Python dependencies (.deps/py-bench) on PYTHONPATH.
 """
@@ -85,6 +91,7 @@ def main():
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
     a = p.parse_args()
     torch.manual_seed(0)
     dev = torch.device(a.device)
@@ -93,11 +100,17 @@ def main():
     x = torch.randn(a.batch_size, 1, a.image_size, a.image_size, device=dev)
     y = x + 0.1 * torch.randn_like(x)
 
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(a.precision)
+    scaler = torch.amp.GradScaler(dev.type, enabled=a.precision == "fp16")
+
     def step():
-        loss = F.mse_loss(net(y), x)
+        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+            out = net(y)
+        loss = F.mse_loss(out.float(), x)
         opt.zero_grad()
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
         return loss.item()
 
     for _ in range(a.warmup):
@@ -108,7 +121,7 @@ def main():
     seconds = time.perf_counter() - start
     params = sum(t.numel() for t in net.parameters())
     print(f"torch={torch.__version__} params={params} threads={torch.get_num_threads()} "
-          f"seconds={seconds:.3f} loss={last:.4g}")
+          f"precision={a.precision} seconds={seconds:.3f} loss={last:.4g}")
     print(f"images_per_s={a.steps * a.batch_size / seconds:.2f}")
 
 

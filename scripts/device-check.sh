@@ -16,13 +16,17 @@
 #   2. the libraries: the binaries' RUNPATH names the build machine's LibTorch, so the venv's
 #      torch/lib goes first on LD_LIBRARY_PATH (searched before RUNPATH) and is where
 #      libtorch_cuda.so is opened from (PLATEAU_LIBTORCH_LIB);
-#   3. the same small denoising run (U-Net, fp32) on CUDA and on the CPU: the training loss
-#      must fall on CUDA, and the CUDA test MSE must be within TOL_REL (default 0.05, a sanity
-#      bound, not a statistical one: the two devices round differently, so their trajectories
-#      part) of the CPU's; the input MSE (same data, no training) within 1e-4;
-#   4. training throughput of the same network (images/s): plateau-bench-train --device cuda
-#      against scripts/bench-pytorch.py --device cuda in the venv's Python.
-# Results: DIR/summary.txt (the lines printed) and DIR/{cuda,cpu}/metrics.json.
+#   3. device names: --device cuda:K with K the number of visible GPUs must be refused with one
+#      line and exit 2 (the valid ones are used below: cuda, cuda:0);
+#   4. the same small denoising run (U-Net) on the CPU in fp32 and on CUDA in fp32, bf16 and
+#      fp16 (--precision): on CUDA the training loss must fall, each record must name its
+#      device and precision, the input MSE (same data, no training) must match the CPU's within
+#      1e-4 and the test MSE within TOL_REL (default 0.05, a sanity bound, not a statistical
+#      one: devices and precisions round differently, so their trajectories part);
+#   5. training throughput of the same network (images/s) in fp32 and bf16:
+#      plateau-bench-train --device cuda --precision P against scripts/bench-pytorch.py
+#      --device cuda --precision P (autocast) in the venv's Python.
+# Results: DIR/summary.txt (the lines printed) and DIR/{cpu,cuda-fp32,cuda-bf16,cuda-fp16}/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,21 +57,29 @@ while (($#)); do
     esac
 done
 [[ "$EPOCHS" =~ ^[1-9][0-9]*$ ]] || { echo "device-check: error: --epochs must be a positive integer, got '$EPOCHS'" >&2; exit 2; }
-[[ -n "$OUTDIR" ]] || OUTDIR="$(mktemp -d -t plateau-device-check.XXXXXX)"
 
 PY="$VENV/bin/python"
 TRAIN=(--task denoise --data gaussian-field --image-size 32 --channels 16 --pools 2
     --train-size 256 --val-size 32 --test-size 64 --batch-size 16 --epochs "$EPOCHS" --seed 0)
 BENCH=(--channels 32 --pools 2 --image-size 64 --batch-size 16 --steps 50 --warmup 5)
+# The training runs: name, device, precision. The CPU run is the reference.
+RUNS=("cpu cpu fp32" "cuda-fp32 cuda fp32" "cuda-bf16 cuda:0 bf16" "cuda-fp16 cuda:0 fp16")
+BENCH_PRECISIONS=(fp32 bf16)
 
 if ((DRY)); then
-    echo "device-check: dry run: bin=$BIN venv=$VENV out=$OUTDIR epochs=$EPOCHS tol_rel=$TOL_REL"
-    echo "$BIN/plateau-train ${TRAIN[*]} --device cuda --out $OUTDIR/cuda"
-    echo "$BIN/plateau-train ${TRAIN[*]} --device cpu --out $OUTDIR/cpu"
-    echo "$BIN/plateau-bench-train ${BENCH[*]} --device cuda"
-    echo "$PY $ROOT/scripts/bench-pytorch.py ${BENCH[*]} --device cuda"
+    echo "device-check: dry run: bin=$BIN venv=$VENV out=${OUTDIR:-(new temporary folder)} epochs=$EPOCHS tol_rel=$TOL_REL"
+    echo "# must be refused: $BIN/plateau-train ${TRAIN[*]} --device cuda:<number of GPUs> --out ${OUTDIR:-DIR}/never"
+    for run in "${RUNS[@]}"; do
+        read -r name dev prec <<<"$run"
+        echo "$BIN/plateau-train ${TRAIN[*]} --device $dev --precision $prec --out ${OUTDIR:-DIR}/$name"
+    done
+    for prec in "${BENCH_PRECISIONS[@]}"; do
+        echo "$BIN/plateau-bench-train ${BENCH[*]} --device cuda --precision $prec"
+        echo "$PY $ROOT/scripts/bench-pytorch.py ${BENCH[*]} --device cuda --precision $prec"
+    done
     exit 0
 fi
+[[ -n "$OUTDIR" ]] || OUTDIR="$(mktemp -d -t plateau-device-check.XXXXXX)"
 
 mkdir -p "$OUTDIR"
 SUMMARY="$OUTDIR/summary.txt"
@@ -81,6 +93,7 @@ say "gpu: $gpu"
 [[ -x "$PY" ]] || die "no Python at $PY (--venv)"
 torch_lib=$("$PY" -c 'import os, torch; assert torch.cuda.is_available(), "torch sees no GPU"; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') ||
     die "torch in $VENV cannot use the GPU"
+gpus=$("$PY" -c 'import torch; print(torch.cuda.device_count())')
 say "torch: $("$PY" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)') ($torch_lib)"
 for b in plateau-train plateau-bench-train; do
     [[ -x "$BIN/$b" ]] || die "no $b in $BIN (--bin)"
@@ -90,38 +103,54 @@ done
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PLATEAU_LIBTORCH_LIB="$torch_lib"
 
-# 3. CUDA against CPU.
-for dev in cuda cpu; do
-    rm -rf "${OUTDIR:?}/$dev"
+# 3. A GPU index that does not exist: one line, exit 2, nothing written.
+set +e
+err=$("$BIN/plateau-train" "${TRAIN[@]}" --device "cuda:$gpus" --out "$OUTDIR/never" 2>&1 >/dev/null)
+code=$?
+set -e
+[[ $code -eq 2 && $(wc -l <<<"$err") -eq 1 && "$err" == *"only $gpus CUDA device(s)"* && ! -e "$OUTDIR/never" ]] ||
+    die "--device cuda:$gpus (exit $code) was not refused with one line: $err"
+say "ok   --device cuda:$gpus refused: $err"
+
+# 4. CUDA in each precision against the CPU in fp32.
+names=()
+for run in "${RUNS[@]}"; do
+    read -r name dev prec <<<"$run"
+    names+=("$name")
+    rm -rf "${OUTDIR:?}/$name"
     start=$(date +%s)
-    "$BIN/plateau-train" "${TRAIN[@]}" --device "$dev" --out "$OUTDIR/$dev" >"$OUTDIR/$dev.log" 2>&1 ||
-        die "the $dev run failed: $(tail -n 3 "$OUTDIR/$dev.log" | tr '\n' ' ')"
-    say "$dev run: $(($(date +%s) - start)) s"
+    "$BIN/plateau-train" "${TRAIN[@]}" --device "$dev" --precision "$prec" --out "$OUTDIR/$name" \
+        >"$OUTDIR/$name.log" 2>&1 || die "the $name run failed: $(tail -n 3 "$OUTDIR/$name.log" | tr '\n' ' ')"
+    say "$name run (--device $dev --precision $prec): $(($(date +%s) - start)) s"
 done
-"$PY" - "$OUTDIR" "$TOL_REL" <<'PYEOF' | tee -a "$SUMMARY"
+"$PY" - "$OUTDIR" "$TOL_REL" "${RUNS[@]}" <<'PYEOF' | tee -a "$SUMMARY"
 import csv, json, sys
-out, tol = sys.argv[1], float(sys.argv[2])
-m = {d: json.load(open(f"{out}/{d}/metrics.json")) for d in ("cuda", "cpu")}
-losses = [float(r["train_loss"]) for r in csv.DictReader(open(f"{out}/cuda/history.csv"))]
+out, tol, runs = sys.argv[1], float(sys.argv[2]), [r.split() for r in sys.argv[3:]]
+m = {name: json.load(open(f"{out}/{name}/metrics.json")) for name, _, _ in runs}
+cpu = m[runs[0][0]]
 ok = True
 def check(cond, line):
     global ok
     ok &= cond
     print(f"device-check: {'ok  ' if cond else 'FAIL'} {line}")
-check(m["cuda"]["device"] == "cuda" if "device" in m["cuda"] else True, f"cuda run recorded device {m['cuda'].get('device')}")
-check(len(losses) >= 2 and losses[-1] < losses[0], f"cuda training loss falls: {losses[0]:.4e} -> {losses[-1]:.4e}")
-ic, ip = m["cuda"]["input_mse"], m["cpu"]["input_mse"]
-check(abs(ic - ip) <= 1e-4 * ip, f"input mse cuda {ic:.6e} cpu {ip:.6e}")
-tc, tp = m["cuda"]["test_mse"], m["cpu"]["test_mse"]
-check(abs(tc - tp) <= tol * tp, f"test mse cuda {tc:.6e} cpu {tp:.6e} (rel diff {abs(tc - tp) / tp:.3%}, tol {tol:.0%})")
-print(f"device-check: test psnr cuda {m['cuda']['test_psnr']:.3f} cpu {m['cpu']['test_psnr']:.3f} dB; params {m['cuda']['params']}")
+for name, dev, prec in runs[1:]:
+    r = m[name]
+    losses = [float(h["train_loss"]) for h in csv.DictReader(open(f"{out}/{name}/history.csv"))]
+    check((r.get("device"), r.get("precision")) == (dev, prec), f"{name} recorded device {r.get('device')}, precision {r.get('precision')}")
+    check(len(losses) >= 2 and losses[-1] < losses[0], f"{name} training loss falls: {losses[0]:.4e} -> {losses[-1]:.4e}")
+    ic, ip = r["input_mse"], cpu["input_mse"]
+    check(abs(ic - ip) <= 1e-4 * ip, f"{name} input mse {ic:.6e}, cpu {ip:.6e}")
+    tc, tp = r["test_mse"], cpu["test_mse"]
+    check(abs(tc - tp) <= tol * tp, f"{name} test mse {tc:.6e}, cpu fp32 {tp:.6e} (rel diff {abs(tc - tp) / tp:.3%}, tol {tol:.0%}); psnr {r['test_psnr']:.3f} dB, cpu {cpu['test_psnr']:.3f} dB")
 sys.exit(0 if ok else 1)
 PYEOF
-[[ ${PIPESTATUS[0]} -eq 0 ]] || die "CUDA and CPU runs disagree (see above)"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || die "the CUDA runs disagree with the CPU run (see above)"
 
-# 4. Throughput.
-rust=$("$BIN/plateau-bench-train" "${BENCH[@]}" --device cuda | sed -n 's/^images_per_s=//p')
-torch=$("$PY" "$ROOT/scripts/bench-pytorch.py" "${BENCH[@]}" --device cuda | sed -n 's/^images_per_s=//p')
-[[ -n "$rust" && -n "$torch" ]] || die "a benchmark printed no images_per_s"
-say "images/s (U-Net 32 wide, 2 pools, 64x64, batch 16, fp32): plateau $rust, PyTorch $torch"
+# 5. Throughput.
+for prec in "${BENCH_PRECISIONS[@]}"; do
+    rust=$("$BIN/plateau-bench-train" "${BENCH[@]}" --device cuda --precision "$prec" | sed -n 's/^images_per_s=//p')
+    torch=$("$PY" "$ROOT/scripts/bench-pytorch.py" "${BENCH[@]}" --device cuda --precision "$prec" | sed -n 's/^images_per_s=//p')
+    [[ -n "$rust" && -n "$torch" ]] || die "a $prec benchmark printed no images_per_s"
+    say "images/s (U-Net 32 wide, 2 pools, 64x64, batch 16, $prec): plateau $rust, PyTorch $torch"
+done
 say "done: $SUMMARY"

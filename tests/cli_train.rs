@@ -142,6 +142,42 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             ],
             "--downsample bicubic is for real images",
         ),
+        (
+            &[
+                "--task",
+                "denoise",
+                "--data",
+                "phantoms",
+                "--precision",
+                "fp8",
+            ],
+            "invalid value 'fp8'",
+        ),
+        (
+            &[
+                "--task",
+                "denoise",
+                "--data",
+                "subspace",
+                "--model",
+                "linear",
+                "--precision",
+                "fp16",
+            ],
+            "--precision fp16 applies to --model unet only",
+        ),
+        // On a GPU machine the index is out of range; without one, the CUDA library or the GPU is
+        // missing: one line and exit 2 either way.
+        (
+            &[
+                "--task", "denoise", "--data", "phantoms", "--device", "cuda:99",
+            ],
+            "CUDA",
+        ),
+        (
+            &["--task", "denoise", "--data", "phantoms", "--device", "gpu"],
+            "unknown device \"gpu\"",
+        ),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
         let (out, dir) = train(&format!("bad{i}"), extra);
@@ -203,7 +239,8 @@ fn sr_on_phantoms_and_denoise_defaults() {
     let area_input = m["input_mse"].as_f64().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 
-    // The SR training options: all 8 symmetries, L1 loss, antialiased bicubic downsampling.
+    // The SR training options: all 8 symmetries, L1 loss, antialiased bicubic downsampling,
+    // bf16 arithmetic.
     let (out, dir) = train(
         "sr-options",
         &[
@@ -219,6 +256,8 @@ fn sr_on_phantoms_and_denoise_defaults() {
             "l1",
             "--downsample",
             "bicubic",
+            "--precision",
+            "bf16",
         ],
     );
     assert!(
@@ -232,6 +271,7 @@ fn sr_on_phantoms_and_denoise_defaults() {
         (&Value::from(true), &Value::from(true), &Value::from("l1"))
     );
     assert_eq!(m["downsample"], "bicubic");
+    assert_eq!(m["precision"], "bf16");
     // The same test phantoms, a different (smoother) low-resolution image.
     let bicubic_input = m["input_mse"].as_f64().unwrap();
     assert!(bicubic_input > 0.0 && (bicubic_input - area_input).abs() > 1e-3 * area_input);
@@ -245,7 +285,10 @@ fn sr_on_phantoms_and_denoise_defaults() {
         String::from_utf8_lossy(&out.stderr)
     );
     let m = metrics(&dir);
-    assert_eq!(m["noise_std"], 0.1);
+    assert_eq!(
+        (&m["noise_std"], &m["precision"]),
+        (&0.1.into(), &"fp32".into())
+    );
     let (input, floor) = (
         m["input_mse"].as_f64().unwrap(),
         m["floor_mse"].as_f64().unwrap(),

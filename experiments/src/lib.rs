@@ -12,8 +12,9 @@
 //! ```text
 //! command   -> train, checkpoint, linear, unet, metrics, data, floors, loader, sources, task,
 //!              streams, cuda
-//! train     -> checkpoint, loader, metrics, optim, unet
+//! train     -> checkpoint, loader, metrics, optim, precision, unet
 //! loader    -> sources, task, streams
+//! unet      -> precision
 //! linear    -> data
 //! floors    -> data, task, mask, metrics, streams
 //! sources   -> fourier (fastmri), streams       (inside: mod -> folder, skimage, phantoms,
@@ -22,7 +23,7 @@
 //! data      -> streams
 //! cuda      -> device
 //! checkpoint -> optim
-//! metrics, optim, unet, device, fourier, mask, sr, streams -> (none)
+//! metrics, optim, precision, unet, device, fourier, mask, sr, streams -> (none)
 //! ```
 
 pub mod checkpoint;
@@ -37,6 +38,7 @@ pub mod loader;
 pub mod mask;
 pub mod metrics;
 pub mod optim;
+pub mod precision;
 pub mod sources;
 pub mod sr;
 pub mod streams;

@@ -28,6 +28,10 @@
 //! rows and columns: `A x^T A^T = (A x A^T)^T`), but not with column masks (it turns them into
 //! row masks), so it is for denoising and super-resolution only; the caller checks this.
 //!
+//! Precision ([`TrainConfig::precision`], [`crate::precision`]): the network computes in fp32,
+//! bf16 or fp16 while the weights, Adam and the loss stay fp32; fp16 steps go through a dynamic
+//! loss scale and a step whose gradients overflow is skipped.
+//!
 //! Data order: epoch `e` permutes the training set with LibTorch's generator seeded by
 //! `seed * 1_000_003 + e`, so a resumed run sees the same order as an uninterrupted one.
 
@@ -41,6 +45,7 @@ use crate::checkpoint::{self, TrainState};
 use crate::loader::SplitData;
 use crate::metrics::{self, Summary};
 use crate::optim::{OptimiserKind, Optimizer, Rule};
+use crate::precision::{Backward, Precision};
 use crate::unet::{parameter_count, UNet, UNetConfig};
 
 /// Validation PSNR gains at or below this (dB) do not count as improvement.
@@ -90,6 +95,8 @@ pub struct TrainConfig {
     /// `max - min` (synthetic data; model selection on the mean validation PSNR), `Some(1.0)`
     /// for real images in `[0, 1]` (model selection on the PSNR of the mean validation MSE).
     pub data_range: Option<f64>,
+    /// Arithmetic of the network's forward and backward passes.
+    pub precision: Precision,
 }
 
 /// The three splits, each `(clean, input)` examples `[C, s, s]`, resident or streamed
@@ -164,7 +171,8 @@ pub fn train_unet(
 ) -> anyhow::Result<Outcome> {
     tch::manual_seed(cfg.seed as i64);
     let mut vs = nn::VarStore::new(device);
-    let net = UNet::with_channels(&vs.root(), cfg.net, cfg.image_channels);
+    let net =
+        UNet::with_channels(&vs.root(), cfg.net, cfg.image_channels).in_precision(cfg.precision);
     let params = parameter_count(&vs);
 
     let mut state = TrainState {
@@ -193,6 +201,7 @@ pub fn train_unet(
             state = saved;
         }
     }
+    let mut backward = Backward::new(cfg.precision, &vs);
 
     let n_train = splits.train.len() as i64;
     let batch = cfg.batch_size as i64;
@@ -256,7 +265,10 @@ pub fn train_unet(
                 ));
                 break;
             }
-            opt.backward_step(&loss);
+            opt.zero_grad();
+            if backward.run(&loss) {
+                opt.step();
+            }
             loss_sum += value;
             batches += 1;
         }
@@ -333,23 +345,33 @@ pub fn train_unet(
 pub struct Bench {
     net: UNet,
     opt: Optimizer,
+    backward: Backward,
     x: Tensor,
     y: Tensor,
     _vs: nn::VarStore,
 }
 
 impl Bench {
-    /// A U-Net of the given size with Adam (lr 1e-3) and one random batch `[batch, 1, s, s]`.
-    pub fn new(net: UNetConfig, side: i64, batch: i64, device: Device) -> anyhow::Result<Self> {
+    /// A U-Net of the given size computing in `precision`, with Adam (lr 1e-3) and one random
+    /// batch `[batch, 1, s, s]`.
+    pub fn new(
+        net: UNetConfig,
+        side: i64,
+        batch: i64,
+        device: Device,
+        precision: Precision,
+    ) -> anyhow::Result<Self> {
         tch::manual_seed(0);
         let vs = nn::VarStore::new(device);
-        let unet = UNet::new(&vs.root(), net);
+        let unet = UNet::new(&vs.root(), net).in_precision(precision);
         let opt = Optimizer::new(Rule::of(OptimiserKind::Adam), &vs, 1e-3);
+        let backward = Backward::new(precision, &vs);
         let x = Tensor::randn([batch, 1, side, side], (Kind::Float, device));
         let y = &x + Tensor::randn([batch, 1, side, side], (Kind::Float, device)) * 0.1;
         Ok(Self {
             net: unet,
             opt,
+            backward,
             x,
             y,
             _vs: vs,
@@ -359,7 +381,10 @@ impl Bench {
     /// One step on the raw network (as the PyTorch reference does); returns the loss.
     pub fn step(&mut self) -> f64 {
         let loss = self.net.forward(&self.y).mse_loss(&self.x, Reduction::Mean);
-        self.opt.backward_step(&loss);
+        self.opt.zero_grad();
+        if self.backward.run(&loss) {
+            self.opt.step();
+        }
         loss.double_value(&[])
     }
 }

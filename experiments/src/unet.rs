@@ -20,9 +20,15 @@
 //! bias-free convolutions followed by instance norm make the network exactly invariant to the
 //! input's scale, and no scale-equivariant estimator (such as the Wiener filter) could be
 //! represented.
+//!
+//! Precision ([`UNet::in_precision`], see [`crate::precision`]): the weights are `f32`; the
+//! layers compute in the kind of their input, casting their weights to it, and [`UNet::forward`]
+//! casts its input to the network's compute kind and its output back to `f32`.
 
-use tch::nn::{self, Module};
+use tch::nn;
 use tch::{Kind, Tensor};
+
+use crate::precision::{self, cast, cast_like, Precision};
 
 /// Slope of the LeakyReLU for negative inputs.
 pub const LEAKY_SLOPE: f64 = 0.2;
@@ -41,6 +47,18 @@ fn conv3(p: nn::Path, i: i64, o: i64) -> nn::Conv2D {
         ..Default::default()
     };
     nn::conv2d(p, i, o, 3, cfg)
+}
+
+/// The 3x3 convolution of `layer` (stride 1, padding 1, no bias) in the kind of `x`.
+fn conv3_forward(layer: &nn::Conv2D, x: &Tensor) -> Tensor {
+    x.conv2d(
+        &cast_like(&layer.ws, x),
+        None::<Tensor>,
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        1,
+    )
 }
 
 /// LeakyReLU with slope [`LEAKY_SLOPE`] in one kernel each way.
@@ -67,8 +85,8 @@ impl ConvBlock {
         }
     }
     fn forward(&self, x: &Tensor) -> Tensor {
-        let h = norm_act(&self.c1.forward(x));
-        norm_act(&self.c2.forward(&h))
+        let h = norm_act(&conv3_forward(&self.c1, x));
+        norm_act(&conv3_forward(&self.c2, &h))
     }
 }
 
@@ -79,6 +97,8 @@ pub struct UNet {
     up_transpose: Vec<nn::ConvTranspose2D>,
     up: Vec<ConvBlock>,
     last: nn::Conv2D,
+    /// The kind the layers compute in.
+    compute: Kind,
 }
 
 impl UNet {
@@ -133,11 +153,32 @@ impl UNet {
             up_transpose,
             up,
             last,
+            compute: Kind::Float,
         }
     }
 
-    /// The raw network `[B, K, H, W] -> [B, K, H, W]`.
+    /// The same network computing in `precision` (its weights stay `f32`).
+    pub fn in_precision(self, precision: Precision) -> Self {
+        Self {
+            compute: precision::kind(precision),
+            ..self
+        }
+    }
+
+    /// The kind the layers compute in (`Float`, `BFloat16` or `Half`).
+    pub fn compute_kind(&self) -> Kind {
+        self.compute
+    }
+
+    /// The raw network `[B, K, H, W] -> [B, K, H, W]`, `f32` in and out; in between, in the
+    /// compute kind.
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        cast(&self.layers(&cast(x, self.compute)), Kind::Float)
+    }
+
+    /// The layers on `x` as it is: every layer computes in `x`'s kind (a floating kind), and so
+    /// does the output.
+    pub fn layers(&self, x: &Tensor) -> Tensor {
         let mut stack = Vec::with_capacity(self.down.len());
         let mut h = x.shallow_clone();
         for block in &self.down {
@@ -149,10 +190,26 @@ impl UNet {
         h = self.bottom.forward(&h);
         for (t, block) in self.up_transpose.iter().zip(&self.up) {
             let skip = stack.pop().expect("one skip per level");
-            let upsampled = norm_act(&t.forward(&h));
-            h = block.forward(&Tensor::cat(&[upsampled, skip], 1));
+            let up = h.conv_transpose2d(
+                &cast_like(&t.ws, &h),
+                None::<Tensor>,
+                [2, 2],
+                [0, 0],
+                [0, 0],
+                1,
+                [1, 1],
+            );
+            h = block.forward(&Tensor::cat(&[norm_act(&up), skip], 1));
         }
-        self.last.forward(&h)
+        let bias = self.last.bs.as_ref().map(|b| cast_like(b, &h));
+        h.conv2d(
+            &cast_like(&self.last.ws, &h),
+            bias,
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            1,
+        )
     }
 
     /// The denoiser `x_hat = y + s * unet((y - m) / s)` with `m`, `s` the mean and standard
@@ -260,6 +317,58 @@ mod tests {
         }
         .validate(32)
         .is_err());
+    }
+
+    /// The relative RMS difference between the network's output in `precision` and in fp32
+    /// (same weights, a random output layer so the output depends on the rest), after checking
+    /// that it computes in `kind` and that f32 gradients reach every f32 weight.
+    fn rounding_error(precision: Precision, kind: Kind) -> f64 {
+        tch::manual_seed(1);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mut net = UNet::with_channels(&vs.root(), net_shape(8, 2), 1);
+        let random = net.last.ws.randn_like();
+        tch::no_grad(|| net.last.ws.copy_(&random));
+        let y = Tensor::randn([4, 1, 16, 16], (Kind::Float, Device::Cpu));
+        let reference = net.forward(&y);
+        let net = net.in_precision(precision);
+        assert_eq!(net.compute_kind(), kind);
+        assert_eq!(net.layers(&y.to_kind(kind)).kind(), kind, "{precision:?}");
+        let out = net.forward(&y);
+        assert_eq!(out.kind(), Kind::Float, "{precision:?}");
+        out.square().sum(Kind::Float).backward();
+        for (name, w) in vs.variables() {
+            let g = w.grad();
+            assert_eq!((w.kind(), g.kind()), (Kind::Float, Kind::Float), "{name}");
+            let norm = g.norm().double_value(&[]);
+            assert!(
+                norm.is_finite() && norm > 0.0,
+                "{precision:?} {name}: {norm}"
+            );
+        }
+        (&out - &reference).norm().double_value(&[]) / reference.norm().double_value(&[])
+    }
+
+    #[test]
+    fn reduced_precision_computes_in_its_kind_and_differs_from_fp32_by_its_rounding() {
+        // Unit roundoffs u: bf16 keeps 8 significand bits (2^-8), fp16 11 (2^-11). Every layer
+        // rounds its output, so the output's relative error is a few u (measured: 4.1 u for
+        // both, ~20 roundings of a 2-pool net); u / 8 .. 16 u rejects fp32 arithmetic (~1e-7)
+        // and a broken cast (~1). Rounding errors scale with u, so bf16's error is about
+        // 2^3 = 8 times fp16's (within a factor 2).
+        let (bf16, fp16) = (
+            rounding_error(Precision::Bf16, Kind::BFloat16),
+            rounding_error(Precision::Fp16, Kind::Half),
+        );
+        for (err, u) in [(bf16, 2f64.powi(-8)), (fp16, 2f64.powi(-11))] {
+            assert!(
+                err > u / 8.0 && err < 16.0 * u,
+                "error {err:.3e}, u {u:.3e}"
+            );
+        }
+        assert!(
+            (4.0..16.0).contains(&(bf16 / fp16)),
+            "{bf16:.3e} / {fp16:.3e}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::problem::{Color, DataArg, Downsample, MaskKind};
-use crate::settings::{Loss, ModelKind, OptimiserKind};
+use crate::settings::{Loss, ModelKind, OptimiserKind, Precision};
 
 /// The reconstruction task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -92,6 +92,10 @@ pub struct TrainArgs {
     /// Device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Arithmetic of the U-Net's forward and backward passes: fp32, bf16 (bfloat16) or fp16
+    /// (half, with a dynamic loss scale). Weights, optimiser and loss stay fp32 (U-Net only).
+    #[arg(long, value_enum, default_value_t = Precision::Fp32)]
+    pub precision: Precision,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -176,6 +180,9 @@ pub struct BenchArgs {
     /// Device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Arithmetic of the forward and backward passes: fp32, bf16 or fp16 (as `plateau train`).
+    #[arg(long, value_enum, default_value_t = Precision::Fp32)]
+    pub precision: Precision,
 }
 
 /// The `plateau train` parser as a clap command (no binary name), for checking sweep cells.

@@ -114,6 +114,11 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                     args.optimiser == OptimiserKind::Adam,
                     "--optimiser applies to --model unet only (the linear model runs gradient descent)"
                 );
+                ensure!(
+                    args.precision.is_fp32(),
+                    "--precision {} applies to --model unet only (the linear model's risk path is checked in fp32)",
+                    args.precision.name()
+                );
                 let steps = args.epochs.unwrap_or(DEFAULT_LINEAR_STEPS);
                 (Architecture::Linear, None, steps, args.lr)
             }
@@ -139,6 +144,7 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                 test_size: args.test_size,
             },
             train_volumes: args.train_volumes,
+            precision: args.precision,
         };
         Ok(TrainPlan {
             config: RunConfig {
@@ -239,6 +245,7 @@ mod tests {
 
     use super::*;
     use crate::problem::{Downsample, MaskKind};
+    use crate::settings::Precision;
 
     #[derive(Parser)]
     struct Cli {
@@ -263,6 +270,7 @@ mod tests {
         assert_eq!((c.channels, c.train_size, c.seed), (Some(16), 8, 0));
         assert_eq!(c.curve.optimiser.lr, Some(DEFAULT_UNET_LR));
         assert_eq!(c.curve.stopping.epochs, DEFAULT_UNET_EPOCHS);
+        assert_eq!(c.curve.precision, Precision::Fp32);
         let p = plan(&format!(
             "--task mri --data subspace --mask equispaced --image-size 32 {BASE}"
         ))
@@ -355,6 +363,10 @@ mod tests {
             (
                 "--task denoise --data subspace --model linear --optimiser rmsprop",
                 "unet only",
+            ),
+            (
+                "--task denoise --data subspace --model linear --precision bf16",
+                "--precision bf16 applies to --model unet only",
             ),
             ("--task denoise --data subspace --lr -1", "--lr must be"),
             ("--task denoise --data subspace --epochs 0", "--epochs"),

@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
-use crate::settings::{Evaluation, ModelKind, Optimiser, Stopping};
+use crate::settings::{Evaluation, ModelKind, Optimiser, Precision, Stopping};
 
 /// Version of [`RunConfig::fingerprint`]'s scheme (bumped when the hashed struct changes shape).
 pub const FINGERPRINT_VERSION: u32 = 3;
@@ -105,6 +105,10 @@ pub struct CurveKey {
     /// `train_size` slices in volume order. A curve holds the volumes fixed and varies the slices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_volumes: Option<usize>,
+    /// The arithmetic of the network's forward and backward passes (`fp32` in records written
+    /// before it was recorded): runs at different precisions are different curves.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl CurveKey {
@@ -145,6 +149,10 @@ struct Identity<'a> {
     evaluation: &'a Evaluation,
     #[serde(skip_serializing_if = "Option::is_none")]
     train_volumes: Option<usize>,
+    /// Left out at fp32, so that checkpoints written before precision existed (all fp32)
+    /// still resume; any other precision changes the fingerprint.
+    #[serde(skip_serializing_if = "Precision::is_fp32")]
+    precision: Precision,
     train_size: usize,
     channels: Option<i64>,
     seed: u64,
@@ -155,22 +163,27 @@ impl RunConfig {
     /// training trajectory, i.e. this struct without [`Stopping`] (a resumed run may train for
     /// more epochs). A checkpoint whose fingerprint differs is not resumed.
     pub fn fingerprint(&self) -> String {
-        let id = Identity {
+        let text = serde_json::to_string(&self.identity()).expect("a config serialises");
+        format!(
+            "v{FINGERPRINT_VERSION}:{:016x}",
+            crate::hash::fnv1a64(text.as_bytes())
+        )
+    }
+
+    /// What [`RunConfig::fingerprint`] hashes.
+    fn identity(&self) -> Identity<'_> {
+        Identity {
             version: FINGERPRINT_VERSION,
             problem: &self.curve.problem,
             architecture: &self.curve.architecture,
             optimiser: &self.curve.optimiser,
             evaluation: &self.curve.evaluation,
             train_volumes: self.curve.train_volumes,
+            precision: self.curve.precision,
             train_size: self.train_size,
             channels: self.channels,
             seed: self.seed,
-        };
-        let text = serde_json::to_string(&id).expect("a config serialises");
-        format!(
-            "v{FINGERPRINT_VERSION}:{:016x}",
-            crate::hash::fnv1a64(text.as_bytes())
-        )
+        }
     }
 }
 
@@ -329,6 +342,7 @@ pub(crate) mod tests {
                     test_size: 512,
                 },
                 train_volumes: None,
+                precision: Precision::Fp32,
             },
             train_size: 64,
             channels: Some(16),
@@ -402,7 +416,9 @@ pub(crate) mod tests {
         f.curve.optimiser.optimiser = OptimiserKind::Rmsprop;
         let mut g = a.clone();
         g.curve.train_volumes = Some(4);
-        for other in [c, d, e, f, g] {
+        let mut h = a.clone();
+        h.curve.precision = Precision::Bf16;
+        for other in [c, d, e, f, g, h] {
             assert_ne!(a.curve.canonical(), other.curve.canonical());
         }
         let sr = |downsample| {
@@ -440,10 +456,36 @@ pub(crate) mod tests {
         val.curve.evaluation.val_size = 64;
         let mut volumes = a.clone();
         volumes.curve.train_volumes = Some(4);
-        for other in [seed, width, val, volumes] {
+        let [bf16, fp16] = [Precision::Bf16, Precision::Fp16].map(|p| {
+            let mut c = a.clone();
+            c.curve.precision = p;
+            c
+        });
+        assert_ne!(bf16.fingerprint(), fp16.fingerprint());
+        for other in [seed, width, val, volumes, bf16, fp16] {
             assert_ne!(a.fingerprint(), other.fingerprint());
         }
         // Runs without --train-volumes keep the fingerprints (and keys) of earlier versions.
         assert!(!a.curve.canonical().contains("train_volumes"));
+    }
+
+    #[test]
+    fn precision_is_recorded_and_older_records_and_checkpoints_read_as_fp32() {
+        let mut c = config();
+        c.curve.precision = Precision::Bf16;
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["precision"], "bf16");
+        // A record without the key (earlier versions) is fp32.
+        let mut old = v.clone();
+        old.as_object_mut().unwrap().remove("precision");
+        let back: RunConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(back.curve.precision, Precision::Fp32);
+        // At fp32 the fingerprint hashes the same text as before precision existed (no
+        // `precision` key), so their checkpoints resume.
+        for (p, hashed) in [(Precision::Fp32, false), (Precision::Bf16, true)] {
+            c.curve.precision = p;
+            let text = serde_json::to_string(&c.identity()).unwrap();
+            assert_eq!(text.contains("\"precision\""), hashed, "{text}");
+        }
     }
 }

@@ -16,6 +16,40 @@ pub enum ModelKind {
     Linear,
 }
 
+/// The arithmetic of a network's forward and backward passes (`--precision`). Weights, Adam's
+/// state and the loss stay `f32` in every case; see `plateau_experiments::precision` for what
+/// each computes in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Everything in `f32` (IEEE single precision).
+    #[default]
+    Fp32,
+    /// Convolutions, norms and activations in bfloat16 (8-bit significand, `f32`'s exponent
+    /// range): no loss scaling needed.
+    Bf16,
+    /// Convolutions, norms and activations in IEEE half precision (11-bit significand, largest
+    /// value 65504), with a dynamic loss scale against gradient underflow.
+    Fp16,
+}
+
+impl Precision {
+    /// `fp32`, `bf16` or `fp16` (the flag's and the record's spelling).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
+            Precision::Fp16 => "fp16",
+        }
+    }
+
+    /// Whether this is the default, full-`f32` arithmetic.
+    pub fn is_fp32(&self) -> bool {
+        *self == Precision::Fp32
+    }
+}
+
 /// Width and depth of a U-Net.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UNetShape {

@@ -37,7 +37,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
     ensure!(args.steps >= 1, "--steps must be at least 1");
     let device = crate::cuda::device(&args.device)?;
-    let mut bench = Bench::new(net, args.image_size as i64, args.batch_size as i64, device)?;
+    let mut bench = Bench::new(
+        net,
+        args.image_size as i64,
+        args.batch_size as i64,
+        device,
+        args.precision,
+    )?;
     for _ in 0..args.warmup {
         bench.step();
     }
@@ -53,13 +59,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     );
     let images_per_s = (args.steps * args.batch_size) as f64 / seconds;
     let report = format!(
-        "channels={} pools={} image_size={} batch_size={} steps={} device={} threads={} seconds={seconds:.3}",
+        "channels={} pools={} image_size={} batch_size={} steps={} device={} precision={} threads={} seconds={seconds:.3}",
         args.channels,
         args.pools,
         args.image_size,
         args.batch_size,
         args.steps,
         args.device,
+        args.precision.name(),
         tch::get_num_threads()
     );
     plateau_run::files::write_stdout(

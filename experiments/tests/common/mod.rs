@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use plateau_experiments::data::{DataSpec, Synthetic};
 use plateau_experiments::optim::OptimiserKind;
+use plateau_experiments::precision::Precision;
 use plateau_experiments::sources::split_of;
 use plateau_experiments::streams::Split;
 use plateau_experiments::train::{Augment, Loss, TrainConfig};
@@ -42,7 +43,7 @@ pub fn field(side: usize) -> DataSpec {
 }
 
 /// A tiny U-Net (8 channels, 2 pools) trained for `epochs` with Adam at 3e-3, batch 16, seed 0,
-/// no augmentation, MSE loss, early stopping out of reach.
+/// no augmentation, MSE loss, fp32, early stopping out of reach.
 pub fn tiny_unet(epochs: usize, resume: bool, fingerprint: &str) -> TrainConfig {
     TrainConfig {
         net: UNetConfig {
@@ -64,5 +65,6 @@ pub fn tiny_unet(epochs: usize, resume: bool, fingerprint: &str) -> TrainConfig 
         loss: Loss::Mse,
         optimiser: OptimiserKind::Adam,
         data_range: None,
+        precision: Precision::Fp32,
     }
 }

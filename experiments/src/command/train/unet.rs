@@ -48,6 +48,7 @@ pub fn train(
         loss: key.optimiser.loss,
         optimiser: key.optimiser.optimiser,
         data_range: key.problem.data().psnr_range(),
+        precision: key.precision,
     };
     let mut history = History::open(&plan.out, plan.resume);
     let bar = Progress::new(cfg.epochs as u64, "train", plan.quiet);
