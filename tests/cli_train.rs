@@ -411,7 +411,8 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
         "last-e4.safetensors",
         "last-e4.optim.safetensors",
     ];
-    for optimiser in ["adam", "rmsprop"] {
+    // fp16 also restores its dynamic loss scale.
+    for (optimiser, precision) in [("adam", "fp32"), ("rmsprop", "fp32"), ("adam", "fp16")] {
         let base = [
             "--task",
             "denoise",
@@ -436,6 +437,8 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
             "--quiet",
             "--optimiser",
             optimiser,
+            "--precision",
+            precision,
         ];
         let run = |tag: &str, extra: &[&str], dir: Option<&std::path::Path>| {
             let mut args = base.to_vec();
@@ -448,7 +451,7 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
                     argv.extend(args);
                     (plateau(&argv), d.to_path_buf())
                 }
-                None => train_with(&format!("resume-{optimiser}-{tag}"), &args, &[]),
+                None => train_with(&format!("resume-{optimiser}-{precision}-{tag}"), &args, &[]),
             };
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(out.status.success(), "{optimiser} {tag}: {err}");

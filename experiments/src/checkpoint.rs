@@ -22,6 +22,7 @@ use anyhow::Context;
 use tch::nn::VarStore;
 
 use crate::optim::Optimizer;
+use crate::precision::ScalerState;
 
 /// The checkpoint format this version writes and resumes: 2 = weights, optimiser state and
 /// schedule state.
@@ -45,6 +46,10 @@ pub struct TrainState {
     pub lr_bad_epochs: usize,
     /// A fingerprint of the run's configuration; resuming with another one is refused.
     pub config: String,
+    /// fp16's dynamic loss scale after the epoch (absent at fp32 and bf16), so that a resumed
+    /// fp16 run scales its losses as an uninterrupted one would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<ScalerState>,
 }
 
 fn format_1() -> u32 {

@@ -158,6 +158,31 @@ impl LossScaler {
     }
 }
 
+/// A [`LossScaler`]'s state between steps, saved with a checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScalerState {
+    /// The current scale (an `f32`, exact in `f64`).
+    pub scale: f64,
+    /// Consecutive good steps since the last change of scale.
+    pub growth_tracker: i64,
+}
+
+impl LossScaler {
+    /// The state to save.
+    pub fn state(&self) -> ScalerState {
+        ScalerState {
+            scale: self.scale(),
+            growth_tracker: self.growth_tracker.int64_value(&[0]),
+        }
+    }
+
+    /// Continues from a saved state.
+    pub fn restore(&mut self, state: ScalerState) {
+        let _ = self.scale.fill_(state.scale);
+        let _ = self.growth_tracker.fill_(state.growth_tracker);
+    }
+}
+
 /// How a precision turns the loss into `f32` gradients of the master weights.
 #[derive(Debug)]
 pub enum Backward {
@@ -190,6 +215,32 @@ impl Backward {
                 true
             }
             Backward::Scaled(scaler) => scaler.backward(loss),
+        }
+    }
+
+    /// The loss scale to save with a checkpoint (`None` without one).
+    pub fn saved(&self) -> Option<ScalerState> {
+        match self {
+            Backward::Plain => None,
+            Backward::Scaled(scaler) => Some(scaler.state()),
+        }
+    }
+
+    /// Continues from a checkpoint's loss scale.
+    ///
+    /// # Errors
+    /// A fp16 run resumed from a checkpoint without a loss scale (one line).
+    pub fn restore(&mut self, saved: Option<&ScalerState>) -> anyhow::Result<()> {
+        match (self, saved) {
+            (Backward::Plain, _) => Ok(()),
+            (Backward::Scaled(scaler), Some(state)) => {
+                scaler.restore(*state);
+                Ok(())
+            }
+            (Backward::Scaled(_), None) => anyhow::bail!(
+                "cannot resume: the checkpoint holds no fp16 loss scale; start the run again in a \
+                 new folder"
+            ),
         }
     }
 }
@@ -277,6 +328,36 @@ mod tests {
         assert_eq!(step(1.0), (true, 1024.0));
         assert_eq!(step(1.0), (true, 1024.0));
         assert_eq!(step(1.0), (true, 2048.0));
+    }
+
+    #[test]
+    fn a_restored_scaler_continues_as_the_saved_one() {
+        let w = cpu(&[1.0]);
+        let good = |s: &mut LossScaler| {
+            let mut grad = w.grad();
+            if grad.defined() {
+                let _ = grad.zero_();
+            }
+            assert!(s.backward(&w.sum(Kind::Float)));
+            s.state()
+        };
+        // Two good steps into an interval of 3: a fresh scaler would need three more to grow.
+        let mut a = scaler(&[&w], 3);
+        good(&mut a);
+        let saved = good(&mut a);
+        assert_eq!(saved, ScalerState { scale: 1024.0, growth_tracker: 2 });
+        let mut b = scaler(&[&w], 3);
+        b.restore(saved);
+        assert_eq!(good(&mut b), good(&mut a));
+        assert_eq!(b.scale(), 2048.0);
+        // Through `Backward`: a fp16 resume needs the saved scale.
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _ = vs.root().zeros("w", &[1]);
+        let mut backward = Backward::new(Precision::Fp16, &vs);
+        assert!(backward.restore(None).is_err());
+        backward.restore(Some(&saved)).unwrap();
+        assert_eq!(backward.saved(), Some(saved));
+        assert_eq!(Backward::new(Precision::Fp32, &vs).saved(), None);
     }
 
     #[test]

@@ -183,8 +183,10 @@ pub fn train_unet(
         best_epoch: 0,
         lr_bad_epochs: 0,
         config: cfg.fingerprint.clone(),
+        loss_scale: None,
     };
     let mut opt = Optimizer::new(Rule::of(cfg.optimiser), &vs, state.lr);
+    let mut backward = Backward::new(cfg.precision, &vs);
     if cfg.resume {
         if let Some(saved) = checkpoint::load_state(dir)? {
             anyhow::ensure!(
@@ -198,10 +200,10 @@ pub fn train_unet(
                 .with_context(|| format!("cannot load {}", weights.display()))?;
             opt.load(&checkpoint::optim_path(dir, saved.epochs_done))?;
             opt.set_lr(saved.lr);
+            backward.restore(saved.loss_scale.as_ref())?;
             state = saved;
         }
     }
-    let mut backward = Backward::new(cfg.precision, &vs);
 
     let n_train = splits.train.len() as i64;
     let batch = cfg.batch_size as i64;
@@ -315,6 +317,7 @@ pub fn train_unet(
             }
         }
         state.epochs_done = epoch;
+        state.loss_scale = backward.saved();
         checkpoint::save_last(&vs, &opt, dir, &state)?;
         on_epoch(epoch, loss_sum / batches.max(1) as f64, val_psnr, state.lr);
     }

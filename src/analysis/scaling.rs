@@ -461,8 +461,9 @@ fn tag_of(key: &serde_json::Map<String, Value>, shown: &[String]) -> String {
 /// One row of a curve's CSV.
 #[derive(Serialize)]
 struct CsvRow<'a> {
+    /// Training-set sizes are whole numbers (a record's `train_size`): written as integers.
     #[serde(rename = "N")]
-    n: f64,
+    n: u64,
     width: Option<i64>,
     seed: Option<i64>,
     test_mse: f64,
@@ -484,7 +485,7 @@ pub fn points_csv(g: &GroupSummary) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     for p in pts {
         let row = CsvRow {
-            n: p.n,
+            n: p.n as u64,
             width: p.width,
             seed: p.seed,
             test_mse: p.test_mse,
