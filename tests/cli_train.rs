@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use common::plateau;
+use common::{plateau, words};
 
 fn out_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("plateau-cli-train-{tag}-{}", std::process::id()));
@@ -15,23 +15,12 @@ fn out_dir(tag: &str) -> PathBuf {
     d
 }
 
-const TINY: &[&str] = &[
-    "--train-size",
-    "8",
-    "--val-size",
-    "4",
-    "--test-size",
-    "8",
-    "--epochs",
-    "1",
-    "--channels",
-    "4",
-    "--image-size",
-    "16",
-];
+/// The smallest run: a few images, one epoch, a 4-channel network on 16 x 16 images.
+const TINY: &str =
+    "--train-size 8 --val-size 4 --test-size 8 --epochs 1 --channels 4 --image-size 16";
 
 fn train(tag: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
-    train_with(tag, TINY, extra)
+    train_with(tag, &words(TINY), extra)
 }
 
 /// `plateau train base extra --model unet --out DIR` (unless `extra` names the model).
@@ -52,89 +41,61 @@ fn metrics(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap()
 }
 
+/// The metrics.json and folder of a run that must have succeeded.
+fn metrics_of((out, dir): (std::process::Output, PathBuf)) -> (Value, PathBuf) {
+    common::assert_ok(&out, &dir.display().to_string());
+    (metrics(&dir), dir)
+}
+
 #[test]
 fn bad_values_fail_with_one_line_and_write_nothing() {
-    let cases: &[(&[&str], &str)] = &[
+    let cases = [
+        ("--task mri --data imagenet", "unknown data 'imagenet'"),
+        ("--task mri --data folder:", "needs a path"),
         (
-            &["--task", "mri", "--data", "imagenet"],
-            "unknown data 'imagenet'",
-        ),
-        (&["--task", "mri", "--data", "folder:"], "needs a path"),
-        (
-            &["--task", "sr", "--data", "folder:/nonexistent/plateau"],
+            "--task sr --data folder:/nonexistent/plateau",
             "is not a folder",
         ),
         (
-            &["--task", "mri", "--data", "fastmri:/nonexistent/plateau"],
+            "--task mri --data fastmri:/nonexistent/plateau",
             "is not a folder",
         ),
         (
-            &["--task", "mri", "--data", "phantoms", "--noise-std", "0.1"],
+            "--task mri --data phantoms --noise-std 0.1",
             "--noise-std applies to --task denoise",
         ),
         (
-            &["--task", "sr", "--data", "phantoms", "--scale", "3"],
+            "--task sr --data phantoms --scale 3",
             "--scale must be 2 or 4",
         ),
         (
-            &[
-                "--task",
-                "mri",
-                "--data",
-                "phantoms",
-                "--center-fraction",
-                "1.5",
-            ],
+            "--task mri --data phantoms --center-fraction 1.5",
             "--center-fraction",
         ),
         (
-            &["--task", "mri", "--data", "phantoms", "--acceleration", "0"],
+            "--task mri --data phantoms --acceleration 0",
             "--acceleration",
         ),
+        ("--task mri --data phantoms --mask poisson", "poisson"),
         (
-            &["--task", "mri", "--data", "phantoms", "--mask", "poisson"],
-            "poisson",
-        ),
-        (
-            &["--task", "mri", "--data", "phantoms", "--color", "rgb"],
+            "--task mri --data phantoms --color rgb",
             "--color rgb applies",
         ),
         (
-            &[
-                "--task",
-                "mri",
-                "--data",
-                "gaussian-field",
-                "--model",
-                "linear",
-            ],
+            "--task mri --data gaussian-field --model linear",
             "--model linear needs",
         ),
         (
-            &[
-                "--task",
-                "mri",
-                "--data",
-                "phantoms",
-                "--augment",
-                "--augment-dihedral",
-            ],
+            "--task mri --data phantoms --augment --augment-dihedral",
             "--augment-dihedral does not apply to --task mri",
         ),
         (
-            &[
-                "--task",
-                "sr",
-                "--data",
-                "gaussian-field",
-                "--downsample",
-                "bicubic",
-            ],
+            "--task sr --data gaussian-field --downsample bicubic",
             "--downsample bicubic is for real images",
         ),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
-        let (out, dir) = train(&format!("bad{i}"), extra);
+        let (out, dir) = train(&format!("bad{i}"), &words(extra));
         common::assert_bad_input(&out, want, &format!("{extra:?}"));
         assert!(!dir.exists(), "{extra:?} created {}", dir.display());
     }
@@ -142,23 +103,10 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
 
 #[test]
 fn mri_on_the_field_records_task_floor_and_oracle() {
-    let (out, dir) = train(
+    let (m, dir) = metrics_of(train(
         "mri",
-        &[
-            "--task",
-            "mri",
-            "--data",
-            "gaussian-field",
-            "--mask",
-            "equispaced",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+        &words("--task mri --data gaussian-field --mask equispaced"),
+    ));
     assert_eq!(m["task"], "mri");
     assert_eq!(m["acceleration"], 4);
     assert_eq!(m["center_fraction"], 0.08);
@@ -175,16 +123,7 @@ fn mri_on_the_field_records_task_floor_and_oracle() {
 
 #[test]
 fn sr_on_phantoms_and_denoise_defaults() {
-    let (out, dir) = train(
-        "sr",
-        &["--task", "sr", "--data", "phantoms", "--scale", "4"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+    let (m, dir) = metrics_of(train("sr", &words("--task sr --data phantoms --scale 4")));
     assert_eq!(
         (m["task"].as_str(), m["scale"].as_u64()),
         (Some("sr"), Some(4))
@@ -199,29 +138,13 @@ fn sr_on_phantoms_and_denoise_defaults() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     // The SR training options: all 8 symmetries, L1 loss, antialiased bicubic downsampling.
-    let (out, dir) = train(
+    let (m, dir) = metrics_of(train(
         "sr-options",
-        &[
-            "--task",
-            "sr",
-            "--data",
-            "phantoms",
-            "--scale",
-            "4",
-            "--augment",
-            "--augment-dihedral",
-            "--loss",
-            "l1",
-            "--downsample",
-            "bicubic",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+        &words(
+            "--task sr --data phantoms --scale 4 --augment --augment-dihedral --loss l1 \
+             --downsample bicubic",
+        ),
+    ));
     assert_eq!(
         (&m["augment"], &m["augment_dihedral"], &m["loss"]),
         (&Value::from(true), &Value::from(true), &Value::from("l1"))
@@ -233,13 +156,7 @@ fn sr_on_phantoms_and_denoise_defaults() {
     assert!(m["test_mse"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let (out, dir) = train("dn", &["--task", "denoise", "--data", "gaussian-field"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+    let (m, dir) = metrics_of(train("dn", &words("--task denoise --data gaussian-field")));
     assert_eq!(m["noise_std"], 0.1);
     let (input, floor) = (
         m["input_mse"].as_f64().unwrap(),
@@ -255,21 +172,10 @@ fn help_documents_the_inverse_problem_flags() {
     let out = plateau(&["train", "--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in [
-        "--task",
-        "--data",
-        "--acceleration",
-        "--center-fraction",
-        "--mask",
-        "--scale",
-        "--downsample",
-        "--color",
-        "--skip-bad-files",
-        "folder:PATH",
-        "fastmri:PATH",
-        "skimage",
-        "phantoms",
-    ] {
+    for flag in words(
+        "--task --data --acceleration --center-fraction --mask --scale --downsample --color \
+         --skip-bad-files folder:PATH fastmri:PATH skimage phantoms",
+    ) {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
@@ -287,34 +193,19 @@ fn train_losses(dir: &std::path::Path) -> Vec<f64> {
 #[test]
 fn colour_photographs_train_one_three_channel_network() {
     let flags = |color: &'static str| {
-        [
-            "--task",
-            "denoise",
-            "--data",
-            "skimage",
-            "--noise-std",
-            "0.1",
-            "--batch-size",
-            "2",
-            "--color",
-            color,
-        ]
+        let mut v = words("--task denoise --data skimage --noise-std 0.1 --batch-size 2 --color");
+        v.push(color);
+        v
     };
     // TINY with 3 epochs.
-    let base: Vec<&str> = TINY
-        .iter()
-        .map(|f| if *f == "1" { "3" } else { *f })
+    let base: Vec<&str> = words(TINY)
+        .into_iter()
+        .map(|f| if f == "1" { "3" } else { f })
         .collect();
     assert!(base.windows(2).any(|w| w == ["--epochs", "3"]));
     let mut params = Vec::new();
     for color in ["gray", "rgb", "rgb-split"] {
-        let (out, dir) = train_with(&format!("colour-{color}"), &base, &flags(color));
-        assert!(
-            out.status.success(),
-            "{color}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let m = metrics(&dir);
+        let (m, dir) = metrics_of(train_with(&format!("colour-{color}"), &base, &flags(color)));
         assert_eq!(m["color"], color);
         assert_eq!(
             m["channels_per_image"],

@@ -27,12 +27,7 @@ fn smoke_sweep_runs_every_cell_once_and_reports_status() {
     let tmp = tempfile::tempdir().unwrap();
     let res = tmp.path().join("res");
     let res_s = res.to_str().unwrap();
-    let out = plateau(&["sweep", &smoke(), "--results", res_s]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::plateau_ok(&["sweep", &smoke(), "--results", res_s]);
     let dry = plateau(&["sweep", &smoke(), "--dry-run"]);
     let cells = String::from_utf8(dry.stdout).unwrap().lines().count();
     assert!(cells >= 2);
@@ -58,8 +53,7 @@ fn smoke_sweep_runs_every_cell_once_and_reports_status() {
         "{text}"
     );
     // The same cell again through --cell (what a Slurm task runs): nothing new.
-    let again = plateau(&["sweep", &smoke(), "--results", res_s, "--cell", "0"]);
-    assert!(again.status.success());
+    common::plateau_ok(&["sweep", &smoke(), "--results", res_s, "--cell", "0"]);
     assert_eq!(records(&res), recs);
 }
 
@@ -181,13 +175,7 @@ fn every_shipped_config_validates_against_plateau_train() {
         let path = entry.unwrap().path();
         // Every TOML file but the crate manifest is a sweep config.
         if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("Cargo.toml") {
-            let out = plateau(&["sweep", path.to_str().unwrap(), "--dry-run"]);
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out = common::plateau_ok(&["sweep", path.to_str().unwrap(), "--dry-run"]);
             assert!(!out.stdout.is_empty());
             names.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
@@ -217,29 +205,9 @@ fn sr_runs_differing_only_in_downsampling_are_two_curves() {
     .unwrap();
     let res = tmp.path().join("res");
     let figs = tmp.path().join("figs");
-    let out = plateau(&[
-        "sweep",
-        config.to_str().unwrap(),
-        "--results",
-        res.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = plateau(&[
-        "scaling",
-        "--results",
-        res.to_str().unwrap(),
-        "--out",
-        figs.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (res_s, figs_s) = (res.to_str().unwrap(), figs.to_str().unwrap());
+    common::plateau_ok(&["sweep", config.to_str().unwrap(), "--results", res_s]);
+    let out = common::plateau_ok(&["scaling", "--results", res_s, "--out", figs_s]);
     let groups: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(groups.len(), 2, "{groups:?}");
     let kernels: Vec<&str> = groups
@@ -286,19 +254,8 @@ fn two_jobs_at_once_record_what_one_job_records() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |jobs: &str| {
         let res = tmp.path().join(format!("jobs{jobs}"));
-        let out = plateau(&[
-            "sweep",
-            &smoke(),
-            "--results",
-            res.to_str().unwrap(),
-            "--jobs",
-            jobs,
-        ]);
-        assert!(
-            out.status.success(),
-            "--jobs {jobs}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let res_s = res.to_str().unwrap();
+        common::plateau_ok(&["sweep", &smoke(), "--results", res_s, "--jobs", jobs]);
         res
     };
     let (one, two) = (contents(&run("1")), contents(&run("2")));
