@@ -10,6 +10,8 @@
 //! correction, `least_squares_near_threshold_*` least squares up to `N = n - 5`. The per-point
 //! table of every paper setup is `plateau validate --preset paper` (`theory/analytic.md`).
 
+mod common;
+
 use plateau_theory::analytic::{curve, CurvePoint};
 use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::validate::Criterion;
@@ -180,12 +182,7 @@ fn random_setup() -> impl Strategy<Value = (Setup, usize)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 8,
-        failure_persistence: None,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(2023),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::fixed_proptest(8, 2023))]
 
     /// The criterion of the paper setups holds on random setups too (fixed seeds): GD-ES, LS and
     /// PCA within `max(5% of the excess, 3 standard errors)` of 50 Monte Carlo draws. Least
