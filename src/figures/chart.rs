@@ -104,8 +104,7 @@ impl Chart {
                 .filter(|&y| y.is_finite() && (!self.y_log || y > 0.0)),
         );
         let range = |v: &[f64], log: bool| -> Option<(f64, f64)> {
-            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = crate::fit::min_max(v);
             if !lo.is_finite() {
                 return None;
             }
@@ -360,15 +359,29 @@ impl Chart {
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 18))
-            .legend_area_size(45)
-            .draw()
+        draw_legend(&mut chart, 18, 45)
     }
+}
+
+/// Draws the legend of `chart`'s labelled series in its upper right corner on a translucent
+/// white box: labels `font` pixels high, `marker` pixels of room for each series' marker.
+pub(crate) fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    font: u32,
+    marker: u32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", font))
+        .legend_area_size(marker)
+        .draw()
 }
 
 /// Smallest distance between two labels of a log axis, pixels: x labels are wide, y labels
