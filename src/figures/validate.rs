@@ -10,7 +10,7 @@ use plateau_theory::Estimator;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::chart::{render_figure, tick, Figure};
+use super::chart::{draw_legend, render_figure, tick, Figure};
 use super::theory::color;
 
 /// The figure of one report.
@@ -180,14 +180,7 @@ impl ValidateFigure<'_> {
                 .label("fails the criterion")
                 .legend(|(x, y)| Circle::new((x + 12, y), 9, BLACK.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .legend_area_size(35)
-            .draw()
+        draw_legend(&mut chart, 16, 35)
     }
 }
 
