@@ -228,6 +228,16 @@ mod tests {
 
     const BASE: &str = "--train-size 8 --out /nonexistent/run";
 
+    /// The task of the plan of `flags` and [`BASE`], which must be valid.
+    fn task_of(flags: &str) -> Task {
+        plan(&format!("{flags} {BASE}"))
+            .unwrap()
+            .config
+            .curve
+            .problem
+            .task()
+    }
+
     #[test]
     fn defaults_settle_into_the_documented_run() {
         let p = plan(&format!("--task denoise --data gaussian-field {BASE}")).unwrap();
@@ -237,12 +247,9 @@ mod tests {
         assert_eq!((c.channels, c.train_size, c.seed), (Some(16), 8, 0));
         assert_eq!(c.curve.optimiser.lr, Some(DEFAULT_UNET_LR));
         assert_eq!(c.curve.stopping.epochs, DEFAULT_UNET_EPOCHS);
-        let p = plan(&format!(
-            "--task mri --data subspace --mask equispaced --image-size 32 {BASE}"
-        ))
-        .unwrap();
+        let mri = task_of("--task mri --data subspace --mask equispaced --image-size 32");
         assert!(matches!(
-            p.config.curve.problem.task(),
+            mri,
             Task::Mri {
                 acceleration: 4,
                 mask: MaskKind::Equispaced,
@@ -309,12 +316,9 @@ mod tests {
             assert!(e.contains(want), "{flags}: {e}");
             assert!(!e.contains('\n'), "{flags}: {e}");
         }
-        let p = plan(&format!(
-            "--task sr --data phantoms --downsample bicubic {BASE}"
-        ))
-        .unwrap();
+        let sr = task_of("--task sr --data phantoms --downsample bicubic");
         assert!(matches!(
-            p.config.curve.problem.task(),
+            sr,
             Task::Sr {
                 downsample: Downsample::Bicubic,
                 ..
