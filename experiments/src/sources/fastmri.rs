@@ -16,13 +16,13 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, Result};
 use hdf5_metno as hdf5;
 use num_complex::Complex32;
 use tch::{Kind, Tensor};
 
 use super::files::split_files;
-use super::load::{one_line, skip_summary, LoadOptions, SkipReason, Skipped};
+use super::load::{one_line, Collector, Images, LoadOptions, SkipReason};
 use super::planes::Planes;
 use crate::fourier::ifft2c;
 use crate::streams::Split;
@@ -163,46 +163,37 @@ pub fn read_images(path: &Path) -> anyhow::Result<((usize, usize), Vec<f32>)> {
 }
 
 /// Clean `s x s` images from the slices of the volumes of `split` under `root` (see the module
-/// docs), `count` of them, in `[0, 1]`. Unreadable files fail with their name, or are skipped and
-/// listed in `skipped` when `skip_bad`; blank slices and volumes smaller than `s` are skipped.
+/// docs), `count` of them, in `[0, 1]`, and what was skipped. Unreadable files fail with their
+/// name, or are skipped when `skip_bad`; blank slices and volumes smaller than `s` are skipped.
 ///
 /// # Errors
 /// A missing folder, an unreadable file (without `skip_bad`), or fewer than `count` slices; one
 /// line each.
-pub fn load_slices(
-    root: &Path,
-    split: Split,
-    count: usize,
-    opt: &LoadOptions,
-    skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<Vec<f32>> {
+pub fn load_slices(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Images> {
     let (s, skip_bad) = (opt.side, opt.skip_bad);
     let files =
         split_files(root, &["h5"], split).with_context(|| format!("fastmri:{}", root.display()))?;
-    let mut out = Vec::with_capacity(count * s * s);
-    let mut got = 0;
-    let mut skipped_here = Vec::new();
+    let mut slices = Collector::new(count, s * s);
     for (rel, path) in &files {
-        if got == count {
+        if slices.is_full() {
             break;
         }
         let (shape, images) = match read_images(path) {
             Ok(v) => v,
             Err(e) if skip_bad => {
-                let e = one_line(&format!("{e:#}"));
-                skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e)));
+                slices.skip(rel, SkipReason::Undecodable(one_line(&format!("{e:#}"))));
                 continue;
             }
             Err(e) => anyhow::bail!(one_line(&format!("{e:#}"))),
         };
         let per = shape.0 * shape.1;
         for slice in images.chunks_exact(per) {
-            if got == count {
+            if slices.is_full() {
                 break;
             }
             let max = slice.iter().cloned().fold(0.0f32, f32::max);
             if !(max.is_finite() && max > 0.0) {
-                skipped_here.push(Skipped::new(rel, SkipReason::Blank { max }));
+                slices.skip(rel, SkipReason::Blank { max });
                 continue;
             }
             let planes = Planes {
@@ -212,25 +203,20 @@ pub fn load_slices(
                 data: slice.iter().map(|v| v / max).collect(),
             };
             match planes.fit(s) {
-                Some(v) => {
-                    out.extend(v);
-                    got += 1;
-                }
+                Some(v) => slices.push(v),
                 None => {
-                    skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s }));
+                    slices.skip(rel, SkipReason::TooSmall { side: s });
                     break;
                 }
             }
         }
     }
-    anyhow::ensure!(
-        got == count,
-        "fastmri:{}: the {} split has {got} usable slices, {count} requested ({} files, {})",
-        root.display(),
-        split.name(),
-        files.len(),
-        skip_summary(&skipped_here)
-    );
-    skipped.extend(skipped_here);
-    Ok(out)
+    slices.finish(|got, skips| {
+        format!(
+            "fastmri:{}: the {} split has {got} usable slices, {count} requested ({} files, {skips})",
+            root.display(),
+            split.name(),
+            files.len(),
+        )
+    })
 }

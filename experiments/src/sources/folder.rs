@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
-use anyhow::bail;
+use anyhow::Result;
 
 use super::files::split_files;
-use super::load::{skip_summary, LoadOptions, SkipReason, Skipped};
+use super::load::{Collector, Images, LoadOptions, SkipReason};
 use super::planes::{decode, Planes};
 use crate::streams::Split;
 
@@ -18,49 +18,33 @@ use crate::streams::Split;
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
 
 /// The first `count` images of `split` under `root`, `count * C * s * s` values (`C` channels
-/// of [`LoadOptions::color`]), in the split's hash order; skips are appended to `skipped`.
-/// Decodes files until `count` are usable.
+/// of [`LoadOptions::color`]), in the split's hash order, and the files skipped. Decodes files
+/// until `count` are usable.
 ///
 /// # Errors
 /// A missing folder, an undecodable file (without `skip_bad`), or fewer than `count` usable
 /// files; one line each.
-pub fn load(
-    root: &Path,
-    split: Split,
-    count: usize,
-    opt: &LoadOptions,
-    skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<Vec<f32>> {
+pub fn load(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Images> {
     let s = opt.side;
     let files = split_files(root, IMAGE_EXTENSIONS, split)?;
-    let mut data: Vec<f32> = Vec::new();
-    let mut got = 0;
-    let mut skipped_here = Vec::new();
+    let mut images = Collector::new(count, opt.color.planes() * s * s);
     for (rel, path) in &files {
-        if got == count {
+        if images.is_full() {
             break;
         }
         match decode(path, opt.color).map(|p: Planes| p.fit(s)) {
-            Ok(Some(v)) => {
-                data.extend(v);
-                got += 1;
-            }
-            Ok(None) => skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s })),
-            Err(e) if opt.skip_bad => {
-                skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e.to_string())))
-            }
+            Ok(Some(v)) => images.push(v),
+            Ok(None) => images.skip(rel, SkipReason::TooSmall { side: s }),
+            Err(e) if opt.skip_bad => images.skip(rel, SkipReason::Undecodable(e.to_string())),
             Err(e) => return Err(e),
         }
     }
-    if got < count {
-        bail!(
-            "{}: the {} split has {got} usable images, {count} requested ({} files in it, {})",
+    images.finish(|got, skips| {
+        format!(
+            "{}: the {} split has {got} usable images, {count} requested ({} files in it, {skips})",
             root.display(),
             split.name(),
             files.len(),
-            skip_summary(&skipped_here)
-        );
-    }
-    skipped.extend(skipped_here);
-    Ok(data)
+        )
+    })
 }

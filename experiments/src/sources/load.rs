@@ -126,6 +126,65 @@ pub fn skip_summary(skipped: &[Skipped]) -> String {
     }
 }
 
+/// What a real-data source loaded: the images and the files it skipped.
+pub struct Images {
+    /// The images one after the other, each `C * s * s` values in `[0, 1]`.
+    pub data: Vec<f32>,
+    /// Files (or slices) left out, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Gathers the first `count` usable images of a split, file after file, with the files skipped
+/// and why.
+pub struct Collector {
+    count: usize,
+    got: usize,
+    images: Images,
+}
+
+impl Collector {
+    /// Room for `count` images of `values` values each.
+    pub fn new(count: usize, values: usize) -> Self {
+        Collector {
+            count,
+            got: 0,
+            images: Images {
+                data: Vec::with_capacity(count * values),
+                skipped: Vec::new(),
+            },
+        }
+    }
+
+    /// Whether all `count` images are in.
+    pub fn is_full(&self) -> bool {
+        self.got == self.count
+    }
+
+    /// Adds one usable image.
+    pub fn push(&mut self, image: Vec<f32>) {
+        self.images.data.extend(image);
+        self.got += 1;
+    }
+
+    /// Records `file` as skipped for `reason`.
+    pub fn skip(&mut self, file: &str, reason: SkipReason) {
+        self.images.skipped.push(Skipped::new(file, reason));
+    }
+
+    /// The images, once all `count` are in.
+    ///
+    /// # Errors
+    /// Fewer usable images: `short(got, summary)` (with [`skip_summary`] of the skips) is the
+    /// message.
+    pub fn finish(self, short: impl FnOnce(usize, String) -> String) -> anyhow::Result<Images> {
+        anyhow::ensure!(
+            self.is_full(),
+            short(self.got, skip_summary(&self.images.skipped))
+        );
+        Ok(self.images)
+    }
+}
+
 /// `message` on one line: line breaks (and the blanks around them) become `"; "`, so a library's
 /// multi-line error stays one line of our output.
 pub fn one_line(message: &str) -> String {

@@ -34,20 +34,24 @@ use tch::{Device, Tensor};
 use crate::streams::Split;
 
 pub use files::split_of;
-pub use load::{skip_reasons, skip_summary, Color, Load, LoadOptions, Loaded, SkipReason, Skipped};
+pub use load::{
+    skip_reasons, skip_summary, Color, Images, Load, LoadOptions, Loaded, SkipReason, Skipped,
+};
 pub use plateau_run::problem::Source;
 pub use skimage::skimage_dir;
 
 impl Load for Source {
     fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded> {
         let s = opt.side;
-        let mut skipped = Vec::new();
-        let data = match self {
-            Source::Phantoms => phantoms::load(split, count, opt),
-            Source::Folder(root) => folder::load(root, split, count, opt, &mut skipped)?,
-            Source::Skimage => skimage::load(split, count, opt, &mut skipped)?,
+        let Images { data, skipped } = match self {
+            Source::Phantoms => Images {
+                data: phantoms::load(split, count, opt),
+                skipped: Vec::new(),
+            },
+            Source::Folder(root) => folder::load(root, split, count, opt)?,
+            Source::Skimage => skimage::load(split, count, opt)?,
             #[cfg(feature = "fastmri")]
-            Source::FastMri(root) => fastmri::load_slices(root, split, count, opt, &mut skipped)?,
+            Source::FastMri(root) => fastmri::load_slices(root, split, count, opt)?,
             #[cfg(not(feature = "fastmri"))]
             Source::FastMri(root) => anyhow::bail!(
                 "fastmri:{}: this build has no HDF5 support (feature `fastmri` of plateau-experiments)",

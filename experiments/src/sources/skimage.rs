@@ -12,7 +12,7 @@ use rand::Rng;
 
 use super::files::split_files;
 use super::folder::IMAGE_EXTENSIONS;
-use super::load::{LoadOptions, SkipReason, Skipped};
+use super::load::{Images, LoadOptions, SkipReason, Skipped};
 use super::planes::decode;
 use crate::streams::{split_rng, Split};
 
@@ -49,18 +49,13 @@ fn pixel_std(v: &[f32]) -> f32 {
     (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / n).sqrt()
 }
 
-/// `count` patches of `split`, `count * C * s * s` values; photographs smaller than `s` (and,
-/// with `skip_bad`, undecodable ones) are appended to `skipped`.
+/// `count` patches of `split`, `count * C * s * s` values, and the photographs skipped: those
+/// smaller than `s` (and, with `skip_bad`, undecodable ones).
 ///
 /// # Errors
 /// A missing photograph folder, an undecodable file (without `skip_bad`), no photograph of at
 /// least `s x s` in the split, or no patch above [`MIN_PATCH_STD`] in 10 000 draws.
-pub fn load(
-    split: Split,
-    count: usize,
-    opt: &LoadOptions,
-    skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<Vec<f32>> {
+pub fn load(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Images> {
     let s = opt.side;
     let root = skimage_dir();
     anyhow::ensure!(
@@ -69,7 +64,7 @@ pub fn load(
          (scripts/bootstrap-skimage.sh) or set PLATEAU_SKIMAGE_DATA",
         root.display()
     );
-    let mut photos = Vec::new();
+    let (mut photos, mut skipped) = (Vec::new(), Vec::new());
     for (rel, path) in split_files(&root, IMAGE_EXTENSIONS, split)? {
         if SKIMAGE_NOT_PHOTOGRAPHS.contains(&rel.as_str()) {
             continue;
@@ -123,5 +118,5 @@ pub fn load(
         };
         data.extend(patch);
     }
-    Ok(data)
+    Ok(Images { data, skipped })
 }
