@@ -85,3 +85,71 @@ fn an_overflowing_noise_level_is_refused() {
         }
     }
 }
+
+/// Sizes this machine cannot hold, and iteration counts beyond the bound, are refused by an
+/// up-front estimate before any folder is created or anything allocated: they aborted in the
+/// allocator, panicked, hung, or grew to many GB. The sizes are terabytes, so every machine
+/// refuses them.
+#[test]
+fn sizes_beyond_the_machine_are_refused_up_front() {
+    let train = "train --task denoise --data subspace --model unet --train-size";
+    let path = "path --d 2 --n 10 --sigma 0.1 --train-size";
+    let cases = [
+        (format!("{train} 1000000000000"), "data in memory"),
+        (format!("{train} 8 --image-size 1000000"), "activations"),
+        (
+            format!("{train} 8 --channels 100000000"),
+            "parameters and optimiser state",
+        ),
+        (
+            format!("{path} 1000000000000 --method explicit"),
+            "needs an estimated",
+        ),
+        (
+            format!("{path} 20 --iters 18446744073709551614"),
+            "above the bound",
+        ),
+        (
+            format!("{path} 20 --iters 18446744073709551615"),
+            "above the bound",
+        ),
+        (format!("{path} 20 --iters 100000000000"), "above the bound"),
+        (
+            "theory --d 1000000000 --n 1000000000 --sigma 0.1".into(),
+            "needs an estimated",
+        ),
+        (
+            "theory --d 2 --n 10 --sigma 0.1 --runs 1000000000".into(),
+            "of results",
+        ),
+        (
+            "theory --d 2 --n 10 --sigma 0.1 --iters 100000000000".into(),
+            "above the bound",
+        ),
+    ];
+    for (args, needle) in &cases {
+        assert_refused(&common::words(args), needle);
+    }
+}
+
+/// `plateau train` refuses before creating its output folder.
+#[test]
+fn a_refused_run_creates_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = plateau(&[
+        "train",
+        "--task",
+        "denoise",
+        "--data",
+        "subspace",
+        "--train-size",
+        "8",
+        "--channels",
+        "100000000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    common::assert_bad_input(&o, "needs an estimated", "huge width");
+    assert!(!out.exists(), "a refused run created {}", out.display());
+}

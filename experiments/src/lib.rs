@@ -10,9 +10,10 @@
 //! no import circles; `plateau_run` (plain data) and `plateau_theory` sit below them all.
 //!
 //! ```text
-//! command   -> train, checkpoint, linear, unet, metrics, data, floors, sources, task,
+//! command   -> train, checkpoint, linear, unet, metrics, data, floors, loader, sources, task,
 //!              streams, cuda
-//! train     -> checkpoint, metrics, unet
+//! train     -> checkpoint, loader, metrics, optim, unet
+//! loader    -> sources, task, streams
 //! linear    -> data
 //! floors    -> data, task, mask, metrics, streams
 //! sources   -> fourier (fastmri), streams       (inside: mod -> folder, skimage, phantoms,
@@ -20,7 +21,8 @@
 //! task      -> fourier, mask, sr, streams
 //! data      -> streams
 //! cuda      -> device
-//! checkpoint, metrics, unet, device, fourier, mask, sr, streams -> (none)
+//! checkpoint -> optim
+//! metrics, optim, unet, device, fourier, mask, sr, streams -> (none)
 //! ```
 
 pub mod checkpoint;
@@ -31,8 +33,10 @@ pub mod device;
 pub mod floors;
 pub mod fourier;
 pub mod linear;
+pub mod loader;
 pub mod mask;
 pub mod metrics;
+pub mod optim;
 pub mod sources;
 pub mod sr;
 pub mod streams;

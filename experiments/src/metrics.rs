@@ -141,13 +141,40 @@ pub fn summarize(output: &Tensor, target: &Tensor) -> Summary {
 /// Averages of the three metrics over the batch, PSNR and SSIM with the data range `range`
 /// (`None`: each image's `max - min`).
 pub fn summarize_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Summary {
-    let (m, se) = mean_stderr(&mse(output, target));
-    let avg = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
-    Summary {
-        mse: m,
-        mse_stderr: se,
-        psnr: avg(psnr_range(output, target, range)),
-        ssim: avg(ssim_range(output, target, range)),
+    let mut all = PerImage::default();
+    all.extend(output, target, range);
+    all.summary()
+}
+
+/// MSE, PSNR and SSIM of each image, gathered batch by batch (a split evaluated in chunks).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PerImage {
+    /// MSE per image.
+    pub mse: Vec<f64>,
+    /// PSNR per image (dB).
+    pub psnr: Vec<f64>,
+    /// SSIM per image.
+    pub ssim: Vec<f64>,
+}
+
+impl PerImage {
+    /// Appends the metrics of a batch, PSNR and SSIM with the data range `range`.
+    pub fn extend(&mut self, output: &Tensor, target: &Tensor, range: Option<f64>) {
+        self.mse.extend(mse(output, target));
+        self.psnr.extend(psnr_range(output, target, range));
+        self.ssim.extend(ssim_range(output, target, range));
+    }
+
+    /// Their averages over the images, and the standard error of the MSE.
+    pub fn summary(&self) -> Summary {
+        let (m, se) = mean_stderr(&self.mse);
+        let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        Summary {
+            mse: m,
+            mse_stderr: se,
+            psnr: avg(&self.psnr),
+            ssim: avg(&self.ssim),
+        }
     }
 }
 

@@ -40,7 +40,14 @@ pub trait Measure {
     /// (`[B, 1, H, W]`, `f32`). Example `i` of the batch is example `first + i` of `split`:
     /// its noise or mask is drawn from [`example_rng`]`(seed, split, first + i)`, so it does not
     /// depend on batching, and nested training sets share their measurements.
-    fn measure(&self, clean: &Tensor, split: Split, seed: u64, first: usize) -> Tensor;
+    fn measure(&self, clean: &Tensor, split: Split, seed: u64, first: usize) -> Tensor {
+        let indices: Vec<usize> = (first..first + clean.size()[0] as usize).collect();
+        self.measure_at(clean, split, seed, &indices)
+    }
+
+    /// As [`Measure::measure`] for a batch of any examples: example `b` of the batch is example
+    /// `indices[b]` of `split` (a shuffled mini-batch of a streamed split).
+    fn measure_at(&self, clean: &Tensor, split: Split, seed: u64, indices: &[usize]) -> Tensor;
 
     /// The column mask of example `index` of `split` (centred k-space, `width` columns), as
     /// [`Measure::measure`] draws it; `None` for tasks without a mask.
@@ -48,24 +55,26 @@ pub trait Measure {
 }
 
 impl Measure for Task {
-    fn measure(&self, clean: &Tensor, split: Split, seed: u64, first: usize) -> Tensor {
+    fn measure_at(&self, clean: &Tensor, split: Split, seed: u64, indices: &[usize]) -> Tensor {
         let size = clean.size();
         let (b, h, w) = (size[0] as usize, size[2], size[3]);
+        assert_eq!(indices.len(), b, "one example index per image");
         match *self {
             Task::Denoise { sigma } => {
                 let per = (size[1] * h * w) as usize;
                 let mut z = Vec::with_capacity(b * per);
-                for i in 0..b {
-                    let mut rng = example_rng(seed, split, first + i);
+                for &i in indices {
+                    let mut rng = example_rng(seed, split, i);
                     z.extend((0..per).map(|_| rng.sample::<f64, _>(StandardNormal) as f32));
                 }
                 let z = Tensor::from_slice(&z).view(clean.size().as_slice());
                 clean + z.to_device(clean.device()) * sigma
             }
             Task::Mri { .. } => {
-                let masks: Vec<f32> = (0..b)
-                    .flat_map(|i| {
-                        self.mask_for(w as usize, split, seed, first + i)
+                let masks: Vec<f32> = indices
+                    .iter()
+                    .flat_map(|&i| {
+                        self.mask_for(w as usize, split, seed, i)
                             .expect("an MRI task has masks")
                             .into_iter()
                             .map(|m| if m { 1.0f32 } else { 0.0 })

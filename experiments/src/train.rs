@@ -3,13 +3,17 @@
 //! - Loss ([`Loss`]): mean squared error (the default) or mean absolute error between
 //!   `UNet::denoise(y)` and `x` over a mini-batch. Model selection uses the validation PSNR in
 //!   either case.
-//! - Adam (PyTorch defaults: betas 0.9/0.999, eps 1e-8, no weight decay).
+//! - Adam (PyTorch defaults: betas 0.9/0.999, eps 1e-8, no weight decay) or RMSprop (alpha 0.99,
+//!   eps 1e-8, no momentum), [`TrainConfig::optimiser`], written on tensors ([`crate::optim`])
+//!   so that their state is saved with each checkpoint.
 //! - ReduceLROnPlateau on the validation PSNR: when it has not improved (by more than
 //!   [`PSNR_THRESHOLD_DB`]) for more than `lr_patience` epochs, `lr <- max(lr * lr_factor,
 //!   min_lr)`.
 //! - The weights with the best validation PSNR are kept (`best.safetensors`) and used for the
 //!   test metrics; training stops early after `early_stop` epochs without improvement.
-//! - Each finished epoch writes `last.safetensors` + `state.json`, from which `resume` continues.
+//! - Each finished epoch `K` writes `last-eK.safetensors` + `last-eK.optim.safetensors` +
+//!   `state.json` (see [`checkpoint`]), from
+//!   which `resume` continues bit-identically to an uninterrupted run (same thread count).
 //! - A non-finite loss stops the run with [`Status::Diverged`]; the best checkpoint so far, if
 //!   any, is still evaluated.
 //!
@@ -30,11 +34,13 @@
 use std::path::Path;
 
 use anyhow::Context;
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::checkpoint::{self, TrainState};
+use crate::loader::SplitData;
 use crate::metrics::{self, Summary};
+use crate::optim::{OptimiserKind, Optimizer, Rule};
 use crate::unet::{parameter_count, UNet, UNetConfig};
 
 /// Validation PSNR gains at or below this (dB) do not count as improvement.
@@ -68,7 +74,8 @@ pub struct TrainConfig {
     pub min_lr: f64,
     /// Stop after this many epochs without a better validation PSNR.
     pub early_stop: usize,
-    /// Continue from `last.safetensors` + `state.json` in the output folder.
+    /// Continue from the last checkpoint (`state.json` and the files it names) in the output
+    /// folder.
     pub resume: bool,
     /// Description of the run; a resume with a different one is refused.
     pub fingerprint: String,
@@ -77,20 +84,23 @@ pub struct TrainConfig {
     pub augment: Augment,
     /// Training loss.
     pub loss: Loss,
+    /// Adam or RMSprop ([`Rule::of`]).
+    pub optimiser: OptimiserKind,
     /// Data range of PSNR / SSIM (validation and test): `None` for each clean image's
     /// `max - min` (synthetic data; model selection on the mean validation PSNR), `Some(1.0)`
     /// for real images in `[0, 1]` (model selection on the PSNR of the mean validation MSE).
     pub data_range: Option<f64>,
 }
 
-/// Clean and noisy tensors `[count, 1, s, s]` of each split.
+/// The three splits, each `(clean, input)` examples `[C, s, s]`, resident or streamed
+/// ([`crate::loader`]).
 pub struct Splits {
-    /// Training `(clean, noisy)`.
-    pub train: (Tensor, Tensor),
-    /// Validation `(clean, noisy)`.
-    pub val: (Tensor, Tensor),
-    /// Test `(clean, noisy)`.
-    pub test: (Tensor, Tensor),
+    /// Training examples.
+    pub train: SplitData,
+    /// Validation examples.
+    pub val: SplitData,
+    /// Test examples.
+    pub test: SplitData,
 }
 
 /// What a run produced.
@@ -124,6 +134,24 @@ pub fn predict(net: &UNet, noisy: &Tensor) -> Tensor {
     })
 }
 
+/// Runs the network on every example of `data`, in bounded chunks ([`crate::loader::eval_chunk`])
+/// without gradients, and hands each `(output, clean)` chunk to `f`.
+///
+/// # Errors
+/// An example that cannot be read.
+pub fn predict_chunks(
+    net: &UNet,
+    data: &SplitData,
+    device: Device,
+    mut f: impl FnMut(&Tensor, &Tensor),
+) -> anyhow::Result<()> {
+    for chunk in data.chunks(device) {
+        let (clean, input) = chunk?;
+        f(&tch::no_grad(|| net.denoise(&input)), &clean);
+    }
+    Ok(())
+}
+
 /// Trains a U-Net on `splits` and writes checkpoints into `dir` (which must exist).
 ///
 /// `on_epoch(epoch, train_loss, val_psnr, lr)` is called after each finished epoch.
@@ -140,6 +168,7 @@ pub fn train_unet(
     let params = parameter_count(&vs);
 
     let mut state = TrainState {
+        format: checkpoint::FORMAT,
         epochs_done: 0,
         lr: cfg.lr,
         best_val_psnr: f64::NEG_INFINITY,
@@ -147,6 +176,7 @@ pub fn train_unet(
         lr_bad_epochs: 0,
         config: cfg.fingerprint.clone(),
     };
+    let mut opt = Optimizer::new(Rule::of(cfg.optimiser), &vs, state.lr);
     if cfg.resume {
         if let Some(saved) = checkpoint::load_state(dir)? {
             anyhow::ensure!(
@@ -155,15 +185,16 @@ pub fn train_unet(
                 checkpoint::state_path(dir).display(),
                 saved.config
             );
-            vs.load(checkpoint::last_path(dir))
-                .with_context(|| format!("cannot load {}", checkpoint::last_path(dir).display()))?;
+            let weights = checkpoint::last_path(dir, saved.epochs_done);
+            vs.load(&weights)
+                .with_context(|| format!("cannot load {}", weights.display()))?;
+            opt.load(&checkpoint::optim_path(dir, saved.epochs_done))?;
+            opt.set_lr(saved.lr);
             state = saved;
         }
     }
-    let mut opt = nn::Adam::default().build(&vs, state.lr)?;
 
-    let (train_clean, train_noisy) = &splits.train;
-    let n_train = train_clean.size()[0];
+    let n_train = splits.train.len() as i64;
     let batch = cfg.batch_size as i64;
     let mut status = Status::Ok;
     let mut message = None;
@@ -177,12 +208,18 @@ pub fn train_unet(
                 .wrapping_add(epoch as i64),
         );
         let order = Tensor::randperm(n_train, (Kind::Int64, device));
+        let order: Vec<usize> = Vec::<i64>::try_from(order.to_device(Device::Cpu))
+            .expect("a permutation")
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         let (mut loss_sum, mut batches) = (0.0, 0usize);
-        for (step, idx) in order.split(batch, 0).iter().enumerate() {
-            let (mut xb, mut yb) = (
-                train_clean.index_select(0, idx),
-                train_noisy.index_select(0, idx),
-            );
+        for (step, pair) in splits
+            .train
+            .batches(order, batch as usize, device)
+            .enumerate()
+        {
+            let (mut xb, mut yb) = pair?;
             if cfg.augment != Augment::None {
                 // One horizontal and one vertical coin per batch, from LibTorch's generator
                 // (seeded per epoch above, so a resumed run sees the same flips).
@@ -226,18 +263,22 @@ pub fn train_unet(
         if status == Status::Diverged {
             break;
         }
-        let val_out = predict(&net, &splits.val.1);
+        // Per-image PSNRs (synthetic) or MSEs (real), chunk by chunk.
+        let mut per_image = Vec::with_capacity(splits.val.len());
+        predict_chunks(&net, &splits.val, device, |out, clean| {
+            per_image.extend(match cfg.data_range {
+                None => metrics::psnr(out, clean),
+                Some(_) => metrics::mse(out, clean),
+            })
+        })?;
         let val_psnr = match cfg.data_range {
             // Synthetic images: the mean of the per-image PSNRs (the paper's protocol).
-            None => {
-                metrics::psnr(&val_out, &splits.val.0).iter().sum::<f64>()
-                    / splits.val.0.size()[0] as f64
-            }
+            None => per_image.iter().sum::<f64>() / splits.val.len() as f64,
             // Real patches are heterogeneous: the mean per-patch PSNR is dominated by smooth
             // patches and can fall while the MSE (the training loss) still improves, so select
             // on the PSNR of the mean MSE, 10 log10(R^2 / mean MSE).
             Some(r) => {
-                let m = metrics::mse(&val_out, &splits.val.0);
+                let m = &per_image;
                 10.0 * (r * r * m.len() as f64 / m.iter().sum::<f64>()).log10()
             }
         };
@@ -262,19 +303,18 @@ pub fn train_unet(
             }
         }
         state.epochs_done = epoch;
-        checkpoint::save_last(&vs, dir, &state)?;
+        checkpoint::save_last(&vs, &opt, dir, &state)?;
         on_epoch(epoch, loss_sum / batches.max(1) as f64, val_psnr, state.lr);
     }
 
     let test = if state.best_epoch > 0 {
         vs.load(checkpoint::best_path(dir))
             .with_context(|| format!("cannot load {}", checkpoint::best_path(dir).display()))?;
-        let out = predict(&net, &splits.test.1);
-        Some(metrics::summarize_range(
-            &out,
-            &splits.test.0,
-            cfg.data_range,
-        ))
+        let mut per_image = metrics::PerImage::default();
+        predict_chunks(&net, &splits.test, device, |out, clean| {
+            per_image.extend(out, clean, cfg.data_range)
+        })?;
+        Some(per_image.summary())
     } else {
         None
     };
@@ -292,7 +332,7 @@ pub fn train_unet(
 /// One timed training step (forward, backward, Adam) of a U-Net on fixed random data.
 pub struct Bench {
     net: UNet,
-    opt: nn::Optimizer,
+    opt: Optimizer,
     x: Tensor,
     y: Tensor,
     _vs: nn::VarStore,
@@ -304,7 +344,7 @@ impl Bench {
         tch::manual_seed(0);
         let vs = nn::VarStore::new(device);
         let unet = UNet::new(&vs.root(), net);
-        let opt = nn::Adam::default().build(&vs, 1e-3)?;
+        let opt = Optimizer::new(Rule::of(OptimiserKind::Adam), &vs, 1e-3);
         let x = Tensor::randn([batch, 1, side, side], (Kind::Float, device));
         let y = &x + Tensor::randn([batch, 1, side, side], (Kind::Float, device)) * 0.1;
         Ok(Self {

@@ -176,22 +176,16 @@ pub fn parameter_count(vs: &nn::VarStore) -> i64 {
 }
 
 /// The parameter count of a U-Net of shape `cfg` with `image_channels` input and output channels
-/// (`K`), in closed form: with `c_l = C 2^l`,
-/// `9 K C + 9 C^2` (first block) `+ sum_{l=1}^{P} 9 (c_{l-1} c_l + c_l^2)` (the other down
-/// blocks and the bottleneck) `+ sum_{l=0}^{P-1} [4 c_{l+1} c_l + 9 (c_{l+1} c_l + c_l^2)]`
-/// (transposed convs and up blocks) `+ K C + K` (the 1x1 conv and its bias). `O(P)`.
+/// (`K`), in closed form ([`plateau_run::budget::unet_parameters`], where the formula is
+/// derived; the memory estimate uses the same copy). `O(P)`.
+///
+/// # Panics
+/// When the count does not fit `i64` (no such network can be allocated).
 pub fn parameter_count_closed_form(cfg: UNetConfig, image_channels: i64) -> i64 {
-    let (k, c, p) = (image_channels, cfg.channels, cfg.pools as u32);
-    let width = |l: u32| c << l;
-    let down: i64 = 9 * k * c
-        + 9 * c * c
-        + (1..=p)
-            .map(|l| 9 * (width(l - 1) * width(l) + width(l) * width(l)))
-            .sum::<i64>();
-    let up: i64 = (0..p)
-        .map(|l| 4 * width(l + 1) * width(l) + 9 * (width(l + 1) * width(l) + width(l) * width(l)))
-        .sum();
-    down + up + k * c + k
+    let k = u64::try_from(image_channels).expect("image channels are positive");
+    plateau_run::budget::unet_parameters(cfg, k)
+        .and_then(|p| i64::try_from(p).ok())
+        .expect("a parameter count that fits i64")
 }
 
 /// `f32` zeros of shape `[batch, 1, side, side]`, for shape checks.

@@ -53,10 +53,11 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
         spec.generate(Split::Validation, 32, 0),
         spec.generate(Split::Test, 256, 0),
     );
+    let (test_clean, test_noisy) = test.tensors(Device::Cpu);
     let splits = Splits {
-        train: train.tensors(Device::Cpu),
-        val: val.tensors(Device::Cpu),
-        test: test.tensors(Device::Cpu),
+        train: train.tensors(Device::Cpu).into(),
+        val: val.tensors(Device::Cpu).into(),
+        test: (test_clean.shallow_clone(), test_noisy.shallow_clone()).into(),
     };
     let dir = common::tmpdir("floor");
     // Trains (or, resuming, continues) the run in `dir` to `epochs` epochs.
@@ -79,8 +80,8 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
     let mut vs = nn::VarStore::new(Device::Cpu);
     let net = UNet::new(&vs.root(), config(6, false).net);
     vs.load(dir.join("best.safetensors")).unwrap();
-    let out = predict(&net, &splits.test.1);
-    let per_image = metrics::mse(&out, &splits.test.0);
+    let out = predict(&net, &test_noisy);
+    let per_image = metrics::mse(&out, &test_clean);
     let (mse, _) = mean_stderr(&per_image);
     assert!(
         (mse - summary.mse).abs() <= 1e-9 * summary.mse,
@@ -96,7 +97,7 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
         d > -4.0 * se,
         "U-Net beats the Bayes floor: mean excess {d} +- {se}"
     );
-    let input = metrics::summarize(&splits.test.1, &splits.test.0);
+    let input = metrics::summarize(&test_noisy, &test_clean);
     assert!(
         summary.mse < 0.95 * input.mse,
         "U-Net {} does not beat the input {}",

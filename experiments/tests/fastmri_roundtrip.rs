@@ -154,6 +154,7 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
         color: Color::Gray,
         skip_bad: false,
         seed: 0,
+        volumes: None,
     };
     let source = Source::FastMri(dir.clone());
     let loaded = source.load(Split::Train, 3, &opt).unwrap();
@@ -243,5 +244,70 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
         why.contains(&bad) && why.contains("undecodable") && !why.contains('\n'),
         "{why}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The ids (`100 v + k + 1`, volume `v` of the training split's order, slice `k`) of the
+/// training examples for `count` slices from `volumes` volumes.
+fn slice_ids(source: &Source, count: usize, volumes: Option<usize>) -> anyhow::Result<Vec<u32>> {
+    let opt = LoadOptions {
+        side: 8,
+        color: Color::Gray,
+        skip_bad: false,
+        seed: 0,
+        volumes,
+    };
+    let loaded = source.load(Split::Train, count, &opt)?;
+    let v = Vec::<f32>::try_from(loaded.images.flatten(0, -1)).unwrap();
+    Ok(v.chunks(64)
+        .map(|img| (img[0] * 1000.0).round() as u32)
+        .collect())
+}
+
+#[test]
+fn train_volumes_spread_nested_slices_over_the_first_volumes() {
+    let dir = common::tmpdir("fastmri-volumes");
+    // Three training volumes of 4 slices (8 x 8 targets, so `fit` is the identity). Slice k of
+    // the v-th volume in the split's order is 1 everywhere but pixel 0, which holds its id / 1000.
+    let mut by_hash: Vec<String> = (0..)
+        .map(|i| format!("vol{i}.h5"))
+        .filter(|n| plateau_experiments::sources::split_of(n) == Split::Train)
+        .take(3)
+        .collect();
+    // The split's volume order (`sources::files`).
+    by_hash.sort_by_key(|n| (plateau_run::hash::fnv1a64(n.as_bytes()), n.clone()));
+    for (v, name) in by_hash.iter().enumerate() {
+        let mut target = vec![1.0f32; 4 * 64];
+        for k in 0..4 {
+            target[k * 64] = (100 * v + k + 1) as f32 / 1000.0;
+        }
+        let kz = vec![Complex32::new(0.0, 0.0); 4 * 64];
+        let t = Some(("reconstruction_esc", [4, 8, 8], target.as_slice()));
+        write(&dir.join(name), &[4, 8, 8], &kz, t);
+    }
+    let source = Source::FastMri(dir.clone());
+    // Without --train-volumes: the first slices in volume order.
+    assert_eq!(slice_ids(&source, 5, None).unwrap(), [1, 2, 3, 4, 101]);
+    // Two volumes: round-robin over them, so 4 slices are 2 of each; nested in the count.
+    let four = slice_ids(&source, 4, Some(2)).unwrap();
+    let volume = |id: &u32| id / 100;
+    assert_eq!(four.iter().map(volume).collect::<Vec<_>>(), [0, 1, 0, 1]);
+    assert_eq!(slice_ids(&source, 2, Some(2)).unwrap(), four[..2]);
+    let all = slice_ids(&source, 8, Some(2)).unwrap();
+    assert_eq!(all[..4], four);
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(sorted, [1, 2, 3, 4, 101, 102, 103, 104], "every slice once");
+    // One volume's slices are among those of two (the volumes are nested).
+    let one = slice_ids(&source, 4, Some(1)).unwrap();
+    assert!(one.iter().all(|id| all.contains(id) && volume(id) == 0));
+    // Too few volumes or slices: one line saying so.
+    for (count, k, want) in [
+        (4, 4, "has 3 usable volumes, 4 requested"),
+        (9, 2, "8 usable slices in its first 2 volumes, 9 requested"),
+    ] {
+        let e = format!("{:#}", slice_ids(&source, count, Some(k)).unwrap_err());
+        assert!(e.contains(want) && !e.contains('\n'), "{e}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

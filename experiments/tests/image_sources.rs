@@ -16,6 +16,7 @@ fn opt(side: usize) -> LoadOptions {
         color: Color::Gray,
         skip_bad: false,
         seed: 0,
+        volumes: None,
     }
 }
 

@@ -94,7 +94,8 @@ fn config() -> TrainConfig {
     common::tiny_unet(5, false, "inverse_floor test")
 }
 
-fn splits(spec: &DataSpec, task: &Task) -> (Splits, Pairs) {
+/// The splits, the test pairs and the test `(clean, input)`.
+fn splits(spec: &DataSpec, task: &Task) -> (Splits, Pairs, (Tensor, Tensor)) {
     let tensors = |split, count| {
         let p = spec.generate(split, count, 0);
         let (clean, _) = p.tensors(Device::Cpu);
@@ -103,8 +104,14 @@ fn splits(spec: &DataSpec, task: &Task) -> (Splits, Pairs) {
     };
     let (train, _) = tensors(Split::Train, 192);
     let (val, _) = tensors(Split::Validation, 32);
-    let (test, pairs) = tensors(Split::Test, 256);
-    (Splits { train, val, test }, pairs)
+    let ((clean, input), pairs) = tensors(Split::Test, 256);
+    let test = (clean.shallow_clone(), input.shallow_clone()).into();
+    let splits = Splits {
+        train: train.into(),
+        val: val.into(),
+        test,
+    };
+    (splits, pairs, (clean, input))
 }
 
 #[test]
@@ -117,7 +124,7 @@ fn unet_stays_above_the_mri_and_sr_floors() {
             downsample: Downsample::Area,
         },
     ] {
-        let (splits, test_pairs) = splits(&spec, &task);
+        let (splits, test_pairs, test) = splits(&spec, &task);
         let dir = common::tmpdir(&format!("inverse-{}", task.name()));
         let outcome = train_unet(&config(), &splits, Device::Cpu, &dir, |_, _, _, _| {}).unwrap();
         assert_eq!(outcome.status, Status::Ok);
@@ -135,7 +142,7 @@ fn unet_stays_above_the_mri_and_sr_floors() {
             let mut vs = nn::VarStore::new(Device::Cpu);
             let net = UNet::new(&vs.root(), config().net);
             vs.load(dir.join("best.safetensors")).unwrap();
-            let per_image = metrics::mse(&predict(&net, &splits.test.1), &splits.test.0);
+            let per_image = metrics::mse(&predict(&net, &test.1), &test.0);
             let diff: Vec<f64> = per_image.iter().zip(&oracle).map(|(a, b)| a - b).collect();
             let (d, se) = mean_stderr(&diff);
             assert!(

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::problem::{Color, DataArg, Downsample, MaskKind};
-use crate::settings::{Loss, ModelKind};
+use crate::settings::{Loss, ModelKind, OptimiserKind};
 
 /// The reconstruction task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -37,6 +37,10 @@ pub struct TrainArgs {
     /// Number of training examples N (>= 1).
     #[arg(long)]
     pub train_size: usize,
+    /// fastMRI: spread the training slices over the first K training volumes (a user with
+    /// less data has fewer volumes), --train-size slices in all (at least K).
+    #[arg(long, value_name = "K")]
+    pub train_volumes: Option<usize>,
     /// U-Net width (channels of the first layer).
     #[arg(long, default_value_t = 16)]
     pub channels: i64,
@@ -78,7 +82,7 @@ pub struct TrainArgs {
     /// Mini-batch size (U-Net).
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
-    /// Learning rate: Adam's initial rate (U-Net, default 1e-3) or the gradient-descent step
+    /// Learning rate: the optimiser's initial rate (U-Net, default 1e-3) or the gradient-descent step
     /// (linear, default the paper's rule eta = 1 / (N (1 + eps) (1 + sigma^2))).
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
@@ -129,7 +133,13 @@ pub struct TrainArgs {
     /// Training loss (U-Net); model selection stays on the validation PSNR.
     #[arg(long, value_enum, default_value_t = Loss::Mse)]
     pub loss: Loss,
-    /// Continue an interrupted run from DIR/last.safetensors and DIR/state.json.
+    /// Optimiser of the U-Net: adam (the paper's denoising recipe) or rmsprop. The paper's MRI
+    /// recipe (fastMRI's U-Net baseline) is `--task mri --pools 4 --optimiser rmsprop --min-lr
+    /// 1e-6` (lr 1e-3, ReduceLROnPlateau as for Adam); its image side must be a multiple of 16.
+    #[arg(long, visible_alias = "optimizer", value_enum, default_value_t = OptimiserKind::Adam)]
+    pub optimiser: OptimiserKind,
+    /// Continue an interrupted run from its last checkpoint (DIR/state.json and the weights and
+    /// optimiser state it names).
     #[arg(long)]
     pub resume: bool,
     /// No progress on standard error. By default a bar on a terminal, and otherwise (a log, a

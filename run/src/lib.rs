@@ -3,7 +3,8 @@
 //! What a `plateau train` run is, without LibTorch: the flags ([`args`]), the validated plan
 //! they settle into ([`plan`]), the learning problem ([`problem`]) and training settings
 //! ([`settings`]), the run record that training writes as `metrics.json` and that sweeps and
-//! scaling analysis read back ([`record`]), and the files a run writes ([`files`]).
+//! scaling analysis read back ([`record`]), the files a run writes ([`files`]) and the memory
+//! it needs, estimated before anything is allocated ([`budget`]).
 //!
 //! The `plateau` binary (theory, fits, sweeps, scaling) depends on this crate and not on
 //! LibTorch; the trainer (`plateau-train`, crate `plateau-experiments`) implements the plan.
@@ -18,11 +19,14 @@
 //! let rec: RunRecord = serde_json::from_str(text)?;
 //! assert_eq!(rec.config.train_size, 64);
 //! assert_eq!(rec.results.test_mse, Some(0.0012));
+//! // Records written before the optimiser was recorded were Adam.
+//! assert_eq!(rec.config.curve.optimiser.optimiser, plateau_run::settings::OptimiserKind::Adam);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
 #[cfg(feature = "cli")]
 pub mod args;
+pub mod budget;
 #[cfg(feature = "cli")]
 pub mod exit;
 pub mod files;

@@ -10,7 +10,9 @@ use anyhow::{bail, ensure, Error, Result};
 use crate::args::{TaskKind, TrainArgs};
 use crate::problem::{Data, DataArg, Problem, Source, Synthetic, Task};
 use crate::record::{Architecture, CurveKey, RunConfig};
-use crate::settings::{Augment, Evaluation, ModelKind, Optimiser, Stopping, UNetShape};
+use crate::settings::{
+    Augment, Evaluation, ModelKind, Optimiser, OptimiserKind, Stopping, UNetShape,
+};
 
 /// Default noise standard deviation of `--task denoise`.
 pub const DEFAULT_NOISE_STD: f64 = 0.1;
@@ -18,7 +20,8 @@ pub const DEFAULT_NOISE_STD: f64 = 0.1;
 pub const DEFAULT_UNET_EPOCHS: usize = 100;
 /// Default gradient-descent steps of the linear model.
 pub const DEFAULT_LINEAR_STEPS: usize = 1000;
-/// Default initial learning rate of Adam (U-Net).
+/// Default initial learning rate of the U-Net's optimiser (Adam or RMSprop: fastMRI's RMSprop
+/// baseline uses the same 1e-3).
 pub const DEFAULT_UNET_LR: f64 = 1e-3;
 /// Largest image side of `--model linear` (its weight is a pixels x pixels matrix).
 pub const LINEAR_MAX_SIDE: usize = 64;
@@ -62,6 +65,23 @@ impl TryFrom<&TrainArgs> for TrainPlan {
             "--min-lr must be finite and non-negative"
         );
         let problem = Problem::new(task(args)?, data(args), args.image_size)?;
+        if let Some(k) = args.train_volumes {
+            ensure!(
+                matches!(
+                    problem.data(),
+                    Data::Real {
+                        source: Source::FastMri(_),
+                        ..
+                    }
+                ),
+                "--train-volumes applies to --data fastmri:PATH only (volumes of slices)"
+            );
+            ensure!(
+                (1..=args.train_size).contains(&k),
+                "--train-volumes must be between 1 and --train-size ({}): each volume gives at least one slice, got {k}",
+                args.train_size
+            );
+        }
         let augment = Augment::from_switches(args.augment, args.augment_dihedral);
         ensure!(
             !(augment == Augment::Dihedral && matches!(problem.task(), Task::Mri { .. })),
@@ -90,6 +110,10 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                     "--model linear stores a pixels x pixels matrix: --image-size must be at most {LINEAR_MAX_SIDE}"
                 );
                 ensure!(!args.resume, "--resume applies to --model unet only");
+                ensure!(
+                    args.optimiser == OptimiserKind::Adam,
+                    "--optimiser applies to --model unet only (the linear model runs gradient descent)"
+                );
                 let steps = args.epochs.unwrap_or(DEFAULT_LINEAR_STEPS);
                 (Architecture::Linear, None, steps, args.lr)
             }
@@ -98,6 +122,7 @@ impl TryFrom<&TrainArgs> for TrainPlan {
             problem,
             architecture,
             optimiser: Optimiser {
+                optimiser: args.optimiser,
                 batch_size: args.batch_size,
                 lr,
                 loss: args.loss,
@@ -113,6 +138,7 @@ impl TryFrom<&TrainArgs> for TrainPlan {
                 val_size: args.val_size,
                 test_size: args.test_size,
             },
+            train_volumes: args.train_volumes,
         };
         Ok(TrainPlan {
             config: RunConfig {
@@ -273,6 +299,35 @@ mod tests {
     }
 
     #[test]
+    fn the_papers_mri_recipe_is_its_own_curve() {
+        let mri = format!("--task mri --data phantoms --image-size 32 {BASE}");
+        let default = plan(&mri).unwrap().config.curve;
+        assert_eq!(default.optimiser.optimiser, OptimiserKind::Adam);
+        let recipe = plan(&format!(
+            "{mri} --pools 4 --optimiser rmsprop --min-lr 1e-6"
+        ))
+        .unwrap()
+        .config
+        .curve;
+        assert_eq!(recipe.architecture, Architecture::Unet { pools: 4 });
+        assert_eq!(recipe.optimiser.optimiser, OptimiserKind::Rmsprop);
+        assert_eq!(recipe.optimiser.min_lr, 1e-6);
+        assert_eq!(recipe.optimiser.lr, Some(DEFAULT_UNET_LR));
+        // The optimiser alone separates curves, and the record names it.
+        let alias = plan(&format!("{mri} --optimizer rmsprop"))
+            .unwrap()
+            .config
+            .curve;
+        assert_ne!(alias.canonical(), default.canonical());
+        assert_eq!(alias.to_map()["optimiser"], "rmsprop");
+        // 4 pools need a side that is a multiple of 16.
+        let e = plan(&format!(
+            "--task mri --data phantoms --image-size 24 --pools 4 {BASE}"
+        ));
+        assert!(e.unwrap_err().to_string().contains("2^pools = 16"));
+    }
+
+    #[test]
     fn invalid_combinations_never_become_plans() {
         let cases = [
             (
@@ -304,11 +359,27 @@ mod tests {
                 "--task denoise --data subspace --model linear --resume",
                 "unet only",
             ),
+            (
+                "--task denoise --data subspace --model linear --optimiser rmsprop",
+                "unet only",
+            ),
             ("--task denoise --data subspace --lr -1", "--lr must be"),
             ("--task denoise --data subspace --epochs 0", "--epochs"),
             (
                 "--task denoise --data gaussian-field --field-std 0",
                 "field std",
+            ),
+            (
+                "--task mri --data phantoms --train-volumes 2",
+                "fastmri:PATH only",
+            ),
+            (
+                "--task mri --data fastmri:/d --train-volumes 9",
+                "between 1 and --train-size (8)",
+            ),
+            (
+                "--task mri --data fastmri:/d --train-volumes 0",
+                "between 1",
             ),
         ];
         for (flags, want) in cases {
@@ -316,6 +387,11 @@ mod tests {
             assert!(e.contains(want), "{flags}: {e}");
             assert!(!e.contains('\n'), "{flags}: {e}");
         }
+        let p = plan(&format!(
+            "--task mri --data fastmri:/d --train-volumes 8 {BASE}"
+        ))
+        .unwrap();
+        assert_eq!(p.config.curve.train_volumes, Some(8));
         let sr = task_of("--task sr --data phantoms --downsample bicubic");
         assert!(matches!(
             sr,

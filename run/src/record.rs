@@ -22,7 +22,7 @@ use crate::problem::Problem;
 use crate::settings::{Evaluation, ModelKind, Optimiser, Stopping};
 
 /// Version of [`RunConfig::fingerprint`]'s scheme (bumped when the hashed struct changes shape).
-pub const FINGERPRINT_VERSION: u32 = 2;
+pub const FINGERPRINT_VERSION: u32 = 3;
 
 /// The network family and its width-independent shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,6 +100,11 @@ pub struct CurveKey {
     /// Held-out set sizes.
     #[serde(flatten)]
     pub evaluation: Evaluation,
+    /// fastMRI: the training slices are spread over the first this many volumes of the split
+    /// (`--train-volumes`: a user with less data has fewer volumes); absent: the first
+    /// `train_size` slices in volume order. A curve holds the volumes fixed and varies the slices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_volumes: Option<usize>,
 }
 
 impl CurveKey {
@@ -138,6 +143,8 @@ struct Identity<'a> {
     architecture: &'a Architecture,
     optimiser: &'a Optimiser,
     evaluation: &'a Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train_volumes: Option<usize>,
     train_size: usize,
     channels: Option<i64>,
     seed: u64,
@@ -154,6 +161,7 @@ impl RunConfig {
             architecture: &self.curve.architecture,
             optimiser: &self.curve.optimiser,
             evaluation: &self.curve.evaluation,
+            train_volumes: self.curve.train_volumes,
             train_size: self.train_size,
             channels: self.channels,
             seed: self.seed,
@@ -283,10 +291,10 @@ impl RunRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::problem::{Data, Downsample, Source, Synthetic, Task};
-    use crate::settings::{Augment, Loss};
+    use crate::settings::{Augment, Loss, OptimiserKind};
 
     pub(crate) fn config() -> RunConfig {
         let problem = Problem::new(
@@ -304,6 +312,7 @@ mod tests {
                 problem,
                 architecture: Architecture::Unet { pools: 2 },
                 optimiser: Optimiser {
+                    optimiser: OptimiserKind::Adam,
                     batch_size: 16,
                     lr: Some(1e-3),
                     loss: Loss::Mse,
@@ -319,6 +328,7 @@ mod tests {
                     val_size: 128,
                     test_size: 512,
                 },
+                train_volumes: None,
             },
             train_size: 64,
             channels: Some(16),
@@ -388,7 +398,11 @@ mod tests {
         d.curve.optimiser.lr = Some(3e-4);
         let mut e = a.clone();
         e.curve.optimiser.augment = Augment::Dihedral;
-        for other in [c, d, e] {
+        let mut f = a.clone();
+        f.curve.optimiser.optimiser = OptimiserKind::Rmsprop;
+        let mut g = a.clone();
+        g.curve.train_volumes = Some(4);
+        for other in [c, d, e, f, g] {
             assert_ne!(a.curve.canonical(), other.curve.canonical());
         }
         let sr = |downsample| {
@@ -414,7 +428,7 @@ mod tests {
     #[test]
     fn the_fingerprint_ignores_only_the_stopping_rule() {
         let a = config();
-        assert!(a.fingerprint().starts_with("v2:"));
+        assert!(a.fingerprint().starts_with("v3:"));
         let mut more_epochs = a.clone();
         more_epochs.curve.stopping.epochs = 100;
         assert_eq!(a.fingerprint(), more_epochs.fingerprint());
@@ -424,8 +438,12 @@ mod tests {
         width.channels = Some(32);
         let mut val = a.clone();
         val.curve.evaluation.val_size = 64;
-        for other in [seed, width, val] {
+        let mut volumes = a.clone();
+        volumes.curve.train_volumes = Some(4);
+        for other in [seed, width, val, volumes] {
             assert_ne!(a.fingerprint(), other.fingerprint());
         }
+        // Runs without --train-volumes keep the fingerprints (and keys) of earlier versions.
+        assert!(!a.curve.canonical().contains("train_volumes"));
     }
 }

@@ -86,13 +86,30 @@ pub enum Loss {
     L1,
 }
 
-/// The optimiser's settings (`metrics.json`: `batch_size`, `lr`, `loss`, `augment`,
-/// `augment_dihedral`, `lr_patience`, `min_lr`).
+/// The U-Net's optimiser. Both keep their state (moments, step count) in the checkpoint, so a
+/// resumed run continues exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum OptimiserKind {
+    /// Adam with PyTorch's defaults (betas 0.9 / 0.999, eps 1e-8, no weight decay).
+    #[default]
+    Adam,
+    /// RMSprop with PyTorch's defaults (alpha 0.99, eps 1e-8, no momentum, no weight decay):
+    /// fastMRI's U-Net baseline, the paper's MRI recipe with `--pools 4`.
+    Rmsprop,
+}
+
+/// The optimiser's settings (`metrics.json`: `optimiser`, `batch_size`, `lr`, `loss`,
+/// `augment`, `augment_dihedral`, `lr_patience`, `min_lr`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Optimiser {
+    /// Adam or RMSprop (U-Net). Records of versions that did not write it were Adam.
+    #[serde(default)]
+    pub optimiser: OptimiserKind,
     /// Mini-batch size (U-Net).
     pub batch_size: usize,
-    /// Learning rate as requested: Adam's initial rate for the U-Net (1e-3 when not given), the
+    /// Learning rate as requested: the optimiser's initial rate for the U-Net (1e-3 when not given), the
     /// gradient-descent step for the linear model (`None`: the paper's rule, which depends on N;
     /// the step used is the result `eta`).
     pub lr: Option<f64>,

@@ -3,6 +3,7 @@
 //! `crate::figures` draws them.
 
 pub mod band;
+pub mod capacity;
 pub mod linear_theory;
 pub mod plan;
 pub mod plan_theory;

@@ -21,10 +21,12 @@
 //! uncertain (the `N` interval is then open above, `null` in JSON).
 
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::analysis::capacity::{doubling_text, DoublingGain};
 use crate::fit::backtest::{backtest, Backtest};
 use crate::fit::bootstrap::Method;
+use crate::fit::nullable;
 use crate::fit::report::OrderedMap;
 use crate::fit::{bootstrap, fit_model, BootstrapOptions, Curve, Fit, ModelKind};
 
@@ -108,12 +110,15 @@ pub struct PlanOptions {
     pub backtest: bool,
 }
 
-/// A number with its 95% interval; infinite ends (open intervals) serialise as `null`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// A number with its 95% interval; infinite ends (open intervals) serialise as `null`, which
+/// reads back as NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Point estimate (from the fit itself).
+    #[serde(deserialize_with = "nullable::f64")]
     pub value: f64,
     /// 95% bootstrap percentile interval (`[null, null]` without bootstrap).
+    #[serde(deserialize_with = "nullable::pair")]
     pub ci95: [f64; 2],
 }
 
@@ -182,10 +187,14 @@ pub struct MeasuredPlan {
     /// The backtest, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtest: Option<Backtest>,
+    /// Doubling `N` against doubling `P` at the cell of `--width`/`--params`, from the joint
+    /// law ([`crate::analysis::capacity`]), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doubling_gain_db: Option<DoublingGain>,
 }
 
 /// How the intervals were obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapSummary {
     /// Method used.
     pub method: Method,
@@ -355,6 +364,7 @@ pub fn plan_curve(
             seed: opts.bootstrap.seed,
         },
         backtest,
+        doubling_gain_db: None,
     })
 }
 
@@ -419,6 +429,9 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
             ci(&q.mse, &mse),
             ci(&q.psnr_db, &|v| format!("{v:.2} dB"))
         );
+    }
+    if let Some(d) = &p.doubling_gain_db {
+        let _ = writeln!(s, "  {}", doubling_text(d));
     }
     if let Some(bt) = &p.backtest {
         let _ = writeln!(

@@ -65,6 +65,8 @@ pub struct RunPoint {
     pub width: Option<i64>,
     /// Seed.
     pub seed: Option<i64>,
+    /// Trainable parameters of the network (`None` when the record lacks them).
+    pub params: Option<i64>,
     /// Test MSE (pixel units squared).
     pub test_mse: f64,
     /// The selection metric on the validation set.
@@ -248,6 +250,7 @@ fn summarise(
             n: m.config.train_size as f64,
             width: m.config.channels,
             seed: i64::try_from(m.config.seed).ok(),
+            params: m.results.params,
             test_mse: m.results.test_mse.unwrap_or(f64::NAN),
             val_metric: m.results.best_val_psnr,
             oracle_test_mse: m.results.oracle_test_mse,

@@ -31,7 +31,10 @@ pub struct ModelArgs {
 /// and whether progress is shown.
 #[derive(Debug, clap::Args)]
 pub struct CommonArgs {
-    /// Last gradient-descent iteration k (`theory`: the largest considered for early stopping).
+    /// Last gradient-descent iteration k, at most 10^9 (`theory`: the largest considered for
+    /// early stopping, every iteration of every draw is evaluated; `path`: one CSV row, about 30
+    /// bytes, per iteration, refused up front when the path would not fit in memory; the paper
+    /// uses 5000).
     #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
     pub iters: usize,
     /// Fixed gradient-descent step eta [default: the paper's rule].

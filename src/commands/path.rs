@@ -58,6 +58,8 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let step = args.common.step.map_or(StepSize::Paper, StepSize::Fixed);
     step.validate()?;
+    plateau_theory::montecarlo::check_iters(args.common.iters)?;
+    check_memory(path_bytes(args.common.iters), "the path")?;
     let eta = step.eta(&setup, args.train_size);
     let path = if args.common.analytic {
         let eq = plateau_theory::analytic::SpectralEquivalent::new(&setup, args.train_size)?;
@@ -130,14 +132,20 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     })
 }
 
+/// Bytes that a path of `iters` iterations holds at once: the risks (`f64`), the CSV text and
+/// its copy for output (about 30 bytes a row each). `iters` is at most `MAX_ITERS`.
+fn path_bytes(iters: usize) -> usize {
+    (iters + 1) * (8 + 2 * 30)
+}
+
 /// Refuses up front a computation whose estimated memory exceeds the machine.
 fn check_memory(bytes: usize, what: &str) -> Result<()> {
     if let Some(total) = plateau_theory::montecarlo::machine_memory_bytes() {
         anyhow::ensure!(
             bytes <= total,
             "{what} needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
-            bytes as f64 / (1u64 << 30) as f64,
-            total as f64 / (1u64 << 30) as f64
+            plateau_theory::montecarlo::gib(bytes),
+            plateau_theory::montecarlo::gib(total)
         );
     }
     Ok(())

@@ -7,7 +7,10 @@
 //! - From measurements (`--results DIR`, a sweep's store: each curve's best width per `N`; or
 //!   `--input FILE.csv` with `fit`'s input flags): the `N` for each target, the gain per
 //!   doubling at the largest measured `N`, and the error at `--at`, with bootstrap intervals
-//!   ([`crate::analysis::plan`]); `--backtest` adds the held-out check of the extrapolation.
+//!   ([`crate::analysis::plan`]); `--backtest` adds the held-out check of the extrapolation;
+//!   `--width W` or `--params P` (with `--results`) adds, from the joint law in `N` and `P`,
+//!   the gains of doubling `N` and of doubling `P` at the largest measured `N`
+//!   ([`crate::analysis::capacity`]).
 //!
 //! stdout: a JSON array, one object per group (estimator or curve); the human summary goes to
 //! stderr, or to stdout instead of the JSON with `--format text`.
@@ -17,9 +20,10 @@ use std::path::{Path, PathBuf};
 use crate::output::write_stdout;
 use anyhow::{bail, Context, Result};
 
+use crate::analysis::capacity::{doubling_plan, CellChoice};
 use crate::analysis::plan::{plan_curve, summary_text, MeasuredPlan, PlanOptions, Target};
 use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
-use crate::analysis::scaling::analyse;
+use crate::analysis::scaling::{analyse, GroupSummary};
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
 use crate::fit::{BootstrapOptions, Curve};
 use crate::output::write_atomic;
@@ -106,6 +110,14 @@ pub struct Args {
     /// Measurements: backtest the extrapolation (fit on N <= max/4, predict the rest).
     #[arg(long)]
     pub backtest: bool,
+    /// With --results: at the largest measured N and this width, does doubling N or doubling
+    /// the network's parameters gain more? (the joint law in N and P; docs/capacity.md)
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    pub width: Option<f64>,
+    /// With --results: as --width, the cell given by its parameter count P.
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    #[arg(conflicts_with = "width")]
+    pub params: Option<f64>,
     /// The bootstrap of the intervals.
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
@@ -134,6 +146,8 @@ pub fn run(args: &Args) -> Result<()> {
              or --input FILE.csv)"
         ),
     };
+    // --width and --params are for measurements: this refuses them here.
+    cell_choice(args)?;
     if !(args.within_db.is_empty() && args.target_mse.is_empty() && args.target_psnr.is_empty()) {
         bail!(
             "--within-db, --target-mse and --target-psnr are for measurements; from theory use \
@@ -172,12 +186,11 @@ fn targets(args: &Args) -> Vec<Target> {
     t
 }
 
-/// The curves of a sweep's results store: each curve's best width per `N`, with its exact
-/// floor when known.
+/// The curves of a sweep's results store.
 ///
 /// # Errors
 /// No store, or no finished run in it.
-fn store_curves(dir: &Path) -> Result<Vec<(String, Curve, Option<f64>)>> {
+fn store_groups(dir: &Path) -> Result<Vec<GroupSummary>> {
     let store = Store::new(dir);
     if !store.path().exists() {
         bail!("no {} (run plateau sweep first)", store.path().display());
@@ -190,7 +203,16 @@ fn store_curves(dir: &Path) -> Result<Vec<(String, Curve, Option<f64>)>> {
             store.path().display()
         );
     }
-    groups
+    Ok(groups)
+}
+
+/// The curves of a sweep's results store: each curve's best width per `N`, with its exact
+/// floor when known.
+///
+/// # Errors
+/// As [`store_groups`].
+fn store_curves(dir: &Path) -> Result<Vec<(String, Curve, Option<f64>)>> {
+    store_groups(dir)?
         .into_iter()
         .map(|g| {
             let xs: Vec<f64> = g.best.iter().map(|b| b.n).collect();
@@ -231,12 +253,46 @@ fn measured(args: &Args) -> Result<()> {
         bootstrap: args.bootstrap.options()?,
         backtest: args.backtest,
     };
-    let plans: Vec<MeasuredPlan> = curves(args)?
+    let cell = cell_choice(args)?;
+    let mut plans: Vec<MeasuredPlan> = curves(args)?
         .iter()
         .map(|(g, c, floor)| plan_curve(g, c, *floor, &opts))
         .collect::<Result<_>>()?;
+    if let (Some(cell), Some(dir)) = (cell, &args.results) {
+        // store_curves keeps the store's groups in order, so they pair with the plans.
+        for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {
+            match doubling_plan(&g, cell, &opts.bootstrap) {
+                Ok(d) => plan.doubling_gain_db = Some(d),
+                Err(e) => eprintln!(
+                    "plateau: warning: {}: no doubling answer: {e:#} (the N-only plan is \
+                     unaffected)",
+                    g.label
+                ),
+            }
+        }
+    }
     let text: String = plans.iter().map(summary_text).collect();
     emit(args.format, &plans, &text)
+}
+
+/// The cell of `--width` or `--params`, checked.
+///
+/// # Errors
+/// A value that is not positive, or either flag without `--results`.
+fn cell_choice(args: &Args) -> Result<Option<CellChoice>> {
+    let cell = match (args.width, args.params) {
+        (Some(w), _) => CellChoice::Width(w),
+        (None, Some(p)) => CellChoice::Params(p),
+        (None, None) => return Ok(None),
+    };
+    cell.validate()?;
+    if args.results.is_none() {
+        bail!(
+            "--width and --params need --results DIR (runs with their widths and parameter \
+             counts)"
+        );
+    }
+    Ok(Some(cell))
 }
 
 /// The plan of every curve of the store in `results` with the default targets (within 10% and

@@ -1,8 +1,11 @@
 //! `plateau reproduce`: the main job. Computes the theory results of the paper's eight setups
 //! and draws the figures; then runs the U-Net scaling sweeps of `--preset` (`cpu`: the five
-//! configs of [`CPU_SWEEPS`] into `results/sweeps/<name>`, resumable) and draws their scaling
-//! figures `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` (see `plateau scaling`) and a
-//! `plateau plan` summary `figures/plan_<name>.{json,txt}` each.
+//! configs of [`CPU_SWEEPS`] into `results/sweeps/<name>`, resumable; `capacity`: the width
+//! sweep `capacity_cpu.toml`, opt-in) and draws their scaling figures
+//! `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` and, with two or more widths, the capacity
+//! figures `figures/capacity_<tag>{,_surface}.{png,svg}` (see `plateau scaling`) and a
+//! `plateau plan` summary `figures/plan_<name>.{json,txt}` each; `capacity` adds
+//! `figures/capacity_<name>.txt`, the joint law's summary (does the optimal width grow with N?).
 //!
 //! Writes `results/theory_<setup>.csv` (the `plateau theory` CSV of each setup, 5 draws),
 //! `figures/risk_vs_n_<setup>.{png,svg}`, `figures/gd_path_<setup>.{png,svg}` and
@@ -24,6 +27,7 @@ use plateau_theory::{Estimator, Setup, StepSize};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::analysis::capacity::capacity_text;
 use crate::commands::theory::{parse_csv, to_csv};
 use crate::figures::theory::{risk_vs_iteration, risk_vs_n, AnalyticCurve, PowerLawLine};
 use crate::fit::{fit_power, regime::detect_regime};
@@ -57,6 +61,10 @@ pub enum Preset {
     /// `experiments/denoise_paper.toml` and `experiments/mri_paper.toml`: the paper's grids
     /// (GPU, ImageNet and fastMRI; days of compute).
     Paper,
+    /// `experiments/capacity_cpu.toml`: widths 4 to 64 by N 16 to 4096, two seeds, on the
+    /// gaussian field and the photographs, for the joint law in data and width; writes
+    /// `figures/capacity_<name>.txt` (about 20 minutes on 2 cores, see README).
+    Capacity,
 }
 
 /// Arguments of `plateau reproduce`.
@@ -80,6 +88,10 @@ pub struct Args {
     /// Sweeps of the `sweep` part (results under `<results>/sweeps/<name>`, resumable).
     #[arg(long, value_enum, default_value = "cpu")]
     pub preset: Preset,
+    /// Sweep cells trained at once, each on one thread [default: the machine's cores]. Results
+    /// do not depend on it: every cell trains single-threaded in its own process.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
     #[arg(long)]
     pub quiet: bool,
@@ -116,12 +128,17 @@ fn sweeps(args: &Args) -> Result<()> {
     let configs: &[&str] = match args.preset {
         Preset::Cpu => &CPU_SWEEPS,
         Preset::Paper => &["denoise_paper.toml", "mri_paper.toml"],
+        Preset::Capacity => &["capacity_cpu.toml"],
     };
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        usize::from,
+    );
     for name in configs {
         let path = experiments_file(name);
         let cfg = crate::sweep::SweepConfig::load(&path)?;
         let results = args.results.join("sweeps").join(&cfg.name);
-        let s = crate::commands::sweep::run_local(&path, &results)?;
+        let s = crate::commands::sweep::run_local(&path, &results, jobs)?;
         if s.failed > 0 {
             // The figure is still drawn from the cells that finished; a rerun retries the rest.
             eprintln!(
@@ -132,7 +149,16 @@ fn sweeps(args: &Args) -> Result<()> {
                 results.join("results.jsonl").display()
             );
         }
-        crate::commands::scaling::scaling(&results, &args.figures)?;
+        let reports = crate::commands::scaling::scaling_with(&results, &args.figures, false)?;
+        if args.preset == Preset::Capacity {
+            let text: String = reports
+                .iter()
+                .map(|r| format!("{}\n{}", r.summary.label, capacity_text(&r.capacity)))
+                .collect();
+            let path = args.figures.join(format!("capacity_{}.txt", cfg.name));
+            write_atomic(&path, text.as_bytes())?;
+            eprintln!("plateau: wrote {}", path.display());
+        }
         crate::commands::plan::plan_summary(
             &results,
             &args.figures.join(format!("plan_{}", cfg.name)),

@@ -20,8 +20,11 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::analysis::band::fit_band;
+use crate::analysis::capacity::{analyse_capacity, capacity_text, Capacity, CapacityModel};
 use crate::analysis::scaling::{analyse, points_csv, GroupSummary, EXTRAPOLATE_TO};
 use crate::analysis::{linear_theory, subspace_theory, PredictedCurve};
+use crate::figures::capacity::{width_chart, SurfaceFigure};
+use crate::figures::chart::render_figure;
 use crate::figures::scaling::{group_grid, scaling_views};
 use crate::fit::backtest::{backtest, Backtest};
 use crate::fit::{BootstrapOptions, Curve};
@@ -43,12 +46,17 @@ pub struct Args {
     pub backtest: bool,
 }
 
-/// A group's summary as written: [`GroupSummary`] and, when asked, its backtest.
+/// A group's summary as written: [`GroupSummary`], the joint law in `(N, P)` and what follows
+/// from it ([`Capacity`]: `joint_fit`, `optimal_width`, `doubling_gain_db`, ...) and, when
+/// asked, its backtest.
 #[derive(Serialize)]
 pub struct ScalingReport {
     /// The curve.
     #[serde(flatten)]
     pub summary: GroupSummary,
+    /// The joint law over sizes and widths.
+    #[serde(flatten)]
+    pub capacity: Capacity,
     /// The backtest of the best-width curve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtest: Option<Backtest>,
@@ -137,14 +145,22 @@ pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<V
         } else {
             None
         };
+        let cap = analyse_capacity(&g, &BAND_BOOTSTRAP);
+        if let Some(model) = &cap.model {
+            capacity_figures(&g, model, &cap.report, out)?;
+        }
         let r = ScalingReport {
             summary: g,
+            capacity: cap.report,
             backtest: bt,
         };
         write_atomic(&with_ext(&stem, "csv"), points_csv(&r.summary).as_bytes())?;
         let json = serde_json::to_string_pretty(&r).context("cannot serialise the summary")?;
         write_atomic(&with_ext(&stem, "json"), (json + "\n").as_bytes())?;
         report(&r.summary, &stem);
+        for line in capacity_text(&r.capacity).lines() {
+            eprintln!("plateau: {line}");
+        }
         reports.push(r);
     }
     Ok(reports)
@@ -162,6 +178,33 @@ fn predicted(g: &GroupSummary) -> Result<Vec<PredictedCurve>> {
         Some(model) => linear_theory::curves(&model, lo, EXTRAPOLATE_TO),
         None => Ok(Vec::new()),
     }
+}
+
+/// `capacity_<tag>.{png,svg}` (error against N per width) and `capacity_<tag>_surface.{png,svg}`
+/// (the fitted surface), see [`crate::figures::capacity`].
+fn capacity_figures(
+    g: &GroupSummary,
+    model: &CapacityModel,
+    cap: &Capacity,
+    out: &Path,
+) -> Result<()> {
+    let stem = out.join(format!("capacity_{}", g.tag));
+    width_chart(g, model).render(&stem)?;
+    let corner = cap
+        .joint_fit
+        .as_ref()
+        .and_then(|f| f.selection.as_ref())
+        .map(|s| [s.n_from, s.p_from]);
+    let surface = SurfaceFigure {
+        title: format!("Joint law {}: {}", model.law.family, g.label),
+        model,
+        corner,
+    };
+    render_figure(
+        &surface,
+        (1200, 800),
+        &out.join(format!("capacity_{}_surface", g.tag)),
+    )
 }
 
 /// Appends `.ext` to a stem that may contain dots (`sigma0.1`).

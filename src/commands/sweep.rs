@@ -69,14 +69,19 @@ pub fn default_results(cfg: &SweepConfig) -> PathBuf {
     Path::new("results").join("sweeps").join(&cfg.name)
 }
 
-/// Runs every unfinished cell of the config at `config` on this machine into `results`
-/// (what `plateau reproduce` calls).
+/// Runs every unfinished cell of the config at `config` on this machine into `results`, `jobs`
+/// cells at once (what `plateau reproduce` calls).
 ///
 /// # Errors
 /// An invalid config or an unwritable results folder (failed cells are recorded, not errors).
-pub fn run_local(config: &Path, results: &Path) -> Result<local::Summary> {
+pub fn run_local(config: &Path, results: &Path, jobs: usize) -> Result<local::Summary> {
     let cfg = SweepConfig::load(config)?;
-    local::run_all(&cfg, &Store::new(results), &exe()?, &local::Slots::Jobs(1))
+    local::run_all(
+        &cfg,
+        &Store::new(results),
+        &exe()?,
+        &local::Slots::Jobs(jobs),
+    )
 }
 
 /// The trainer each cell runs (`plateau-train`, found as `plateau train` finds it).

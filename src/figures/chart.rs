@@ -10,7 +10,7 @@ use std::sync::Once;
 use anyhow::{anyhow, Context, Result};
 use image::ImageEncoder;
 use plotters::coord::ranged1d::ValueFormatter;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::output::write_atomic;
@@ -45,7 +45,7 @@ pub enum Draw {
 /// One labelled series of `(x, y)` points.
 #[derive(Clone, Debug)]
 pub struct Series {
-    /// Legend text.
+    /// Legend text (empty: not in the legend).
     pub label: String,
     /// Points; non-finite or (on a log axis) non-positive ones are skipped.
     pub points: Vec<(f64, f64)>,
@@ -125,7 +125,8 @@ impl Chart {
         let mut y = range(&ys, self.y_log)
             .ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
         // Room above the data for the legend (upper right), so it hides no point.
-        let legend_rows = self.series.len() + self.hlines.len();
+        let legend_rows =
+            self.series.iter().filter(|s| !s.label.is_empty()).count() + self.hlines.len();
         if self.y_log {
             y.1 *= (y.1 / y.0).powf(0.045 * legend_rows as f64);
         } else {
@@ -151,7 +152,7 @@ impl Chart {
 
 /// A figure that can draw itself on any plotters backend (PNG and SVG).
 pub trait Figure {
-    /// Draws the whole figure on `root`.
+    /// Draws the whole figure on `root` (already filled white by [`render_figure`]).
     ///
     /// # Errors
     /// The backend's drawing errors.
@@ -174,13 +175,7 @@ pub fn render_figure(fig: &impl Figure, (w, h): (u32, u32), stem: &Path) -> Resu
     };
     register_font();
     let mut pixels = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        fig.draw_on(&root)
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-        root.present()
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-    }
+    draw_white(fig, BitMapBackend::with_buffer(&mut pixels, (w, h)), stem)?;
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
         .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
@@ -188,14 +183,17 @@ pub fn render_figure(fig: &impl Figure, (w, h): (u32, u32), stem: &Path) -> Resu
     write_atomic(&with_ext(".png"), &png)?;
 
     let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        fig.draw_on(&root)
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-        root.present()
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-    }
+    draw_white(fig, SVGBackend::with_string(&mut svg, (w, h)), stem)?;
     write_atomic(&with_ext(".svg"), svg.as_bytes())
+}
+
+/// Draws `fig` on a white `backend` and flushes it; errors name the figure's `stem`.
+fn draw_white<DB: DrawingBackend>(fig: &impl Figure, backend: DB, stem: &Path) -> Result<()> {
+    let root = backend.into_drawing_area();
+    let drawn = root.fill(&WHITE).and_then(|()| fig.draw_on(&root));
+    drawn
+        .and_then(|()| root.present())
+        .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))
 }
 
 impl Figure for Chart {
@@ -205,7 +203,6 @@ impl Figure for Chart {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         // An empty chart still renders (axes only) rather than failing the whole job.
         let ((x0, x1), (y0, y1)) = self.bounds().unwrap_or(((1.0, 10.0), (1.0, 10.0)));
-        root.fill(&WHITE)?;
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(
@@ -312,24 +309,30 @@ impl Chart {
                     let outline: Vec<(f64, f64)> =
                         upper.into_iter().chain(lower.into_iter().rev()).collect();
                     let fill = color.mix(0.18).filled();
-                    chart
-                        .draw_series(std::iter::once(Polygon::new(outline, fill)))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill));
+                    let anno = chart.draw_series(std::iter::once(Polygon::new(outline, fill)))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill)
+                        });
+                    }
                 }
                 Draw::Line => {
                     let style = ShapeStyle::from(color).stroke_width(3);
-                    chart
-                        .draw_series(LineSeries::new(pts, style))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], style));
+                    let anno = chart.draw_series(LineSeries::new(pts, style))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 30, y)], style)
+                        });
+                    }
                 }
                 Draw::Dashed => {
                     let style = ShapeStyle::from(color).stroke_width(2);
-                    chart
-                        .draw_series(DashedLineSeries::new(pts, 10, 6, style))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], style));
+                    let anno = chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 12, y)], style)
+                        });
+                    }
                 }
                 Draw::Markers => {
                     if let Some(errors) = &s.errors {
@@ -352,35 +355,36 @@ impl Chart {
                             .collect();
                         chart.draw_series(bars)?;
                     }
-                    chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?
-                        .label(s.label.as_str())
-                        .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
+                    let anno = chart
+                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
+                    if !s.label.is_empty() {
+                        anno.label(s.label.as_str())
+                            .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
+                    }
                 }
             }
         }
-        draw_legend(&mut chart, 18, 45)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (18, 45))
     }
 }
 
-/// Draws the legend of `chart`'s labelled series in its upper right corner on a translucent
-/// white box: labels `font` pixels high, `marker` pixels of room for each series' marker.
-pub(crate) fn draw_legend<'a, DB, CT>(
+/// Draws the legend of `chart` at `pos` in a translucent white box with a black border;
+/// `(font, sample)`: label font size and width of the sample area, pixels.
+///
+/// # Errors
+/// The backend's drawing errors.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
-    font: u32,
-    marker: u32,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-where
-    DB: DrawingBackend + 'a,
-    CT: CoordTranslate,
-{
+    pos: SeriesLabelPosition,
+    (font, sample): (u32, u32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(pos)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", font))
-        .legend_area_size(marker)
+        .legend_area_size(sample)
         .draw()
 }
 

@@ -1,5 +1,6 @@
 //! Figures for people: risk against training-set size and against gradient-descent iteration.
 
+pub mod capacity;
 pub mod chart;
 pub mod scaling;
 pub mod theory;

@@ -8,7 +8,9 @@ use anyhow::Result;
 use plateau_theory::validate::Report;
 use plateau_theory::Estimator;
 use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 use super::chart::{draw_legend, render_figure, tick, Figure};
 use super::theory::color;
@@ -23,8 +25,98 @@ pub fn errors_vs_n(report: &Report) -> ValidateFigure<'_> {
     ValidateFigure { report }
 }
 
-/// Marker shapes, one per setup (cycled).
-const SHAPES: usize = 8;
+/// Marker shapes, one per setup (cycled beyond eight): each outline differs, so that setups
+/// stay apart in the legend and in the panels whatever their colour (the colour is the estimator).
+const SHAPES: [Shape; 8] = [
+    Shape::Disc,
+    Shape::TriangleUp,
+    Shape::Square,
+    Shape::Diamond,
+    Shape::TriangleDown,
+    Shape::Cross,
+    Shape::Plus,
+    Shape::Ring,
+];
+
+/// The outline of a marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Disc,
+    TriangleUp,
+    Square,
+    Diamond,
+    TriangleDown,
+    Cross,
+    Plus,
+    Ring,
+}
+
+/// The marker of setup `index` (shape) in colour `colour` (the estimator's, or grey in the
+/// legend) at `at`, data or pixel coordinates; about 14 pixels across.
+struct Marker<C> {
+    at: C,
+    shape: Shape,
+    colour: RGBColor,
+}
+
+impl<C> Marker<C> {
+    fn new(index: usize, at: C, colour: RGBColor) -> Self {
+        Self {
+            at,
+            shape: SHAPES[index % SHAPES.len()],
+            colour,
+        }
+    }
+}
+
+impl<'a, C> PointCollection<'a, C> for &'a Marker<C> {
+    type Point = &'a C;
+    type IntoIter = std::iter::Once<&'a C>;
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.at)
+    }
+}
+
+impl<C, DB: DrawingBackend> Drawable<DB> for Marker<C> {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        mut points: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        let Some((x, y)) = points.next() else {
+            return Ok(());
+        };
+        let fill = self.colour.filled();
+        let line = self.colour.stroke_width(3);
+        let shifted = |corners: &[(i32, i32)]| {
+            corners
+                .iter()
+                .map(|&(dx, dy)| (x + dx, y + dy))
+                .collect::<Vec<_>>()
+        };
+        match self.shape {
+            Shape::Disc => backend.draw_circle((x, y), 6, &fill, true),
+            Shape::Ring => backend.draw_circle((x, y), 6, &self.colour.stroke_width(2), false),
+            Shape::Square => backend.draw_rect((x - 5, y - 5), (x + 5, y + 5), &fill, true),
+            Shape::TriangleUp => backend.fill_polygon(shifted(&[(0, -8), (7, 5), (-7, 5)]), &fill),
+            Shape::TriangleDown => {
+                backend.fill_polygon(shifted(&[(0, 8), (7, -5), (-7, -5)]), &fill)
+            }
+            Shape::Diamond => {
+                backend.fill_polygon(shifted(&[(0, -8), (7, 0), (0, 8), (-7, 0)]), &fill)
+            }
+            Shape::Cross => {
+                backend.draw_line((x - 6, y - 6), (x + 6, y + 6), &line)?;
+                backend.draw_line((x - 6, y + 6), (x + 6, y - 6), &line)
+            }
+            Shape::Plus => {
+                backend.draw_line((x - 7, y), (x + 7, y), &line)?;
+                backend.draw_line((x, y - 7), (x, y + 7), &line)
+            }
+        }
+    }
+}
 
 /// Greys for the setup entries of the legend.
 const GREY: RGBColor = RGBColor(90, 90, 90);
@@ -134,9 +226,7 @@ impl ValidateFigure<'_> {
                     line.clone(),
                     c.mix(0.35).stroke_width(1),
                 )))?;
-                for &(x, y, _) in &series {
-                    draw_marker(&mut chart, si, (x, y), c)?;
-                }
+                chart.draw_series(series.iter().map(|&(x, y, _)| Marker::new(si, (x, y), c)))?;
                 chart.draw_series(
                     series
                         .iter()
@@ -154,65 +244,18 @@ impl ValidateFigure<'_> {
                     .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));
             }
             for (si, s) in setups.iter().enumerate() {
-                let entry = chart
+                chart
                     .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                    .label(setup_label(s));
-                let style = if si % SHAPES < 4 {
-                    GREY.filled()
-                } else {
-                    GREY.stroke_width(2)
-                };
-                let at = move |x: i32, y: i32| EmptyElement::at((x + 12, y));
-                match si % 4 {
-                    0 => entry.legend(move |(x, y)| at(x, y) + Circle::new((0, 0), 6, style)),
-                    1 => {
-                        entry.legend(move |(x, y)| at(x, y) + TriangleMarker::new((0, 0), 7, style))
-                    }
-                    2 => entry
-                        .legend(move |(x, y)| at(x, y) + Rectangle::new([(-5, -5), (5, 5)], style)),
-                    _ => entry.legend(move |(x, y)| {
-                        at(x, y) + Cross::new((0, 0), 6, GREY.stroke_width(3))
-                    }),
-                };
+                    .label(setup_label(s))
+                    .legend(move |(x, y)| Marker::new(si, (x + 12, y), GREY));
             }
             chart
                 .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
                 .label("fails the criterion")
                 .legend(|(x, y)| Circle::new((x + 12, y), 9, BLACK.stroke_width(2)));
         }
-        draw_legend(&mut chart, 16, 35)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (16, 35))
     }
-}
-
-/// Marker `shape` (one per setup) at a data point.
-fn draw_marker<DB: DrawingBackend, X, Y>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
-    shape: usize,
-    p: (f64, f64),
-    c: RGBColor,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-where
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-{
-    let filled = shape % SHAPES < 4;
-    let style = if filled {
-        c.filled()
-    } else {
-        c.stroke_width(2)
-    };
-    let at = EmptyElement::at(p);
-    match shape % 4 {
-        0 => chart.draw_series(std::iter::once(at + Circle::new((0, 0), 6, style)))?,
-        1 => chart.draw_series(std::iter::once(at + TriangleMarker::new((0, 0), 7, style)))?,
-        2 => chart.draw_series(std::iter::once(
-            at + Rectangle::new([(-5, -5), (5, 5)], style),
-        ))?,
-        _ => chart.draw_series(std::iter::once(
-            at + Cross::new((0, 0), 6, c.stroke_width(3)),
-        ))?,
-    };
-    Ok(())
 }
 
 impl Figure for ValidateFigure<'_> {
@@ -220,7 +263,6 @@ impl Figure for ValidateFigure<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        root.fill(&WHITE)?;
         let c = &self.report.criterion;
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
         self.panel(

@@ -32,12 +32,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{fit_model_log, Curve, Fit};
 
 /// How replicates are drawn (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// `draws` when every `x` has two or more draws, else `parametric` when `std` and `runs`
@@ -98,21 +98,24 @@ impl Method {
 /// `std` and `runs`; `None` without draw-level information.
 pub fn se_log(curve: &Curve) -> Option<Vec<f64>> {
     if curve.has_replicates() {
-        Some(
-            curve
-                .draws
-                .iter()
-                .zip(&curve.ys)
-                .map(|(d, &y)| {
-                    let k = d.len() as f64;
-                    let var = d.iter().map(|v| (v - y).powi(2)).sum::<f64>() / (k - 1.0);
-                    (var / k).sqrt() / y.abs()
-                })
-                .collect(),
-        )
+        Some(se_log_of_draws(&curve.draws, &curve.ys))
     } else {
         curve.se_log.clone()
     }
+}
+
+/// Standard error of `ln ys[i]` from the draws `draws[i]` (at least two each) whose mean is
+/// `ys[i]`: `s_i / (sqrt(k_i) ys[i])` (delta method).
+pub(crate) fn se_log_of_draws(draws: &[Vec<f64>], ys: &[f64]) -> Vec<f64> {
+    draws
+        .iter()
+        .zip(ys)
+        .map(|(d, &y)| {
+            let k = d.len() as f64;
+            let var = d.iter().map(|v| (v - y).powi(2)).sum::<f64>() / (k - 1.0);
+            (var / k).sqrt() / y.abs()
+        })
+        .collect()
 }
 
 /// Reduced chi-square `sum_i ((ln y_i - ln f(x_i)) / se_i)^2 / (n - p)` of `fit` against the
@@ -126,13 +129,22 @@ pub fn chi2_dof(curve: &Curve, fit: &Fit) -> Option<f64> {
     if n <= p {
         return None;
     }
-    let sum: f64 = curve
+    let resid: Vec<f64> = curve
         .xs
         .iter()
         .zip(&curve.ys)
-        .zip(&se)
-        .map(|((&x, &y), &s)| {
-            let r = y.ln() - fit.ln_predict(x.ln());
+        .map(|(&x, &y)| y.ln() - fit.ln_predict(x.ln()))
+        .collect();
+    Some(chi2_sum(&resid, &se) / (n - p) as f64)
+}
+
+/// `sum_i (resid_i / se_i)^2`; a point with `se = 0` counts 0 when its residual is within
+/// `1e-12` of zero and makes the sum infinite otherwise.
+pub(crate) fn chi2_sum(resid: &[f64], se: &[f64]) -> f64 {
+    resid
+        .iter()
+        .zip(se)
+        .map(|(&r, &s)| {
             if s > 0.0 {
                 (r / s).powi(2)
             } else if r.abs() <= 1e-12 {
@@ -141,16 +153,63 @@ pub fn chi2_dof(curve: &Curve, fit: &Fit) -> Option<f64> {
                 f64::INFINITY
             }
         })
-        .sum();
-    Some(sum / (n - p) as f64)
+        .sum()
 }
 
-/// 99% quantile of `chi2_k / k`, `k = n - p`, by the Wilson-Hilferty approximation
-/// `(1 - 2/(9k) + z sqrt(2/(9k)))^3`, `z = 2.3263`.
+/// 99% quantile of `chi2_k / k`, `k = n - p`, for `fit` on `n` points ([`chi2_dof_quantile`]).
 fn chi2_dof_limit(n: usize, fit: &Fit) -> f64 {
-    let k = n.saturating_sub(fit.kind().n_params()).max(1) as f64;
-    let h = 2.0 / (9.0 * k);
+    chi2_dof_quantile(n.saturating_sub(fit.kind().n_params()))
+}
+
+/// 99% quantile of `chi2_k / k` (`k` taken as at least 1) by the Wilson-Hilferty
+/// approximation `(1 - 2/(9k) + z sqrt(2/(9k)))^3`, `z = 2.3263`.
+pub(crate) fn chi2_dof_quantile(k: usize) -> f64 {
+    let h = 2.0 / (9.0 * k.max(1) as f64);
     (1.0 - h + 2.3263 * h.sqrt()).powi(3)
+}
+
+/// The log residuals `lys - fitted` centred and inflated by `sqrt(n / (n - p))` (`p`
+/// parameters fitted to `n` points; no inflation when `n <= p`), the pool the residual
+/// bootstrap and the new-observation errors are drawn from.
+pub(crate) fn centred_residuals(lys: &[f64], fitted: &[f64], p: usize) -> Vec<f64> {
+    let n = lys.len();
+    let r: Vec<f64> = lys.iter().zip(fitted).map(|(y, f)| y - f).collect();
+    let mean = r.iter().sum::<f64>() / n as f64;
+    let infl = if n > p {
+        (n as f64 / (n - p) as f64).sqrt()
+    } else {
+        1.0
+    };
+    r.iter().map(|v| (v - mean) * infl).collect()
+}
+
+/// One replicate of the means: at each point, its `k` draws resampled with replacement, the
+/// deviations from the mean `ys[i]` inflated by `sqrt(k / (k - 1))`; `ln` of the new means,
+/// `None` when one is not positive.
+pub(crate) fn resample_draws_log(
+    draws: &[Vec<f64>],
+    ys: &[f64],
+    rng: &mut impl Rng,
+) -> Option<Vec<f64>> {
+    draws
+        .iter()
+        .zip(ys)
+        .map(|(d, &y)| {
+            let k = d.len();
+            let infl = (k as f64 / (k as f64 - 1.0)).sqrt();
+            let s: f64 = (0..k).map(|_| d[rng.random_range(0..k)] - y).sum();
+            let m = y + infl * s / k as f64;
+            (m > 0.0).then(|| m.ln())
+        })
+        .collect()
+}
+
+/// One replicate of the residual bootstrap: `fitted_i + e*_i`, `e*` drawn from `resid`.
+pub(crate) fn resample_residuals(fitted: &[f64], resid: &[f64], rng: &mut impl Rng) -> Vec<f64> {
+    fitted
+        .iter()
+        .map(|&f| f + resid[rng.random_range(0..resid.len())])
+        .collect()
 }
 
 /// Bootstrap settings.
@@ -256,37 +315,13 @@ pub fn bootstrap(
     let ls: Vec<f64> = curve.xs.iter().map(|x| x.ln()).collect();
     let lys: Vec<f64> = curve.ys.iter().map(|y| y.ln()).collect();
     let fitted: Vec<f64> = ls.iter().map(|&l| fit.ln_predict(l)).collect();
-    let n = ls.len();
-    let p = fit.kind().n_params();
-    let resid: Vec<f64> = {
-        let r: Vec<f64> = lys.iter().zip(&fitted).map(|(y, f)| y - f).collect();
-        let mean = r.iter().sum::<f64>() / n as f64;
-        let infl = if n > p {
-            (n as f64 / (n - p) as f64).sqrt()
-        } else {
-            1.0
-        };
-        r.iter().map(|v| (v - mean) * infl).collect()
-    };
+    let resid = centred_residuals(&lys, &fitted, fit.kind().n_params());
     let kind = fit.kind();
     let replicate = |rep: usize| -> Option<(Vec<f64>, Vec<f64>)> {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         rng.set_stream(rep as u64);
         let lys_star: Vec<f64> = match method {
-            Method::Draws => {
-                let mut out = Vec::with_capacity(n);
-                for (d, &y) in curve.draws.iter().zip(&curve.ys) {
-                    let k = d.len();
-                    let infl = (k as f64 / (k as f64 - 1.0)).sqrt();
-                    let s: f64 = (0..k).map(|_| d[rng.random_range(0..k)] - y).sum();
-                    let m = y + infl * s / k as f64;
-                    if m.is_nan() || m <= 0.0 {
-                        return None;
-                    }
-                    out.push(m.ln());
-                }
-                out
-            }
+            Method::Draws => resample_draws_log(&curve.draws, &curve.ys, &mut rng)?,
             Method::Parametric => {
                 let se = curve.se_log.as_ref().expect("resolved");
                 lys.iter()
@@ -294,10 +329,7 @@ pub fn bootstrap(
                     .map(|(&ly, &s)| ly + s * rng.sample::<f64, _>(StandardNormal))
                     .collect()
             }
-            Method::Residuals => fitted
-                .iter()
-                .map(|&f| f + resid[rng.random_range(0..n)])
-                .collect(),
+            Method::Residuals => resample_residuals(&fitted, &resid, &mut rng),
             Method::Auto | Method::None => unreachable!("resolved above"),
         };
         let f = fit_model_log(kind, &ls, &lys_star, Some(fit))?;

@@ -124,21 +124,22 @@ impl std::fmt::Display for Engine {
 }
 
 /// Relative cost of the structured engine (arbitrary units shared with [`dense_cost`]): `d`
-/// updates of `K^2 (d + c)` work each, the root finding counting as `c` = 40 flops per pole
-/// (about four passes with one division each), and the tridiagonal eigenvalues of the noise
-/// block (`~60 m^2`, latency-bound).
+/// updates of `K^2 (d + 71)` work each (the GEMM of the projections, and the root finding as
+/// 71 units per pole), the tridiagonal eigenvalues of the noise block (`238 m^2`,
+/// latency-bound) and a per-update overhead of `10^4 K`. Fitted to CPU times at `d = 10, 50,
+/// 100` and `K` from 64 to 2048 (`theory/exact.md`).
 fn structured_cost(setup: &Setup, n_train: usize) -> f64 {
     let k = setup.n().min(n_train) as f64;
     let m = (setup.n() - setup.d()).min(n_train) as f64;
     let d = setup.d() as f64;
-    d * k * k * (d + 40.0) + 60.0 * m * m
+    d * k * k * (d + 71.0) + 238.0 * m * m + 1e4 * d * k
 }
 
-/// Relative cost of the dense engine: a `K x K` eigendecomposition with vectors, about
-/// `10 K^3` flops at GEMM speed (counted as 1/4 of a scalar flop).
+/// Relative cost of the dense engine: a `K x K` eigendecomposition with vectors, `2.2 K^3 +
+/// 2380 K^2` in the units of [`structured_cost`] (the `K^2` part dominates below `K ~ 1000`).
 fn dense_cost(setup: &Setup, n_train: usize) -> f64 {
     let k = setup.n().min(n_train) as f64;
-    2.5 * k * k * k
+    2.2 * k * k * k + 2380.0 * k * k
 }
 
 /// The random ingredients of one training set's spectrum (see the module documentation).

@@ -7,8 +7,10 @@
 //! about 150 s and is always `#[ignore]`d). The n = 100 setups run by default in every build.
 //!
 //! `finite_size_correction_removes_the_bias` asserts the pooled effect of the finite-`d`
-//! correction, `least_squares_near_threshold_*` least squares up to `N = n - 5`. The per-point
-//! table of every paper setup is `plateau validate --preset paper` (`theory/analytic.md`).
+//! correction, `least_squares_near_threshold_n100` least squares up to `N = n - 5` (the `n = 1000`
+//! setups: `plateau validate` in `.ci/run`), `n100_early_stopping_bias_stays_in_its_stated_envelope`
+//! the measured bias at `n = 100`. The per-point table of every paper setup is
+//! `plateau validate --preset paper` (`theory/analytic.md`).
 
 mod common;
 
@@ -354,12 +356,39 @@ fn least_squares_near_threshold_n100() {
     }
 }
 
+/// The measured small bias at `n = 100` (`theory/analytic.md`, section 9, "The bias at
+/// n = 100"): where neither the finite-`d` correction (`N + d < n`) nor an exact formula applies
+/// and `N` is comparable to `n`, early stopping is predicted a little low (an `O(1/n)`
+/// real-Gaussian term of the full model that the equivalents leave out; measured at standard
+/// error 0.5% of the excess: -1.2% to -2.5% at `N = n`, -0.8% to -0.9% at `N = 256`, mean
+/// -1.3%). The test redraws those 6 points (three `n = 100` setups, `N = n, 256`, standard error
+/// 1% of the excess, so about 0.4% for the mean): every point meets the criterion and the mean
+/// error lies in the envelope that statement gives, `[-2.5%, 0)` of the excess (the measured
+/// mean +- 3 standard errors of this test).
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "N near n = 1000: run with --release (about 10 minutes)"
-)]
-fn least_squares_near_threshold_n1000() {
-    // Setup 3 of the paper's list, (10, 1000, 0.1); the other n = 1000 setups are not run yet.
-    least_squares_near_threshold(3, &[900, 950, 975, 990, 995], 200);
+fn n100_early_stopping_bias_stays_in_its_stated_envelope() {
+    use plateau_theory::validate::{analytic_targets, compare, Config, Criterion};
+    let grid: Vec<(Setup, Vec<usize>)> = Setup::paper_setups()[..3]
+        .iter()
+        .map(|&s| (s, vec![100, 256]))
+        .collect();
+    let (targets, _) =
+        analytic_targets(&grid, &[Estimator::GdEarlyStopped], StepSize::Paper).unwrap();
+    let config = Config {
+        criterion: Criterion::new(0.05, 3.0, 0.01, 2000).unwrap(),
+        seed: SEED,
+        ..Config::default()
+    };
+    let report = compare(&targets, &config, |_| {}).unwrap();
+    for p in &report.points {
+        println!(
+            "{:?} N={}: rel {:+.4} z {:+.2} ({} draws)",
+            p.target.setup, p.target.n_train, p.rel_excess_err, p.z, p.draws
+        );
+        assert!(p.pass, "{p:?}");
+    }
+    let mean_rel =
+        report.points.iter().map(|p| p.rel_excess_err).sum::<f64>() / report.points.len() as f64;
+    println!("pooled {:?}, mean rel {mean_rel:+.4}", report.pooled());
+    assert!((-0.025..0.0).contains(&mean_rel), "mean rel {mean_rel}");
 }

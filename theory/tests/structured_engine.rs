@@ -302,8 +302,15 @@ fn oversized_draws_are_refused_up_front() {
 fn auto_chooses_by_cost() {
     let small_d = Setup::new(10, 10_000, 0.1).unwrap();
     assert_eq!(Engine::Auto.resolve(&small_d, 16384), Engine::Structured);
+    assert_eq!(Engine::Auto.resolve(&small_d, 256), Engine::Structured);
+    assert_eq!(Engine::Auto.resolve(&small_d, 10), Engine::Dense);
     let large_d = Setup::new(100, 1000, 0.1).unwrap();
     assert_eq!(Engine::Auto.resolve(&large_d, 150), Engine::Dense);
+    // d = 50: dense up to K ~ 1900 (measured at K = 1024: 182 ms dense, 238 ms structured;
+    // at K = 2048: 2.4 s dense, 1.0 s structured).
+    let mid_d = Setup::new(50, 10_000, 0.1).unwrap();
+    assert_eq!(Engine::Auto.resolve(&mid_d, 1024), Engine::Dense);
+    assert_eq!(Engine::Auto.resolve(&mid_d, 2048), Engine::Structured);
     assert_eq!("dense".parse::<Engine>().unwrap(), Engine::Dense);
     assert!("fast".parse::<Engine>().is_err());
 }

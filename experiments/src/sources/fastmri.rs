@@ -10,9 +10,12 @@
 //!
 //! [`reconstruct`]: `ifft2c` (centred orthonormal inverse DFT, as `fastmri.ifft2c`) of each
 //! coil, root-sum-of-squares over coils (magnitude for single-coil), centre crop to the target
-//! size. [`load_slices`] turns a folder of volumes into clean training images: the target
+//! size. [`index`] turns a folder of volumes into clean training images: the target
 //! (or, without one, the reconstruction) of each slice divided by that slice's maximum, then
 //! fitted to `s x s` ([`Planes::fit`]). Files are split by relative path ([`super::files`]).
+//!
+//! The index of a split ([`FastMriExamples`]) is the list of usable `(volume, slice)` pairs;
+//! reading an example reads that one slice ([`read_slice`], an HDF5 hyperslab).
 
 use std::path::Path;
 
@@ -21,11 +24,16 @@ use hdf5_metno as hdf5;
 use num_complex::Complex32;
 use tch::{Kind, Tensor};
 
+use plateau_run::hash::fnv1a64;
+
 use super::files::split_files;
-use super::load::{one_line, Collector, Images, LoadOptions, SkipReason};
+use super::load::{one_line, Collector, Color, Examples, Indexed, Layout, LoadOptions, SkipReason};
 use super::planes::Planes;
 use crate::fourier::ifft2c;
 use crate::streams::Split;
+
+/// The target datasets, single-coil then multi-coil.
+const TARGETS: [&str; 2] = ["reconstruction_esc", "reconstruction_rss"];
 
 /// One fastMRI volume in memory.
 #[derive(Clone, Debug)]
@@ -75,7 +83,7 @@ pub fn read_volume(path: &Path) -> anyhow::Result<Volume> {
         .read_raw::<Complex32>()
         .map_err(|e| anyhow::anyhow!("{name}: cannot read `kspace` as complex64: {e}"))?;
     let mut target = None;
-    for t in ["reconstruction_esc", "reconstruction_rss"] {
+    for t in TARGETS {
         if let Ok(ds) = file.dataset(t) {
             let shape = ds.shape();
             anyhow::ensure!(
@@ -142,7 +150,7 @@ pub fn read_images(path: &Path) -> anyhow::Result<((usize, usize), Vec<f32>)> {
     hdf5::silence_errors(true);
     let file =
         hdf5::File::open(path).map_err(|e| anyhow::anyhow!("{name}: cannot open as HDF5: {e}"))?;
-    for t in ["reconstruction_esc", "reconstruction_rss"] {
+    for t in TARGETS {
         if let Ok(ds) = file.dataset(t) {
             let shape = ds.shape();
             anyhow::ensure!(
@@ -162,61 +170,216 @@ pub fn read_images(path: &Path) -> anyhow::Result<((usize, usize), Vec<f32>)> {
     Ok((crop, reconstruct(&vol, crop)))
 }
 
-/// Clean `s x s` images from the slices of the volumes of `split` under `root` (see the module
-/// docs), `count` of them, in `[0, 1]`, and what was skipped. Unreadable files fail with their
-/// name, or are skipped when `skip_bad`; blank slices and volumes smaller than `s` are skipped.
+/// One slice's image, `((h, w), h * w row-major)`, as [`read_images`] gives it for the whole
+/// volume, reading only that slice (an HDF5 hyperslab) of the target or of the k-space.
 ///
 /// # Errors
-/// A missing folder, an unreadable file (without `skip_bad`), or fewer than `count` slices; one
-/// line each.
-pub fn load_slices(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Images> {
+/// As [`read_images`], or a slice past the end; one line naming the file.
+pub fn read_slice(path: &Path, slice: usize) -> anyhow::Result<((usize, usize), Vec<f32>)> {
+    let name = path.display();
+    hdf5::silence_errors(true);
+    let file =
+        hdf5::File::open(path).map_err(|e| anyhow::anyhow!("{name}: cannot open as HDF5: {e}"))?;
+    let check = |what: &str, shape: &[usize], dims: &[usize]| {
+        anyhow::ensure!(
+            dims.contains(&shape.len()) && slice < shape[0],
+            "{name}: `{what}` has shape {shape:?}, no slice {slice}"
+        );
+        Ok(())
+    };
+    for t in TARGETS {
+        if let Ok(ds) = file.dataset(t) {
+            let shape = ds.shape();
+            check(t, &shape, &[3])?;
+            let v = ds
+                .read_slice_2d::<f32, _>((slice, .., ..))
+                .map_err(|e| anyhow::anyhow!("{name}: cannot read `{t}` as float32: {e}"))?;
+            return Ok(((shape[1], shape[2]), v.into_iter().collect()));
+        }
+    }
+    let ks = file
+        .dataset("kspace")
+        .map_err(|e| anyhow::anyhow!("{name}: no `kspace` dataset: {e}"))?;
+    let mut shape = ks.shape();
+    check("kspace", &shape, &[3, 4])?;
+    let read = |sel: hdf5::Selection| {
+        ks.read_slice_2d::<Complex32, _>(sel)
+            .map_err(|e| anyhow::anyhow!("{name}: cannot read `kspace` as complex64: {e}"))
+    };
+    let kspace: Vec<Complex32> = if shape.len() == 3 {
+        read((slice, .., ..).into())?.into_iter().collect()
+    } else {
+        let mut v = Vec::new();
+        for coil in 0..shape[1] {
+            v.extend(read((slice, coil, .., ..).into())?);
+        }
+        v
+    };
+    shape[0] = 1;
+    let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    let vol = Volume {
+        kspace_shape: shape,
+        kspace,
+        target: None,
+        header: None,
+    };
+    let crop = (320.min(h), 320.min(w));
+    Ok((crop, reconstruct(&vol, crop)))
+}
+
+/// The usable slices of a split's volumes: example `i` is slice `slices[i].1` of volume
+/// `files[slices[i].0]`, divided by its maximum and fitted to `s x s` (one slice read per
+/// example).
+#[derive(Clone, Debug)]
+pub struct FastMriExamples {
+    files: Vec<std::path::PathBuf>,
+    slices: Vec<(usize, usize)>,
+    layout: Layout,
+}
+
+impl Examples for FastMriExamples {
+    fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
+        let (file, slice) = self.slices[index];
+        let path = &self.files[file];
+        let ((h, w), image) = read_slice(path, slice)?;
+        let normalised = normalise(&image)
+            .ok_or_else(|| anyhow::anyhow!("{}: slice {slice} is now blank", path.display()))?;
+        let planes = Planes {
+            channels: 1,
+            h,
+            w,
+            data: normalised,
+        };
+        let s = self.layout.side;
+        planes
+            .fit(s)
+            .ok_or_else(|| anyhow::anyhow!("{}: now smaller than {s}x{s}", path.display()))
+    }
+}
+
+/// A slice divided by its maximum; `None` when the maximum is not finite and positive.
+fn normalise(slice: &[f32]) -> Option<Vec<f32>> {
+    let max = slice.iter().cloned().fold(0.0f32, f32::max);
+    (max.is_finite() && max > 0.0).then(|| slice.iter().map(|v| v / max).collect())
+}
+
+/// The index of `count` clean `s x s` images from the slices of the volumes of `split` under
+/// `root` (see the module docs), in `[0, 1]`, and what was skipped. Unreadable files fail with
+/// their name, or are skipped when `skip_bad`; blank slices and volumes smaller than `s` are
+/// skipped. Reads each volume's images once, one volume at a time.
+///
+/// Without `opt.volumes`, the examples are the first `count` usable slices in volume order.
+/// With `opt.volumes = Some(K)` (`--train-volumes`), they come from the first `K` volumes with
+/// a usable slice: round-robin over the volumes, each volume's slices in the order of
+/// `fnv1a64("{relative path}#{slice}")`, so `count` slices spread evenly over the `K` volumes,
+/// and the set for `count` is a prefix of the set for `4 count` (as the volumes of `K` are a
+/// prefix of those of `4 K`).
+///
+/// # Errors
+/// A missing folder, an unreadable file (without `skip_bad`), fewer than `count` slices, or
+/// fewer than `K` usable volumes; one line each.
+pub fn index(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Indexed> {
     let (s, skip_bad) = (opt.side, opt.skip_bad);
     let files =
         split_files(root, &["h5"], split).with_context(|| format!("fastmri:{}", root.display()))?;
-    let mut slices = Collector::new(count, s * s);
-    for (rel, path) in &files {
-        if slices.is_full() {
+    // Usable slices per volume, in slice order.
+    let mut volumes: Collector<(usize, Vec<usize>)> = Collector::new(count);
+    let enough = |volumes: &Collector<_>| match opt.volumes {
+        None => volumes.is_full(),
+        Some(k) => volumes.usable().len() >= k,
+    };
+    for (f, (rel, path)) in files.iter().enumerate() {
+        if enough(&volumes) {
             break;
         }
         let (shape, images) = match read_images(path) {
             Ok(v) => v,
             Err(e) if skip_bad => {
-                slices.skip(rel, SkipReason::Undecodable(one_line(&format!("{e:#}"))));
+                let e = one_line(&format!("{e:#}"));
+                volumes.skip(rel, SkipReason::Undecodable(e));
                 continue;
             }
             Err(e) => anyhow::bail!(one_line(&format!("{e:#}"))),
         };
-        let per = shape.0 * shape.1;
-        for slice in images.chunks_exact(per) {
-            if slices.is_full() {
+        let mut usable = Vec::new();
+        for (k, slice) in images.chunks_exact(shape.0 * shape.1).enumerate() {
+            if opt.volumes.is_none() && volumes.got() + usable.len() == count {
                 break;
             }
-            let max = slice.iter().cloned().fold(0.0f32, f32::max);
-            if !(max.is_finite() && max > 0.0) {
-                slices.skip(rel, SkipReason::Blank { max });
+            if normalise(slice).is_none() {
+                let max = slice.iter().cloned().fold(0.0f32, f32::max);
+                volumes.skip(rel, SkipReason::Blank { max });
                 continue;
             }
-            let planes = Planes {
-                channels: 1,
-                h: shape.0,
-                w: shape.1,
-                data: slice.iter().map(|v| v / max).collect(),
-            };
-            match planes.fit(s) {
-                Some(v) => slices.push(v),
-                None => {
-                    slices.skip(rel, SkipReason::TooSmall { side: s });
-                    break;
-                }
+            if shape.0.min(shape.1) < s {
+                volumes.skip(rel, SkipReason::TooSmall { side: s });
+                break;
             }
+            usable.push(k);
+        }
+        if !usable.is_empty() {
+            if opt.volumes.is_some() {
+                usable.sort_by_key(|k| fnv1a64(format!("{rel}#{k}").as_bytes()));
+            }
+            let n = usable.len();
+            volumes.push((f, usable), n);
         }
     }
-    slices.finish(|got, skips| {
-        format!(
-            "fastmri:{}: the {} split has {got} usable slices, {count} requested ({} files, {skips})",
+    if let Some(k) = opt.volumes {
+        anyhow::ensure!(
+            volumes.usable().len() == k,
+            "fastmri:{}: the {} split has {} usable volumes, {k} requested (--train-volumes; {} files, {})",
             root.display(),
             split.name(),
+            volumes.usable().len(),
+            files.len(),
+            volumes.skip_summary()
+        );
+    }
+    let (volumes, skipped) = volumes.finish(|got, skips| {
+        format!(
+            "fastmri:{}: the {} split has {got} usable slices{}, {count} requested ({} files, {skips})",
+            root.display(),
+            split.name(),
+            opt.volumes
+                .map_or(String::new(), |k| format!(" in its first {k} volumes")),
             files.len(),
         )
+    })?;
+    let slices: Vec<(usize, usize)> = match opt.volumes {
+        None => volumes
+            .iter()
+            .flat_map(|(f, v)| v.iter().map(move |&k| (*f, k)))
+            .take(count)
+            .collect(),
+        Some(_) => {
+            let longest = volumes.iter().map(|v| v.1.len()).max().unwrap_or(0);
+            (0..longest)
+                .flat_map(|r| {
+                    volumes
+                        .iter()
+                        .filter_map(move |(f, v)| v.get(r).map(|&k| (*f, k)))
+                })
+                .take(count)
+                .collect()
+        }
+    };
+    let layout = Layout {
+        items: slices.len(),
+        color: Color::Gray,
+        side: s,
+    };
+    let examples = FastMriExamples {
+        files: files.into_iter().map(|(_, p)| p).collect(),
+        slices,
+        layout,
+    };
+    Ok(Indexed {
+        examples: Box::new(examples),
+        skipped,
     })
 }

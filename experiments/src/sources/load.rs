@@ -1,5 +1,5 @@
-//! What every source loads: the [`Load`] interface, its options and its result, and why a file
-//! was skipped.
+//! What every source loads: the [`Load`] interface, its options and its result (an index of
+//! [`Examples`], or every example as one tensor), and why a file was skipped.
 
 use std::fmt;
 
@@ -20,6 +20,95 @@ pub struct LoadOptions {
     pub skip_bad: bool,
     /// Data seed (patch positions, phantoms).
     pub seed: u64,
+    /// fastMRI: draw the examples from the first this many usable volumes of the split
+    /// (`--train-volumes`; [`super::fastmri`]); `None`: the first examples in volume order.
+    pub volumes: Option<usize>,
+}
+
+/// The examples of a split, addressable by index: example `i` is a fixed function of the
+/// source, the seed, the split and `i`, however often and in whatever order it is read. An
+/// index holds where each example comes from (a file, a slice, a patch position), a few bytes
+/// per example, never the images.
+pub trait Examples: Send + Sync {
+    /// How many examples there are and their shape.
+    fn layout(&self) -> Layout;
+
+    /// Number of examples.
+    fn len(&self) -> usize {
+        self.layout().len()
+    }
+
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Shape `[C, s, s]` of an example.
+    fn shape(&self) -> [usize; 3] {
+        self.layout().shape()
+    }
+
+    /// Example `index` (`< len`): `C s^2` values, channel-major, in `[0, 1]`. Cost: one decode
+    /// (and fit or patch) of its file, slice or phantom.
+    ///
+    /// # Errors
+    /// A file that can no longer be read (it was readable when the index was built), one line.
+    fn example(&self, index: usize) -> anyhow::Result<Vec<f32>>;
+}
+
+/// Example `index`'s values out of its photograph's `[P, s, s]` values `image`: all of them when
+/// an example is a whole photograph, plane `index % 3` with `--color rgb-split` (whose
+/// photograph `j` gives examples `3 j`, `3 j + 1`, `3 j + 2`).
+pub(crate) fn plane_of(mut image: Vec<f32>, color: Color, side: usize, index: usize) -> Vec<f32> {
+    let per = color.examples_per_image();
+    if per > 1 {
+        let plane = side * side;
+        image.drain(..(index % per) * plane);
+        image.truncate(plane);
+    }
+    image
+}
+
+/// The examples of an index: `items` files, patches or slices of `color` (gray for phantoms and
+/// fastMRI), fitted to `side x side`; with `--color rgb-split` an item gives three examples.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// Files, patches or slices.
+    pub items: usize,
+    /// Their colour.
+    pub color: Color,
+    /// Image side `s`.
+    pub side: usize,
+}
+
+impl Layout {
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.items * self.color.examples_per_image()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
+
+    /// Shape `[C, s, s]` of an example.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.color.image_channels(), self.side, self.side]
+    }
+
+    /// The item of example `index` (the photograph of a colour plane).
+    pub fn item(&self, index: usize) -> usize {
+        index / self.color.examples_per_image()
+    }
+}
+
+/// The index of a split and the files left out while building it.
+pub struct Indexed {
+    /// The examples.
+    pub examples: Box<dyn Examples>,
+    /// Files (or slices) skipped as too small, or as unreadable (only with `skip_bad`).
+    pub skipped: Vec<Skipped>,
 }
 
 /// A loaded split.
@@ -33,12 +122,31 @@ pub struct Loaded {
 
 /// Reading a source's images (the source itself is plain data in `plateau_run`).
 pub trait Load {
-    /// The first `count` examples of `split`.
+    /// The index of the examples of the first `count` files, slices or patches of `split` (with
+    /// `--color rgb-split`, `3 count` examples). Building it reads the files until `count` are
+    /// usable (to skip and report the others), keeping none of them.
     ///
     /// # Errors
     /// One line naming the file for an unreadable file (unless `skip_bad`), a missing folder,
     /// or a split with fewer usable files than `count` (folders, fastMRI).
-    fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded>;
+    fn examples(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Indexed>;
+
+    /// Every example of [`Load::examples`] in memory, `[examples, C, s, s]`.
+    ///
+    /// # Errors
+    /// As [`Load::examples`].
+    fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded> {
+        let Indexed { examples, skipped } = self.examples(split, count, opt)?;
+        let [c, h, w] = examples.shape().map(|d| d as i64);
+        let mut data = Vec::with_capacity(examples.len() * (c * h * w) as usize);
+        for i in 0..examples.len() {
+            data.extend(examples.example(i)?);
+        }
+        Ok(Loaded {
+            images: Tensor::from_slice(&data).view([examples.len() as i64, c, h, w]),
+            skipped,
+        })
+    }
 }
 
 /// Why a file or slice was left out.
@@ -126,62 +234,90 @@ pub fn skip_summary(skipped: &[Skipped]) -> String {
     }
 }
 
-/// What a real-data source loaded: the images and the files it skipped.
-pub struct Images {
-    /// The images one after the other, each `C * s * s` values in `[0, 1]`.
-    pub data: Vec<f32>,
-    /// Files (or slices) left out, and why.
-    pub skipped: Vec<Skipped>,
-}
-
-/// Gathers the first `count` usable images of a split, file after file, with the files skipped
-/// and why.
-pub struct Collector {
+/// Gathers the usable items (files, slices) of a split while its index is built, file after
+/// file, with the files skipped and why. `got` counts the examples the items hold (one per file
+/// for folders, the usable slices of a volume for fastMRI); the split is complete at `count`.
+pub struct Collector<T> {
     count: usize,
     got: usize,
-    images: Images,
+    usable: Vec<T>,
+    skipped: Vec<Skipped>,
 }
 
-impl Collector {
-    /// Room for `count` images of `values` values each.
-    pub fn new(count: usize, values: usize) -> Self {
+impl<T> Collector<T> {
+    /// An empty collection that wants `count` examples.
+    pub fn new(count: usize) -> Self {
         Collector {
             count,
             got: 0,
-            images: Images {
-                data: Vec::with_capacity(count * values),
-                skipped: Vec::new(),
-            },
+            usable: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
-    /// Whether all `count` images are in.
+    /// Whether `count` examples are in.
     pub fn is_full(&self) -> bool {
-        self.got == self.count
+        self.got >= self.count
     }
 
-    /// Adds one usable image.
-    pub fn push(&mut self, image: Vec<f32>) {
-        self.images.data.extend(image);
-        self.got += 1;
+    /// Examples collected so far.
+    pub fn got(&self) -> usize {
+        self.got
+    }
+
+    /// The usable items so far, in the order they came.
+    pub fn usable(&self) -> &[T] {
+        &self.usable
+    }
+
+    /// Adds a usable item holding `examples` examples.
+    pub fn push(&mut self, item: T, examples: usize) {
+        self.usable.push(item);
+        self.got += examples;
     }
 
     /// Records `file` as skipped for `reason`.
     pub fn skip(&mut self, file: &str, reason: SkipReason) {
-        self.images.skipped.push(Skipped::new(file, reason));
+        self.skipped.push(Skipped::new(file, reason));
     }
 
-    /// The images, once all `count` are in.
+    /// Takes one decoded file `file` (one example): `Some` item is usable, `None` is smaller
+    /// than `side`, an error is skipped with `skip_bad` and returned otherwise.
     ///
     /// # Errors
-    /// Fewer usable images: `short(got, summary)` (with [`skip_summary`] of the skips) is the
+    /// The decoding error, without `skip_bad`.
+    pub fn take(
+        &mut self,
+        file: &str,
+        decoded: anyhow::Result<Option<T>>,
+        side: usize,
+        skip_bad: bool,
+    ) -> anyhow::Result<()> {
+        match decoded {
+            Ok(Some(item)) => self.push(item, 1),
+            Ok(None) => self.skip(file, SkipReason::TooSmall { side }),
+            Err(e) if skip_bad => self.skip(file, SkipReason::Undecodable(e.to_string())),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// [`skip_summary`] of the skips so far.
+    pub fn skip_summary(&self) -> String {
+        skip_summary(&self.skipped)
+    }
+
+    /// The usable items and the skips, once `count` examples are in.
+    ///
+    /// # Errors
+    /// Fewer examples: `short(got, summary)` (with [`skip_summary`] of the skips) is the
     /// message.
-    pub fn finish(self, short: impl FnOnce(usize, String) -> String) -> anyhow::Result<Images> {
-        anyhow::ensure!(
-            self.is_full(),
-            short(self.got, skip_summary(&self.images.skipped))
-        );
-        Ok(self.images)
+    pub fn finish(
+        self,
+        short: impl FnOnce(usize, String) -> String,
+    ) -> anyhow::Result<(Vec<T>, Vec<Skipped>)> {
+        anyhow::ensure!(self.is_full(), short(self.got, self.skip_summary()));
+        Ok((self.usable, self.skipped))
     }
 }
 

@@ -17,6 +17,10 @@
 //!   ([`load::Skipped`]). The sample photographs instead give random `s x s` patches at their
 //!   native resolution ([`skimage`]).
 //!
+//! A split is first indexed ([`Load::examples`]: which file, slice or patch each example is, a few
+//! bytes per example), then read example by example ([`Examples::example`]), so that training
+//! can stream it (`crate::loader`); [`Load::load`] reads a whole split into one tensor.
+//!
 //! Modules: [`load`] (the interface), [`files`] and [`planes`] (shared helpers), and one per
 //! source: [`folder`], [`skimage`], [`phantoms`], [`fastmri`] (feature `fastmri`).
 
@@ -29,47 +33,32 @@ pub mod phantoms;
 pub mod planes;
 pub mod skimage;
 
-use tch::{Device, Tensor};
-
 use crate::streams::Split;
 
 pub use files::split_of;
 pub use load::{
-    skip_reasons, skip_summary, Color, Images, Load, LoadOptions, Loaded, SkipReason, Skipped,
+    skip_reasons, skip_summary, Color, Examples, Indexed, Layout, Load, LoadOptions, Loaded,
+    SkipReason, Skipped,
 };
 pub use plateau_run::problem::Source;
 pub use skimage::skimage_dir;
 
 impl Load for Source {
-    fn load(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Loaded> {
-        let s = opt.side;
-        let Images { data, skipped } = match self {
-            Source::Phantoms => Images {
-                data: phantoms::load(split, count, opt),
+    fn examples(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Indexed> {
+        match self {
+            Source::Phantoms => Ok(Indexed {
+                examples: Box::new(phantoms::index(split, count, opt)),
                 skipped: Vec::new(),
-            },
-            Source::Folder(root) => folder::load(root, split, count, opt)?,
-            Source::Skimage => skimage::load(split, count, opt)?,
+            }),
+            Source::Folder(root) => folder::index(root, split, count, opt),
+            Source::Skimage => skimage::index(split, count, opt),
             #[cfg(feature = "fastmri")]
-            Source::FastMri(root) => fastmri::load_slices(root, split, count, opt)?,
+            Source::FastMri(root) => fastmri::index(root, split, count, opt),
             #[cfg(not(feature = "fastmri"))]
             Source::FastMri(root) => anyhow::bail!(
                 "fastmri:{}: this build has no HDF5 support (feature `fastmri` of plateau-experiments)",
                 root.display()
             ),
-        };
-        // Sources write each image's planes consecutively (`[planes, s, s]`), so both layouts
-        // are views of the same buffer.
-        let c = match self {
-            Source::Folder(_) | Source::Skimage => opt.color.image_channels(),
-            Source::Phantoms | Source::FastMri(_) => 1,
-        };
-        let n = (data.len() / (c * s * s)) as i64;
-        Ok(Loaded {
-            images: Tensor::from_slice(&data)
-                .view([n, c as i64, s as i64, s as i64])
-                .to_device(Device::Cpu),
-            skipped,
-        })
+        }
     }
 }

@@ -4,7 +4,9 @@
 //! Patches are uniform over all patch positions of the split's photographs, drawn from the
 //! split's ChaCha8 stream ([`crate::streams::split_rng`]); flat patches (pixel std below
 //! [`MIN_PATCH_STD`]) are redrawn. The drawings of `skimage/data`
-//! ([`SKIMAGE_NOT_PHOTOGRAPHS`]) are left out.
+//! ([`SKIMAGE_NOT_PHOTOGRAPHS`]) are left out. The index ([`SkimageExamples`]) keeps the
+//! split's photographs decoded (a fixed set, independent of the number of patches) and each
+//! patch's position.
 
 use std::path::{Path, PathBuf};
 
@@ -12,8 +14,8 @@ use rand::Rng;
 
 use super::files::split_files;
 use super::folder::IMAGE_EXTENSIONS;
-use super::load::{Images, LoadOptions, SkipReason, Skipped};
-use super::planes::decode;
+use super::load::{plane_of, Collector, Examples, Indexed, Layout, LoadOptions};
+use super::planes::{decode, Planes};
 use crate::streams::{split_rng, Split};
 
 /// Folder holding the scikit-image sample photographs: `$PLATEAU_SKIMAGE_DATA` (set to
@@ -49,13 +51,41 @@ fn pixel_std(v: &[f32]) -> f32 {
     (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / n).sqrt()
 }
 
-/// `count` patches of `split`, `count * C * s * s` values, and the photographs skipped: those
-/// smaller than `s` (and, with `skip_bad`, undecodable ones).
+/// The patches of a split: the split's photographs, decoded once, and each patch's position;
+/// example `i` is patch `i` (with `--color rgb-split`, plane `i % 3` of patch `i / 3`).
+#[derive(Clone, Debug)]
+pub struct SkimageExamples {
+    photos: Vec<Planes>,
+    /// `(photograph, row, column)` of each patch.
+    patches: Vec<(usize, usize, usize)>,
+    layout: Layout,
+}
+
+impl Examples for SkimageExamples {
+    fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn example(&self, index: usize) -> anyhow::Result<Vec<f32>> {
+        let Layout { color, side, .. } = self.layout;
+        let (p, row, col) = self.patches[self.layout.item(index)];
+        Ok(plane_of(
+            self.photos[p].patch(side, row, col),
+            color,
+            side,
+            index,
+        ))
+    }
+}
+
+/// The index of `count` patches of `split`, and the photographs skipped: those smaller than `s`
+/// (and, with `skip_bad`, undecodable ones). Draws and checks every patch once (`O(count s^2)`),
+/// keeping its position.
 ///
 /// # Errors
 /// A missing photograph folder, an undecodable file (without `skip_bad`), no photograph of at
 /// least `s x s` in the split, or no patch above [`MIN_PATCH_STD`] in 10 000 draws.
-pub fn load(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Images> {
+pub fn index(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Indexed> {
     let s = opt.side;
     let root = skimage_dir();
     anyhow::ensure!(
@@ -64,26 +94,22 @@ pub fn load(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Ima
          (scripts/bootstrap-skimage.sh) or set PLATEAU_SKIMAGE_DATA",
         root.display()
     );
-    let (mut photos, mut skipped) = (Vec::new(), Vec::new());
+    // Every photograph is kept (patches are drawn from all of them); one is enough.
+    let mut photos = Collector::new(1);
     for (rel, path) in split_files(&root, IMAGE_EXTENSIONS, split)? {
         if SKIMAGE_NOT_PHOTOGRAPHS.contains(&rel.as_str()) {
             continue;
         }
-        match decode(&path, opt.color) {
-            Ok(p) if p.h >= s && p.w >= s => photos.push(p),
-            Ok(_) => skipped.push(Skipped::new(&rel, SkipReason::TooSmall { side: s })),
-            Err(e) if opt.skip_bad => {
-                skipped.push(Skipped::new(&rel, SkipReason::Undecodable(e.to_string())))
-            }
-            Err(e) => return Err(e),
-        }
+        let photo = decode(&path, opt.color).map(|p| (p.h >= s && p.w >= s).then_some(p));
+        photos.take(&rel, photo, s, opt.skip_bad)?;
     }
-    anyhow::ensure!(
-        !photos.is_empty(),
-        "{}: no photograph of at least {s}x{s} in the {} split",
-        root.display(),
-        split.name()
-    );
+    let (photos, skipped) = photos.finish(|_, _| {
+        format!(
+            "{}: no photograph of at least {s}x{s} in the {} split",
+            root.display(),
+            split.name()
+        )
+    })?;
     let mut rng = split_rng(opt.seed, split);
     // Uniform over all patch positions of the split: a photograph is chosen with probability
     // proportional to its number of positions.
@@ -92,10 +118,10 @@ pub fn load(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Ima
         .map(|p| (p.h - s + 1) * (p.w - s + 1))
         .collect();
     let total: usize = positions.iter().sum();
-    let mut data = Vec::with_capacity(count * opt.color.planes() * s * s);
+    let mut patches = Vec::with_capacity(count);
     for _ in 0..count {
         let mut tries = 0;
-        let patch = loop {
+        let at = loop {
             let mut r = rng.random_range(0..total);
             let mut i = 0;
             while r >= positions[i] {
@@ -104,9 +130,8 @@ pub fn load(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Ima
             }
             let p = &photos[i];
             let (row, col) = (r / (p.w - s + 1), r % (p.w - s + 1));
-            let patch = p.patch(s, row, col);
-            if pixel_std(&patch) >= MIN_PATCH_STD {
-                break patch;
+            if pixel_std(&p.patch(s, row, col)) >= MIN_PATCH_STD {
+                break (i, row, col);
             }
             tries += 1;
             anyhow::ensure!(
@@ -116,7 +141,20 @@ pub fn load(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Ima
                 split.name()
             );
         };
-        data.extend(patch);
+        patches.push(at);
     }
-    Ok(Images { data, skipped })
+    let layout = Layout {
+        items: count,
+        color: opt.color,
+        side: s,
+    };
+    let examples = SkimageExamples {
+        photos,
+        patches,
+        layout,
+    };
+    Ok(Indexed {
+        examples: Box::new(examples),
+        skipped,
+    })
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use plateau_experiments::data::{DataSpec, Synthetic};
+use plateau_experiments::optim::OptimiserKind;
 use plateau_experiments::sources::split_of;
 use plateau_experiments::streams::Split;
 use plateau_experiments::train::{Augment, Loss, TrainConfig};
@@ -61,6 +62,7 @@ pub fn tiny_unet(epochs: usize, resume: bool, fingerprint: &str) -> TrainConfig 
         fingerprint: fingerprint.into(),
         augment: Augment::None,
         loss: Loss::Mse,
+        optimiser: OptimiserKind::Adam,
         data_range: None,
     }
 }

@@ -5,6 +5,7 @@ use anyhow::Result;
 use plateau_run::plan::TrainPlan;
 use plateau_run::problem::Data;
 use plateau_run::record::Results;
+use tch::Device;
 
 use super::splits::Loaded;
 use crate::metrics;
@@ -12,13 +13,18 @@ use crate::metrics;
 /// The baseline's test metrics and the floors, as the first part of the results.
 ///
 /// # Errors
-/// When the floor of the task cannot be computed for the data.
+/// When the floor of the task cannot be computed for the data, or a test example cannot be
+/// read.
 pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
     let problem = &plan.config.curve.problem;
     let task = problem.task();
     let range = problem.data().psnr_range();
-    let (clean, input) = &data.splits.test;
-    let base = metrics::summarize_range(input, clean, range);
+    let mut per_image = metrics::PerImage::default();
+    for chunk in data.splits.test.chunks(Device::Cpu) {
+        let (clean, input) = chunk?;
+        per_image.extend(&input, &clean, range);
+    }
+    let base = per_image.summary();
     let mut r = Results {
         baseline: Some(task.baseline_name().into()),
         psnr_data_range: range,

@@ -10,7 +10,7 @@
 //! - record: one [`RunRecord`] written atomically as `DIR/metrics.json`.
 //!
 //! Besides `metrics.json` a run writes the best checkpoint `DIR/best.safetensors`, for the U-Net
-//! the last checkpoint (`last.safetensors`, `state.json`) and `history.csv`
+//! the last checkpoint (`state.json` and the `last-eK` files it names) and `history.csv`
 //! (`epoch,train_loss,val_psnr,lr`), and for the linear model the risk path `DIR/risk_path.csv`
 //! (`k,risk_torch,risk_exact`).
 
@@ -18,12 +18,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use plateau_run::args::TrainArgs;
+use plateau_run::budget::{unet_parameters, MemoryEstimate};
 use plateau_run::files::write_atomic;
 use plateau_run::plan::TrainPlan;
 use plateau_run::record::{Architecture, Environment, RunRecord, Status};
 
 use crate::sources::skip_reasons;
-use crate::unet::{UNet, UNetConfig};
+use crate::unet::UNetConfig;
 
 pub mod baseline;
 pub mod linear;
@@ -52,8 +53,12 @@ pub struct Cli {
 pub fn run(args: &TrainArgs) -> Result<()> {
     let plan = TrainPlan::try_from(args)?;
     if args.print_params {
-        println!("{}", parameter_count(&plan));
+        println!("{}", parameter_count(&plan)?);
         return Ok(());
+    }
+    // Before any folder or tensor: a run this machine cannot hold is refused in one line.
+    if let Some(limit) = plateau_theory::montecarlo::machine_memory_bytes() {
+        MemoryEstimate::of(&plan.config).check(limit)?;
     }
     plan.check_paths()?;
     let device = crate::cuda::device(&plan.device)?;
@@ -98,21 +103,24 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     write_atomic(&plan.out.join("metrics.json"), record.to_json().as_bytes())
 }
 
-/// Trainable parameters of the network of `plan`: the U-Net is built on the CPU (its memory,
-/// 4 bytes a parameter, is allocated for the count), the linear model is the `n x n` matrix of
-/// `n = s^2` pixels.
-pub fn parameter_count(plan: &TrainPlan) -> i64 {
+/// Trainable parameters of the network of `plan`, in closed form (nothing is allocated): the
+/// U-Net's ([`unet_parameters`], equal to the built network's count by test) or the linear
+/// model's `n x n` matrix of `n = s^2` pixels.
+///
+/// # Errors
+/// A count beyond `u64` (one line).
+pub fn parameter_count(plan: &TrainPlan) -> Result<u64> {
     let curve = &plan.config.curve;
     match curve.architecture {
         Architecture::Unet { pools } => {
-            let vs = tch::nn::VarStore::new(tch::Device::Cpu);
             let shape = UNetConfig {
                 channels: plan.config.channels.expect("a U-Net plan has a width"),
                 pools,
             };
-            UNet::with_channels(&vs.root(), shape, curve.problem.image_channels() as i64);
-            crate::unet::parameter_count(&vs)
+            unet_parameters(shape, curve.problem.image_channels() as u64).ok_or_else(|| {
+                anyhow::anyhow!("the network has more than 2^64 parameters ({shape:?})")
+            })
         }
-        Architecture::Linear => (curve.problem.image_size() as i64).pow(4),
+        Architecture::Linear => Ok((curve.problem.image_size() as u64).pow(4)),
     }
 }

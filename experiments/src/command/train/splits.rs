@@ -1,12 +1,16 @@
-//! Loading the three splits of a run as `(clean, network input)` tensors, before anything is
-//! written, so that bad data leaves no output behind.
+//! The three splits of a run as `(clean, network input)` examples, set up before anything is
+//! written, so that bad data leaves no output behind: synthetic images generated into memory,
+//! real images indexed (every file checked) and then streamed by [`crate::loader`].
+
+use std::sync::Arc;
 
 use anyhow::Result;
 use plateau_run::plan::TrainPlan;
 use plateau_run::problem::{Data, Task};
-use tch::{Device, Tensor};
+use tch::Device;
 
 use crate::data::{DataSpec, Pairs};
+use crate::loader::{Measurement, Prefetch, SplitData, Stream};
 use crate::sources::{Load, LoadOptions, Skipped};
 use crate::streams::Split;
 use crate::task::Measure;
@@ -19,7 +23,7 @@ const UNUSED_NOISE: f64 = 0.1;
 
 /// The loaded data of a run.
 pub struct Loaded {
-    /// `(clean, input)` of train, validation and test, `[count, 1, s, s]` `f32`.
+    /// `(clean, input)` of train, validation and test, `[C, s, s]` `f32` examples.
     pub splits: Splits,
     /// Synthetic data: the spec (with its floors) and the `f64` pairs of each split.
     pub synthetic: Option<Synthetic>,
@@ -68,7 +72,7 @@ pub fn load(plan: &TrainPlan, device: Device) -> Result<Loaded> {
                     Task::Denoise { .. } => noisy,
                     _ => task.measure(&clean, split, c.seed, 0),
                 };
-                (clean, input)
+                SplitData::from((clean, input))
             };
             let splits = Splits {
                 train: pair(&train, Split::Train),
@@ -87,24 +91,33 @@ pub fn load(plan: &TrainPlan, device: Device) -> Result<Loaded> {
             })
         }
         Data::Real { source, color } => {
-            let opt = LoadOptions {
-                side: problem.image_size(),
-                color: *color,
-                skip_bad: plan.skip_bad_files,
-                seed: c.seed,
-            };
+            let prefetch = Prefetch::per_core()?;
             let mut skipped = Vec::new();
-            let mut one = |split, count| -> Result<(Tensor, Tensor)> {
-                let loaded = source.load(split, count, &opt)?;
-                skipped.extend(loaded.skipped);
-                let clean = loaded.images.to_device(device);
-                let input = task.measure(&clean, split, c.seed, 0);
-                Ok((clean, input))
+            let mut one = |split, count, volumes| -> Result<SplitData> {
+                let opt = LoadOptions {
+                    side: problem.image_size(),
+                    color: *color,
+                    skip_bad: plan.skip_bad_files,
+                    seed: c.seed,
+                    volumes,
+                };
+                let indexed = source.examples(split, count, &opt)?;
+                skipped.extend(indexed.skipped);
+                let measurement = Measurement {
+                    task,
+                    split,
+                    seed: c.seed,
+                };
+                Ok(SplitData::Streamed(Stream::new(
+                    Arc::from(indexed.examples),
+                    measurement,
+                    prefetch.clone(),
+                )))
             };
             let splits = Splits {
-                train: one(Split::Train, c.train_size)?,
-                val: one(Split::Validation, val_size)?,
-                test: one(Split::Test, test_size)?,
+                train: one(Split::Train, c.train_size, c.curve.train_volumes)?,
+                val: one(Split::Validation, val_size, None)?,
+                test: one(Split::Test, test_size, None)?,
             };
             Ok(Loaded {
                 splits,

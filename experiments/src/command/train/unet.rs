@@ -1,4 +1,4 @@
-//! Training the U-Net of a run (Adam, ReduceLROnPlateau, early stopping, checkpoints) and its
+//! Training the U-Net of a run (Adam or RMSprop, ReduceLROnPlateau, early stopping, checkpoints) and its
 //! per-epoch history.
 
 use std::path::Path;
@@ -46,6 +46,7 @@ pub fn train(
         fingerprint: c.fingerprint(),
         augment: key.optimiser.augment,
         loss: key.optimiser.loss,
+        optimiser: key.optimiser.optimiser,
         data_range: key.problem.data().psnr_range(),
     };
     let mut history = History::open(&plan.out, plan.resume);

@@ -1,0 +1,683 @@
+//! "More data or a bigger network?": the joint law `R(N, P)` of a sweep over sizes and widths
+//! ([`crate::fit::joint`]) and what follows from it, each with a 95% bootstrap interval.
+//!
+//! - **Joint fit.** The cells `(N, width)` of one curve (mean test MSE over the seeds), with `P`
+//!   the trainable parameters the records carry. The family (`additive` or `power_mean`) is the
+//!   one that best predicts the held-out large-`N`, large-`P` corner
+//!   ([`crate::fit::joint::corner`]); it is then refitted on every cell. `E` is the exact floor
+//!   `floor_mse` when the data have one, else fitted.
+//! - **Optimal width per N** (compute-free: cost is not counted): the smallest width in the
+//!   swept range whose predicted error is within [`WIDTH_TOLERANCE_DB`] (0.1 dB) of the smallest
+//!   predicted error over that range. Widths are continuous, `P(width)` interpolated linearly
+//!   in log-log between the measured widths ([`WidthMap`]). Under a law that falls with `P` at
+//!   every `N` the plain minimiser is always the largest width; the tolerance makes the rule
+//!   say which width is *enough*, which is what grows with `N`.
+//! - **Saturation size of each width**: the `N` beyond which more data can lower the excess
+//!   over the floor at that width by at most [`SATURATION_FRACTION`] (10%)
+//!   ([`JointLaw::saturation_n`]).
+//! - **Doubling gains** at a cell `(N, P)`: `10 log10(R(N, P) / R(2N, P))` (data) and
+//!   `10 log10(R(N, P) / R(N, 2P))` (parameters), and which is larger: the one whose
+//!   difference's interval excludes zero, else "uncertain".
+//!
+//! Every interval is the percentile interval of the quantity over the bootstrap replicates of
+//! the law, so it carries the parameters' joint uncertainty (not that of the family choice).
+
+use std::fmt::Write as _;
+
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::plan::{fmt_n, BootstrapSummary, Estimate};
+use crate::analysis::scaling::GroupSummary;
+use crate::fit::joint::{
+    bootstrap_joint, corner_backtest, fit_joint, CornerBacktest, Family, JointData, JointLaw,
+    JointPoint, JointSamples,
+};
+use crate::fit::BootstrapOptions;
+
+/// Tolerance of the optimal-width rule, dB.
+pub const WIDTH_TOLERANCE_DB: f64 = 0.1;
+
+/// A width is saturated once more data can lower its excess over the floor by at most this
+/// fraction.
+pub const SATURATION_FRACTION: f64 = 0.1;
+
+/// Widths searched by the optimal-width rule: log-spaced over the swept range.
+const WIDTH_GRID: usize = 241;
+
+/// The parameter count of each width of a sweep's network, interpolated linearly in
+/// `(ln width, ln P)` between the measured widths (the end segments extrapolate). At least two
+/// widths, increasing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WidthMap {
+    /// `(width, P)`, increasing width.
+    points: Vec<(f64, f64)>,
+}
+
+impl WidthMap {
+    /// From the `(width, P)` of every run.
+    ///
+    /// # Errors
+    /// A non-positive value, one width with two parameter counts, or fewer than two widths.
+    pub fn new(pairs: &[(f64, f64)]) -> Result<WidthMap> {
+        let mut v = pairs.to_vec();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        v.dedup();
+        if let Some(w) = v.windows(2).find(|w| w[0].0 == w[1].0) {
+            bail!(
+                "width {} has two parameter counts ({} and {}): P is not a function of the width",
+                w[0].0,
+                w[0].1,
+                w[1].1
+            );
+        }
+        if v.iter().any(|(w, p)| !(*w > 0.0 && *p > 0.0)) {
+            bail!("widths and parameter counts must be positive");
+        }
+        if v.len() < 2 {
+            bail!(
+                "the joint fit needs at least two widths and two sizes; these runs have one width"
+            );
+        }
+        Ok(WidthMap { points: v })
+    }
+
+    /// The measured widths, increasing.
+    pub fn widths(&self) -> Vec<f64> {
+        self.points.iter().map(|(w, _)| *w).collect()
+    }
+
+    /// `P` of `width` (interpolated, see the type).
+    pub fn params(&self, width: f64) -> f64 {
+        let pts = &self.points;
+        let i = pts
+            .partition_point(|(w, _)| *w < width)
+            .clamp(1, pts.len() - 1);
+        let ((w0, p0), (w1, p1)) = (pts[i - 1], pts[i]);
+        let t = (width / w0).ln() / (w1 / w0).ln();
+        p0 * (p1 / p0).powf(t)
+    }
+
+    /// `[smallest, largest]` measured width.
+    pub fn range(&self) -> [f64; 2] {
+        [self.points[0].0, self.points[self.points.len() - 1].0]
+    }
+}
+
+/// The optimal width at `n` under `law` (see the module docs): the smallest width of a
+/// [`WIDTH_GRID`]-point log grid over the swept range whose predicted error is within
+/// [`WIDTH_TOLERANCE_DB`] of the grid's smallest. Cost `O(WIDTH_GRID)`.
+pub fn optimal_width(law: &JointLaw, n: f64, widths: &WidthMap) -> f64 {
+    let [lo, hi] = widths.range();
+    let grid = plateau_theory::grid::log_spaced(lo, hi, WIDTH_GRID).unwrap_or_else(|_| vec![hi]);
+    let errs: Vec<f64> = grid
+        .iter()
+        .map(|&w| law.predict(n, widths.params(w)))
+        .collect();
+    let best = errs.iter().copied().fold(f64::INFINITY, f64::min);
+    let tol = best * 10f64.powf(WIDTH_TOLERANCE_DB / 10.0);
+    errs.iter()
+        .position(|&e| e <= tol)
+        .map_or(f64::NAN, |i| grid[i])
+}
+
+/// Where `E` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorSource {
+    /// The exact Bayes error the records carry (`floor_mse`), fixed.
+    Exact,
+    /// Fitted with the other parameters.
+    Fitted,
+}
+
+/// The parameters of the joint law with their intervals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JointParams {
+    /// Floor `E` (its interval is the point when it is exact).
+    #[serde(rename = "E")]
+    pub e: Estimate,
+    /// Scale `A` of the data term.
+    #[serde(rename = "A")]
+    pub a: Estimate,
+    /// Exponent of the data term.
+    pub alpha: Estimate,
+    /// Scale `B` of the width term.
+    #[serde(rename = "B")]
+    pub b: Estimate,
+    /// Exponent of the width term.
+    pub beta: Estimate,
+    /// Power-mean index (absent for the additive law).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<Estimate>,
+}
+
+/// The fitted joint law (`joint_fit` in the scaling JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JointFitReport {
+    /// The family chosen.
+    pub family: Family,
+    /// Its formula.
+    pub formula: String,
+    /// Where `E` comes from.
+    pub floor: FloorSource,
+    /// Parameters with 95% intervals.
+    pub params: JointParams,
+    /// Cells `(N, width)` fitted, distinct sizes and widths.
+    pub cells: usize,
+    /// Distinct training-set sizes.
+    pub sizes: usize,
+    /// Distinct widths.
+    pub widths: usize,
+    /// Residual sum of squares of `ln R` over the cells.
+    pub rss_log: f64,
+    /// Reduced chi-square against the seed-to-seed standard errors (`null` with one seed).
+    pub chi2_dof: Option<f64>,
+    /// How the intervals were obtained.
+    pub bootstrap: BootstrapSummary,
+    /// The corner hold-out that chose the family (`null` when the grid is too small for one).
+    pub selection: Option<CornerBacktest>,
+    /// Why there is no corner hold-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_note: Option<String>,
+}
+
+/// The optimal width at one measured `N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimalWidth {
+    /// Training-set size.
+    pub n: f64,
+    /// Optimal width (continuous; see the module docs).
+    pub width: Estimate,
+    /// Its parameter count.
+    pub params: Estimate,
+    /// The width chosen on validation at this `N` (measured, for comparison).
+    pub measured_best_width: Option<i64>,
+}
+
+/// The saturation size of one measured width.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WidthSaturation {
+    /// Width.
+    pub width: f64,
+    /// Its parameter count.
+    pub params: f64,
+    /// `N` beyond which more data lowers the excess at this width by at most 10%.
+    pub n: Estimate,
+}
+
+/// Which doubling buys more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    /// Doubling `N` (the interval of the difference is above zero).
+    Data,
+    /// Doubling `P` (the interval of the difference is below zero).
+    Params,
+    /// The interval of the difference contains zero.
+    Uncertain,
+}
+
+/// The gains of doubling `N` and of doubling `P` at one cell (`doubling_gain_db`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DoublingGain {
+    /// `N` of the cell.
+    pub at_n: f64,
+    /// Width of the cell (`null` when given as a parameter count).
+    pub at_width: Option<f64>,
+    /// `P` of the cell.
+    pub at_params: f64,
+    /// dB gained by doubling `N`.
+    pub data: Estimate,
+    /// dB gained by doubling `P`.
+    pub params: Estimate,
+    /// `data - params`, dB.
+    pub difference: Estimate,
+    /// Which buys more.
+    pub better: Better,
+}
+
+/// Whether the optimal width grows with `N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WidthGrowth {
+    /// The optimal width at the largest `N` exceeds that at the smallest by more than one
+    /// grid step (1.2%).
+    pub grows: bool,
+    /// Optimal width at the smallest measured `N`.
+    pub from: f64,
+    /// Optimal width at the largest measured `N`.
+    pub to: f64,
+    /// Fraction of bootstrap replicates in which it grows.
+    pub replicates_growing: Option<f64>,
+    /// Whether the widths chosen on validation grow (largest `N`'s above smallest `N`'s).
+    pub measured_grows: Option<bool>,
+}
+
+/// Everything the joint law adds to a curve's scaling report (flattened into its JSON).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// The joint law, `null` when it cannot be fitted (see `joint_fit_note`).
+    pub joint_fit: Option<JointFitReport>,
+    /// Why there is no joint fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joint_fit_note: Option<String>,
+    /// The optimal width at each measured `N`.
+    #[serde(default)]
+    pub optimal_width: Vec<OptimalWidth>,
+    /// The saturation size of each measured width.
+    #[serde(default)]
+    pub width_saturation: Vec<WidthSaturation>,
+    /// Doubling gains at the largest measured cell.
+    pub doubling_gain_db: Option<DoublingGain>,
+    /// Whether the optimal width grows with `N`.
+    pub optimal_width_growth: Option<WidthGrowth>,
+}
+
+/// The fitted law and what it was fitted to (for figures and `plateau plan`).
+#[derive(Clone, Debug)]
+pub struct CapacityModel {
+    /// The law fitted to every cell.
+    pub law: JointLaw,
+    /// Its bootstrap replicates.
+    pub samples: JointSamples,
+    /// Width to parameter count.
+    pub widths: WidthMap,
+    /// The cells.
+    pub data: JointData,
+}
+
+impl CapacityModel {
+    fn estimate(&self, f: impl Fn(&JointLaw) -> f64) -> Estimate {
+        Estimate {
+            value: f(&self.law),
+            ci95: self.samples.interval(f),
+        }
+    }
+
+    /// Doubling gains at `(n, p)` (`width` only labels the cell).
+    pub fn doubling(&self, n: f64, p: f64, width: Option<f64>) -> DoublingGain {
+        let data = |l: &JointLaw| l.gain_db((n, p), (2.0 * n, p));
+        let params = |l: &JointLaw| l.gain_db((n, p), (n, 2.0 * p));
+        let difference = self.estimate(|l| data(l) - params(l));
+        let [lo, hi] = difference.ci95;
+        let better = if lo > 0.0 {
+            Better::Data
+        } else if hi < 0.0 {
+            Better::Params
+        } else {
+            Better::Uncertain
+        };
+        DoublingGain {
+            at_n: n,
+            at_width: width,
+            at_params: p,
+            data: self.estimate(data),
+            params: self.estimate(params),
+            difference,
+            better,
+        }
+    }
+}
+
+/// A curve's capacity analysis: the report and, when there is a fit, the model.
+#[derive(Clone, Debug, Default)]
+pub struct CapacityAnalysis {
+    /// What the JSON gets.
+    pub report: Capacity,
+    /// The fit.
+    pub model: Option<CapacityModel>,
+}
+
+/// The cells of `g`'s runs and their widths' parameter counts; errors name what is missing.
+fn cells(g: &GroupSummary) -> Result<(JointData, WidthMap)> {
+    let missing = g.points.iter().filter(|p| p.params.is_none()).count();
+    if missing > 0 {
+        bail!(
+            "P (the parameter count) is missing from {missing} of {} runs: the joint fit needs \
+             at least two widths and two sizes with the parameter count of every run",
+            g.points.len()
+        );
+    }
+    let mut pts = Vec::new();
+    let mut pairs = Vec::new();
+    for p in &g.points {
+        let (Some(w), Some(params)) = (p.width, p.params) else {
+            bail!("a run has no width (not a U-Net): the joint fit needs the width of every run");
+        };
+        pts.push(JointPoint {
+            n: p.n,
+            p: params as f64,
+            y: p.test_mse,
+        });
+        pairs.push((w as f64, params as f64));
+    }
+    Ok((JointData::new(&pts)?, WidthMap::new(&pairs)?))
+}
+
+/// Fits the joint law to the runs of `g` and derives the optimal widths, saturation sizes and
+/// doubling gains (see the module docs). Never fails: what cannot be done is said in
+/// `joint_fit_note`. Cost: two corner fits and the final fit, each with `opts.reps` bootstrap
+/// refits.
+pub fn analyse_capacity(g: &GroupSummary, opts: &BootstrapOptions) -> CapacityAnalysis {
+    match fit_model(g, opts) {
+        Ok((model, fit_report)) => CapacityAnalysis {
+            report: derive(g, &model, fit_report),
+            model: Some(model),
+        },
+        Err(e) => CapacityAnalysis {
+            report: Capacity {
+                joint_fit_note: Some(format!("{e:#}")),
+                ..Capacity::default()
+            },
+            model: None,
+        },
+    }
+}
+
+fn fit_model(g: &GroupSummary, opts: &BootstrapOptions) -> Result<(CapacityModel, JointFitReport)> {
+    let (data, widths) = cells(g)?;
+    let floor = g.floor_mse.filter(|f| f.is_finite() && *f > 0.0);
+    let (selection, selection_note) = match corner_backtest(&data, floor, opts) {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(format!("{e:#}; the additive law is used"))),
+    };
+    let family = selection
+        .as_ref()
+        .and_then(|c| c.best)
+        .unwrap_or(Family::Additive);
+    let fit = fit_joint(&data, family, floor)?;
+    let samples = bootstrap_joint(&data, &fit, opts)?;
+    let model = CapacityModel {
+        law: fit.law,
+        samples,
+        widths,
+        data,
+    };
+    let params = JointParams {
+        e: model.estimate(|l| l.e),
+        a: model.estimate(|l| l.a),
+        alpha: model.estimate(|l| l.alpha),
+        b: model.estimate(|l| l.b),
+        beta: model.estimate(|l| l.beta),
+        q: (family == Family::PowerMean).then(|| model.estimate(|l| l.q)),
+    };
+    let report = JointFitReport {
+        family,
+        formula: family.formula().to_string(),
+        floor: if floor.is_some() {
+            FloorSource::Exact
+        } else {
+            FloorSource::Fitted
+        },
+        params,
+        cells: model.data.len(),
+        sizes: model.data.sizes().len(),
+        widths: model.data.param_counts().len(),
+        rss_log: fit.rss_log,
+        chi2_dof: model.samples.chi2_dof,
+        bootstrap: BootstrapSummary {
+            method: model.samples.method,
+            reps: model.samples.laws.len(),
+            failed: model.samples.failed,
+            seed: opts.seed,
+        },
+        selection,
+        selection_note,
+    };
+    Ok((model, report))
+}
+
+fn derive(g: &GroupSummary, model: &CapacityModel, fit: JointFitReport) -> Capacity {
+    let sizes = model.data.sizes();
+    let map = &model.widths;
+    let optimal: Vec<OptimalWidth> = sizes
+        .iter()
+        .map(|&n| OptimalWidth {
+            n,
+            width: model.estimate(|l| optimal_width(l, n, map)),
+            params: model.estimate(|l| map.params(optimal_width(l, n, map))),
+            measured_best_width: g.best.iter().find(|b| b.n == n).and_then(|b| b.width),
+        })
+        .collect();
+    let saturation = map
+        .widths()
+        .into_iter()
+        .map(|w| {
+            let p = map.params(w);
+            WidthSaturation {
+                width: w,
+                params: p,
+                n: model.estimate(|l| l.saturation_n(p, SATURATION_FRACTION)),
+            }
+        })
+        .collect();
+    let n_max = sizes[sizes.len() - 1];
+    let p_max = model
+        .data
+        .cells()
+        .iter()
+        .filter(|c| c.n == n_max)
+        .map(|c| c.p)
+        .fold(0.0, f64::max);
+    let w_max = map
+        .widths()
+        .into_iter()
+        .find(|&w| (map.params(w) / p_max - 1.0).abs() < 1e-9);
+    Capacity {
+        joint_fit: Some(fit),
+        joint_fit_note: None,
+        optimal_width_growth: growth(g, model, &optimal),
+        optimal_width: optimal,
+        width_saturation: saturation,
+        doubling_gain_db: Some(model.doubling(n_max, p_max, w_max)),
+    }
+}
+
+fn growth(
+    g: &GroupSummary,
+    model: &CapacityModel,
+    optimal: &[OptimalWidth],
+) -> Option<WidthGrowth> {
+    let (first, last) = (optimal.first()?, optimal.last()?);
+    let step = (model.widths.range()[1] / model.widths.range()[0]).powf(1.0 / WIDTH_GRID as f64);
+    let grows = |a: f64, b: f64| b > a * step;
+    let map = &model.widths;
+    let reps = &model.samples.laws;
+    let growing = reps
+        .iter()
+        .filter(|l| {
+            grows(
+                optimal_width(l, first.n, map),
+                optimal_width(l, last.n, map),
+            )
+        })
+        .count();
+    let measured = match (g.best.first(), g.best.last()) {
+        (Some(a), Some(b)) => a.width.zip(b.width).map(|(a, b)| b > a),
+        _ => None,
+    };
+    Some(WidthGrowth {
+        grows: grows(first.width.value, last.width.value),
+        from: first.width.value,
+        to: last.width.value,
+        replicates_growing: (!reps.is_empty()).then(|| growing as f64 / reps.len() as f64),
+        measured_grows: measured,
+    })
+}
+
+/// The cell of the doubling question (`plateau plan --width` or `--params`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CellChoice {
+    /// A width (its parameter count interpolated between the measured widths).
+    Width(f64),
+    /// A parameter count.
+    Params(f64),
+}
+
+impl CellChoice {
+    /// Checks the value.
+    ///
+    /// # Errors
+    /// A value that is not positive and finite (one line naming the flag).
+    pub fn validate(&self) -> Result<()> {
+        let (flag, v) = match *self {
+            CellChoice::Width(w) => ("--width", w),
+            CellChoice::Params(p) => ("--params", p),
+        };
+        anyhow::ensure!(
+            v.is_finite() && v > 0.0,
+            "{flag} {v} must be positive and finite"
+        );
+        Ok(())
+    }
+}
+
+/// The doubling gains of `g` at the largest measured `N` and the cell `cell`.
+///
+/// # Errors
+/// Why the joint law cannot be fitted to `g` (one width, `P` missing, ...).
+pub fn doubling_plan(
+    g: &GroupSummary,
+    cell: CellChoice,
+    opts: &BootstrapOptions,
+) -> Result<DoublingGain> {
+    let cap = analyse_capacity(g, opts);
+    let Some(model) = cap.model else {
+        bail!(
+            "{}",
+            cap.report
+                .joint_fit_note
+                .unwrap_or_else(|| "no joint fit".into())
+        );
+    };
+    let sizes = model.data.sizes();
+    let n = sizes[sizes.len() - 1];
+    Ok(match cell {
+        CellChoice::Width(w) => model.doubling(n, model.widths.params(w), Some(w)),
+        CellChoice::Params(p) => model.doubling(n, p, None),
+    })
+}
+
+/// `value (lo to hi)` with `f` formatting each number.
+fn with_ci(e: &Estimate, f: impl Fn(f64) -> String) -> String {
+    format!("{} ({} to {})", f(e.value), f(e.ci95[0]), f(e.ci95[1]))
+}
+
+/// The human summary of a curve's capacity analysis (a few lines, each starting with two
+/// spaces).
+pub fn capacity_text(c: &Capacity) -> String {
+    let mut s = String::new();
+    let Some(fit) = &c.joint_fit else {
+        let _ = writeln!(
+            s,
+            "  no joint fit in (N, P): {}",
+            c.joint_fit_note.as_deref().unwrap_or("-")
+        );
+        return s;
+    };
+    let g3 = |v: f64| format!("{v:.3}");
+    let p = &fit.params;
+    let _ = write!(
+        s,
+        "  joint law {} ({} floor E = {:.4e}): alpha = {}, beta = {}",
+        fit.formula,
+        match fit.floor {
+            FloorSource::Exact => "exact",
+            FloorSource::Fitted => "fitted",
+        },
+        p.e.value,
+        with_ci(&p.alpha, g3),
+        with_ci(&p.beta, g3)
+    );
+    if let Some(q) = &p.q {
+        let _ = write!(s, ", q = {}", with_ci(q, g3));
+    }
+    let _ = writeln!(s);
+    match &fit.selection {
+        Some(sel) => {
+            let rms: Vec<String> = sel
+                .candidates
+                .iter()
+                .map(|c| match c.rms_log_error {
+                    Some(e) => format!("{} {:.2}%", c.family, 100.0 * e),
+                    None => format!("{} -", c.family),
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "  family chosen on the held-out corner N >= {}, P >= {:.0} (rms error {}): {}",
+                fmt_n(sel.n_from),
+                sel.p_from,
+                rms.join(", "),
+                fit.family
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  {}", fit.selection_note.as_deref().unwrap_or(""));
+        }
+    }
+    let w1 = |v: f64| format!("{v:.1}");
+    let widths: Vec<String> = c
+        .optimal_width
+        .iter()
+        .map(|o| format!("N = {}: {}", fmt_n(o.n), with_ci(&o.width, w1)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  optimal width (smallest within {WIDTH_TOLERANCE_DB} dB of the best in the swept range): {}",
+        widths.join("; ")
+    );
+    let sat: Vec<String> = c
+        .width_saturation
+        .iter()
+        .map(|w| format!("width {:.0}: N = {}", w.width, with_ci(&w.n, fmt_n)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  widths saturate (more data lowers the excess by < {:.0}%) at {}",
+        100.0 * SATURATION_FRACTION,
+        sat.join("; ")
+    );
+    if let Some(d) = &c.doubling_gain_db {
+        let _ = writeln!(s, "  {}", doubling_text(d));
+    }
+    if let Some(gr) = &c.optimal_width_growth {
+        let _ = writeln!(
+            s,
+            "  the optimal width {} with N: {:.1} at the smallest N, {:.1} at the largest{}{}",
+            if gr.grows { "grows" } else { "does not grow" },
+            gr.from,
+            gr.to,
+            gr.replicates_growing.map_or(String::new(), |f| format!(
+                " (grows in {:.0}% of bootstrap replicates)",
+                100.0 * f
+            )),
+            gr.measured_grows.map_or(String::new(), |m| format!(
+                "; widths chosen on validation {}",
+                if m { "grow" } else { "do not grow" }
+            ))
+        );
+    }
+    s
+}
+
+/// One line: the doubling gains at a cell and which buys more.
+pub fn doubling_text(d: &DoublingGain) -> String {
+    let db = |v: f64| format!("{v:.3} dB");
+    format!(
+        "at N = {}, {}: doubling N gains {}, doubling P gains {}: {}",
+        fmt_n(d.at_n),
+        d.at_width
+            .map_or(format!("P = {:.0}", d.at_params), |w| format!(
+                "width {w} (P = {:.0})",
+                d.at_params
+            )),
+        with_ci(&d.data, db),
+        with_ci(&d.params, db),
+        match d.better {
+            Better::Data => "more data buys more",
+            Better::Params => "a bigger network buys more",
+            Better::Uncertain => "the difference is within its interval",
+        }
+    )
+}
