@@ -23,49 +23,41 @@ from torch import nn
 import torch.nn.functional as F
 
 
-class ConvBlock(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-            nn.InstanceNorm2d(cout),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-            nn.InstanceNorm2d(cout),
-            nn.LeakyReLU(0.2),
-        )
-
-    def forward(self, x):
-        return self.layers(x)
+def conv_block(cin, cout):
+    """Two 3x3 convolutions (no bias), each followed by InstanceNorm2d and LeakyReLU 0.2."""
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.InstanceNorm2d(cout),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.InstanceNorm2d(cout),
+        nn.LeakyReLU(0.2),
+    )
 
 
-class TransposeBlock(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.ConvTranspose2d(cin, cout, 2, stride=2, bias=False),
-            nn.InstanceNorm2d(cout),
-            nn.LeakyReLU(0.2),
-        )
-
-    def forward(self, x):
-        return self.layers(x)
+def transpose_block(cin, cout):
+    """A 2x2 stride-2 transposed convolution (no bias), InstanceNorm2d and LeakyReLU 0.2."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(cin, cout, 2, stride=2, bias=False),
+        nn.InstanceNorm2d(cout),
+        nn.LeakyReLU(0.2),
+    )
 
 
 class Unet(nn.Module):
     def __init__(self, chans, pools):
         super().__init__()
-        self.down = nn.ModuleList([ConvBlock(1, chans)])
+        self.down = nn.ModuleList([conv_block(1, chans)])
         ch = chans
         for _ in range(pools - 1):
-            self.down.append(ConvBlock(ch, ch * 2))
+            self.down.append(conv_block(ch, ch * 2))
             ch *= 2
-        self.bottom = ConvBlock(ch, ch * 2)
+        self.bottom = conv_block(ch, ch * 2)
         self.up_t = nn.ModuleList()
         self.up = nn.ModuleList()
         for i in range(pools):
-            self.up_t.append(TransposeBlock(ch * 2, ch))
-            self.up.append(ConvBlock(ch * 2, ch))
+            self.up_t.append(transpose_block(ch * 2, ch))
+            self.up.append(conv_block(ch * 2, ch))
             if i + 1 < pools:
                 ch //= 2
         self.last = nn.Conv2d(ch, 1, 1)

@@ -36,18 +36,10 @@ TORCH_VERSION=2.11.0
 # The CUDA runtime and CUPTI versions that torch 2.11.0 pins (via cuda-toolkit==13.0.2).
 NVIDIA_WHEELS=("nvidia-cuda-runtime==13.0.96.*" "nvidia-cuda-cupti==13.0.85.*")
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEPS="$ROOT/.deps"
-DEST="$DEPS/libtorch-$TORCH_VERSION"
-STAMP="$DEST/.bootstrap-complete"
-PARTIAL="$DEST.partial"
-PYTHON="${PYTHON:-python3}"
-
-say() { echo "bootstrap-libtorch: $*"; }
-die() {
-    echo "bootstrap-libtorch: error: $*" >&2
-    exit 1
-}
+NAME=bootstrap-libtorch
+DEST="libtorch-$TORCH_VERSION"
+# shellcheck source=scripts/bootstrap-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap-common.sh"
 
 # The CUDA requirements of a torch METADATA file, one pip requirement a line: the
 # `cuda-toolkit[...]==V` and `nvidia-*==V` Requires-Dist lines for Linux, markers removed
@@ -120,14 +112,7 @@ command -v "$PYTHON" >/dev/null 2>&1 ||
 
 mkdir -p "$DEPS"
 # Serialise concurrent runs (e.g. two `make` invocations).
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$DEPS/.bootstrap.lock"
-    flock 9
-    if [[ -f "$STAMP" && -z "${FORCE:-}" ]]; then
-        say "LibTorch $TORCH_VERSION was installed by a concurrent run"
-        exit 0
-    fi
-fi
+serialise "$DEPS/.bootstrap.lock" "LibTorch $TORCH_VERSION was installed by a concurrent run"
 
 if [[ -e "$PARTIAL" || -e "$DEPS/tmp" ]]; then
     say "removing the leftovers of an interrupted install"

@@ -20,19 +20,11 @@ SKIMAGE_VERSION=0.25.2
 WHEEL=scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 WHEEL_SHA256=24cc986e1f4187a12aa319f777b36008764e856e5013666a4a83f8df083c2641
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEPS="$ROOT/.deps"
-DEST="$DEPS/skimage-data"
-STAMP="$DEST/.bootstrap-complete"
-PARTIAL="$DEST.partial"
+NAME=bootstrap-skimage
+DEST=skimage-data
+# shellcheck source=scripts/bootstrap-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap-common.sh"
 TMP="$DEPS/tmp-skimage"
-PYTHON="${PYTHON:-python3}"
-
-say() { echo "bootstrap-skimage: $*"; }
-die() {
-    echo "bootstrap-skimage: error: $*" >&2
-    exit 1
-}
 
 if [[ -f "$STAMP" && -z "${FORCE:-}" ]]; then
     say "scikit-image $SKIMAGE_VERSION sample photographs already in ${DEST#"$ROOT"/}"
@@ -42,14 +34,7 @@ command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found: install Python 3
 "$PYTHON" -m pip --version >/dev/null 2>&1 || die "pip not available for $PYTHON (Debian: apt-get install python3-pip)"
 
 mkdir -p "$DEPS"
-if command -v flock >/dev/null 2>&1; then
-    exec 8>"$DEPS/.bootstrap-skimage.lock"
-    flock 8
-    if [[ -f "$STAMP" && -z "${FORCE:-}" ]]; then
-        say "fetched by a concurrent run"
-        exit 0
-    fi
-fi
+serialise "$DEPS/.bootstrap-skimage.lock" "fetched by a concurrent run"
 rm -rf "$PARTIAL" "$TMP"
 mkdir -p "$TMP"
 trap 'rm -rf "$PARTIAL" "$TMP"' EXIT

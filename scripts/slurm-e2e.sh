@@ -142,20 +142,22 @@ NodeName=localhost CPUs=$CPUS RealMemory=$REAL_MEM State=UNKNOWN
 PartitionName=e2e Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 
+# await_pid DAEMON VAR: waits (up to 5 s) for DAEMON to write $STATE/DAEMON.pid and stores the
+# pid in VAR; dies if it never does.
+await_pid() {
+    for _ in $(seq 50); do
+        [ -s "$STATE/$1.pid" ] && break
+        sleep 0.1
+    done
+    local pid
+    pid=$(cat "$STATE/$1.pid" 2>/dev/null || true)
+    [ -n "$pid" ] || die "$1 did not start"
+    printf -v "$2" '%s' "$pid"
+}
 slurmctld -f "$SLURM_CONF"
-for _ in $(seq 50); do
-    [ -s "$STATE/slurmctld.pid" ] && break
-    sleep 0.1
-done
-SLURMCTLD_PID=$(cat "$STATE/slurmctld.pid" 2>/dev/null || true)
-[ -n "$SLURMCTLD_PID" ] || die "slurmctld did not start"
+await_pid slurmctld SLURMCTLD_PID
 slurmd -f "$SLURM_CONF" -N localhost
-for _ in $(seq 50); do
-    [ -s "$STATE/slurmd.pid" ] && break
-    sleep 0.1
-done
-SLURMD_PID=$(cat "$STATE/slurmd.pid" 2>/dev/null || true)
-[ -n "$SLURMD_PID" ] || die "slurmd did not start"
+await_pid slurmd SLURMD_PID
 
 deadline=$((SECONDS + 60))
 until [ "$(sinfo -h -N -o '%T' 2>/dev/null)" = "idle" ]; do

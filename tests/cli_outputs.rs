@@ -1,6 +1,6 @@
 //! Output files as a shared cluster and a shell pipeline see them: `--out` never replaces a
 //! symbolic link or a special file, `--out -` is standard output, new files get the umask's
-//! mode and overwritten ones keep theirs (results.jsonl included).
+//! mode and overwritten ones keep theirs (results.jsonl: `sweep::store`'s tests).
 #![cfg(unix)]
 
 mod common;
@@ -9,30 +9,17 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{command, plateau};
+use common::{assert_ok, command, plateau, words};
 
 /// A quick `plateau theory` (analytic, one size) writing to `out`.
-fn theory_args(out: &str) -> Vec<String> {
-    [
-        "theory",
-        "--d",
-        "2",
-        "--n",
-        "8",
-        "--sigma",
-        "0.1",
-        "--train-sizes",
-        "4,16",
-        "--analytic",
-        "--out",
-        out,
-    ]
-    .map(String::from)
-    .to_vec()
+fn theory_args(out: &str) -> Vec<&str> {
+    let mut args = words("theory --d 2 --n 8 --sigma 0.1 --train-sizes 4,16 --analytic --out");
+    args.push(out);
+    args
 }
 
 /// Runs `plateau args...` through `sh` with the given umask.
-fn with_umask(umask: &str, args: &[String]) -> Output {
+fn with_umask(umask: &str, args: &[&str]) -> Output {
     let exe = env!("CARGO_BIN_EXE_plateau");
     Command::new("sh")
         .arg("-c")
@@ -48,36 +35,35 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "status {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(out, "plateau theory");
 }
 
+/// Checks that `text` is the theory CSV (its header).
+fn assert_theory_csv(text: &str) {
+    assert!(text.starts_with("d,n,sigma"), "{text}");
+}
+
+/// A new file gets the umask's mode; an overwritten one keeps its own, even under a stricter
+/// umask.
 #[test]
-fn a_new_file_gets_the_umask_mode() {
+fn a_new_file_gets_the_umask_mode_an_overwritten_one_keeps_its_own() {
     let dir = tempfile::tempdir().unwrap();
-    for (umask, want) in [("022", 0o644), ("002", 0o664), ("077", 0o600)] {
-        let p = dir.path().join(format!("u{umask}.csv"));
+    let cases = [
+        ("022", None, 0o644),
+        ("002", None, 0o664),
+        ("077", None, 0o600),
+        ("077", Some(0o664), 0o664),
+    ];
+    for (umask, existing, want) in cases {
+        let p = dir.path().join(format!("u{umask}-{existing:?}.csv"));
+        if let Some(existing) = existing {
+            std::fs::write(&p, "old\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(existing)).unwrap();
+        }
         ok(&with_umask(umask, &theory_args(p.to_str().unwrap())));
-        assert_eq!(mode(&p), want, "umask {umask}");
+        assert_eq!(mode(&p), want, "umask {umask}, existing mode {existing:?}");
+        assert_theory_csv(&std::fs::read_to_string(&p).unwrap());
     }
-}
-
-#[test]
-fn an_overwritten_file_keeps_its_mode() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("shared.csv");
-    std::fs::write(&p, "old\n").unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664)).unwrap();
-    // A stricter umask than the file's mode: the file's mode wins.
-    ok(&with_umask("077", &theory_args(p.to_str().unwrap())));
-    assert_eq!(mode(&p), 0o664);
-    assert!(std::fs::read_to_string(&p)
-        .unwrap()
-        .starts_with("d,n,sigma"));
 }
 
 #[test]
@@ -87,19 +73,12 @@ fn a_symbolic_link_stays_a_link_and_its_target_is_written() {
     let link = dir.path().join("link.csv");
     std::fs::write(&target, "old\n").unwrap();
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    ok(&plateau(
-        &theory_args(link.to_str().unwrap())
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    ));
+    ok(&plateau(&theory_args(link.to_str().unwrap())));
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()
         .file_type()
         .is_symlink());
-    assert!(std::fs::read_to_string(&target)
-        .unwrap()
-        .starts_with("d,n,sigma"));
+    assert_theory_csv(&std::fs::read_to_string(&target).unwrap());
 }
 
 #[test]
@@ -112,13 +91,8 @@ fn a_fifo_is_written_through_not_replaced() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
     };
-    ok(&plateau(
-        &theory_args(fifo.to_str().unwrap())
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    ));
-    assert!(reader.join().unwrap().starts_with("d,n,sigma"));
+    ok(&plateau(&theory_args(fifo.to_str().unwrap())));
+    assert_theory_csv(&reader.join().unwrap());
     assert!(std::fs::symlink_metadata(&fifo)
         .unwrap()
         .file_type()
@@ -136,54 +110,16 @@ fn out_dash_is_standard_output() {
         .output()
         .unwrap();
     ok(&out);
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .starts_with("d,n,sigma"));
+    assert_theory_csv(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]
 fn a_folder_as_out_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let out = plateau(
-        &theory_args(dir.path().to_str().unwrap())
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let out = plateau(&theory_args(dir.path().to_str().unwrap()));
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("is a folder"), "{err}");
-}
-
-#[test]
-fn results_jsonl_keeps_its_mode_after_a_torn_line_rewrite() {
-    use plateau::sweep::store::{Appended, Record, Store};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::new(dir.path());
-    // A line cut short by a crash: the next append rewrites the file without it.
-    std::fs::write(store.path(), "{\"id\":\"00000000000000").unwrap();
-    std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o664)).unwrap();
-    let rec = Record {
-        id: "0123456789abcdef".into(),
-        index: 0,
-        sweep: "s".into(),
-        status: "ok".into(),
-        params: serde_json::Map::new(),
-        metrics: None,
-        error: None,
-        seconds: 1.0,
-        host: "h".into(),
-        finished_unix: 0,
-    };
-    assert!(matches!(store.append(&rec).unwrap(), Appended::Rewritten));
-    assert_eq!(mode(&store.path()), 0o664);
-    assert_eq!(
-        std::fs::read_to_string(store.path())
-            .unwrap()
-            .lines()
-            .count(),
-        1
-    );
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::{Output, Stdio};
 
-use common::command;
+use common::{command, words};
 
 /// Runs `plateau args...` with its stdout a pipe whose reading end is already closed (as after
 /// `| head -1` has read its line).
@@ -35,39 +35,15 @@ fn a_closed_standard_output_ends_every_command_quietly() {
     std::fs::write(&csv, text).unwrap();
     let smoke = format!("{}/experiments/smoke.toml", env!("CARGO_MANIFEST_DIR"));
     let csv = csv.to_str().unwrap();
-    let commands: [&[&str]; 5] = [
-        &[
-            "theory",
-            "--d",
-            "2",
-            "--n",
-            "8",
-            "--sigma",
-            "0.1",
-            "--train-sizes",
-            "4",
-            "--runs",
-            "2",
-        ],
-        &[
-            "path",
-            "--d",
-            "2",
-            "--n",
-            "8",
-            "--sigma",
-            "0.1",
-            "--train-size",
-            "4",
-            "--iters",
-            "50",
-        ],
-        &["fit", "--input", csv, "--reps", "20"],
-        &["sweep", &smoke, "--dry-run"],
-        &["theory", "--help"],
+    let commands = [
+        words("theory --d 2 --n 8 --sigma 0.1 --train-sizes 4 --runs 2"),
+        words("path --d 2 --n 8 --sigma 0.1 --train-size 4 --iters 50"),
+        vec!["fit", "--input", csv, "--reps", "20"],
+        vec!["sweep", smoke.as_str(), "--dry-run"],
+        words("theory --help"),
     ];
     for args in commands {
-        let out = into_closed_pipe(args);
+        let out = into_closed_pipe(&args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success() && !err.contains("panicked"),

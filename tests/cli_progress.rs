@@ -3,42 +3,21 @@
 
 mod common;
 
-use common::plateau;
+use common::{plateau_ok, words};
 
 fn stderr_of(args: &[&str]) -> String {
-    let out = plateau(args);
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{args:?}: {err}");
-    err
+    String::from_utf8(plateau_ok(args).stderr).unwrap()
 }
 
 #[test]
 fn train_prints_one_line_per_epoch_into_a_log() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let args = [
-        "train",
-        "--task",
-        "denoise",
-        "--data",
-        "gaussian-field",
-        "--train-size",
-        "8",
-        "--val-size",
-        "4",
-        "--test-size",
-        "8",
-        "--epochs",
-        "2",
-        "--early-stop",
-        "5",
-        "--channels",
-        "4",
-        "--image-size",
-        "16",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = words(
+        "train --task denoise --data gaussian-field --train-size 8 --val-size 4 --test-size 8 \
+         --epochs 2 --early-stop 5 --channels 4 --image-size 16 --out",
+    );
+    args.push(out.to_str().unwrap());
     let err = stderr_of(&args);
     let epochs: Vec<&str> = err.lines().filter(|l| l.contains("epoch ")).collect();
     assert_eq!(epochs.len(), 2, "{err}");
@@ -61,21 +40,7 @@ fn train_prints_one_line_per_epoch_into_a_log() {
 
 #[test]
 fn theory_reports_its_draws_into_a_log_unless_quiet() {
-    let args = [
-        "theory",
-        "--d",
-        "2",
-        "--n",
-        "8",
-        "--sigma",
-        "0.1",
-        "--train-sizes",
-        "4,8",
-        "--runs",
-        "2",
-        "--iters",
-        "50",
-    ];
+    let args = words("theory --d 2 --n 8 --sigma 0.1 --train-sizes 4,8 --runs 2 --iters 50");
     let err = stderr_of(&args);
     assert!(
         err.lines().any(|l| l.starts_with("plateau: draws 4/4, ")),

@@ -2,18 +2,13 @@
 
 mod common;
 
-use common::plateau;
+use common::{plateau, plateau_ok, words};
 
 #[test]
 fn theory_writes_the_documented_csv() {
-    let out = plateau(&common::words(
+    let out = plateau_ok(&words(
         "theory --d 3 --n 20 --sigma 0.2 --train-sizes 2,8,40 --runs 3 --iters 200",
     ));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
     assert_eq!(
@@ -45,60 +40,24 @@ fn theory_writes_the_documented_csv() {
 fn theory_is_reproducible_and_writes_out_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sub/out.csv");
-    let args = [
-        "theory",
-        "--d",
-        "2",
-        "--n",
-        "10",
-        "--sigma",
-        "0.1",
-        "--train-sizes",
-        "5,30",
-        "--runs",
-        "4",
-        "--seed",
-        "9",
-        "--estimators",
-        "pca,gd_early_stopped",
-        "--iters",
-        "100",
-    ];
-    let first = plateau(&args);
-    assert!(first.status.success());
+    let args = words(
+        "theory --d 2 --n 10 --sigma 0.1 --train-sizes 5,30 --runs 4 --seed 9 \
+         --estimators pca,gd_early_stopped --iters 100",
+    );
+    let first = plateau_ok(&args);
     let mut with_out = args.to_vec();
     with_out.extend(["--out", file.to_str().unwrap()]);
-    assert!(plateau(&with_out).status.success());
+    plateau_ok(&with_out);
     assert_eq!(std::fs::read(&file).unwrap(), first.stdout);
 }
 
 #[test]
 fn path_methods_agree() {
-    let common = [
-        "path",
-        "--d",
-        "2",
-        "--n",
-        "12",
-        "--sigma",
-        "0.3",
-        "--train-size",
-        "9",
-        "--seed",
-        "3",
-        "--iters",
-        "150",
-    ];
+    let common = words("path --d 2 --n 12 --sigma 0.3 --train-size 9 --seed 3 --iters 150");
     let read = |method: &str| -> Vec<(usize, f64)> {
         let mut args = common.to_vec();
         args.extend(["--method", method]);
-        let out = plateau(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = String::from_utf8(plateau_ok(&args).stdout).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("k,risk"));
         lines
@@ -122,26 +81,9 @@ fn path_methods_agree() {
 #[test]
 fn path_engines_agree() {
     let read = |engine: &str| -> Vec<f64> {
-        let out = plateau(&[
-            "path",
-            "--d",
-            "3",
-            "--n",
-            "40",
-            "--sigma",
-            "0.2",
-            "--train-size",
-            "60",
-            "--iters",
-            "200",
-            "--engine",
-            engine,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut args = words("path --d 3 --n 40 --sigma 0.2 --train-size 60 --iters 200 --engine");
+        args.push(engine);
+        let out = plateau_ok(&args);
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -163,126 +105,49 @@ fn bad_input_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("never.csv");
     let out = out_file.to_str().unwrap();
-    let base = |extra: &[&'static str]| -> Vec<String> {
-        let mut v: Vec<String> = ["theory", "--train-sizes", "4", "--runs", "1", "--out", out]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
-    };
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    // Theory with a base that sets the rest, and the given model flags.
+    let theory_cases = [
+        ("--d 0 --n 10 --sigma 0.1", "d must be at least 1"),
+        ("--d 11 --n 10 --sigma 0.1", "must not exceed n"),
+        ("--d 2 --n 10 --sigma -0.1", "sigma"),
+        ("--d 2 --n 10 --sigma NaN", "sigma"),
+        ("--d 2 --n 10 --sigma inf", "sigma"),
+        ("--d 2 --n 10 --sigma 0.1 --train-sizes 0", "at least 1"),
+        ("--d 2 --n 10 --sigma 0.1 --runs 0", "runs"),
         (
-            base(&["--d", "0", "--n", "10", "--sigma", "0.1"]),
-            "d must be at least 1",
-        ),
-        (
-            base(&["--d", "11", "--n", "10", "--sigma", "0.1"]),
-            "must not exceed n",
-        ),
-        (base(&["--d", "2", "--n", "10", "--sigma", "-0.1"]), "sigma"),
-        (base(&["--d", "2", "--n", "10", "--sigma", "NaN"]), "sigma"),
-        (base(&["--d", "2", "--n", "10", "--sigma", "inf"]), "sigma"),
-        (
-            base(&common::words("--d 2 --n 10 --sigma 0.1 --train-sizes 0")),
-            "at least 1",
-        ),
-        (
-            base(&["--d", "2", "--n", "10", "--sigma", "0.1", "--runs", "0"]),
-            "runs",
-        ),
-        (
-            base(&common::words(
-                "--d 2 --n 10 --sigma 0.1 --estimators ridge",
-            )),
+            "--d 2 --n 10 --sigma 0.1 --estimators ridge",
             "unknown estimator",
         ),
+        ("--d 2 --n 10 --sigma 0.1 --train-sizes 1,,4", "train-sizes"),
+        ("--d 2 --n 10 --sigma 0.1 --train-sizes 4,x", "train-sizes"),
+        ("--d 2 --n 10 --sigma 0.1 --step -1", "step"),
+        ("--d 2 --n 10 --sigma 0.1 --engine fast", "engine"),
+    ];
+    // Whole command lines.
+    let whole_cases = [
+        ("path --d 2 --n 10 --sigma 0.1 --train-size 0", "train-size"),
+        // A dense 200000 x 200000 eigendecomposition: refused before any allocation.
         (
-            base(&common::words(
-                "--d 2 --n 10 --sigma 0.1 --train-sizes 1,,4",
-            )),
-            "train-sizes",
-        ),
-        (
-            base(&common::words("--d 2 --n 10 --sigma 0.1 --train-sizes 4,x")),
-            "train-sizes",
-        ),
-        (
-            base(&["--d", "2", "--n", "10", "--sigma", "0.1", "--step", "-1"]),
-            "step",
-        ),
-        (
-            [
-                "path",
-                "--d",
-                "2",
-                "--n",
-                "10",
-                "--sigma",
-                "0.1",
-                "--train-size",
-                "0",
-                "--out",
-                out,
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            "train-size",
-        ),
-        (
-            base(&[
-                "--d", "2", "--n", "10", "--sigma", "0.1", "--engine", "fast",
-            ]),
-            "engine",
-        ),
-        (
-            // A dense 200000 x 200000 eigendecomposition: refused before any allocation.
-            [
-                "theory",
-                "--d",
-                "10",
-                "--n",
-                "200000",
-                "--sigma",
-                "0.1",
-                "--train-sizes",
-                "200000",
-                "--engine",
-                "dense",
-                "--out",
-                out,
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            "theory --d 10 --n 200000 --sigma 0.1 --train-sizes 200000 --engine dense",
             "GiB",
         ),
         (
-            [
-                "path",
-                "--d",
-                "10",
-                "--n",
-                "65536",
-                "--sigma",
-                "0.1",
-                "--train-size",
-                "100000",
-                "--method",
-                "explicit",
-                "--out",
-                out,
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            "path --d 10 --n 65536 --sigma 0.1 --train-size 100000 --method explicit",
             "GiB",
         ),
     ];
-    for (args, needle) in cases {
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = plateau(&argv);
+    let theory = theory_cases.map(|(model, needle)| {
+        let mut v = vec!["theory", "--train-sizes", "4", "--runs", "1", "--out", out];
+        v.extend(words(model));
+        (v, needle)
+    });
+    let whole = whole_cases.map(|(line, needle)| {
+        let mut v = words(line);
+        v.extend(["--out", out]);
+        (v, needle)
+    });
+    for (args, needle) in theory.into_iter().chain(whole) {
+        let o = plateau(&args);
         common::assert_bad_input(&o, needle, &format!("{args:?}"));
         assert!(
             !String::from_utf8_lossy(&o.stderr).contains("panicked"),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use common::plateau;
+use common::{plateau, words};
 
 fn out_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("plateau-cli-train-{tag}-{}", std::process::id()));
@@ -15,23 +15,12 @@ fn out_dir(tag: &str) -> PathBuf {
     d
 }
 
-const TINY: &[&str] = &[
-    "--train-size",
-    "8",
-    "--val-size",
-    "4",
-    "--test-size",
-    "8",
-    "--epochs",
-    "1",
-    "--channels",
-    "4",
-    "--image-size",
-    "16",
-];
+/// The smallest run: a few images, one epoch, a 4-channel network on 16 x 16 images.
+const TINY: &str =
+    "--train-size 8 --val-size 4 --test-size 8 --epochs 1 --channels 4 --image-size 16";
 
 fn train(tag: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
-    train_with(tag, TINY, extra)
+    train_with(tag, &words(TINY), extra)
 }
 
 /// `plateau train base extra --model unet --out DIR` (unless `extra` names the model).
@@ -48,98 +37,60 @@ fn train_with(tag: &str, base: &[&str], extra: &[&str]) -> (std::process::Output
     (plateau(&args), dir)
 }
 
-/// The record of a run that must have succeeded (else its stderr is the failure).
-fn succeeded(out: &std::process::Output, dir: &std::path::Path) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    metrics(dir)
-}
-
 fn metrics(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap()
 }
 
+/// The metrics.json and folder of a run that must have succeeded.
+fn metrics_of((out, dir): (std::process::Output, PathBuf)) -> (Value, PathBuf) {
+    common::assert_ok(&out, &dir.display().to_string());
+    (metrics(&dir), dir)
+}
+
 #[test]
 fn bad_values_fail_with_one_line_and_write_nothing() {
-    let cases: &[(&[&str], &str)] = &[
+    let cases = [
+        ("--task mri --data imagenet", "unknown data 'imagenet'"),
+        ("--task mri --data folder:", "needs a path"),
         (
-            &["--task", "mri", "--data", "imagenet"],
-            "unknown data 'imagenet'",
-        ),
-        (&["--task", "mri", "--data", "folder:"], "needs a path"),
-        (
-            &["--task", "sr", "--data", "folder:/nonexistent/plateau"],
+            "--task sr --data folder:/nonexistent/plateau",
             "is not a folder",
         ),
         (
-            &["--task", "mri", "--data", "fastmri:/nonexistent/plateau"],
+            "--task mri --data fastmri:/nonexistent/plateau",
             "is not a folder",
         ),
         (
-            &["--task", "mri", "--data", "phantoms", "--noise-std", "0.1"],
+            "--task mri --data phantoms --noise-std 0.1",
             "--noise-std applies to --task denoise",
         ),
         (
-            &["--task", "sr", "--data", "phantoms", "--scale", "3"],
+            "--task sr --data phantoms --scale 3",
             "--scale must be 2 or 4",
         ),
         (
-            &[
-                "--task",
-                "mri",
-                "--data",
-                "phantoms",
-                "--center-fraction",
-                "1.5",
-            ],
+            "--task mri --data phantoms --center-fraction 1.5",
             "--center-fraction",
         ),
         (
-            &["--task", "mri", "--data", "phantoms", "--acceleration", "0"],
+            "--task mri --data phantoms --acceleration 0",
             "--acceleration",
         ),
+        ("--task mri --data phantoms --mask poisson", "poisson"),
         (
-            &["--task", "mri", "--data", "phantoms", "--mask", "poisson"],
-            "poisson",
-        ),
-        (
-            &["--task", "mri", "--data", "phantoms", "--color", "rgb"],
+            "--task mri --data phantoms --color rgb",
             "--color rgb applies",
         ),
         (
-            &[
-                "--task",
-                "mri",
-                "--data",
-                "gaussian-field",
-                "--model",
-                "linear",
-            ],
+            "--task mri --data gaussian-field --model linear",
             "--model linear needs",
         ),
         (
-            &[
-                "--task",
-                "mri",
-                "--data",
-                "phantoms",
-                "--augment",
-                "--augment-dihedral",
-            ],
+            "--task mri --data phantoms --augment --augment-dihedral",
             "--augment-dihedral does not apply to --task mri",
         ),
         (
-            &[
-                "--task",
-                "sr",
-                "--data",
-                "gaussian-field",
-                "--downsample",
-                "bicubic",
-            ],
+            "--task sr --data gaussian-field --downsample bicubic",
             "--downsample bicubic is for real images",
         ),
         (
@@ -180,7 +131,7 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
         ),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
-        let (out, dir) = train(&format!("bad{i}"), extra);
+        let (out, dir) = train(&format!("bad{i}"), &words(extra));
         common::assert_bad_input(&out, want, &format!("{extra:?}"));
         assert!(!dir.exists(), "{extra:?} created {}", dir.display());
     }
@@ -188,23 +139,10 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
 
 #[test]
 fn mri_on_the_field_records_task_floor_and_oracle() {
-    let (out, dir) = train(
+    let (m, dir) = metrics_of(train(
         "mri",
-        &[
-            "--task",
-            "mri",
-            "--data",
-            "gaussian-field",
-            "--mask",
-            "equispaced",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+        &words("--task mri --data gaussian-field --mask equispaced"),
+    ));
     assert_eq!(m["task"], "mri");
     assert_eq!(m["acceleration"], 4);
     assert_eq!(m["center_fraction"], 0.08);
@@ -221,11 +159,7 @@ fn mri_on_the_field_records_task_floor_and_oracle() {
 
 #[test]
 fn sr_on_phantoms_and_denoise_defaults() {
-    let (out, dir) = train(
-        "sr",
-        &["--task", "sr", "--data", "phantoms", "--scale", "4"],
-    );
-    let m = succeeded(&out, &dir);
+    let (m, dir) = metrics_of(train("sr", &words("--task sr --data phantoms --scale 4")));
     assert_eq!(
         (m["task"].as_str(), m["scale"].as_u64()),
         (Some("sr"), Some(4))
@@ -241,31 +175,13 @@ fn sr_on_phantoms_and_denoise_defaults() {
 
     // The SR training options: all 8 symmetries, L1 loss, antialiased bicubic downsampling,
     // bf16 arithmetic.
-    let (out, dir) = train(
+    let (m, dir) = metrics_of(train(
         "sr-options",
-        &[
-            "--task",
-            "sr",
-            "--data",
-            "phantoms",
-            "--scale",
-            "4",
-            "--augment",
-            "--augment-dihedral",
-            "--loss",
-            "l1",
-            "--downsample",
-            "bicubic",
-            "--precision",
-            "bf16",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+        &words(
+            "--task sr --data phantoms --scale 4 --augment --augment-dihedral --loss l1 \
+             --downsample bicubic --precision bf16",
+        ),
+    ));
     assert_eq!(
         (&m["augment"], &m["augment_dihedral"], &m["loss"]),
         (&Value::from(true), &Value::from(true), &Value::from("l1"))
@@ -278,13 +194,7 @@ fn sr_on_phantoms_and_denoise_defaults() {
     assert!(m["test_mse"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let (out, dir) = train("dn", &["--task", "denoise", "--data", "gaussian-field"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m = metrics(&dir);
+    let (m, dir) = metrics_of(train("dn", &words("--task denoise --data gaussian-field")));
     assert_eq!(
         (&m["noise_std"], &m["precision"]),
         (&0.1.into(), &"fp32".into())
@@ -303,21 +213,10 @@ fn help_documents_the_inverse_problem_flags() {
     let out = plateau(&["train", "--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in [
-        "--task",
-        "--data",
-        "--acceleration",
-        "--center-fraction",
-        "--mask",
-        "--scale",
-        "--downsample",
-        "--color",
-        "--skip-bad-files",
-        "folder:PATH",
-        "fastmri:PATH",
-        "skimage",
-        "phantoms",
-    ] {
+    for flag in words(
+        "--task --data --acceleration --center-fraction --mask --scale --downsample --color \
+         --skip-bad-files folder:PATH fastmri:PATH skimage phantoms",
+    ) {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
@@ -335,34 +234,19 @@ fn train_losses(dir: &std::path::Path) -> Vec<f64> {
 #[test]
 fn colour_photographs_train_one_three_channel_network() {
     let flags = |color: &'static str| {
-        [
-            "--task",
-            "denoise",
-            "--data",
-            "skimage",
-            "--noise-std",
-            "0.1",
-            "--batch-size",
-            "2",
-            "--color",
-            color,
-        ]
+        let mut v = words("--task denoise --data skimage --noise-std 0.1 --batch-size 2 --color");
+        v.push(color);
+        v
     };
     // TINY with 3 epochs.
-    let base: Vec<&str> = TINY
-        .iter()
-        .map(|f| if *f == "1" { "3" } else { *f })
+    let base: Vec<&str> = words(TINY)
+        .into_iter()
+        .map(|f| if f == "1" { "3" } else { f })
         .collect();
     assert!(base.windows(2).any(|w| w == ["--epochs", "3"]));
     let mut params = Vec::new();
     for color in ["gray", "rgb", "rgb-split"] {
-        let (out, dir) = train_with(&format!("colour-{color}"), &base, &flags(color));
-        assert!(
-            out.status.success(),
-            "{color}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let m = metrics(&dir);
+        let (m, dir) = metrics_of(train_with(&format!("colour-{color}"), &base, &flags(color)));
         assert_eq!(m["color"], color);
         assert_eq!(
             m["channels_per_image"],
@@ -413,35 +297,13 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
     ];
     // fp16 also restores its dynamic loss scale.
     for (optimiser, precision) in [("adam", "fp32"), ("rmsprop", "fp32"), ("adam", "fp16")] {
-        let base = [
-            "--task",
-            "denoise",
-            "--data",
-            "gaussian-field",
-            "--train-size",
-            "16",
-            "--val-size",
-            "4",
-            "--test-size",
-            "8",
-            "--channels",
-            "4",
-            "--image-size",
-            "16",
-            "--batch-size",
-            "4",
-            "--lr-patience",
-            "0",
-            "--seed",
-            "3",
-            "--quiet",
-            "--optimiser",
-            optimiser,
-            "--precision",
-            precision,
-        ];
+        let mut base = words(
+            "--task denoise --data gaussian-field --train-size 16 --val-size 4 --test-size 8 \
+             --channels 4 --image-size 16 --batch-size 4 --lr-patience 0 --seed 3 --quiet",
+        );
+        base.extend(["--optimiser", optimiser, "--precision", precision]);
         let run = |tag: &str, extra: &[&str], dir: Option<&std::path::Path>| {
-            let mut args = base.to_vec();
+            let mut args = base.clone();
             args.extend(extra);
             let (out, fresh) = match dir {
                 // Resume in place (train_with would pick and clear a new folder).
@@ -453,8 +315,7 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
                 }
                 None => train_with(&format!("resume-{optimiser}-{precision}-{tag}"), &args, &[]),
             };
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "{optimiser} {tag}: {err}");
+            common::assert_ok(&out, &format!("{optimiser} {tag}"));
             fresh
         };
         let straight = run("straight", &["--epochs", "4"], None);
@@ -484,7 +345,14 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
             names.sort();
             names
         };
-        assert_eq!(checkpoints(&split), FILES[2..], "{optimiser}: stale checkpoints kept");
+        // Sorted by name, as `checkpoints` lists them.
+        let mut want = FILES[2..].to_vec();
+        want.sort();
+        assert_eq!(
+            checkpoints(&split),
+            want,
+            "{optimiser}: stale checkpoints kept"
+        );
 
         // A checkpoint of format 1 (no optimiser state) is refused, not resumed with fresh
         // moments.
@@ -493,7 +361,7 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
         s.as_object_mut().unwrap().remove("format");
         std::fs::write(&state, s.to_string()).unwrap();
         let mut argv = vec!["train"];
-        argv.extend(base);
+        argv.extend(&base);
         argv.extend([
             "--epochs",
             "6",
@@ -512,31 +380,19 @@ fn an_interrupted_and_resumed_run_ends_identical_to_an_uninterrupted_one() {
 /// optimiser and depth, so its runs form their own curve.
 #[test]
 fn the_papers_mri_recipe_trains_with_rmsprop_and_four_pools() {
-    let base: Vec<&str> = TINY
-        .iter()
-        .map(|f| match *f {
+    let base: Vec<&str> = words(TINY)
+        .into_iter()
+        .map(|f| match f {
             "1" => "3",
             "16" => "32",
             f => f,
         })
         .collect();
-    let recipe = [
-        "--task",
-        "mri",
-        "--data",
-        "phantoms",
-        "--pools",
-        "4",
-        "--optimiser",
-        "rmsprop",
-        "--min-lr",
-        "1e-6",
-        "--batch-size",
-        "2",
-        "--quiet",
-    ];
-    let (out, dir) = train_with("paper-mri", &base, &recipe);
-    let m = succeeded(&out, &dir);
+    let recipe = words(
+        "--task mri --data phantoms --pools 4 --optimiser rmsprop --min-lr 1e-6 --batch-size 2 \
+         --quiet",
+    );
+    let (m, dir) = metrics_of(train_with("paper-mri", &base, &recipe));
     assert_eq!(
         (m["optimiser"].as_str(), m["pools"].as_u64()),
         (Some("rmsprop"), Some(4))

@@ -38,6 +38,59 @@ fn assert_coverage(name: &str, hits: usize, reps: usize, p0: f64) {
     eprintln!("{name}: coverage {cov} ({hits}/{reps}), expected {p0} +- {tol}");
 }
 
+/// Checks the coverage `p0` (see the module docs) of the 95% percentile interval of the power
+/// law's exponent `alpha` from a `method` bootstrap (B = 400, seeded by the data set's index),
+/// over `env_reps(reps)` data sets that `points` draws from a generator seeded with `seed`.
+/// Returns how many bootstrap fits failed in all. The data sets have draws at every `x` exactly
+/// when `method` is `Draws`.
+fn assert_exponent_coverage(
+    method: Method,
+    (alpha, p0): (f64, f64),
+    (reps, seed): (usize, u64),
+    mut points: impl FnMut(&mut ChaCha8Rng) -> (Vec<f64>, Vec<f64>),
+) -> usize {
+    let reps = env_reps(reps);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut hits, mut failed) = (0, 0);
+    for r in 0..reps {
+        let (xs, ys) = points(&mut rng);
+        let curve = Curve::new(&xs, &ys).unwrap();
+        assert_eq!(curve.has_replicates(), method == Method::Draws);
+        let fit = fit_model(ModelKind::Power, &curve.xs, &curve.ys).unwrap();
+        let opts = BootstrapOptions {
+            method,
+            reps: 400,
+            seed: r as u64,
+        };
+        let b = bootstrap(&curve, &fit, &[], &opts).unwrap();
+        failed += b.failed;
+        let [lo, hi] = b.param_interval(1, 0.95);
+        hits += usize::from(lo <= alpha && alpha <= hi);
+    }
+    assert_coverage(&format!("{method:?} bootstrap, alpha"), hits, reps, p0);
+    failed
+}
+
+/// The saturating law `a x^-b + c` at `xs` times `exp(sigma z)`, each point stated as a mean
+/// with `std = 2 sigma y` over 4 runs (so the standard error of `ln y` is `sigma`): the values
+/// and the curve.
+fn saturating_with_std(
+    xs: &[f64],
+    (a, b, c): (f64, f64, f64),
+    sigma: f64,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<f64>, Curve) {
+    let ys: Vec<f64> = xs
+        .iter()
+        .map(|&x| (a * x.powf(-b) + c) * (sigma * z(rng)).exp())
+        .collect();
+    let std: Vec<f64> = ys.iter().map(|y| y * sigma * 2.0).collect();
+    let curve = Curve::new(xs, &ys)
+        .unwrap()
+        .with_std_runs(&std, &vec![4.0; xs.len()]);
+    (ys, curve)
+}
+
 fn env_reps(default: usize) -> usize {
     std::env::var("PLATEAU_COVERAGE_REPS")
         .ok()
@@ -50,29 +103,16 @@ fn residual_bootstrap_covers_power_law_exponent() {
     // n = 20 points, p = 2: the residual bootstrap (residuals inflated by sqrt(n/(n-p))) has
     // the variance s^2 / Sxx of the slope, so its percentile interval covers like
     // alpha_hat +- 1.96 s / sqrt(Sxx): P(|T_18| <= 1.96) = 0.9343, minus 0.005 for B = 400.
-    let reps = env_reps(400);
     let xs = logspace(8.0, 2000.0, 20);
     let (beta, alpha, sigma) = (2.0, -0.7, 0.05);
-    let mut rng = ChaCha8Rng::seed_from_u64(100);
-    let mut hits = 0;
-    for r in 0..reps {
-        let ys: Vec<f64> = xs
+    let failed = assert_exponent_coverage(Method::Residuals, (alpha, 0.929), (400, 100), |rng| {
+        let ys = xs
             .iter()
-            .map(|&x| beta * x.powf(alpha) * (sigma * z(&mut rng)).exp())
+            .map(|&x| beta * x.powf(alpha) * (sigma * z(rng)).exp())
             .collect();
-        let curve = Curve::new(&xs, &ys).unwrap();
-        let fit = fit_model(ModelKind::Power, &xs, &ys).unwrap();
-        let opts = BootstrapOptions {
-            method: Method::Residuals,
-            reps: 400,
-            seed: r as u64,
-        };
-        let b = bootstrap(&curve, &fit, &[], &opts).unwrap();
-        assert_eq!(b.failed, 0);
-        let [lo, hi] = b.param_interval(1, 0.95);
-        hits += usize::from(lo <= alpha && alpha <= hi);
-    }
-    assert_coverage("residual bootstrap, alpha", hits, reps, 0.929);
+        (xs.clone(), ys)
+    });
+    assert_eq!(failed, 0);
 }
 
 #[test]
@@ -82,33 +122,19 @@ fn draws_bootstrap_covers_power_law_exponent() {
     // slope's variance is sum_i w_i^2 s_i^2 / 5 with w_i proportional to ln x_i - mean, so by
     // Satterthwaite df = 4 (sum w^2)^2 / sum w^4 = 4 * 143^2 / 3038.75 = 26.9 for 12 evenly
     // spaced ln x: P(|T_27| <= 1.96) = 0.940, minus 0.005 for B = 400.
-    let reps = env_reps(300);
     let sizes = logspace(8.0, 2000.0, 12);
     let (beta, alpha, sigma) = (2.0, -0.7, 0.1);
-    let mut rng = ChaCha8Rng::seed_from_u64(200);
-    let mut hits = 0;
-    for r in 0..reps {
+    assert_exponent_coverage(Method::Draws, (alpha, 0.935), (300, 200), |rng| {
         let mut xs = Vec::new();
         let mut ys = Vec::new();
         for &x in &sizes {
             for _ in 0..5 {
                 xs.push(x);
-                ys.push(beta * x.powf(alpha) * (1.0 + sigma * z(&mut rng)));
+                ys.push(beta * x.powf(alpha) * (1.0 + sigma * z(rng)));
             }
         }
-        let curve = Curve::new(&xs, &ys).unwrap();
-        assert!(curve.has_replicates());
-        let fit = fit_model(ModelKind::Power, &curve.xs, &curve.ys).unwrap();
-        let opts = BootstrapOptions {
-            method: Method::Draws,
-            reps: 400,
-            seed: r as u64,
-        };
-        let b = bootstrap(&curve, &fit, &[], &opts).unwrap();
-        let [lo, hi] = b.param_interval(1, 0.95);
-        hits += usize::from(lo <= alpha && alpha <= hi);
-    }
-    assert_coverage("draws bootstrap, alpha", hits, reps, 0.935);
+        (xs, ys)
+    });
 }
 
 #[test]
@@ -124,14 +150,7 @@ fn parametric_bootstrap_covers_the_floor_and_extrapolation() {
     let (mut hits_c, mut hits_x) = (0, 0);
     let truth_1e6 = a * 1e6_f64.powf(-b) + c;
     for r in 0..reps {
-        let ys: Vec<f64> = xs
-            .iter()
-            .map(|&x| (a * x.powf(-b) + c) * (sigma * z(&mut rng)).exp())
-            .collect();
-        let std: Vec<f64> = ys.iter().map(|y| y * sigma * 2.0).collect();
-        let curve = Curve::new(&xs, &ys)
-            .unwrap()
-            .with_std_runs(&std, &[4.0; 20]);
+        let (_, curve) = saturating_with_std(&xs, (a, b, c), sigma, &mut rng);
         let opts = FitOptions {
             model: ModelChoice::Model(ModelKind::Saturating),
             bootstrap: BootstrapOptions {
@@ -156,16 +175,8 @@ fn parametric_bootstrap_covers_the_floor_and_extrapolation() {
 fn auto_uses_the_draws_only_when_the_model_fits_within_their_noise() {
     // 3% noise on each mean, stated through std and runs.
     let xs = logspace(1.0, 1e4, 20);
-    let sigma = 0.03;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
-    let ys: Vec<f64> = xs
-        .iter()
-        .map(|&x| (3.0 * x.powf(-0.9) + 0.01) * (sigma * z(&mut rng)).exp())
-        .collect();
-    let std: Vec<f64> = ys.iter().map(|y| y * sigma * 2.0).collect();
-    let curve = Curve::new(&xs, &ys)
-        .unwrap()
-        .with_std_runs(&std, &[4.0; 20]);
+    let (ys, curve) = saturating_with_std(&xs, (3.0, 0.9, 0.01), 0.03, &mut rng);
     let opts = BootstrapOptions {
         reps: 50,
         ..Default::default()

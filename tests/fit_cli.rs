@@ -8,7 +8,7 @@ use std::process::Output;
 use serde_json::Value;
 use tempfile::NamedTempFile;
 
-use common::plateau;
+use common::{assert_refused, plateau, words};
 
 fn csv(text: &str) -> NamedTempFile {
     let mut f = NamedTempFile::with_suffix(".csv").unwrap();
@@ -57,10 +57,17 @@ fn path(f: &NamedTempFile) -> &str {
     f.path().to_str().unwrap()
 }
 
+/// `plateau fit --input FILE flags...`.
+fn fit(f: &NamedTempFile, flags: &str) -> Output {
+    let mut args = vec!["fit", "--input", path(f)];
+    args.extend(words(flags));
+    plateau(&args)
+}
+
 #[test]
 fn auto_on_theory_output_reports_every_key() {
     let f = csv(&theory_csv());
-    let out = json(&plateau(&["fit", "--input", path(&f), "--reps", "200"]));
+    let out = json(&fit(&f, "--reps 200"));
     assert_eq!(out.len(), 2);
     assert_eq!(out[0]["group"], "gd_early_stopped");
     assert_eq!(out[1]["group"], "pca");
@@ -130,22 +137,11 @@ fn auto_on_theory_output_reports_every_key() {
 #[test]
 fn power_on_a_range_matches_the_library_and_is_reproducible() {
     let f = csv(&theory_csv());
-    let args = [
-        "fit",
-        "--input",
-        path(&f),
-        "--model",
-        "power",
-        "--range",
-        "8:100",
-        "--group",
-        "estimator",
-        "--reps",
-        "100",
-        "--seed",
-        "7",
-    ];
-    let first = plateau(&args);
+    let run = |seed: &str| {
+        let flags = "--model power --range 8:100 --group estimator --reps 100 --seed";
+        fit(&f, &format!("{flags} {seed}"))
+    };
+    let first = run("7");
     let out = json(&first);
     let g = &out[0];
     assert_eq!(g["model"], "power");
@@ -156,10 +152,8 @@ fn power_on_a_range_matches_the_library_and_is_reproducible() {
     let alpha = g["params"]["alpha"].as_f64().unwrap();
     assert!(alpha < -0.5 && alpha > -1.0, "{alpha}");
     // Fixed seed: identical output; another seed: other intervals.
-    assert_eq!(first.stdout, plateau(&args).stdout);
-    let mut other = args;
-    other[12] = "8";
-    assert_ne!(first.stdout, plateau(&other).stdout);
+    assert_eq!(first.stdout, run("7").stdout);
+    assert_ne!(first.stdout, run("8").stdout);
 }
 
 #[test]
@@ -170,17 +164,7 @@ fn no_group_column_is_one_group_all_and_empty_rows_are_skipped() {
     }
     s += "128,\n,0.1\n";
     let f = csv(&s);
-    let out = json(&plateau(&[
-        "fit",
-        "--input",
-        path(&f),
-        "--y",
-        "risk",
-        "--model",
-        "power",
-        "--reps",
-        "50",
-    ]));
+    let out = json(&fit(&f, "--y risk --model power --reps 50"));
     assert_eq!(out.len(), 1);
     assert_eq!(out[0]["group"], "all");
     assert_eq!(out[0]["n_points"], 7);
@@ -200,108 +184,65 @@ fn per_draw_rows_use_the_draws_bootstrap() {
         }
     }
     let f = csv(&s);
-    let out = json(&plateau(&[
-        "fit",
-        "--input",
-        path(&f),
-        "--model",
-        "power",
-        "--reps",
-        "100",
-    ]));
+    let out = json(&fit(&f, "--model power --reps 100"));
     assert_eq!(out[0]["bootstrap"]["method"], "draws");
     assert_eq!(out[0]["n_points"], 6);
     // Explicit --group naming a missing column: an error (one line, exit 2).
-    assert_one_line_error(
-        &[
-            "fit",
-            "--input",
-            path(&f),
-            "--model",
-            "power",
-            "--group",
-            "estimator",
-            "--reps",
-            "10",
-        ],
-        "no column 'estimator'",
-    );
-}
-
-/// Runs a command expected to fail: exit code 2 and exactly one stderr line.
-fn assert_one_line_error(args: &[&str], needle: &str) {
-    let out = plateau(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: stderr {stderr}");
-    assert!(stderr.starts_with("plateau: "), "{stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: '{needle}' not in {stderr}"
-    );
-    assert!(out.stdout.is_empty());
+    let flags = "--model power --group estimator --reps 10";
+    assert_refused(&fit(&f, flags), "no column 'estimator'", flags);
 }
 
 #[test]
 fn bad_input_is_one_line_and_exit_code_2() {
+    let missing = plateau(&["fit", "--input", "/nonexistent/x.csv"]);
+    assert_refused(&missing, "cannot read", "a missing file");
     let good = csv(&theory_csv());
-    let g = path(&good);
-    assert_one_line_error(&["fit", "--input", "/nonexistent/x.csv"], "cannot read");
-    assert_one_line_error(
-        &["fit", "--input", g, "--y", "median"],
-        "no column 'median'",
-    );
-    assert_one_line_error(&["fit", "--input", g, "--x", "size"], "no column 'size'");
-    for bad in ["8-24", "24:8", "a:b", "8:8", "-1:5", ":"] {
-        assert_one_line_error(&["fit", "--input", g, "--range", bad], "invalid --range");
+    let mut flag_cases = vec![
+        ("--y median", "no column 'median'"),
+        ("--x size", "no column 'size'"),
+        ("--model cubic", "unknown model"),
+        ("--bootstrap jackknife", "unknown bootstrap"),
+        ("--at 1e5,zero", "invalid --at"),
+        // Too few points for the model.
+        ("--model broken --range 8:64", "needs at least 6 points"),
+    ];
+    let ranges = ["8-24", "24:8", "a:b", "8:8", "-1:5", ":"].map(|r| format!("--range {r}"));
+    flag_cases.extend(ranges.iter().map(|r| (r.as_str(), "invalid --range")));
+    for (flags, needle) in flag_cases {
+        assert_refused(&fit(&good, flags), needle, flags);
     }
-    assert_one_line_error(&["fit", "--input", g, "--model", "cubic"], "unknown model");
-    assert_one_line_error(
-        &["fit", "--input", g, "--bootstrap", "jackknife"],
-        "unknown bootstrap",
-    );
-    assert_one_line_error(&["fit", "--input", g, "--at", "1e5,zero"], "invalid --at");
-    // Too few points for the model.
-    assert_one_line_error(
-        &["fit", "--input", g, "--model", "broken", "--range", "8:64"],
-        "needs at least 6 points",
-    );
-    let two = csv("N,mean\n1,1.0\n2,0.5\n");
-    assert_one_line_error(
-        &["fit", "--input", path(&two), "--model", "power"],
-        "at least 3",
-    );
-    assert_one_line_error(&["fit", "--input", path(&two)], "at least 3");
-    // Non-positive values for a log fit.
-    let neg = csv("N,mean\n1,1.0\n2,0.5\n4,-0.25\n8,0.1\n");
-    assert_one_line_error(
-        &["fit", "--input", path(&neg), "--model", "power"],
-        "positive",
-    );
-    let zero_x = csv("N,mean\n0,1.0\n2,0.5\n4,0.25\n8,0.1\n");
-    assert_one_line_error(
-        &["fit", "--input", path(&zero_x), "--model", "power"],
-        "positive",
-    );
-    // Text where a number belongs, and a file without data.
-    let text = csv("N,mean\n1,1.0\n2,abc\n4,0.25\n");
-    assert_one_line_error(&["fit", "--input", path(&text)], "line 3");
-    let empty = csv("N,mean\n");
-    assert_one_line_error(&["fit", "--input", path(&empty)], "no row");
-    // A bootstrap method the data cannot support.
-    let plain = csv("N,mean\n1,1.0\n2,0.5\n4,0.25\n8,0.1\n");
-    assert_one_line_error(
-        &[
-            "fit",
-            "--input",
-            path(&plain),
-            "--model",
-            "power",
-            "--bootstrap",
+    // Files the fit cannot use: (contents, flags, what the error names).
+    let file_cases = [
+        ("N,mean\n1,1.0\n2,0.5\n", "--model power", "at least 3"),
+        ("N,mean\n1,1.0\n2,0.5\n", "", "at least 3"),
+        // Non-positive values for a log fit.
+        (
+            "N,mean\n1,1.0\n2,0.5\n4,-0.25\n8,0.1\n",
+            "--model power",
+            "positive",
+        ),
+        (
+            "N,mean\n0,1.0\n2,0.5\n4,0.25\n8,0.1\n",
+            "--model power",
+            "positive",
+        ),
+        // Text where a number belongs, and a file without data.
+        ("N,mean\n1,1.0\n2,abc\n4,0.25\n", "", "line 3"),
+        ("N,mean\n", "", "no row"),
+        // A bootstrap method the data cannot support.
+        (
+            "N,mean\n1,1.0\n2,0.5\n4,0.25\n8,0.1\n",
+            "--model power --bootstrap draws",
             "draws",
-        ],
-        "draws",
-    );
+        ),
+    ];
+    for (text, flags, needle) in file_cases {
+        assert_refused(
+            &fit(&csv(text), flags),
+            needle,
+            &format!("{text:?} {flags}"),
+        );
+    }
 }
 
 /// A non-finite value or a missing group column: one line naming it, exit 2, never a fit of
@@ -314,7 +255,7 @@ fn non_finite_values_and_unknown_group_columns_are_errors() {
     }
     for (bad, line) in [("NaN", "9"), ("inf", "9"), ("-inf", "9")] {
         let f = csv(&format!("{s}128,pca,{bad}\n"));
-        let out = plateau(&["fit", "--input", path(&f), "--reps", "20"]);
+        let out = fit(&f, "--reps 20");
         assert_eq!(out.status.code(), Some(2), "{bad}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -325,18 +266,10 @@ fn non_finite_values_and_unknown_group_columns_are_errors() {
         assert!(out.stdout.is_empty());
     }
     let f = csv(&format!("{s}NaN,pca,0.1\n"));
-    let out = plateau(&["fit", "--input", path(&f), "--reps", "20"]);
+    let out = fit(&f, "--reps 20");
     assert_eq!(out.status.code(), Some(2));
     let f = csv(&s);
-    let out = plateau(&[
-        "fit",
-        "--input",
-        path(&f),
-        "--group",
-        "nope",
-        "--reps",
-        "20",
-    ]);
+    let out = fit(&f, "--group nope --reps 20");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");

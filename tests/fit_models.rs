@@ -171,48 +171,52 @@ fn broken_law_contains_the_saturating_law() {
     assert_close("n_break", f.n_break, (a / c).powf(1.0 / b), 1e-5 * 1000.0);
 }
 
+/// Fits `kind` to `ln_model(truth)` at `xs` with log-noise `sigma` (seeded by `seed`) and checks
+/// every parameter, by name, within 4 Wald standard errors of the truth. Returns the fitted
+/// parameters (in the order of `ModelKind::param_names`).
+fn assert_within_wald(
+    kind: ModelKind,
+    ln_model: fn(&[f64], f64) -> f64,
+    truth: &[f64],
+    xs: &[f64],
+    (sigma, seed): (f64, u64),
+) -> Vec<f64> {
+    let ys = noisy(xs, |x| ln_model(truth, x), sigma, seed);
+    let got = fit_model(kind, xs, &ys).unwrap().params();
+    let se = wald_se(ln_model, truth, xs, sigma);
+    for (j, name) in kind.param_names().iter().enumerate() {
+        assert_close(name, got[j], truth[j], 4.0 * se[j]);
+    }
+    got
+}
+
 #[test]
 fn noisy_power_law_within_wald_tolerance() {
     let xs = logspace(8.0, 1000.0, 15);
     let truth = [2.5, -0.6];
-    let sigma = 0.05;
-    let ys = noisy(&xs, |x| ln_power(&truth, x), sigma, 11);
-    let f = fit_power(&xs, &ys).unwrap();
-    let se = wald_se(ln_power, &truth, &xs, sigma);
-    assert_close("beta", f.beta, truth[0], 4.0 * se[0]);
-    assert_close("alpha", f.alpha, truth[1], 4.0 * se[1]);
+    let got = assert_within_wald(ModelKind::Power, ln_power, &truth, &xs, (0.05, 11));
     // The fit is not trivially exact: the noise moved it.
-    assert!((f.alpha - truth[1]).abs() > 1e-6);
+    assert!((got[1] - truth[1]).abs() > 1e-6);
 }
 
 #[test]
 fn noisy_saturating_law_within_wald_tolerance() {
     let xs = logspace(1.0, 1e5, 30);
     let truth = [5.0, 0.8, 0.02];
-    let sigma = 0.03;
-    let ys = noisy(&xs, |x| ln_saturating(&truth, x), sigma, 12);
-    let f = fit_saturating(&xs, &ys).unwrap();
-    let se = wald_se(ln_saturating, &truth, &xs, sigma);
-    assert_close("a", f.a, truth[0], 4.0 * se[0]);
-    assert_close("b", f.b, truth[1], 4.0 * se[1]);
-    assert_close("c", f.c, truth[2], 4.0 * se[2]);
+    assert_within_wald(
+        ModelKind::Saturating,
+        ln_saturating,
+        &truth,
+        &xs,
+        (0.03, 12),
+    );
 }
 
 #[test]
 fn noisy_broken_law_within_wald_tolerance() {
     let xs = logspace(1.0, 1e5, 40);
     let truth = [2.0, -1.0, -0.1, 300.0, 0.5];
-    let sigma = 0.02;
-    let ys = noisy(&xs, |x| ln_broken(&truth, x), sigma, 13);
-    let f = fit_broken(&xs, &ys).unwrap();
-    let got = [f.beta, f.alpha1, f.alpha2, f.n_break, f.delta];
-    let se = wald_se(ln_broken, &truth, &xs, sigma);
-    for (j, name) in ["beta", "alpha1", "alpha2", "n_break", "delta"]
-        .iter()
-        .enumerate()
-    {
-        assert_close(name, got[j], truth[j], 4.0 * se[j]);
-    }
+    assert_within_wald(ModelKind::Broken, ln_broken, &truth, &xs, (0.02, 13));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use common::{assert_bad_input, plateau};
+use common::{assert_bad_input, plateau, plateau_ok, words};
 
 const FLOOR: f64 = 7.3e-3;
 
@@ -57,11 +57,8 @@ fn write_store(dir: &Path) {
 
 #[test]
 fn theory_plan_gives_the_exact_least_squares_answer_and_the_regime() {
-    let out = plateau(&[
-        "plan", "--d", "10", "--n", "100", "--sigma", "0.1", "--within", "0.1",
-    ]);
+    let out = plateau_ok(&words("plan --d 10 --n 100 --sigma 0.1 --within 0.1"));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
     assert!(err.contains("least_squares"), "{err}");
     let plans: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let groups: Vec<&str> = plans.iter().map(|p| p["group"].as_str().unwrap()).collect();
@@ -85,22 +82,12 @@ fn theory_plan_gives_the_exact_least_squares_answer_and_the_regime() {
 fn measured_plan_recovers_the_law_from_a_results_store() {
     let tmp = tempfile::tempdir().unwrap();
     write_store(tmp.path());
-    let out = plateau(&[
-        "plan",
-        "--results",
-        tmp.path().to_str().unwrap(),
-        "--within",
-        "0.1",
-        "--target-mse",
-        "7.5e-3,7.0e-3",
-        "--at",
-        "1e6",
-        "--reps",
-        "300",
-        "--backtest",
-    ]);
+    let mut args = words(
+        "plan --within 0.1 --target-mse 7.5e-3,7.0e-3 --at 1e6 --reps 300 --backtest --results",
+    );
+    args.push(tmp.path().to_str().unwrap());
+    let out = plateau_ok(&args);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
     let plans: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plans.len(), 1);
     let p = &plans[0];
@@ -136,24 +123,9 @@ fn measured_plan_reads_a_csv_and_prints_text() {
         })
         .collect();
     std::fs::write(&csv, format!("size,err\n{rows}")).unwrap();
-    let out = plateau(&[
-        "plan",
-        "--input",
-        csv.to_str().unwrap(),
-        "--x",
-        "size",
-        "--y",
-        "err",
-        "--format",
-        "text",
-        "--reps",
-        "100",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut args = words("plan --x size --y err --format text --reps 100 --input");
+    args.push(csv.to_str().unwrap());
+    let out = plateau_ok(&args);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("all\n"), "{text}");
     assert!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use plateau::sweep::store::Record;
 
@@ -18,6 +18,22 @@ fn records(results: &Path) -> Vec<Record> {
         .collect()
 }
 
+/// Writes the sweep config `toml` to `dir/name` and returns its path.
+fn write_config(dir: &Path, name: &str, toml: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// A temporary folder holding the sweep config `toml` (`sweep.toml`), the config's path, and the
+/// results folder of a sweep of it (`res`, not created).
+fn config_in_tempdir(toml: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "sweep.toml", toml);
+    let res = tmp.path().join("res");
+    (tmp, config, res)
+}
+
 fn smoke() -> String {
     format!("{}/experiments/smoke.toml", env!("CARGO_MANIFEST_DIR"))
 }
@@ -27,12 +43,7 @@ fn smoke_sweep_runs_every_cell_once_and_reports_status() {
     let tmp = tempfile::tempdir().unwrap();
     let res = tmp.path().join("res");
     let res_s = res.to_str().unwrap();
-    let out = plateau(&["sweep", &smoke(), "--results", res_s]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::plateau_ok(&["sweep", &smoke(), "--results", res_s]);
     let dry = plateau(&["sweep", &smoke(), "--dry-run"]);
     let cells = String::from_utf8(dry.stdout).unwrap().lines().count();
     assert!(cells >= 2);
@@ -58,8 +69,7 @@ fn smoke_sweep_runs_every_cell_once_and_reports_status() {
         "{text}"
     );
     // The same cell again through --cell (what a Slurm task runs): nothing new.
-    let again = plateau(&["sweep", &smoke(), "--results", res_s, "--cell", "0"]);
-    assert!(again.status.success());
+    common::plateau_ok(&["sweep", &smoke(), "--results", res_s, "--cell", "0"]);
     assert_eq!(records(&res), recs);
 }
 
@@ -90,8 +100,11 @@ fn bad_configs_fail_in_one_line_and_write_nothing() {
         ("[grid]\ntrain-size = 8\n", "expected a list"),
     ];
     for (i, (body, want)) in cases.iter().enumerate() {
-        let cfg = tmp.path().join(format!("bad{i}.toml"));
-        std::fs::write(&cfg, format!("{head}{body}")).unwrap();
+        let cfg = write_config(
+            tmp.path(),
+            &format!("bad{i}.toml"),
+            &format!("{head}{body}"),
+        );
         let res = tmp.path().join(format!("res{i}"));
         let out = plateau(&[
             "sweep",
@@ -122,17 +135,12 @@ fn bad_configs_fail_in_one_line_and_write_nothing() {
 
 #[test]
 fn a_failing_cell_is_recorded_the_sweep_goes_on_and_a_rerun_retries_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("f.toml");
     // image-size 6 passes the flag parser but not plateau train's own checks (SSIM window 7).
-    std::fs::write(
-        &cfg,
+    let (_tmp, cfg, res) = config_in_tempdir(
         "[sweep]\nname = \"f\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\n\
          model = \"unet\"\npools = 1\nchannels = 4\nepochs = 1\ntrain-size = 4\nval-size = 4\n\
          test-size = 8\n[grid]\nimage-size = [6, 8]\n",
-    )
-    .unwrap();
-    let res = tmp.path().join("res");
+    );
     let args = [
         "sweep",
         cfg.to_str().unwrap(),
@@ -181,13 +189,7 @@ fn every_shipped_config_validates_against_plateau_train() {
         let path = entry.unwrap().path();
         // Every TOML file but the crate manifest is a sweep config.
         if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("Cargo.toml") {
-            let out = plateau(&["sweep", path.to_str().unwrap(), "--dry-run"]);
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out = common::plateau_ok(&["sweep", path.to_str().unwrap(), "--dry-run"]);
             assert!(!out.stdout.is_empty());
             names.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
@@ -206,40 +208,15 @@ fn every_shipped_config_validates_against_plateau_train() {
 /// kernel: earlier versions grouped them into one curve (the key lacked `downsample`).
 #[test]
 fn sr_runs_differing_only_in_downsampling_are_two_curves() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("sr.toml");
-    std::fs::write(
-        &config,
+    let (tmp, config, res) = config_in_tempdir(
         "[sweep]\nname = \"sr-kernels\"\n[fixed]\ntask = \"sr\"\ndata = \"phantoms\"\n\
          image-size = 16\npools = 1\nchannels = 4\nepochs = 1\nbatch-size = 4\nval-size = 4\n\
          test-size = 4\n[grid]\ntrain-size = [4, 8]\ndownsample = [\"area\", \"bicubic\"]\n",
-    )
-    .unwrap();
-    let res = tmp.path().join("res");
+    );
     let figs = tmp.path().join("figs");
-    let out = plateau(&[
-        "sweep",
-        config.to_str().unwrap(),
-        "--results",
-        res.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = plateau(&[
-        "scaling",
-        "--results",
-        res.to_str().unwrap(),
-        "--out",
-        figs.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (res_s, figs_s) = (res.to_str().unwrap(), figs.to_str().unwrap());
+    common::plateau_ok(&["sweep", config.to_str().unwrap(), "--results", res_s]);
+    let out = common::plateau_ok(&["scaling", "--results", res_s, "--out", figs_s]);
     let groups: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(groups.len(), 2, "{groups:?}");
     let kernels: Vec<&str> = groups
@@ -286,19 +263,8 @@ fn two_jobs_at_once_record_what_one_job_records() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |jobs: &str| {
         let res = tmp.path().join(format!("jobs{jobs}"));
-        let out = plateau(&[
-            "sweep",
-            &smoke(),
-            "--results",
-            res.to_str().unwrap(),
-            "--jobs",
-            jobs,
-        ]);
-        assert!(
-            out.status.success(),
-            "--jobs {jobs}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let res_s = res.to_str().unwrap();
+        common::plateau_ok(&["sweep", &smoke(), "--results", res_s, "--jobs", jobs]);
         res
     };
     let (one, two) = (contents(&run("1")), contents(&run("2")));

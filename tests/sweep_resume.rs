@@ -29,6 +29,13 @@ fn slow_config(dir: &Path) -> PathBuf {
     path
 }
 
+/// `plateau sweep CONFIG --results RESULTS`.
+fn sweep(config: &Path, results: &Path) -> std::process::Command {
+    let mut c = plateau();
+    c.arg("sweep").arg(config).arg("--results").arg(results);
+    c
+}
+
 fn ids_of(config: &Path) -> BTreeSet<String> {
     let out = plateau()
         .arg("sweep")
@@ -66,11 +73,7 @@ fn sigkill_mid_cell_then_rerun_gives_each_cell_once() {
     let tmp = tempfile::tempdir().unwrap();
     let config = slow_config(tmp.path());
     let results = tmp.path().join("res");
-    let mut child = plateau()
-        .arg("sweep")
-        .arg(&config)
-        .arg("--results")
-        .arg(&results)
+    let mut child = sweep(&config, &results)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -120,18 +123,7 @@ fn sigkill_mid_cell_then_rerun_gives_each_cell_once() {
         before.len()
     );
 
-    let out = plateau()
-        .arg("sweep")
-        .arg(&config)
-        .arg("--results")
-        .arg(&results)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&sweep(&config, &results).output().unwrap(), "the rerun");
     let after = lines(&results);
     let ids: Vec<&str> = after.iter().map(|r| r.id.as_str()).collect();
     let unique: BTreeSet<String> = ids.iter().map(|s| s.to_string()).collect();
@@ -153,13 +145,6 @@ fn sigkill_mid_cell_then_rerun_gives_each_cell_once() {
     assert!(!attempts[0].ends_with("--resume") && attempts[1].ends_with("--resume"));
 
     // A third run has nothing to do and writes nothing.
-    let out = plateau()
-        .arg("sweep")
-        .arg(&config)
-        .arg("--results")
-        .arg(&results)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    common::assert_ok(&sweep(&config, &results).output().unwrap(), "the third run");
     assert_eq!(lines(&results), after);
 }

@@ -112,7 +112,8 @@ fn remove_stale(dir: &Path, keep: usize) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with("last-e") && name.ends_with(".safetensors") && !current.contains(&path) {
+        if name.starts_with("last-e") && name.ends_with(".safetensors") && !current.contains(&path)
+        {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }

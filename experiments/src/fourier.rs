@@ -38,8 +38,7 @@ mod tests {
 
     #[test]
     fn fft2c_is_unitary_and_centred() {
-        tch::manual_seed(1);
-        let x = Tensor::randn([2, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let x = crate::testing::randn(1, [2, 1, 8, 8]);
         let k = fft2c(&x);
         let e_x = x.square().sum(Kind::Double).double_value(&[]);
         let e_k = k.abs().square().sum(Kind::Double).double_value(&[]);

@@ -43,5 +43,7 @@ pub mod sources;
 pub mod sr;
 pub mod streams;
 pub mod task;
+#[cfg(test)]
+mod testing;
 pub mod train;
 pub mod unet;

@@ -185,8 +185,7 @@ mod tests {
 
     #[test]
     fn identical_images_have_ssim_one_and_psnr_from_mse() {
-        tch::manual_seed(0);
-        let x = Tensor::randn([2, 1, 12, 12], (Kind::Float, Device::Cpu));
+        let x = crate::testing::randn(0, [2, 1, 12, 12]);
         for s in ssim(&x, &x) {
             assert!((s - 1.0).abs() < 1e-12);
         }
@@ -225,8 +224,7 @@ mod tests {
 
     #[test]
     fn a_colour_image_averages_its_channels_with_the_image_range() {
-        tch::manual_seed(1);
-        let x = Tensor::rand([2, 3, 12, 12], (Kind::Float, Device::Cpu));
+        let x = crate::testing::rand(1, [2, 3, 12, 12]);
         let y = &x + Tensor::randn([2, 3, 12, 12], (Kind::Float, Device::Cpu)) * 0.1;
         let ranges = per_image(&data_range(&x));
         for range in [None, Some(1.0)] {

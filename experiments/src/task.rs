@@ -113,14 +113,12 @@ impl Measure for Task {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::{Device, Kind};
 
     #[test]
     fn sr_commutes_with_the_symmetries_of_the_square() {
         // What `Augment::Dihedral` relies on: flips and the transpose (hence the rotations by 90
         // degrees) commute with both downsamplings and bicubic upsampling of square images.
-        tch::manual_seed(0);
-        let x = Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu));
+        let x = crate::testing::rand(0, [3, 1, 32, 32]);
         for (scale, downsample) in [2, 4]
             .into_iter()
             .flat_map(|s| [(s, Downsample::Area), (s, Downsample::Bicubic)])
@@ -145,8 +143,7 @@ mod tests {
 
     #[test]
     fn measurements_do_not_depend_on_batching() {
-        tch::manual_seed(2);
-        let x = Tensor::rand([4, 1, 16, 16], (Kind::Float, Device::Cpu));
+        let x = crate::testing::rand(2, [4, 1, 16, 16]);
         for task in [
             Task::Denoise { sigma: 0.1 },
             Task::Mri {

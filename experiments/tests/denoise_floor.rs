@@ -60,14 +60,18 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
         test: (test_clean.shallow_clone(), test_noisy.shallow_clone()).into(),
     };
     let dir = common::tmpdir("floor");
-    let outcome = train_unet(
-        &config(6, false),
-        &splits,
-        Device::Cpu,
-        &dir,
-        |_, _, _, _| {},
-    )
-    .unwrap();
+    // Trains (or, resuming, continues) the run in `dir` to `epochs` epochs.
+    let train = |epochs, resume| {
+        train_unet(
+            &config(epochs, resume),
+            &splits,
+            Device::Cpu,
+            &dir,
+            |_, _, _, _| {},
+        )
+        .unwrap()
+    };
+    let outcome = train(6, false);
     assert_eq!(outcome.status, Status::Ok);
     assert_eq!(outcome.epochs_run, 6);
     let summary = outcome.test.unwrap();
@@ -102,14 +106,7 @@ fn unet_stays_above_the_wiener_floor_and_checkpoints_work() {
     );
 
     // Resume: continue the same run to 8 epochs from its last checkpoint.
-    let resumed = train_unet(
-        &config(8, true),
-        &splits,
-        Device::Cpu,
-        &dir,
-        |_, _, _, _| {},
-    )
-    .unwrap();
+    let resumed = train(8, true);
     assert_eq!(resumed.epochs_run, 8);
     assert!(resumed.best_epoch >= outcome.best_epoch);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -296,33 +296,27 @@ mod tests {
         assert_eq!(mode(&p), 0o664);
     }
 
+    /// A link to a file and a dangling link: each stays a link, and its target gets the bytes.
     #[test]
-    fn a_link_to_a_file_stays_a_link() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("target.csv");
-        let link = dir.path().join("link.csv");
-        std::fs::write(&target, "old").unwrap();
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_atomic(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
-    }
-
-    #[test]
-    fn a_dangling_link_creates_its_target() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("target.csv");
-        let link = dir.path().join("link.csv");
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_atomic(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    fn a_link_stays_a_link_and_its_target_is_written() {
+        for dangling in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let target = dir.path().join("target.csv");
+            let link = dir.path().join("link.csv");
+            if !dangling {
+                std::fs::write(&target, "old").unwrap();
+            }
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            write_atomic(&link, b"new").unwrap();
+            assert!(
+                std::fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink(),
+                "dangling: {dangling}"
+            );
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        }
     }
 
     #[test]

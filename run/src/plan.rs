@@ -261,6 +261,16 @@ mod tests {
 
     const BASE: &str = "--train-size 8 --out /nonexistent/run";
 
+    /// The task of the plan of `flags` and [`BASE`], which must be valid.
+    fn task_of(flags: &str) -> Task {
+        plan(&format!("{flags} {BASE}"))
+            .unwrap()
+            .config
+            .curve
+            .problem
+            .task()
+    }
+
     #[test]
     fn defaults_settle_into_the_documented_run() {
         let p = plan(&format!("--task denoise --data gaussian-field {BASE}")).unwrap();
@@ -271,12 +281,9 @@ mod tests {
         assert_eq!(c.curve.optimiser.lr, Some(DEFAULT_UNET_LR));
         assert_eq!(c.curve.stopping.epochs, DEFAULT_UNET_EPOCHS);
         assert_eq!(c.curve.precision, Precision::Fp32);
-        let p = plan(&format!(
-            "--task mri --data subspace --mask equispaced --image-size 32 {BASE}"
-        ))
-        .unwrap();
+        let mri = task_of("--task mri --data subspace --mask equispaced --image-size 32");
         assert!(matches!(
-            p.config.curve.problem.task(),
+            mri,
             Task::Mri {
                 acceleration: 4,
                 mask: MaskKind::Equispaced,
@@ -397,12 +404,9 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(p.config.curve.train_volumes, Some(8));
-        let p = plan(&format!(
-            "--task sr --data phantoms --downsample bicubic {BASE}"
-        ))
-        .unwrap();
+        let sr = task_of("--task sr --data phantoms --downsample bicubic");
         assert!(matches!(
-            p.config.curve.problem.task(),
+            sr,
             Task::Sr {
                 downsample: Downsample::Bicubic,
                 ..

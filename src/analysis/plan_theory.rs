@@ -263,16 +263,23 @@ const ACCURACY_GAUSSIAN: &str = "least squares above its threshold: exact; elsew
      deterministic equivalents within 5% of the excess risk of Monte Carlo (largest measured \
      2.4%, theory/gaussian.md)";
 
-/// The smallest integer `N` in `1..=MAX_N` from which `risk(N) <= target` at every larger
-/// scanned `N` (see the module docs); `None` when the last scanned point is above it.
-fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<f64>> {
-    let points = (MAX_N.log10() * SCAN_PER_DECADE as f64).round() as usize + 1;
-    let mut grid: Vec<usize> = log_spaced(1.0, MAX_N, points)
+/// Distinct integer training-set sizes from 1 to `max`, log-spaced at `per_decade` points per
+/// decade before rounding.
+fn integer_sizes(max: f64, per_decade: f64) -> Result<Vec<usize>> {
+    let points = (max.log10() * per_decade).round() as usize + 1;
+    let mut sizes: Vec<usize> = log_spaced(1.0, max, points)
         .map_err(|e| anyhow!("{e}"))?
         .into_iter()
         .map(|x| x.round() as usize)
         .collect();
-    grid.dedup();
+    sizes.dedup();
+    Ok(sizes)
+}
+
+/// The smallest integer `N` in `1..=MAX_N` from which `risk(N) <= target` at every larger
+/// scanned `N` (see the module docs); `None` when the last scanned point is above it.
+fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<f64>> {
+    let grid = integer_sizes(MAX_N, SCAN_PER_DECADE as f64)?;
     let values = grid
         .iter()
         .map(|&n| risk(n))
@@ -381,13 +388,7 @@ fn within_plan(
 }
 
 fn regime(risk: &dyn Fn(usize) -> Result<f64>) -> Result<Option<RegimePlan>> {
-    let points = (REGIME_MAX_N.log10() * 6.0).round() as usize + 1;
-    let mut sizes: Vec<usize> = log_spaced(1.0, REGIME_MAX_N, points)
-        .map_err(|e| anyhow!("{e}"))?
-        .into_iter()
-        .map(|x| x.round() as usize)
-        .collect();
-    sizes.dedup();
+    let sizes = integer_sizes(REGIME_MAX_N, 6.0)?;
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for n in sizes {
         let r = risk(n)?;

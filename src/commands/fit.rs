@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
 use crate::fit::backtest::{fit_curve_backtested, SelectBy};
-use crate::fit::input::GroupBy;
-use crate::fit::{read_curves, BootstrapOptions, CsvOptions, FitOptions, Method, ModelChoice};
+use crate::fit::{FitOptions, ModelChoice};
 use crate::output::write_stdout;
 
 /// Arguments of `plateau fit`.
@@ -16,16 +16,9 @@ pub struct Args {
     /// CSV file with a header (default layout: the output of `plateau theory`).
     #[arg(long, value_name = "FILE.csv")]
     pub input: PathBuf,
-    /// Column of the training-set size N.
-    #[arg(long, default_value = "N", value_name = "COLUMN")]
-    pub x: String,
-    /// Column of the risk fitted.
-    #[arg(long, default_value = "mean", value_name = "COLUMN")]
-    pub y: String,
-    /// Column(s), comma-separated, that split the file into curves [default: estimator when
-    /// present, else the whole file is one group "all"].
-    #[arg(long, value_name = "COLUMN[,COLUMN...]")]
-    pub group: Option<String>,
+    /// The columns of N, the risk and the groups.
+    #[command(flatten)]
+    pub columns: CsvColumns,
     /// Model: power (R = beta N^alpha), saturating (R = a N^-b + c), broken (smoothly broken
     /// power law) or auto (detect the steep segment, choose by AICc).
     #[arg(long, default_value = "auto", value_name = "MODEL")]
@@ -33,15 +26,9 @@ pub struct Args {
     /// Fit only the points with LO <= x <= HI (one end may be left empty).
     #[arg(long, value_name = "LO:HI", allow_hyphen_values = true)]
     pub range: Option<String>,
-    /// Bootstrap: auto, draws, parametric, residuals or none.
-    #[arg(long, default_value = "auto", value_name = "METHOD")]
-    pub bootstrap: String,
-    /// Bootstrap replicates.
-    #[arg(long, default_value_t = 1000, value_name = "B")]
-    pub reps: usize,
-    /// Seed of the bootstrap generator.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// The bootstrap of the intervals.
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
     /// Extrapolation points, comma-separated (the JSON keys are written as given).
     #[arg(long, default_value = "1e5,1e6,1e7", value_name = "X[,X...]")]
     pub at: String,
@@ -103,36 +90,14 @@ fn parse_at(s: &str) -> Result<Vec<(String, f64)>> {
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
     let model: ModelChoice = args.model.parse()?;
-    let method: Method = args.bootstrap.parse()?;
+    let bootstrap = args.bootstrap.options()?;
     let range = args.range.as_deref().map(parse_range).transpose()?;
     let at = parse_at(&args.at)?;
-    let group = match &args.group {
-        None => GroupBy::Default,
-        Some(g) => {
-            let cols: Vec<String> = g.split(',').map(|c| c.trim().to_string()).collect();
-            if cols.iter().any(|c| c.is_empty()) {
-                bail!("invalid --group '{g}': expected column names separated by commas");
-            }
-            GroupBy::Columns(cols)
-        }
-    };
-    let csv = CsvOptions {
-        x: args.x.clone(),
-        y: args.y.clone(),
-        group,
-    };
-    let curves = read_curves(&args.input, &csv)?;
-    for w in &curves.warnings {
-        eprintln!("plateau: warning: {w}");
-    }
+    let curves = args.columns.read(&args.input)?;
     let opts = FitOptions {
         model,
         range,
-        bootstrap: BootstrapOptions {
-            method,
-            reps: args.reps,
-            seed: args.seed,
-        },
+        bootstrap,
         at,
     };
     let reports = curves

@@ -7,8 +7,6 @@
 //! the same matrices (`O(iters n^3)`, the slow reference). `explicit` and `iterate` see the same
 //! training set for a seed; `spectral` sees another draw of the same law.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
 use faer::Par;
 use plateau_theory::engine::{Engine, SpectralDraw};
@@ -18,7 +16,7 @@ use plateau_theory::{Setup, StepSize};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::commands::ModelArgs;
+use crate::commands::{CommonArgs, ModelArgs};
 use crate::output::{emit, Progress};
 
 /// How the path is computed.
@@ -44,31 +42,12 @@ pub struct Args {
     /// Seed of the drawn training set.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Last iteration k, at most 10^9: one CSV row (about 30 bytes) per iteration, and the paper
-    /// uses 5000. Refused up front when the path would not fit in memory.
-    #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
-    pub iters: usize,
-    /// Fixed step eta [default: the paper's rule].
-    #[arg(long, allow_negative_numbers = true)]
-    pub step: Option<f64>,
     /// Computation method.
     #[arg(long, value_enum, default_value_t = Method::Spectral)]
     pub method: Method,
-    /// Engine of `--method spectral`: structured (secular rank-one updates, O(d^2 K^2), K =
-    /// min(n, N)), dense (one K x K eigendecomposition, the referee) or auto.
-    #[arg(long, default_value = "auto")]
-    pub engine: Engine,
-    /// Write the CSV here instead of standard output (`-`): a regular file is replaced
-    /// atomically keeping its mode (new files: 0666 minus the umask); a FIFO, device or link to
-    /// one is written through.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
-    #[arg(long)]
-    pub quiet: bool,
-    /// Print the analytic prediction of the expected risk of every iterate instead (no draw).
-    #[arg(long)]
-    pub analytic: bool,
+    /// Gradient descent, engine, analytic alternative, output, progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Draws the training set and writes the path.
@@ -77,12 +56,12 @@ pub fn run(args: &Args) -> Result<()> {
     if args.train_size == 0 {
         anyhow::bail!("--train-size must be at least 1");
     }
-    let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
+    let step = args.common.step.map_or(StepSize::Paper, StepSize::Fixed);
     step.validate()?;
-    plateau_theory::montecarlo::check_iters(args.iters)?;
-    check_memory(path_bytes(args.iters), "the path")?;
+    plateau_theory::montecarlo::check_iters(args.common.iters)?;
+    check_memory(path_bytes(args.common.iters), "the path")?;
     let eta = step.eta(&setup, args.train_size);
-    let path = if args.analytic {
+    let path = if args.common.analytic {
         let eq = plateau_theory::analytic::SpectralEquivalent::new(&setup, args.train_size)?;
         // Y Y^T = N (Y Y^T / N): the top of the limiting spectrum, times N.
         let top = eq.support().iter().map(|s| s.1).fold(0.0, f64::max);
@@ -91,7 +70,7 @@ pub fn run(args: &Args) -> Result<()> {
             top * args.train_size as f64,
             "the limiting spectrum's edge",
         )?;
-        eq.gd_path(eta, args.iters)
+        eq.gd_path(eta, args.common.iters)
     } else {
         drawn_path(args, &setup, step)?
     };
@@ -105,7 +84,10 @@ pub fn run(args: &Args) -> Result<()> {
     for (k, r) in path.iter().enumerate() {
         w.serialize((k, r))?;
     }
-    emit(args.out.as_deref(), &String::from_utf8(w.into_inner()?)?)
+    emit(
+        args.common.out.as_deref(),
+        &String::from_utf8(w.into_inner()?)?,
+    )
 }
 
 /// The exact path on the training set drawn from `--seed`.
@@ -113,7 +95,7 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     let eta = step.eta(setup, args.train_size);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     if args.method == Method::Spectral {
-        let engine = args.engine.resolve(setup, args.train_size);
+        let engine = args.common.engine.resolve(setup, args.train_size);
         check_memory(
             engine.memory_bytes(setup, args.train_size),
             &format!("the {engine} engine"),
@@ -125,7 +107,7 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
         };
         let top = spectrum.eigenvalues().first().copied().unwrap_or(0.0);
         converges(eta, top, "this training set")?;
-        return Ok(spectrum.gd_risk_path(eta, args.iters, Par::rayon(0)));
+        return Ok(spectrum.gd_risk_path(eta, args.common.iters, Par::rayon(0)));
     }
     // Y (n x N) and the decomposed matrix; the iteration also holds n x n matrices.
     let (n, m) = (setup.n(), args.train_size);
@@ -141,12 +123,12 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     converges(eta, top, "this training set")?;
     Ok(match args.method {
         Method::Iterate => {
-            let bar = Progress::new(args.iters as u64, "iterations", args.quiet);
-            let path = gd_risk_path_iterate(&data, eta, args.iters, || bar.inc(1));
+            let bar = Progress::new(args.common.iters as u64, "iterations", args.common.quiet);
+            let path = gd_risk_path_iterate(&data, eta, args.common.iters, || bar.inc(1));
             bar.finish();
             path
         }
-        _ => spectrum.gd_risk_path(eta, args.iters, Par::rayon(0)),
+        _ => spectrum.gd_risk_path(eta, args.common.iters, Par::rayon(0)),
     })
 }
 

@@ -24,8 +24,8 @@ use crate::analysis::capacity::{doubling_plan, CellChoice};
 use crate::analysis::plan::{plan_curve, summary_text, MeasuredPlan, PlanOptions, Target};
 use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
 use crate::analysis::scaling::{analyse, GroupSummary};
-use crate::fit::input::GroupBy;
-use crate::fit::{read_curves, BootstrapOptions, CsvOptions, Curve, Method};
+use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
+use crate::fit::{BootstrapOptions, Curve};
 use crate::output::write_atomic;
 use crate::sweep::Store;
 
@@ -59,16 +59,9 @@ pub struct Args {
     /// A CSV of measured errors: plan from its curves (same layout flags as `plateau fit`).
     #[arg(long, value_name = "FILE.csv", conflicts_with = "d")]
     pub input: Option<PathBuf>,
-    /// CSV column of the training-set size N.
-    #[arg(long, default_value = "N", value_name = "COLUMN")]
-    pub x: String,
-    /// CSV column of the error.
-    #[arg(long, default_value = "mean", value_name = "COLUMN")]
-    pub y: String,
-    /// CSV column(s), comma-separated, that split the file into curves [default: estimator when
-    /// present, else one group "all"].
-    #[arg(long, value_name = "COLUMN[,COLUMN...]")]
-    pub group: Option<String>,
+    /// The CSV's columns of N, the error and the groups.
+    #[command(flatten)]
+    pub columns: CsvColumns,
     /// Within these fractions of the floor (0.1: 10% above it) [default: 0.1,0.01 for theory;
     /// 0.1 with --within-db 0.1 for measurements when no target is given].
     #[arg(
@@ -125,15 +118,9 @@ pub struct Args {
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     #[arg(conflicts_with = "width")]
     pub params: Option<f64>,
-    /// Bootstrap: auto, draws, parametric, residuals or none.
-    #[arg(long, default_value = "auto", value_name = "METHOD")]
-    pub bootstrap: String,
-    /// Bootstrap replicates.
-    #[arg(long, default_value_t = 1000, value_name = "B")]
-    pub reps: usize,
-    /// Seed of the bootstrap generator.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// The bootstrap of the intervals.
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
     /// What stdout gets.
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
@@ -244,27 +231,7 @@ fn curves(args: &Args) -> Result<Vec<(String, Curve, Option<f64>)>> {
         .input
         .as_ref()
         .expect("measured() is called with an input");
-    let group = match &args.group {
-        None => GroupBy::Default,
-        Some(g) => {
-            let cols: Vec<String> = g.split(',').map(|c| c.trim().to_string()).collect();
-            if cols.iter().any(|c| c.is_empty()) {
-                bail!("invalid --group '{g}': expected column names separated by commas");
-            }
-            GroupBy::Columns(cols)
-        }
-    };
-    let curves = read_curves(
-        input,
-        &CsvOptions {
-            x: args.x.clone(),
-            y: args.y.clone(),
-            group,
-        },
-    )?;
-    for w in &curves.warnings {
-        eprintln!("plateau: warning: {w}");
-    }
+    let curves = args.columns.read(input)?;
     Ok(curves
         .groups
         .into_iter()
@@ -279,16 +246,11 @@ fn measured(args: &Args) -> Result<()> {
     if let Some(n) = args.at.iter().find(|n| !(n.is_finite() && **n > 0.0)) {
         bail!("--at {n} must be a positive training-set size");
     }
-    let method: Method = args.bootstrap.parse()?;
     let opts = PlanOptions {
         targets: targets(args),
         at: args.at.clone(),
         peak: args.peak,
-        bootstrap: BootstrapOptions {
-            method,
-            reps: args.reps,
-            seed: args.seed,
-        },
+        bootstrap: args.bootstrap.options()?,
         backtest: args.backtest,
     };
     let cell = cell_choice(args)?;

@@ -76,7 +76,12 @@ pub fn default_results(cfg: &SweepConfig) -> PathBuf {
 /// An invalid config or an unwritable results folder (failed cells are recorded, not errors).
 pub fn run_local(config: &Path, results: &Path, jobs: usize) -> Result<local::Summary> {
     let cfg = SweepConfig::load(config)?;
-    local::run_all(&cfg, &Store::new(results), &exe()?, &local::Slots::Jobs(jobs))
+    local::run_all(
+        &cfg,
+        &Store::new(results),
+        &exe()?,
+        &local::Slots::Jobs(jobs),
+    )
 }
 
 /// The trainer each cell runs (`plateau-train`, found as `plateau train` finds it).

@@ -4,14 +4,11 @@
 //! `(N, estimator)`; `std` is the sample standard deviation over `runs` draws (empty for one
 //! draw) and `k_opt_mean` the mean early-stopping iteration (gradient descent only).
 
-use std::path::PathBuf;
-
 use anyhow::Result;
-use plateau_theory::engine::Engine;
 use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::{Estimator, Setup, StepSize};
 
-use crate::commands::ModelArgs;
+use crate::commands::{CommonArgs, ModelArgs};
 use crate::output::{emit, Progress};
 
 /// The CSV header written by `plateau theory`.
@@ -40,31 +37,9 @@ pub struct Args {
         default_value = "optimal,pca,least_squares,gd_early_stopped"
     )]
     pub estimators: Vec<Estimator>,
-    /// Largest gradient-descent iteration considered for early stopping (at most 10^9: every
-    /// iteration of every draw is evaluated).
-    #[arg(long, default_value_t = plateau_theory::montecarlo::DEFAULT_ITERS)]
-    pub iters: usize,
-    /// Fixed gradient-descent step [default: the paper's rule].
-    #[arg(long, allow_negative_numbers = true)]
-    pub step: Option<f64>,
-    /// How each draw's spectrum is computed: structured (d secular rank-one updates, O(d^2 K^2)
-    /// flops and O(d K) memory, K = min(n, N)), dense (one K x K eigendecomposition, the
-    /// referee) or auto (the smaller estimated cost). All three see the same draws for a seed.
-    #[arg(long, default_value = "auto")]
-    pub engine: Engine,
-    /// Write the CSV here instead of standard output (`-`): a regular file is replaced
-    /// atomically keeping its mode (new files: 0666 minus the umask); a FIFO, device or link to
-    /// one is written through.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// No progress on standard error (by default a bar on a terminal, else a line every 10 s).
-    #[arg(long)]
-    pub quiet: bool,
-    /// Print the analytic prediction of the expected risk (deterministic equivalents) instead of
-    /// sampling: `runs` is 0, `std` empty, and `mean` is `inf` where the expectation is infinite
-    /// (least squares at N in {n-1, n, n+1}).
-    #[arg(long)]
-    pub analytic: bool,
+    /// Gradient descent, engine, analytic alternative, output, progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Runs the Monte Carlo experiment (or the analytic prediction) and writes the CSV.
@@ -74,17 +49,17 @@ pub fn run(args: &Args) -> Result<()> {
         .train_sizes
         .clone()
         .unwrap_or_else(|| setup.default_train_sizes());
-    let step = args.step.map_or(StepSize::Paper, StepSize::Fixed);
-    if args.analytic {
+    let step = args.common.step.map_or(StepSize::Paper, StepSize::Fixed);
+    if args.common.analytic {
         return analytic(args, &setup, &sizes, step);
     }
     let mc = MonteCarlo::new(setup, sizes.clone(), args.runs, args.seed)
         .estimators(args.estimators.clone())
         .step(step)
-        .iters(args.iters)
-        .engine(args.engine);
+        .iters(args.common.iters)
+        .engine(args.common.engine);
     mc.validate()?;
-    let bar = Progress::new((sizes.len() * args.runs) as u64, "draws", args.quiet);
+    let bar = Progress::new((sizes.len() * args.runs) as u64, "draws", args.common.quiet);
     let rows = mc.run(|| bar.inc(1))?;
     bar.finish();
     if let Some(r) = rows.iter().find(|r| !r.mean.is_finite()) {
@@ -92,14 +67,10 @@ pub fn run(args: &Args) -> Result<()> {
             "the risk of {} at N = {} is not finite (gradient descent diverges or overflows{})",
             r.estimator,
             r.n_train,
-            if args.step.is_some() {
-                "; use a smaller --step"
-            } else {
-                ""
-            }
+            args.common.step.map_or("", |_| "; use a smaller --step"),
         );
     }
-    emit(args.out.as_deref(), &to_csv(&setup, &rows))
+    emit(args.common.out.as_deref(), &to_csv(&setup, &rows))
 }
 
 /// `--analytic`: the deterministic-equivalent predictions in the same CSV layout.
@@ -128,11 +99,9 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
             "the predicted risk of {} at N = {} is not finite (numerical overflow{})",
             p.estimator,
             p.n_train,
-            if args.step.is_some() {
-                "; a smaller --step may help"
-            } else {
-                ""
-            }
+            args.common
+                .step
+                .map_or("", |_| "; a smaller --step may help"),
         );
     }
     let rows = points
@@ -149,7 +118,7 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
             runs: 0,
             k_opt_mean: p.prediction.k_opt,
         });
-    emit(args.out.as_deref(), &write_rows(rows))
+    emit(args.common.out.as_deref(), &write_rows(rows))
 }
 
 /// One row of the `plateau theory` CSV ([`HEADER`]).

@@ -181,7 +181,6 @@ impl Figure for SurfaceFigure<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        root.fill(&WHITE)?;
         let (w, _) = root.dim_in_pixel();
         let (main, bar) = root.split_horizontally(w - 190);
         let (ns, ps, z) = self.heat();

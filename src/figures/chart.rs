@@ -104,8 +104,7 @@ impl Chart {
                 .filter(|&y| y.is_finite() && (!self.y_log || y > 0.0)),
         );
         let range = |v: &[f64], log: bool| -> Option<(f64, f64)> {
-            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = crate::fit::min_max(v);
             if !lo.is_finite() {
                 return None;
             }
@@ -153,7 +152,7 @@ impl Chart {
 
 /// A figure that can draw itself on any plotters backend (PNG and SVG).
 pub trait Figure {
-    /// Draws the whole figure on `root`.
+    /// Draws the whole figure on `root` (already filled white by [`render_figure`]).
     ///
     /// # Errors
     /// The backend's drawing errors.
@@ -176,13 +175,7 @@ pub fn render_figure(fig: &impl Figure, (w, h): (u32, u32), stem: &Path) -> Resu
     };
     register_font();
     let mut pixels = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        fig.draw_on(&root)
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-        root.present()
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-    }
+    draw_white(fig, BitMapBackend::with_buffer(&mut pixels, (w, h)), stem)?;
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
         .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
@@ -190,14 +183,17 @@ pub fn render_figure(fig: &impl Figure, (w, h): (u32, u32), stem: &Path) -> Resu
     write_atomic(&with_ext(".png"), &png)?;
 
     let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        fig.draw_on(&root)
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-        root.present()
-            .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))?;
-    }
+    draw_white(fig, SVGBackend::with_string(&mut svg, (w, h)), stem)?;
     write_atomic(&with_ext(".svg"), svg.as_bytes())
+}
+
+/// Draws `fig` on a white `backend` and flushes it; errors name the figure's `stem`.
+fn draw_white<DB: DrawingBackend>(fig: &impl Figure, backend: DB, stem: &Path) -> Result<()> {
+    let root = backend.into_drawing_area();
+    let drawn = root.fill(&WHITE).and_then(|()| fig.draw_on(&root));
+    drawn
+        .and_then(|()| root.present())
+        .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))
 }
 
 impl Figure for Chart {
@@ -207,7 +203,6 @@ impl Figure for Chart {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         // An empty chart still renders (axes only) rather than failing the whole job.
         let ((x0, x1), (y0, y1)) = self.bounds().unwrap_or(((1.0, 10.0), (1.0, 10.0)));
-        root.fill(&WHITE)?;
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(

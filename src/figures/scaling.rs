@@ -1,17 +1,18 @@
-//! The scaling figures of one curve of a sweep, three views of the same runs:
+//! The scaling figures of one curve of a sweep, three views of the same runs
+//! ([`scaling_views`]):
 //!
-//! - **test error** ([`error_chart`]): test MSE of every run (faint, one colour per width), the
+//! - **test error**: test MSE of every run (faint, one colour per width), the
 //!   best width per `N` (line), the fitted saturating law extrapolated to `1e6` (dashed) with its
 //!   95% bootstrap band (shaded), the floor-anchored power law, the exact floor (dotted) and any
 //!   predicted curves (e.g. learned linear estimators on the same data). The MSE axis is set by
 //!   the runs and the floor, not by the predicted curves (which are cut at its edges), so runs
 //!   within a few percent of the floor stay readable; it is linear when they span less than a
 //!   factor 5.
-//! - **excess over the floor** ([`excess_chart`]): `MSE - floor` on log-log axes, where the
+//! - **excess over the floor**: `MSE - floor` on log-log axes, where the
 //!   approach to the floor is visible and a fitted exponent reads as a slope. The floor is the
 //!   exact one when the data have it, else the fitted `c`. No band here: the band of the fitted
 //!   curve minus a floor crosses zero and says nothing about the exponent.
-//! - **PSNR** ([`psnr_chart`]): `10 log10(1 / MSE)` in dB against `N` (peak 1), as the paper
+//! - **PSNR**: `10 log10(1 / MSE)` in dB against `N` (peak 1), as the paper
 //!   plots its curves, with the extrapolation and its band.
 
 use plateau_theory::grid::log_spaced;
@@ -130,8 +131,7 @@ fn window(g: &GroupSummary, view: View) -> Option<(f64, f64)> {
         })
         .filter_map(|m| view.y(m))
         .collect();
-    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = crate::fit::min_max(&ys);
     if !lo.is_finite() {
         return None;
     }
@@ -307,47 +307,31 @@ fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: 
     }
 }
 
-/// The test-error view (see the module docs) without a band.
-pub fn scaling_chart(g: &GroupSummary, extra: &[PredictedCurve]) -> Chart {
-    error_chart(g, extra, None)
-}
-
-/// The test-error view.
-pub fn error_chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>) -> Chart {
-    chart(g, extra, band, View::Error)
-}
-
-/// The excess-over-the-floor view; `None` without a floor (neither exact nor fitted).
-pub fn excess_chart(
-    g: &GroupSummary,
-    extra: &[PredictedCurve],
-    band: Option<&Band>,
-) -> Option<Chart> {
+/// The floor of the excess view: the exact floor, else the fitted saturating law's `c`;
+/// `None` when neither is positive.
+fn excess_floor(g: &GroupSummary) -> Option<f64> {
     let fitted = g.fit.as_ref().filter(|f| f.model == ModelKind::Saturating);
-    let floor = g
-        .floor_mse
+    g.floor_mse
         .or_else(|| fitted.and_then(|f| f.params.get("c").copied()))
-        .filter(|c| *c > 0.0)?;
-    Some(chart(g, extra, band, View::Excess(floor)))
+        .filter(|c| *c > 0.0)
 }
 
-/// The PSNR view.
-pub fn psnr_chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>) -> Chart {
-    chart(g, extra, band, View::Psnr)
-}
-
-/// Every view with its file-name suffix: `""` (test error), `"_excess"`, `"_psnr"`.
+/// Every view (see the module docs) with its file-name suffix: `""` (test error), `"_excess"`
+/// (only with a floor, see [`excess_floor`]), `"_psnr"`.
 pub fn scaling_views(
     g: &GroupSummary,
     extra: &[PredictedCurve],
     band: Option<&Band>,
 ) -> Vec<(&'static str, Chart)> {
-    let mut v = vec![("", error_chart(g, extra, band))];
-    if let Some(c) = excess_chart(g, extra, band) {
-        v.push(("_excess", c));
-    }
-    v.push(("_psnr", psnr_chart(g, extra, band)));
-    v
+    let views = [
+        ("", Some(View::Error)),
+        ("_excess", excess_floor(g).map(View::Excess)),
+        ("_psnr", Some(View::Psnr)),
+    ];
+    views
+        .into_iter()
+        .filter_map(|(suffix, view)| Some((suffix, chart(g, extra, band, view?))))
+        .collect()
 }
 
 #[cfg(test)]

@@ -263,7 +263,6 @@ impl Figure for ValidateFigure<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        root.fill(&WHITE)?;
         let c = &self.report.criterion;
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
         self.panel(

@@ -132,8 +132,7 @@ pub(crate) fn fit_broken_log(
     warm: Option<&BrokenFit>,
 ) -> Option<BrokenFit> {
     let n = ls.len();
-    let lmin = ls.iter().copied().fold(f64::INFINITY, f64::min);
-    let lmax = ls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lmin, lmax) = super::min_max(ls);
     if lmax <= lmin {
         return None;
     }

@@ -125,19 +125,15 @@ pub(crate) fn minimize(
             }
             clip(&mut cand);
             let step: Vec<f64> = (0..p).map(|j| cand[j] - theta[j]).collect();
-            let step_norm = step
-                .iter()
-                .zip(&scale)
-                .map(|(s, d)| s * s * d)
-                .sum::<f64>()
-                .sqrt();
-            let theta_norm = theta
-                .iter()
-                .zip(&scale)
-                .map(|(t, d)| t * t * d)
-                .sum::<f64>()
-                .sqrt();
-            if step_norm <= XTOL * (theta_norm + XTOL) {
+            // Norms in the scaling diag(J^T J) of the damping.
+            let scaled_norm = |v: &[f64]| -> f64 {
+                v.iter()
+                    .zip(&scale)
+                    .map(|(x, d)| x * x * d)
+                    .sum::<f64>()
+                    .sqrt()
+            };
+            if scaled_norm(&step) <= XTOL * (scaled_norm(&theta) + XTOL) {
                 break 'outer;
             }
             let ok = model.eval(&cand, &mut r_new, &mut jac_new);

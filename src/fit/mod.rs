@@ -215,6 +215,15 @@ pub(crate) fn fit_model_log(
     }
 }
 
+/// The smallest and the largest of `v`: `(inf, -inf)` when it is empty; NaN entries are
+/// ignored. Cost `O(len)`.
+pub fn min_max(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
 /// Validates `(xs, ys)` for a log-space fit of `kind` and returns `(ln x, ln y)`.
 pub(crate) fn check_log_data(
     xs: &[f64],

@@ -87,8 +87,8 @@ pub(crate) fn fit_saturating_log(
     warm: Option<&SaturatingFit>,
 ) -> Option<SaturatingFit> {
     let n = ls.len();
-    let ymin = lys.iter().copied().fold(f64::INFINITY, f64::min).exp();
-    let ymax = lys.iter().copied().fold(f64::NEG_INFINITY, f64::max).exp();
+    let (lymin, lymax) = super::min_max(lys);
+    let (ymin, ymax) = (lymin.exp(), lymax.exp());
     let lower = [-500.0, 0.0, 0.0];
     let upper = [500.0, 10.0, ymax];
     let cost = |theta: &[f64]| -> f64 {

@@ -192,6 +192,25 @@ pub fn queued_tasks(jobs: &[String]) -> Option<BTreeMap<usize, String>> {
 mod tests {
     use super::*;
 
+    /// The config of sweep `name` (denoising the Gaussian field at `N = 4, 8`, `fixed` among
+    /// its fixed flags, `more` after its grid) and its script for cells 0 and 1 with the paths
+    /// `[exe, config, results]`.
+    fn two_cell_script(
+        name: &str,
+        fixed: &str,
+        more: &str,
+        [exe, config, results]: [&str; 3],
+    ) -> (SweepConfig, String) {
+        let toml = format!(
+            "[sweep]\nname = \"{name}\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\n\
+             {fixed}\n[grid]\ntrain-size = [4, 8]\n{more}"
+        );
+        let cfg = SweepConfig::parse(&toml).unwrap();
+        let paths = [exe, config, results].map(Path::new);
+        let s = script(&cfg, &[0, 1], paths[0], paths[1], paths[2]);
+        (cfg, s)
+    }
+
     #[test]
     fn array_specs() {
         assert_eq!(array_spec(&[0, 1, 2, 3]), "0-3");
@@ -201,17 +220,11 @@ mod tests {
 
     #[test]
     fn script_runs_one_cell_per_task_with_absolute_quoted_paths() {
-        let cfg = SweepConfig::parse(
-            "[sweep]\nname = \"s\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\n\
-             model = \"unet\"\n[grid]\ntrain-size = [4, 8]\n[slurm]\noptions = [\"--time=00:05:00\"]\n",
-        )
-        .unwrap();
-        let s = script(
-            &cfg,
-            &[0, 1],
-            Path::new("/opt/p lateau"),
-            Path::new("/r/slurm/c.toml"),
-            Path::new("/r"),
+        let (_, s) = two_cell_script(
+            "s",
+            "model = \"unet\"",
+            "[slurm]\noptions = [\"--time=00:05:00\"]\n",
+            ["/opt/p lateau", "/r/slurm/c.toml", "/r"],
         );
         assert!(s.contains("#SBATCH --array=0-1\n"), "{s}");
         assert!(s.contains("#SBATCH --time=00:05:00\n"), "{s}");
@@ -228,19 +241,8 @@ mod tests {
 
     #[test]
     fn cuda_cells_ask_for_one_gpu_per_task() {
-        let cfg = SweepConfig::parse(
-            "[sweep]\nname = \"g\"\n[fixed]\ntask = \"denoise\"\ndata = \"gaussian-field\"\n\
-             device = \"cuda\"\n[grid]\ntrain-size = [4, 8]\n",
-        )
-        .unwrap();
+        let (cfg, s) = two_cell_script("g", "device = \"cuda\"", "", ["/p", "/c", "/r"]);
         assert!(cfg.cells.iter().all(|c| c.on_cuda()));
-        let s = script(
-            &cfg,
-            &[0, 1],
-            Path::new("/p"),
-            Path::new("/c"),
-            Path::new("/r"),
-        );
         assert_eq!(s.matches("#SBATCH --gres=gpu:1\n").count(), 1, "{s}");
     }
 }

@@ -325,4 +325,31 @@ mod tests {
         drop(held);
         assert!(FileLock::acquire(&p, false).unwrap().is_some());
     }
+
+    /// A rewrite (after a torn line) keeps the file's mode, as an overwritten output does.
+    #[cfg(unix)]
+    #[test]
+    fn results_jsonl_keeps_its_mode_after_a_torn_line_rewrite() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        // A line cut short by a crash: the next append rewrites the file without it.
+        std::fs::write(store.path(), "{\"id\":\"00000000000000").unwrap();
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o664)).unwrap();
+        let rec = rec("0123456789abcdef", "ok");
+        assert!(matches!(store.append(&rec).unwrap(), Appended::Rewritten));
+        let mode = std::fs::metadata(store.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o664);
+        assert_eq!(
+            std::fs::read_to_string(store.path())
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+    }
 }

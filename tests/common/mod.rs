@@ -38,3 +38,31 @@ pub fn assert_bad_input(out: &Output, want: &str, what: &str) {
 pub fn words(s: &str) -> Vec<&str> {
     s.split_whitespace().collect()
 }
+
+/// Checks that `out` exited with success; on failure shows `what`, the status and its stderr.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: status {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `plateau args...`, checks that it succeeded (see [`assert_ok`]) and returns its output.
+pub fn plateau_ok(args: &[&str]) -> Output {
+    let out = plateau(args);
+    assert_ok(&out, &format!("{args:?}"));
+    out
+}
+
+/// Checks a refusal of ours: exit status 2, one stderr line `plateau: error: ...` containing
+/// `want`, and nothing on stdout.
+pub fn assert_refused(out: &Output, want: &str, what: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    assert!(err.starts_with("plateau: error:"), "{what}: {err}");
+    assert!(err.contains(want), "{what}: '{err}' lacks '{want}'");
+    assert!(out.stdout.is_empty(), "{what}: something on stdout");
+}

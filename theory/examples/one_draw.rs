@@ -9,26 +9,24 @@
 //! (null-Wishart eigenvalues included), of the decomposition, of the `iters`-iterate (default
 //! 5000) gradient-descent path, the four estimators' risks and the peak resident memory.
 
+mod common;
+
 use std::time::Instant;
 
 use faer::Par;
 use plateau_theory::engine::{Engine, SpectralDraw};
 use plateau_theory::spectrum::early_stopped;
-use plateau_theory::{Setup, StepSize};
+use plateau_theory::StepSize;
 use rand::SeedableRng;
 
+use common::Positional;
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let get = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
-    let setup = Setup::new(
-        get(0, "10").parse().expect("d"),
-        get(1, "10000").parse().expect("n"),
-        get(2, "0.1").parse().expect("sigma"),
-    )
-    .expect("valid setup");
-    let n_train: usize = get(3, "16384").parse().expect("N");
-    let engine: Engine = get(4, "structured").parse().expect("engine");
-    let iters: usize = get(5, "5000").parse().expect("iters");
+    let args = Positional::from_env();
+    let setup = args.setup(["10", "10000", "0.1"]);
+    let n_train: usize = args.get(3, "16384", "N");
+    let engine: Engine = args.get(4, "structured", "engine");
+    let iters: usize = args.get(5, "5000", "iters");
     let par = Par::rayon(0);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let t0 = Instant::now();

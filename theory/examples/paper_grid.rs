@@ -10,15 +10,19 @@
 //! peak resident memory of the process. `all` runs the whole grids of all eight paper setups,
 //! `n = 10000` included: the Monte Carlo of `plateau reproduce`'s theory part.
 
+mod common;
+
 use std::time::Instant;
 
 use plateau_theory::montecarlo::MonteCarlo;
 use plateau_theory::Setup;
 
+use common::Positional;
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("all") {
-        let runs: usize = args.get(1).map_or(5, |r| r.parse().expect("runs"));
+    let args = Positional::from_env();
+    if args.0.first().map(String::as_str) == Some("all") {
+        let runs: usize = args.get(1, "5", "runs");
         let start = Instant::now();
         for setup in Setup::paper_setups() {
             let t = Instant::now();
@@ -41,14 +45,8 @@ fn main() {
         );
         return;
     }
-    let get = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
-    let setup = Setup::new(
-        get(0, "10").parse().expect("d"),
-        get(1, "1000").parse().expect("n"),
-        get(2, "0.1").parse().expect("sigma"),
-    )
-    .expect("valid setup");
-    let runs: usize = get(3, "5").parse().expect("runs");
+    let setup = args.setup(["10", "1000", "0.1"]);
+    let runs: usize = args.get(3, "5", "runs");
     let sizes = setup.default_train_sizes();
     let start = Instant::now();
     let rows = MonteCarlo::new(setup, sizes.clone(), runs, 0)

@@ -67,9 +67,11 @@ pub fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) {
         return;
     }
     let eps = f64::EPSILON / 2.0;
-    let eps2 = eps * eps;
-    let max_sweeps = 30 * n;
-    let mut sweeps = 0;
+    let mut budget = Sweeps {
+        eps2: eps * eps,
+        done: 0,
+        max: 30 * n,
+    };
     // Work with squared off-diagonals, as the root-free iteration does.
     let mut e2: Vec<f64> = e.iter().map(|x| x * x).collect();
     let mut l1 = 0;
@@ -93,30 +95,46 @@ pub fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) {
         }
         // QL when the bottom is larger than the top, QR otherwise (deflates the small end).
         if d[lendsv].abs() >= d[lsv].abs() {
-            ql_block(d, &mut e2, lsv, lendsv, eps2, &mut sweeps, max_sweeps);
+            ql_block(d, &mut e2, lsv, lendsv, &mut budget);
         } else {
-            qr_block(d, &mut e2, lendsv, lsv, eps2, &mut sweeps, max_sweeps);
+            qr_block(d, &mut e2, lendsv, lsv, &mut budget);
         }
     }
     d.sort_by(f64::total_cmp);
     e.iter_mut().for_each(|x| *x = 0.0);
 }
 
-/// Root-free implicit QL on the block `l..=lend` (`l <= lend`), eigenvalues found at `l` first.
-fn ql_block(
-    d: &mut [f64],
-    e2: &mut [f64],
-    mut l: usize,
-    lend: usize,
+/// The convergence test and the sweep budget shared by the blocks of one matrix.
+struct Sweeps {
+    /// Squared relative tolerance of a negligible off-diagonal.
     eps2: f64,
-    sweeps: &mut usize,
-    max_sweeps: usize,
-) {
+    /// Sweeps done so far, over all blocks.
+    done: usize,
+    /// Sweeps allowed in all.
+    max: usize,
+}
+
+impl Sweeps {
+    /// Counts one `method` (QL or QR) sweep.
+    ///
+    /// # Panics
+    /// Past the budget: the iteration did not converge.
+    fn sweep(&mut self, method: &str) {
+        self.done += 1;
+        assert!(
+            self.done <= self.max,
+            "tridiagonal {method} did not converge"
+        );
+    }
+}
+
+/// Root-free implicit QL on the block `l..=lend` (`l <= lend`), eigenvalues found at `l` first.
+fn ql_block(d: &mut [f64], e2: &mut [f64], mut l: usize, lend: usize, budget: &mut Sweeps) {
     while l <= lend {
         // Look for a small subdiagonal element.
         let mut m = l;
         while m < lend {
-            if e2[m].abs() <= eps2 * (d[m] * d[m + 1]).abs() {
+            if e2[m].abs() <= budget.eps2 * (d[m] * d[m + 1]).abs() {
                 break;
             }
             m += 1;
@@ -136,8 +154,7 @@ fn ql_block(
             l += 2;
             continue;
         }
-        *sweeps += 1;
-        assert!(*sweeps <= max_sweeps, "tridiagonal QL did not converge");
+        budget.sweep("QL");
         let p0 = d[l];
         let rte = e2[l].sqrt();
         let mut sigma = (d[l + 1] - p0) / (2.0 * rte);
@@ -171,20 +188,12 @@ fn ql_block(
 }
 
 /// Root-free implicit QR on the block `lend..=l` (`l >= lend`), eigenvalues found at `l` first.
-fn qr_block(
-    d: &mut [f64],
-    e2: &mut [f64],
-    mut l: usize,
-    lend: usize,
-    eps2: f64,
-    sweeps: &mut usize,
-    max_sweeps: usize,
-) {
+fn qr_block(d: &mut [f64], e2: &mut [f64], mut l: usize, lend: usize, budget: &mut Sweeps) {
     loop {
         // Look for a small superdiagonal element.
         let mut m = l;
         while m > lend {
-            if e2[m - 1].abs() <= eps2 * (d[m] * d[m - 1]).abs() {
+            if e2[m - 1].abs() <= budget.eps2 * (d[m] * d[m - 1]).abs() {
                 break;
             }
             m -= 1;
@@ -210,8 +219,7 @@ fn qr_block(
             l -= 2;
             continue;
         }
-        *sweeps += 1;
-        assert!(*sweeps <= max_sweeps, "tridiagonal QR did not converge");
+        budget.sweep("QR");
         let p0 = d[l];
         let rte = e2[l - 1].sqrt();
         let mut sigma = (d[l - 1] - p0) / (2.0 * rte);

@@ -12,6 +12,8 @@
 //! the measured bias at `n = 100`. The per-point table of every paper setup is
 //! `plateau validate --preset paper` (`theory/analytic.md`).
 
+mod common;
+
 use plateau_theory::analytic::{curve, CurvePoint};
 use plateau_theory::montecarlo::{MonteCarlo, Summary};
 use plateau_theory::validate::Criterion;
@@ -182,12 +184,7 @@ fn random_setup() -> impl Strategy<Value = (Setup, usize)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 8,
-        failure_persistence: None,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(2023),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::fixed_proptest(8, 2023))]
 
     /// The criterion of the paper setups holds on random setups too (fixed seeds): GD-ES, LS and
     /// PCA within `max(5% of the excess, 3 standard errors)` of 50 Monte Carlo draws. Least

@@ -1,6 +1,8 @@
 //! The spectral engine against the definitions: explicit iteration, explicit matrices, closed
 //! forms, invariances. Referenced from `theory/exact.md`.
 
+mod common;
+
 use faer::{Mat, Par};
 use plateau_theory::exact::{
     gd_risk_path_iterate, least_squares_expected_risk, least_squares_matrix, optimal_matrix, risk,
@@ -23,7 +25,7 @@ fn small_setup() -> impl Strategy<Value = (Setup, usize, u64)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(7), ..ProptestConfig::default() })]
+    #![proptest_config(common::fixed_proptest(48, 7))]
 
     /// The spectral path equals the explicit iteration `W_{k+1} = W_k - eta (W_k Y Y^T - X Y^T)`
     /// for every k, to a relative error of 1e-9.
@@ -270,18 +272,12 @@ fn bartlett_matches_explicit_sampling() {
                 store[2].push(early_stopped(&sp.gd_risk_path(eta, 400, Par::Seq)).0);
             }
         }
-        for (which, (e, b)) in ["pca", "least_squares", "gd"]
-            .iter()
-            .zip(explicit.iter().zip(&bartlett))
-        {
-            let (me, se) = mean_std(e);
-            let (mb, sb) = mean_std(b);
-            let se_diff = ((se.unwrap().powi(2) + sb.unwrap().powi(2)) / runs as f64).sqrt();
-            assert!(
-                (me - mb).abs() <= 4.0 * se_diff,
-                "{which} at N={n_train}: explicit {me} bartlett {mb} se {se_diff}"
-            );
-        }
+        common::assert_same_means(
+            &["pca", "least_squares", "gd"],
+            ("explicit", &explicit),
+            ("bartlett", &bartlett),
+            &format!("N={n_train}"),
+        );
     }
 }
 
@@ -292,12 +288,14 @@ fn bartlett_matches_explicit_sampling() {
 /// errors (8 comparisons).
 #[test]
 fn bartlett_second_moments_are_exact() {
-    for &(d, n, sigma, n_train) in &[
+    // (d, n, sigma, N): N below and above n, N = n, and no noise.
+    let cases = [
         (3, 20, 0.3, 7),
         (3, 20, 0.3, 45),
         (5, 12, 0.8, 12),
         (2, 9, 0.0, 30),
-    ] {
+    ];
+    for (d, n, sigma, n_train) in cases {
         let setup = Setup::new(d, n, sigma).unwrap();
         let (alpha, s) = (setup.alpha(), setup.sigma2());
         let tr = d as f64 * alpha + (n - d) as f64 * s;
@@ -313,12 +311,7 @@ fn bartlett_second_moments_are_exact() {
             got[1].push(sp.eigenvalues().iter().map(|l| l * l).sum::<f64>());
         }
         for (which, (values, want)) in ["tr", "tr^2"].iter().zip(got.iter().zip(want)) {
-            let (mean, sd) = mean_std(values);
-            let se = sd.unwrap() / (runs as f64).sqrt();
-            assert!(
-                (mean - want).abs() <= 4.0 * se,
-                "{which} {setup:?} N={n_train}: mean {mean} exact {want} se {se}"
-            );
+            common::assert_mean_near(values, want, &format!("{which} {setup:?} N={n_train}"));
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The structured engine against its referee (the dense eigendecomposition of the same draw) and
 //! its sampler against explicit sampling. Referenced from `theory/exact.md`.
 
+mod common;
+
 use faer::Par;
 use plateau_theory::engine::{Engine, SpectralDraw};
-use plateau_theory::montecarlo::{mean_std, MonteCarlo};
+use plateau_theory::montecarlo::MonteCarlo;
 use plateau_theory::sample::TrainingSet;
 use plateau_theory::spectrum::{early_stopped, Spectrum};
 use plateau_theory::wishart::null_wishart_eigenvalues;
@@ -97,7 +99,7 @@ fn compare(setup: &Setup, n_train: usize, s: &Spectrum, t: &Spectrum) -> Result<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 160, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(14), ..ProptestConfig::default() })]
+    #![proptest_config(common::fixed_proptest(160, 14))]
 
     /// On the same draw, the structured engine (secular rank-one updates) and the dense
     /// eigendecomposition agree: eigenvalues to 1e-12 of the largest; PCA, least squares (away
@@ -158,16 +160,14 @@ fn tight_agreement_is_the_rule() {
 /// parallel (`Par::rayon`) for the structured engine.
 #[test]
 fn structured_matches_dense_at_larger_sizes() {
-    for &(d, n, sigma, n_train) in &[
-        (10, 200, 0.1, 50),
-        (10, 200, 0.1, 197),
-        (10, 200, 0.1, 200),
-        (10, 200, 0.1, 203),
-        (10, 200, 0.1, 1000),
+    // The paper's d = 10, n = 200 with N below, at and above n; then many updates, and no noise.
+    let paper = [50, 197, 200, 203, 1000].map(|n_train| (10, 200, 0.1, n_train));
+    let more = [
         (40, 200, 0.1, 120),
         (40, 200, 0.5, 600),
         (10, 200, 0.0, 300),
-    ] {
+    ];
+    for (d, n, sigma, n_train) in paper.into_iter().chain(more) {
         let setup = Setup::new(d, n, sigma).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(n_train as u64);
         let draw = SpectralDraw::draw(&setup, n_train, &mut rng).unwrap();
@@ -200,12 +200,7 @@ fn null_wishart_moments() {
         }
         let (pf, qf) = (p as f64, q as f64);
         for (xs, expected) in [(&s1, pf * qf), (&s2, pf * qf * (pf + qf + 1.0))] {
-            let (m, sd) = mean_std(xs);
-            let se = sd.unwrap() / (runs as f64).sqrt();
-            assert!(
-                (m - expected).abs() <= 4.0 * se,
-                "p={p} q={q}: mean {m} expected {expected} se {se}"
-            );
+            common::assert_mean_near(xs, expected, &format!("p={p} q={q}"));
         }
     }
 }
@@ -217,14 +212,9 @@ fn null_wishart_moments() {
 #[test]
 fn structured_sampler_matches_explicit_sampling() {
     let runs = 1500;
-    for &(d, n, sigma, n_train) in &[
-        (3, 25, 0.4, 2),
-        (3, 25, 0.4, 6),
-        (3, 25, 0.4, 20),
-        (3, 25, 0.4, 60),
-        (3, 25, 0.4, 400),
-        (2, 12, 2.0, 30),
-    ] {
+    // N from far below to far above n = 25, then a noisy model (sigma = 2).
+    let sizes = [2, 6, 20, 60, 400].map(|n_train| (3, 25, 0.4, n_train));
+    for (d, n, sigma, n_train) in sizes.into_iter().chain([(2, 12, 2.0, 30)]) {
         let setup = Setup::new(d, n, sigma).unwrap();
         let eta = StepSize::Paper.eta(&setup, n_train);
         let stats = |sp: &Spectrum| {
@@ -254,23 +244,19 @@ fn structured_sampler_matches_explicit_sampling() {
                 }
             }
         }
-        let names = [
-            "trace",
-            "sum of squares",
-            "largest",
-            "pca",
-            "least squares",
-            "gd",
-        ];
-        for (name, (e, s)) in names.iter().zip(explicit.iter().zip(&structured)) {
-            let (me, se) = mean_std(e);
-            let (ms, ss) = mean_std(s);
-            let se_diff = ((se.unwrap().powi(2) + ss.unwrap().powi(2)) / runs as f64).sqrt();
-            assert!(
-                (me - ms).abs() <= 4.0 * se_diff,
-                "{name} at d={d} n={n} sigma={sigma} N={n_train}: explicit {me} structured {ms} se {se_diff}"
-            );
-        }
+        common::assert_same_means(
+            &[
+                "trace",
+                "sum of squares",
+                "largest",
+                "pca",
+                "least squares",
+                "gd",
+            ],
+            ("explicit", &explicit),
+            ("structured", &structured),
+            &format!("d={d} n={n} sigma={sigma} N={n_train}"),
+        );
     }
 }
 

@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, Result};
 use hdf5_metno as hdf5;
 use num_complex::Complex32;
 use tch::{Kind, Tensor};
@@ -27,9 +27,7 @@ use tch::{Kind, Tensor};
 use plateau_run::hash::fnv1a64;
 
 use super::files::split_files;
-use super::load::{
-    one_line, skip_summary, Color, Examples, Layout, LoadOptions, SkipReason, Skipped,
-};
+use super::load::{one_line, Collector, Color, Examples, Indexed, Layout, LoadOptions, SkipReason};
 use super::planes::Planes;
 use crate::fourier::ifft2c;
 use crate::streams::Split;
@@ -270,9 +268,9 @@ fn normalise(slice: &[f32]) -> Option<Vec<f32>> {
 }
 
 /// The index of `count` clean `s x s` images from the slices of the volumes of `split` under
-/// `root` (see the module docs), in `[0, 1]`. Unreadable files fail with their name, or are
-/// skipped and listed in `skipped` when `skip_bad`; blank slices and volumes smaller than `s`
-/// are skipped. Reads each volume's images once, one volume at a time.
+/// `root` (see the module docs), in `[0, 1]`, and what was skipped. Unreadable files fail with
+/// their name, or are skipped when `skip_bad`; blank slices and volumes smaller than `s` are
+/// skipped. Reads each volume's images once, one volume at a time.
 ///
 /// Without `opt.volumes`, the examples are the first `count` usable slices in volume order.
 /// With `opt.volumes = Some(K)` (`--train-volumes`), they come from the first `K` volumes with
@@ -284,83 +282,74 @@ fn normalise(slice: &[f32]) -> Option<Vec<f32>> {
 /// # Errors
 /// A missing folder, an unreadable file (without `skip_bad`), fewer than `count` slices, or
 /// fewer than `K` usable volumes; one line each.
-pub fn index(
-    root: &Path,
-    split: Split,
-    count: usize,
-    opt: &LoadOptions,
-    skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<FastMriExamples> {
+pub fn index(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Indexed> {
     let (s, skip_bad) = (opt.side, opt.skip_bad);
     let files =
         split_files(root, &["h5"], split).with_context(|| format!("fastmri:{}", root.display()))?;
     // Usable slices per volume, in slice order.
-    let mut volumes: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut got = 0;
-    let mut skipped_here = Vec::new();
-    let enough = |got: usize, volumes: &[(usize, Vec<usize>)]| match opt.volumes {
-        None => got >= count,
-        Some(k) => volumes.len() >= k,
+    let mut volumes: Collector<(usize, Vec<usize>)> = Collector::new(count);
+    let enough = |volumes: &Collector<_>| match opt.volumes {
+        None => volumes.is_full(),
+        Some(k) => volumes.usable().len() >= k,
     };
     for (f, (rel, path)) in files.iter().enumerate() {
-        if enough(got, &volumes) {
+        if enough(&volumes) {
             break;
         }
         let (shape, images) = match read_images(path) {
             Ok(v) => v,
             Err(e) if skip_bad => {
                 let e = one_line(&format!("{e:#}"));
-                skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e)));
+                volumes.skip(rel, SkipReason::Undecodable(e));
                 continue;
             }
             Err(e) => anyhow::bail!(one_line(&format!("{e:#}"))),
         };
         let mut usable = Vec::new();
         for (k, slice) in images.chunks_exact(shape.0 * shape.1).enumerate() {
-            if opt.volumes.is_none() && got + usable.len() == count {
+            if opt.volumes.is_none() && volumes.got() + usable.len() == count {
                 break;
             }
             if normalise(slice).is_none() {
                 let max = slice.iter().cloned().fold(0.0f32, f32::max);
-                skipped_here.push(Skipped::new(rel, SkipReason::Blank { max }));
+                volumes.skip(rel, SkipReason::Blank { max });
                 continue;
             }
             if shape.0.min(shape.1) < s {
-                skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s }));
+                volumes.skip(rel, SkipReason::TooSmall { side: s });
                 break;
             }
             usable.push(k);
         }
         if !usable.is_empty() {
-            got += usable.len();
             if opt.volumes.is_some() {
                 usable.sort_by_key(|k| fnv1a64(format!("{rel}#{k}").as_bytes()));
             }
-            volumes.push((f, usable));
+            let n = usable.len();
+            volumes.push((f, usable), n);
         }
     }
     if let Some(k) = opt.volumes {
         anyhow::ensure!(
-            volumes.len() == k,
+            volumes.usable().len() == k,
             "fastmri:{}: the {} split has {} usable volumes, {k} requested (--train-volumes; {} files, {})",
             root.display(),
             split.name(),
-            volumes.len(),
+            volumes.usable().len(),
             files.len(),
-            skip_summary(&skipped_here)
+            volumes.skip_summary()
         );
     }
-    anyhow::ensure!(
-        got >= count,
-        "fastmri:{}: the {} split has {got} usable slices{}, {count} requested ({} files, {})",
-        root.display(),
-        split.name(),
-        opt.volumes
-            .map_or(String::new(), |k| format!(" in its first {k} volumes")),
-        files.len(),
-        skip_summary(&skipped_here)
-    );
-    skipped.extend(skipped_here);
+    let (volumes, skipped) = volumes.finish(|got, skips| {
+        format!(
+            "fastmri:{}: the {} split has {got} usable slices{}, {count} requested ({} files, {skips})",
+            root.display(),
+            split.name(),
+            opt.volumes
+                .map_or(String::new(), |k| format!(" in its first {k} volumes")),
+            files.len(),
+        )
+    })?;
     let slices: Vec<(usize, usize)> = match opt.volumes {
         None => volumes
             .iter()
@@ -384,9 +373,13 @@ pub fn index(
         color: Color::Gray,
         side: s,
     };
-    Ok(FastMriExamples {
+    let examples = FastMriExamples {
         files: files.into_iter().map(|(_, p)| p).collect(),
         slices,
         layout,
+    };
+    Ok(Indexed {
+        examples: Box::new(examples),
+        skipped,
     })
 }

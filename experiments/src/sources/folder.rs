@@ -12,11 +12,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{bail, Result};
 use rayon::prelude::*;
 
 use super::files::split_files;
-use super::load::{plane_of, skip_summary, Examples, Layout, LoadOptions, SkipReason, Skipped};
+use super::load::{plane_of, Collector, Examples, Indexed, Layout, LoadOptions};
 use super::planes::decode;
 use crate::streams::Split;
 
@@ -50,24 +50,17 @@ impl Examples for FolderExamples {
 }
 
 /// The index of the first `count` usable files of `split` under `root`, in the split's hash
-/// order; skips are appended to `skipped`.
+/// order, and the files skipped.
 ///
 /// # Errors
 /// A missing folder, an undecodable file (without `skip_bad`), or fewer than `count` usable
 /// files; one line each.
-pub fn index(
-    root: &Path,
-    split: Split,
-    count: usize,
-    opt: &LoadOptions,
-    skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<FolderExamples> {
+pub fn index(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Indexed> {
     let s = opt.side;
     let files = split_files(root, IMAGE_EXTENSIONS, split)?;
-    let mut usable = Vec::with_capacity(count);
-    let mut skipped_here = Vec::new();
+    let mut usable = Collector::new(count);
     for group in files.chunks(SCAN_CHUNK) {
-        if usable.len() == count {
+        if usable.is_full() {
             break;
         }
         let judged: Vec<anyhow::Result<bool>> = group
@@ -75,37 +68,32 @@ pub fn index(
             .map(|(_, path)| decode(path, opt.color).map(|p| p.h.min(p.w) >= s))
             .collect();
         for ((rel, path), fits) in group.iter().zip(judged) {
-            if usable.len() == count {
+            if usable.is_full() {
                 break;
             }
-            match fits {
-                Ok(true) => usable.push(path.clone()),
-                Ok(false) => skipped_here.push(Skipped::new(rel, SkipReason::TooSmall { side: s })),
-                Err(e) if opt.skip_bad => {
-                    skipped_here.push(Skipped::new(rel, SkipReason::Undecodable(e.to_string())))
-                }
-                Err(e) => return Err(e),
-            }
+            let file = fits.map(|fits| fits.then(|| path.clone()));
+            usable.take(rel, file, s, opt.skip_bad)?;
         }
     }
-    if usable.len() < count {
-        bail!(
-            "{}: the {} split has {} usable images, {count} requested ({} files in it, {})",
+    let (files_used, skipped) = usable.finish(|got, skips| {
+        format!(
+            "{}: the {} split has {got} usable images, {count} requested ({} files in it, {skips})",
             root.display(),
             split.name(),
-            usable.len(),
             files.len(),
-            skip_summary(&skipped_here)
-        );
-    }
-    skipped.extend(skipped_here);
+        )
+    })?;
     let layout = Layout {
-        items: usable.len(),
+        items: files_used.len(),
         color: opt.color,
         side: s,
     };
-    Ok(FolderExamples {
-        files: usable,
+    let examples = FolderExamples {
+        files: files_used,
         layout,
+    };
+    Ok(Indexed {
+        examples: Box::new(examples),
+        skipped,
     })
 }

@@ -234,6 +234,93 @@ pub fn skip_summary(skipped: &[Skipped]) -> String {
     }
 }
 
+/// Gathers the usable items (files, slices) of a split while its index is built, file after
+/// file, with the files skipped and why. `got` counts the examples the items hold (one per file
+/// for folders, the usable slices of a volume for fastMRI); the split is complete at `count`.
+pub struct Collector<T> {
+    count: usize,
+    got: usize,
+    usable: Vec<T>,
+    skipped: Vec<Skipped>,
+}
+
+impl<T> Collector<T> {
+    /// An empty collection that wants `count` examples.
+    pub fn new(count: usize) -> Self {
+        Collector {
+            count,
+            got: 0,
+            usable: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Whether `count` examples are in.
+    pub fn is_full(&self) -> bool {
+        self.got >= self.count
+    }
+
+    /// Examples collected so far.
+    pub fn got(&self) -> usize {
+        self.got
+    }
+
+    /// The usable items so far, in the order they came.
+    pub fn usable(&self) -> &[T] {
+        &self.usable
+    }
+
+    /// Adds a usable item holding `examples` examples.
+    pub fn push(&mut self, item: T, examples: usize) {
+        self.usable.push(item);
+        self.got += examples;
+    }
+
+    /// Records `file` as skipped for `reason`.
+    pub fn skip(&mut self, file: &str, reason: SkipReason) {
+        self.skipped.push(Skipped::new(file, reason));
+    }
+
+    /// Takes one decoded file `file` (one example): `Some` item is usable, `None` is smaller
+    /// than `side`, an error is skipped with `skip_bad` and returned otherwise.
+    ///
+    /// # Errors
+    /// The decoding error, without `skip_bad`.
+    pub fn take(
+        &mut self,
+        file: &str,
+        decoded: anyhow::Result<Option<T>>,
+        side: usize,
+        skip_bad: bool,
+    ) -> anyhow::Result<()> {
+        match decoded {
+            Ok(Some(item)) => self.push(item, 1),
+            Ok(None) => self.skip(file, SkipReason::TooSmall { side }),
+            Err(e) if skip_bad => self.skip(file, SkipReason::Undecodable(e.to_string())),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// [`skip_summary`] of the skips so far.
+    pub fn skip_summary(&self) -> String {
+        skip_summary(&self.skipped)
+    }
+
+    /// The usable items and the skips, once `count` examples are in.
+    ///
+    /// # Errors
+    /// Fewer examples: `short(got, summary)` (with [`skip_summary`] of the skips) is the
+    /// message.
+    pub fn finish(
+        self,
+        short: impl FnOnce(usize, String) -> String,
+    ) -> anyhow::Result<(Vec<T>, Vec<Skipped>)> {
+        anyhow::ensure!(self.is_full(), short(self.got, self.skip_summary()));
+        Ok((self.usable, self.skipped))
+    }
+}
+
 /// `message` on one line: line breaks (and the blanks around them) become `"; "`, so a library's
 /// multi-line error stays one line of our output.
 pub fn one_line(message: &str) -> String {

@@ -45,21 +45,20 @@ pub use skimage::skimage_dir;
 
 impl Load for Source {
     fn examples(&self, split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Indexed> {
-        let mut skipped = Vec::new();
-        let examples: Box<dyn Examples> = match self {
-            Source::Phantoms => Box::new(phantoms::index(split, count, opt)),
-            Source::Folder(root) => Box::new(folder::index(root, split, count, opt, &mut skipped)?),
-            Source::Skimage => Box::new(skimage::index(split, count, opt, &mut skipped)?),
+        match self {
+            Source::Phantoms => Ok(Indexed {
+                examples: Box::new(phantoms::index(split, count, opt)),
+                skipped: Vec::new(),
+            }),
+            Source::Folder(root) => folder::index(root, split, count, opt),
+            Source::Skimage => skimage::index(split, count, opt),
             #[cfg(feature = "fastmri")]
-            Source::FastMri(root) => {
-                Box::new(fastmri::index(root, split, count, opt, &mut skipped)?)
-            }
+            Source::FastMri(root) => fastmri::index(root, split, count, opt),
             #[cfg(not(feature = "fastmri"))]
             Source::FastMri(root) => anyhow::bail!(
                 "fastmri:{}: this build has no HDF5 support (feature `fastmri` of plateau-experiments)",
                 root.display()
             ),
-        };
-        Ok(Indexed { examples, skipped })
+        }
     }
 }

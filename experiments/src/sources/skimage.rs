@@ -14,7 +14,7 @@ use rand::Rng;
 
 use super::files::split_files;
 use super::folder::IMAGE_EXTENSIONS;
-use super::load::{plane_of, Examples, Layout, LoadOptions, SkipReason, Skipped};
+use super::load::{plane_of, Collector, Examples, Indexed, Layout, LoadOptions};
 use super::planes::{decode, Planes};
 use crate::streams::{split_rng, Split};
 
@@ -78,19 +78,14 @@ impl Examples for SkimageExamples {
     }
 }
 
-/// The index of `count` patches of `split`; photographs smaller than `s` (and, with
-/// `skip_bad`, undecodable ones) are appended to `skipped`. Draws and checks every patch once
-/// (`O(count s^2)`), keeping its position.
+/// The index of `count` patches of `split`, and the photographs skipped: those smaller than `s`
+/// (and, with `skip_bad`, undecodable ones). Draws and checks every patch once (`O(count s^2)`),
+/// keeping its position.
 ///
 /// # Errors
 /// A missing photograph folder, an undecodable file (without `skip_bad`), no photograph of at
 /// least `s x s` in the split, or no patch above [`MIN_PATCH_STD`] in 10 000 draws.
-pub fn index(
-    split: Split,
-    count: usize,
-    opt: &LoadOptions,
-    skipped: &mut Vec<Skipped>,
-) -> anyhow::Result<SkimageExamples> {
+pub fn index(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<Indexed> {
     let s = opt.side;
     let root = skimage_dir();
     anyhow::ensure!(
@@ -99,26 +94,22 @@ pub fn index(
          (scripts/bootstrap-skimage.sh) or set PLATEAU_SKIMAGE_DATA",
         root.display()
     );
-    let mut photos = Vec::new();
+    // Every photograph is kept (patches are drawn from all of them); one is enough.
+    let mut photos = Collector::new(1);
     for (rel, path) in split_files(&root, IMAGE_EXTENSIONS, split)? {
         if SKIMAGE_NOT_PHOTOGRAPHS.contains(&rel.as_str()) {
             continue;
         }
-        match decode(&path, opt.color) {
-            Ok(p) if p.h >= s && p.w >= s => photos.push(p),
-            Ok(_) => skipped.push(Skipped::new(&rel, SkipReason::TooSmall { side: s })),
-            Err(e) if opt.skip_bad => {
-                skipped.push(Skipped::new(&rel, SkipReason::Undecodable(e.to_string())))
-            }
-            Err(e) => return Err(e),
-        }
+        let photo = decode(&path, opt.color).map(|p| (p.h >= s && p.w >= s).then_some(p));
+        photos.take(&rel, photo, s, opt.skip_bad)?;
     }
-    anyhow::ensure!(
-        !photos.is_empty(),
-        "{}: no photograph of at least {s}x{s} in the {} split",
-        root.display(),
-        split.name()
-    );
+    let (photos, skipped) = photos.finish(|_, _| {
+        format!(
+            "{}: no photograph of at least {s}x{s} in the {} split",
+            root.display(),
+            split.name()
+        )
+    })?;
     let mut rng = split_rng(opt.seed, split);
     // Uniform over all patch positions of the split: a photograph is chosen with probability
     // proportional to its number of positions.
@@ -157,9 +148,13 @@ pub fn index(
         color: opt.color,
         side: s,
     };
-    Ok(SkimageExamples {
+    let examples = SkimageExamples {
         photos,
         patches,
         layout,
+    };
+    Ok(Indexed {
+        examples: Box::new(examples),
+        skipped,
     })
 }
