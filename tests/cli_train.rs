@@ -94,39 +94,18 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             "--downsample bicubic is for real images",
         ),
         (
-            &[
-                "--task",
-                "denoise",
-                "--data",
-                "phantoms",
-                "--precision",
-                "fp8",
-            ],
+            "--task denoise --data phantoms --precision fp8",
             "invalid value 'fp8'",
         ),
         (
-            &[
-                "--task",
-                "denoise",
-                "--data",
-                "subspace",
-                "--model",
-                "linear",
-                "--precision",
-                "fp16",
-            ],
+            "--task denoise --data subspace --model linear --precision fp16",
             "--precision fp16 applies to --model unet only",
         ),
         // On a GPU machine the index is out of range; without one, the CUDA library or the GPU is
         // missing: one line and exit 2 either way.
+        ("--task denoise --data phantoms --device cuda:99", "CUDA"),
         (
-            &[
-                "--task", "denoise", "--data", "phantoms", "--device", "cuda:99",
-            ],
-            "CUDA",
-        ),
-        (
-            &["--task", "denoise", "--data", "phantoms", "--device", "gpu"],
+            "--task denoise --data phantoms --device gpu",
             "unknown device \"gpu\"",
         ),
     ];

@@ -345,7 +345,13 @@ mod tests {
         let mut a = scaler(&[&w], 3);
         good(&mut a);
         let saved = good(&mut a);
-        assert_eq!(saved, ScalerState { scale: 1024.0, growth_tracker: 2 });
+        assert_eq!(
+            saved,
+            ScalerState {
+                scale: 1024.0,
+                growth_tracker: 2
+            }
+        );
         let mut b = scaler(&[&w], 3);
         b.restore(saved);
         assert_eq!(good(&mut b), good(&mut a));

@@ -16,15 +16,22 @@ use tch::Device;
 #[test]
 fn bf16_and_fp16_training_converge_like_fp32() {
     let spec = common::field(16);
-    let splits = Splits {
-        train: spec.generate(Split::Train, 256, 0).tensors(Device::Cpu),
-        val: spec.generate(Split::Validation, 32, 0).tensors(Device::Cpu),
-        test: spec.generate(Split::Test, 256, 0).tensors(Device::Cpu),
-    };
-    let input_mse = (&splits.test.1 - &splits.test.0)
+    let (test_clean, test_input) = spec.generate(Split::Test, 256, 0).tensors(Device::Cpu);
+    let input_mse = (&test_input - &test_clean)
         .square()
         .mean(tch::Kind::Double)
         .double_value(&[]);
+    let splits = Splits {
+        train: spec
+            .generate(Split::Train, 256, 0)
+            .tensors(Device::Cpu)
+            .into(),
+        val: spec
+            .generate(Split::Validation, 32, 0)
+            .tensors(Device::Cpu)
+            .into(),
+        test: (test_clean, test_input).into(),
+    };
     let train = |precision| {
         let mut cfg = common::tiny_unet(6, false, "precision test");
         cfg.precision = precision;

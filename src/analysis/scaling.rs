@@ -566,7 +566,7 @@ mod tests {
         );
         let csv = points_csv(g);
         assert_eq!(csv.lines().count(), 6);
-        assert!(csv.contains("10.0,8,0,2.0,30.0,0.99,true,a"), "{csv}");
+        assert!(csv.contains("10,8,0,2.0,30.0,0.99,true,a"), "{csv}");
     }
 
     #[test]
