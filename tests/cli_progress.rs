@@ -46,6 +46,13 @@ fn theory_reports_its_draws_into_a_log_unless_quiet() {
         err.lines().any(|l| l.starts_with("plateau: draws 4/4, ")),
         "{err}"
     );
+    // The engine's estimate of the work comes first, before any draw.
+    assert!(
+        err.lines().next().is_some_and(
+            |l| l.starts_with("plateau: 4 draws, an estimated ") && l.contains(" of CPU time")
+        ),
+        "{err}"
+    );
     let mut quiet = args.to_vec();
     quiet.push("--quiet");
     assert_eq!(stderr_of(&quiet), "");

@@ -59,6 +59,14 @@ pub fn run(args: &Args) -> Result<()> {
         .iters(args.common.iters)
         .engine(args.common.engine);
     mc.validate()?;
+    if !args.common.quiet {
+        eprintln!(
+            "plateau: {} draws, an estimated {} of CPU time (engine cost model, within a factor \
+             of about 2)",
+            sizes.len() * args.runs,
+            human_seconds(mc.estimated_cpu_seconds())
+        );
+    }
     let bar = Progress::new((sizes.len() * args.runs) as u64, "draws", args.common.quiet);
     let rows = mc.run(|| bar.inc(1))?;
     bar.finish();
@@ -71,6 +79,17 @@ pub fn run(args: &Args) -> Result<()> {
         );
     }
     emit(args.common.out.as_deref(), &to_csv(&setup, &rows))
+}
+
+/// A duration for people: `0.4 s`, `12 s`, `3.5 min`, `2.1 h`, `4.0 days`.
+fn human_seconds(s: f64) -> String {
+    match s {
+        s if s < 10.0 => format!("{s:.1} s"),
+        s if s < 120.0 => format!("{s:.0} s"),
+        s if s < 7200.0 => format!("{:.1} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86_400.0),
+    }
 }
 
 /// `--analytic`: the deterministic-equivalent predictions in the same CSV layout.

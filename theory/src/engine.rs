@@ -83,6 +83,21 @@ impl Engine {
         }
     }
 
+    /// Estimated CPU time of one draw (seconds of one core): drawing the ingredients
+    /// (`1.1e-8 m^2` s, `m = min(n - d, N)`) plus this engine's decomposition by the cost model
+    /// that `Auto` chooses with, at [`COST_UNITS_PER_CPU_SECOND`]. Against the timings of
+    /// `theory/exact.md` it is within a factor of about 2 (it leaves out the gradient-descent
+    /// path, a small share with the early-stopping search): an order of magnitude to show before
+    /// long work, not a benchmark.
+    pub fn estimated_cpu_seconds(&self, setup: &Setup, n_train: usize) -> f64 {
+        let m = (setup.n() - setup.d()).min(n_train) as f64;
+        let units = match self.resolve(setup, n_train) {
+            Engine::Dense => dense_cost(setup, n_train),
+            _ => structured_cost(setup, n_train),
+        };
+        1.1e-8 * m * m + units / COST_UNITS_PER_CPU_SECOND
+    }
+
     /// Draws the ingredients and decomposes them with this engine.
     ///
     /// # Errors
@@ -122,6 +137,11 @@ impl std::fmt::Display for Engine {
         f.write_str(self.name())
     }
 }
+
+/// Units of [`structured_cost`] and [`dense_cost`] per second of one core: `d = 50, K = 2048`
+/// took 2.4 s dense (2.9e10 units) and 1.0 s structured (2.7e10), and `d = 10, n = 10000,
+/// N = 16384` about 2.5 s structured (1.1e11) on this machine's cores (`theory/exact.md`).
+const COST_UNITS_PER_CPU_SECOND: f64 = 2e10;
 
 /// Relative cost of the structured engine (arbitrary units shared with [`dense_cost`]): `d`
 /// updates of `K^2 (d + 71)` work each (the GEMM of the projections, and the root finding as

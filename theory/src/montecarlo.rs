@@ -239,6 +239,16 @@ impl MonteCarlo {
         Ok(())
     }
 
+    /// Estimated CPU time of the whole experiment (seconds of one core): `runs` draws at each
+    /// size, each by [`Engine::estimated_cpu_seconds`] (within a factor of about 2). The wall
+    /// time is about this divided by the cores in use.
+    pub fn estimated_cpu_seconds(&self) -> f64 {
+        self.train_sizes
+            .iter()
+            .map(|&n| self.runs as f64 * self.engine.estimated_cpu_seconds(&self.setup, n))
+            .sum()
+    }
+
     /// The generator of draw `draw` at size `n_train` ([`draw_rng`] of this experiment).
     pub fn rng(&self, n_train: usize, draw: usize) -> ChaCha8Rng {
         draw_rng(self.seed, &self.setup, n_train, draw)

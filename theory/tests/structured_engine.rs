@@ -296,6 +296,50 @@ fn oversized_draws_are_refused_up_front() {
     assert!(structured.validate().is_ok());
 }
 
+/// The CPU-time estimate that `plateau theory` prints before long work agrees with the timings
+/// measured on this machine (`theory/exact.md`, README) within a factor of 2.2, and scales with
+/// the number of draws.
+#[test]
+fn cpu_time_estimates_follow_the_measured_timings() {
+    let within = |estimate: f64, measured: f64, what: &str| {
+        let ratio = estimate / measured;
+        assert!(
+            (1.0 / 2.2..=2.2).contains(&ratio),
+            "{what}: {estimate} s against {measured} s"
+        );
+    };
+    let mid_d = Setup::new(50, 10_000, 0.1).unwrap();
+    within(
+        Engine::Dense.estimated_cpu_seconds(&mid_d, 2048),
+        2.4,
+        "d 50, K 2048, dense",
+    );
+    within(
+        Engine::Structured.estimated_cpu_seconds(&mid_d, 2048),
+        1.0,
+        "d 50, K 2048, structured",
+    );
+    within(
+        Engine::Dense.estimated_cpu_seconds(&mid_d, 1024),
+        0.182,
+        "d 50, K 1024, dense",
+    );
+    // One draw at d = 10, n = 10000, N = 16384 (structured, all estimators): 4.0 s of CPU.
+    let paper = Setup::new(10, 10_000, 0.1).unwrap();
+    within(
+        Engine::Auto.estimated_cpu_seconds(&paper, 16384),
+        4.0,
+        "d 10, n 10000, N 16384",
+    );
+    let one = MonteCarlo::new(paper, vec![16384], 1, 0).estimated_cpu_seconds();
+    let many = MonteCarlo::new(paper, vec![1024, 16384], 5, 0).estimated_cpu_seconds();
+    let small = Engine::Auto.estimated_cpu_seconds(&paper, 1024);
+    assert!(
+        (many - 5.0 * (one + small)).abs() < 1e-9 * many,
+        "{many} {one} {small}"
+    );
+}
+
 /// `auto` picks the structured engine for the paper's d = 10 at large N and the dense one where
 /// d^2 is comparable to K.
 #[test]
