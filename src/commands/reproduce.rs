@@ -63,7 +63,7 @@ pub enum Preset {
     Paper,
     /// `experiments/capacity_cpu.toml`: widths 4 to 64 by N 16 to 4096, two seeds, on the
     /// gaussian field and the photographs, for the joint law in data and width; writes
-    /// `figures/capacity_<name>.txt` (about 20 minutes on 2 cores, see README).
+    /// `figures/capacity_<name>.txt` (about 7 minutes on an idle 2-core machine, see README).
     Capacity,
 }
 
