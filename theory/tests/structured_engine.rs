@@ -56,8 +56,16 @@ fn conditioning(lambda: &[f64]) -> f64 {
     lambda[0] / gap
 }
 
-/// Compares the two engines on one draw; returns a description of the first disagreement.
-fn compare(setup: &Setup, n_train: usize, s: &Spectrum, t: &Spectrum) -> Result<(), String> {
+/// Compares the two engines on one draw; returns a description of the first disagreement. With
+/// `fallback` the risks may differ by the dense solver's accuracy on ill-conditioned draws
+/// (see [`agree`]); without, by 1e-9 relative only.
+fn compare(
+    setup: &Setup,
+    n_train: usize,
+    s: &Spectrum,
+    t: &Spectrum,
+    fallback: bool,
+) -> Result<(), String> {
     let (ls, lt) = (s.eigenvalues(), t.eigenvalues());
     if ls.len() != lt.len() {
         return Err(format!("rank {} vs {}", ls.len(), lt.len()));
@@ -68,7 +76,7 @@ fn compare(setup: &Setup, n_train: usize, s: &Spectrum, t: &Spectrum) -> Result<
             return Err(format!("eigenvalue {a} vs {b}"));
         }
     }
-    let kappa = conditioning(lt);
+    let kappa = if fallback { conditioning(lt) } else { 0.0 };
     if !agree(s.pca_risk(), t.pca_risk(), kappa) {
         return Err(format!(
             "pca {} vs {} (kappa {kappa:e})",
@@ -112,7 +120,7 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let draw = SpectralDraw::draw(&setup, n_train, &mut rng).unwrap();
         let (s, t) = (draw.structured(Par::Seq), draw.dense(Par::Seq));
-        if let Err(e) = compare(&setup, n_train, &s, &t) {
+        if let Err(e) = compare(&setup, n_train, &s, &t, true) {
             prop_assert!(false, "d={} n={} sigma={} N={}: {}", setup.d(), setup.n(), setup.sigma(), n_train, e);
         }
     }
@@ -140,7 +148,7 @@ fn tight_agreement_is_the_rule() {
             continue;
         }
         tight += 1;
-        compare(&setup, n_train, &s, &t).unwrap_or_else(|e| {
+        compare(&setup, n_train, &s, &t, false).unwrap_or_else(|e| {
             panic!(
                 "d={} n={} sigma={} N={n_train}: {e}",
                 setup.d(),
@@ -178,7 +186,7 @@ fn structured_matches_dense_at_larger_sizes() {
             assert!((s.pca_risk() - t.pca_risk()).abs() <= 1e-9);
             continue;
         }
-        if let Err(e) = compare(&setup, n_train, &s, &t) {
+        if let Err(e) = compare(&setup, n_train, &s, &t, true) {
             panic!("d={d} n={n} sigma={sigma} N={n_train}: {e}");
         }
     }
