@@ -4,7 +4,8 @@
 //! within `max(5% of the excess risk R - floor, 3 standard errors)` of the Monte Carlo mean.
 //! Referenced from `theory/analytic.md`. Run with `--release` (the n = 1000 setups take about a
 //! minute each in release builds, so they are ignored in debug builds; `(100, 1000, 0.1)` takes
-//! about 150 s and is always `#[ignore]`d). The n = 100 setups run by default in every build.
+//! about 150 s and is always `#[ignore]`d). The n = 100 setups run by default in every build;
+//! `.ci/run` runs the four n = 1000 setups in release (`-- --include-ignored _1000_`).
 //!
 //! `finite_size_correction_removes_the_bias` asserts the pooled effect of the finite-`d`
 //! correction, `least_squares_near_threshold_n100` least squares up to `N = n - 5` (the `n = 1000`
