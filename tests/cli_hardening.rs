@@ -189,10 +189,13 @@ fn write_errors_on_the_standard_streams_keep_the_exit_status() {
             first: "plateau: error: cannot write to standard output: No space left on device",
         },
         Row {
-            what: "validate with stdout on /dev/full",
-            script: Box::leak(format!("{validate} >/dev/full").into_boxed_str()),
+            what: "validate with stdout on /dev/full (after its progress lines)",
+            script: Box::leak(
+                format!("{validate} >/dev/full 2>err; s=$?; tail -n 1 err; exit $s")
+                    .into_boxed_str(),
+            ),
             status: 2,
-            stream: Stream::Stderr,
+            stream: Stream::Stdout,
             first: "plateau: error: cannot write to standard output: No space left on device",
         },
         Row {
@@ -428,11 +431,16 @@ fn train_sizes_and_outputs_are_refused_before_the_work() {
         row(
             "--image-size 2^64 - 1",
             format!("{train} --data gaussian-field --image-size 18446744073709551615 --out r"),
+            "plateau: error: --image-size 18446744073709551615 must be a positive multiple of",
+        ),
+        row(
+            "--image-size 2^64 - 4 (a multiple of 2^pools)",
+            format!("{train} --data gaussian-field --image-size 18446744073709551612 --out r"),
             needs,
         ),
         row(
-            "--image-size 2^64 - 1 on a subspace",
-            format!("{train} --data subspace --image-size 18446744073709551615 --out r"),
+            "--image-size 2^64 - 4 on a subspace",
+            format!("{train} --data subspace --image-size 18446744073709551612 --out r"),
             needs,
         ),
         row(
@@ -472,7 +480,7 @@ fn train_sizes_and_outputs_are_refused_before_the_work() {
 fn a_second_train_on_a_busy_folder_is_refused_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let args = |epochs: &str| {
+    let args = |epochs: &'static str| {
         let mut a = common::words(
             "train --task denoise --data subspace --model unet --train-size 8 --val-size 4 \
              --test-size 8 --channels 4 --image-size 16 --early-stop 100000 --epochs",

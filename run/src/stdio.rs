@@ -30,8 +30,7 @@ pub fn guard() {
     for fd in 0..=2 {
         // SAFETY: F_GETFL only queries the descriptor's status flags.
         let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        if fd == 1 && (flags == -1 || flags & libc::O_ACCMODE == libc::O_RDWR && is_dev_null(fd))
-        {
+        if fd == 1 && (flags == -1 || flags & libc::O_ACCMODE == libc::O_RDWR && is_dev_null(fd)) {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
         }
         if flags != -1 {

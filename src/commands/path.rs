@@ -110,15 +110,19 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
         converges(eta, top, "this training set")?;
         return Ok(spectrum.gd_risk_path(eta, args.common.iters, Par::rayon(0)));
     }
-    // Y (n x N) and the decomposed matrix; the iteration also holds n x n matrices. In f64:
-    // at N = 2^64 - 1 the product overflows any integer.
-    let (n, m) = (setup.n() as f64, args.train_size as f64);
+    // Y (n x N), the basis U (n x d: 80 GB at n = d = 100000) and the decomposed matrix; the
+    // iteration also holds n x n matrices. In f64: at N = 2^64 - 1 the product overflows any
+    // integer.
+    let (n, m, d) = (setup.n() as f64, args.train_size as f64, setup.d() as f64);
     let square = if args.method == Method::Iterate {
         5.0 * n * n
     } else {
         3.0 * n.min(m).powi(2)
     };
-    check_memory(8.0 * (3.0 * n * m + square), "explicit training set")?;
+    check_memory(
+        8.0 * (3.0 * n * m + n * d + square),
+        "explicit training set",
+    )?;
     let data = TrainingSet::draw(setup, args.train_size, &mut rng)?;
     let spectrum = data.spectrum(Par::rayon(0));
     let top = spectrum.eigenvalues().first().copied().unwrap_or(0.0);

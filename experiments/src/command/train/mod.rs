@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plateau_run::args::TrainArgs;
 use plateau_run::budget::{unet_parameters, MemoryEstimate};
 use plateau_run::files::write_atomic;
