@@ -68,6 +68,26 @@ pub fn unet_parameters(shape: UNetShape, image_channels: u64) -> Option<u64> {
     total.checked_add(k.checked_mul(c)?)?.checked_add(k)
 }
 
+/// [`unet_parameters`] in `f64`, for the memory estimate of a network whose count overflows
+/// `u64` (`--channels 4294967296`): the same closed form, never overflowing (at most about
+/// `1e43` for `i64` widths and 8 pools). Negative widths count as 0.
+pub fn unet_parameters_f64(shape: UNetShape, image_channels: u64) -> f64 {
+    let c = shape.channels.max(0) as f64;
+    let k = image_channels as f64;
+    let width = |l: usize| c * 2f64.powi(l as i32);
+    let block = |a: f64, b: f64| 9.0 * (a * b + b * b);
+    let down: f64 = (1..=shape.pools)
+        .map(|l| block(width(l - 1), width(l)))
+        .sum();
+    let up: f64 = (0..shape.pools)
+        .map(|l| {
+            let (wide, narrow) = (width(l + 1), width(l));
+            4.0 * wide * narrow + block(wide, narrow)
+        })
+        .sum();
+    block(k, c) + down + up + k * c + k
+}
+
 /// Floats of the activations one image keeps for the backward pass through a U-Net on
 /// `side x side` images: per level `l` of side `s_l = s / 2^l` and width `c_l = C 2^l`, the down
 /// block keeps 6 maps (two convs, two norms, two activations) and its pooled copy, the up path
@@ -126,7 +146,8 @@ impl MemoryEstimate {
                     channels: config.channels.unwrap_or(1),
                     pools,
                 };
-                let params = unet_parameters(shape, k as u64).map_or(f64::INFINITY, |p| p as f64);
+                let params = unet_parameters(shape, k as u64)
+                    .map_or_else(|| unet_parameters_f64(shape, k as u64), |p| p as f64);
                 let moments = match curve.optimiser.optimiser {
                     OptimiserKind::Adam => 2.0,
                     OptimiserKind::Rmsprop => 1.0,
@@ -154,6 +175,19 @@ impl MemoryEstimate {
         }
     }
 
+    /// The estimate for `plateau bench-train`: a grey U-Net of `shape` trained with Adam on
+    /// batches of `batch` random `side x side` images (input and target, `f32`).
+    pub fn of_bench(shape: UNetShape, side: usize, batch: usize) -> MemoryEstimate {
+        let params =
+            unet_parameters(shape, 1).map_or_else(|| unet_parameters_f64(shape, 1), |p| p as f64);
+        let batch = batch as f64;
+        MemoryEstimate {
+            parameters: params * F32 * 4.0,
+            activations: batch * unet_activation_floats(shape, side) * F32,
+            data: batch * 2.0 * (side as f64).powi(2) * F32,
+        }
+    }
+
     /// The total, the runtime's own memory included (bytes).
     pub fn total(&self) -> f64 {
         RUNTIME_BYTES + self.parameters + self.activations + self.data
@@ -167,7 +201,9 @@ impl MemoryEstimate {
     pub fn check(&self, limit: usize) -> Result<()> {
         let gib = |b: f64| {
             let g = b / GIB;
-            if g >= 1e4 {
+            if !g.is_finite() {
+                "over 1e300".to_string()
+            } else if g >= 1e4 {
                 format!("{g:.2e}")
             } else {
                 format!("{g:.2}")
@@ -208,6 +244,26 @@ mod tests {
         );
         assert_eq!(unet_parameters(shape(i64::MAX, 8), 1), None);
         assert_eq!(unet_parameters(shape(-1, 2), 1), None);
+    }
+
+    #[test]
+    fn the_f64_count_matches_the_exact_one_and_stays_finite_beyond_u64() {
+        for (c, p, k) in [(4, 2, 1), (4, 2, 3), (32, 4, 1), (160, 8, 3)] {
+            let exact = unet_parameters(shape(c, p), k).unwrap();
+            assert_eq!(unet_parameters_f64(shape(c, p), k), exact as f64);
+        }
+        // `--channels 4294967296`: beyond u64, an estimate still (9 C^2 per 3x3 block alone).
+        let wide = shape(1 << 32, 2);
+        assert_eq!(unet_parameters(wide, 1), None);
+        let f = unet_parameters_f64(wide, 1);
+        assert!(f.is_finite() && f > 9.0 * 2f64.powi(64), "{f}");
+        let mut c = config();
+        c.channels = Some(1 << 32);
+        let e = MemoryEstimate::of(&c)
+            .check(24 << 30)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("inf") && e.contains("e"), "{e}");
     }
 
     #[test]

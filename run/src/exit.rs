@@ -5,10 +5,13 @@
 use std::process::ExitCode;
 
 /// Parses `T` from the process arguments, or the exit code of a flag error (after printing it).
+/// The first thing both binaries do, so it first guards the standard streams
+/// ([`crate::stdio::guard`]).
 ///
 /// # Errors
 /// The code to exit with: 0 after `--help` / `--version`, 2 after a flag error.
 pub fn parse<T: clap::Parser>() -> Result<T, ExitCode> {
+    crate::stdio::guard();
     T::try_parse().map_err(|err| {
         let _ = err.print();
         if err.use_stderr() {

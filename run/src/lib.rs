@@ -24,6 +24,17 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+// In this crate `eprintln!` / `eprint!` never panic: a message that cannot be written to
+// standard error is dropped (std's macros panic and exit 101; see `stdio`). These textual
+// macros shadow std's in every module declared below.
+macro_rules! eprintln {
+    ($($arg:tt)*) => { $crate::stdio::note(format_args!($($arg)*)) };
+}
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::stdio::note_part(format_args!($($arg)*)) };
+}
+
 #[cfg(feature = "cli")]
 pub mod args;
 pub mod budget;
@@ -31,8 +42,11 @@ pub mod budget;
 pub mod exit;
 pub mod files;
 pub mod hash;
+pub mod interrupt;
+pub mod lock;
 #[cfg(feature = "cli")]
 pub mod plan;
 pub mod problem;
 pub mod record;
 pub mod settings;
+pub mod stdio;

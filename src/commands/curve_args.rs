@@ -52,6 +52,9 @@ impl CsvColumns {
     }
 }
 
+/// Most bootstrap replicates `--reps` accepts: 100 times the default.
+pub const MAX_REPS: usize = 100_000;
+
 /// The bootstrap of the intervals.
 #[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
@@ -70,9 +73,17 @@ impl BootstrapArgs {
     /// The validated options.
     ///
     /// # Errors
-    /// An unknown `--bootstrap` method (one line).
+    /// An unknown `--bootstrap` method, or `--reps` above [`MAX_REPS`] (one line).
     pub fn options(&self) -> Result<BootstrapOptions> {
         let method: Method = self.bootstrap.parse()?;
+        // Every replicate is a refit held in memory until the intervals are read: refused
+        // before any is allocated (2^64 - 1 aborted on a capacity overflow).
+        anyhow::ensure!(
+            self.reps <= MAX_REPS,
+            "--reps {} is above the bound {MAX_REPS} (each replicate is a refit kept in \
+             memory; the default is 1000)",
+            self.reps
+        );
         Ok(BootstrapOptions {
             method,
             reps: self.reps,

@@ -89,6 +89,7 @@ fn parse_at(s: &str) -> Result<Vec<(String, f64)>> {
 /// # Errors
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
+    crate::output::check_stdout()?;
     let model: ModelChoice = args.model.parse()?;
     let bootstrap = args.bootstrap.options()?;
     let range = args.range.as_deref().map(parse_range).transpose()?;

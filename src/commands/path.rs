@@ -53,13 +53,14 @@ pub struct Args {
 /// Draws the training set and writes the path.
 pub fn run(args: &Args) -> Result<()> {
     let setup = args.model.setup()?;
+    crate::output::check_emit(args.common.out.as_deref())?;
     if args.train_size == 0 {
         anyhow::bail!("--train-size must be at least 1");
     }
     let step = args.common.step.map_or(StepSize::Paper, StepSize::Fixed);
     step.validate()?;
     plateau_theory::montecarlo::check_iters(args.common.iters)?;
-    check_memory(path_bytes(args.common.iters), "the path")?;
+    check_memory(path_bytes(args.common.iters) as f64, "the path")?;
     let eta = step.eta(&setup, args.train_size);
     let path = if args.common.analytic {
         let eq = plateau_theory::analytic::SpectralEquivalent::new(&setup, args.train_size)?;
@@ -97,7 +98,7 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
     if args.method == Method::Spectral {
         let engine = args.common.engine.resolve(setup, args.train_size);
         check_memory(
-            engine.memory_bytes(setup, args.train_size),
+            engine.memory_bytes(setup, args.train_size) as f64,
             &format!("the {engine} engine"),
         )?;
         let draw = SpectralDraw::draw(setup, args.train_size, &mut rng)?;
@@ -109,14 +110,19 @@ fn drawn_path(args: &Args, setup: &Setup, step: StepSize) -> Result<Vec<f64>> {
         converges(eta, top, "this training set")?;
         return Ok(spectrum.gd_risk_path(eta, args.common.iters, Par::rayon(0)));
     }
-    // Y (n x N) and the decomposed matrix; the iteration also holds n x n matrices.
-    let (n, m) = (setup.n(), args.train_size);
+    // Y (n x N), the basis U (n x d: 80 GB at n = d = 100000) and the decomposed matrix; the
+    // iteration also holds n x n matrices. In f64: at N = 2^64 - 1 the product overflows any
+    // integer.
+    let (n, m, d) = (setup.n() as f64, args.train_size as f64, setup.d() as f64);
     let square = if args.method == Method::Iterate {
-        5 * n * n
+        5.0 * n * n
     } else {
-        3 * n.min(m).pow(2)
+        3.0 * n.min(m).powi(2)
     };
-    check_memory(8 * (3 * n * m + square), "explicit training set")?;
+    check_memory(
+        8.0 * (3.0 * n * m + n * d + square),
+        "explicit training set",
+    )?;
     let data = TrainingSet::draw(setup, args.train_size, &mut rng)?;
     let spectrum = data.spectrum(Par::rayon(0));
     let top = spectrum.eigenvalues().first().copied().unwrap_or(0.0);
@@ -138,13 +144,19 @@ fn path_bytes(iters: usize) -> usize {
     (iters + 1) * (8 + 2 * 30)
 }
 
-/// Refuses up front a computation whose estimated memory exceeds the machine.
-fn check_memory(bytes: usize, what: &str) -> Result<()> {
+/// Refuses up front a computation whose estimated memory (`bytes`, `f64` so that no size
+/// overflows) exceeds the machine.
+fn check_memory(bytes: f64, what: &str) -> Result<()> {
     if let Some(total) = plateau_theory::montecarlo::machine_memory_bytes() {
+        let gib = bytes / (1u64 << 30) as f64;
         anyhow::ensure!(
-            bytes <= total,
-            "{what} needs an estimated {:.1} GiB, more than this machine's {:.1} GiB",
-            plateau_theory::montecarlo::gib(bytes),
+            bytes <= total as f64,
+            "{what} needs an estimated {} GiB, more than this machine's {:.1} GiB",
+            if gib < 1e4 {
+                format!("{gib:.1}")
+            } else {
+                format!("{gib:.2e}")
+            },
             plateau_theory::montecarlo::gib(total)
         );
     }

@@ -131,6 +131,7 @@ pub struct Args {
 /// # Errors
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
+    crate::output::check_stdout()?;
     if args.results.is_some() || args.input.is_some() {
         return measured(args);
     }

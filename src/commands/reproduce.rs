@@ -103,6 +103,8 @@ const PATH_SIZES: [usize; 4] = [10, 30, 100, 1000];
 /// Runs the job.
 pub fn run(args: &Args) -> Result<()> {
     anyhow::ensure!(args.runs >= 1, "--runs must be at least 1");
+    crate::output::check_folder(&args.figures)?;
+    crate::output::check_folder(&args.results)?;
     match args.only {
         None => theory(args).and_then(|()| sweeps(args)),
         Some(Part::Theory) => theory(args),

@@ -74,6 +74,8 @@ const BAND_BOOTSTRAP: BootstrapOptions = BootstrapOptions {
 /// # Errors
 /// No `results.jsonl`, no finished `ok` run in it, or an unwritable output folder.
 pub fn run(args: &Args) -> Result<()> {
+    crate::output::check_folder(&args.out)?;
+    crate::output::check_stdout()?;
     let groups = scaling_with(&args.results, &args.out, args.backtest)?;
     let json = serde_json::to_string_pretty(&groups).context("cannot serialise the summary")?;
     write_stdout(format!("{json}\n").as_bytes())

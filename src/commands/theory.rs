@@ -45,6 +45,8 @@ pub struct Args {
 /// Runs the Monte Carlo experiment (or the analytic prediction) and writes the CSV.
 pub fn run(args: &Args) -> Result<()> {
     let setup = args.model.setup()?;
+    // Before the work: an output that cannot be written is found now, not after hours.
+    crate::output::check_emit(args.common.out.as_deref())?;
     let sizes = args
         .train_sizes
         .clone()

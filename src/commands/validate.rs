@@ -164,6 +164,9 @@ pub fn run(args: &Args) -> Result<Verdict> {
         args.target_rel_se,
         args.max_draws as usize,
     )?;
+    // Before the work: the files and the verdict line must have somewhere to go.
+    crate::output::check_folder(&args.out)?;
+    crate::output::check_stdout()?;
     let mut grid = match (args.preset, args.d, args.n, args.sigma) {
         (Some(p), ..) => p.grid(),
         (None, Some(d), Some(n), Some(sigma)) => {
@@ -240,7 +243,8 @@ pub fn run(args: &Args) -> Result<Verdict> {
         .context("cannot serialise the report")?;
     write_atomic(&args.out.join("validate.json"), json.as_bytes())?;
     crate::figures::validate::errors_vs_n(&report).render(&args.out.join("validate"))?;
-    println!("{}", verdict_line(&report, &verdict, seconds));
+    let line = verdict_line(&report, &verdict, seconds);
+    crate::output::write_stdout(format!("{line}\n").as_bytes())?;
     Ok(verdict)
 }
 

@@ -15,7 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use super::chart::{draw_legend, tick, Chart, Draw, Figure, Series};
+use super::chart::{draw_legend, drawable_range, tick, Chart, Draw, Figure, Series};
 use crate::analysis::capacity::{optimal_width, CapacityModel, WIDTH_TOLERANCE_DB};
 use crate::analysis::scaling::GroupSummary;
 use crate::fit::joint::JointCell;
@@ -191,6 +191,8 @@ impl Figure for SurfaceFigure<'_> {
         let zmax = all.copied().fold(f64::NEG_INFINITY, f64::max);
         let color = |v: f64| ViridisRGB::get_color_normalized(v, zmin, zmax);
         let ([n0, n1], [p0, p1]) = self.ranges();
+        let (n0, n1) = drawable_range(n0, n1, true);
+        let (p0, p1) = drawable_range(p0, p1, true);
         let title_size = (1.8 * f64::from(w) / self.title.chars().count().max(1) as f64)
             .clamp(14.0, 28.0) as u32;
         let mut chart = ChartBuilder::on(&main)
@@ -283,7 +285,7 @@ fn colour_bar<DB: DrawingBackend>(
     lo: f64,
     hi: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let hi = if hi > lo { hi } else { lo + 1e-6 };
+    let (lo, hi) = drawable_range(lo, hi, false);
     let mut bar = ChartBuilder::on(area)
         .margin_top(80)
         .margin_bottom(80)

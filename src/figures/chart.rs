@@ -196,6 +196,89 @@ fn draw_white<DB: DrawingBackend>(fig: &impl Figure, backend: DB, stem: &Path) -
         .map_err(|e| anyhow!("drawing {}: {e}", stem.display()))
 }
 
+/// Largest magnitude an axis may reach: wide enough for any data, and keeps `hi - lo` finite.
+const AXIS_LIMIT: f64 = 1e300;
+
+/// An axis range that plotters can draw, from the wanted `lo..hi`: finite, increasing, within
+/// `+-`[`AXIS_LIMIT`], and on a log axis positive. plotters' tick search never ends on an
+/// infinite range or a log range from 0 (`validate --tol-z 1e308` hung after writing its
+/// files), so every chart's axes go through here. Non-finite (or, on a log axis, non-positive)
+/// ends are replaced from the other end; an empty range is widened around its value.
+pub(crate) fn drawable_range(lo: f64, hi: f64, log: bool) -> (f64, f64) {
+    let usable = |v: f64| v.is_finite() && (!log || v > 0.0);
+    let clamp = |v: f64| {
+        if log {
+            v.clamp(1.0 / AXIS_LIMIT, AXIS_LIMIT)
+        } else {
+            v.clamp(-AXIS_LIMIT, AXIS_LIMIT)
+        }
+    };
+    let (lo, hi) = match (usable(lo), usable(hi)) {
+        (true, true) => (clamp(lo.min(hi)), clamp(lo.max(hi))),
+        (true, false) => (clamp(lo), clamp(lo)),
+        (false, true) => (clamp(hi), clamp(hi)),
+        (false, false) if log => (1.0, 10.0),
+        (false, false) => (0.0, 1.0),
+    };
+    let distinct = if log {
+        hi > lo * (1.0 + 1e-9)
+    } else {
+        hi - lo > 1e-9 * hi.abs().max(lo.abs())
+    };
+    if distinct {
+        return (lo, hi);
+    }
+    if log {
+        (clamp(lo / 2.0), clamp(hi * 2.0))
+    } else {
+        let pad = (0.1 * lo.abs()).max(1.0);
+        (clamp(lo - pad), clamp(hi + pad))
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    /// Each range that hung or would hang plotters' tick search, and ordinary ones unchanged.
+    #[test]
+    fn degenerate_axes_get_a_drawable_range() {
+        let inf = f64::INFINITY;
+        let cases = [
+            // (lo, hi, log) -> want
+            ((1.0, 100.0, true), (1.0, 100.0)),
+            ((-3.0, 5.0, false), (-3.0, 5.0)),
+            ((0.0, 10.0, true), (10.0 / 2.0, 10.0 * 2.0)),
+            ((1e-3, inf, true), (1e-3 / 2.0, 1e-3 * 2.0)),
+            (
+                (-1.2e308, inf, false),
+                (-AXIS_LIMIT, -AXIS_LIMIT + 1.0 * AXIS_LIMIT * 0.1),
+            ),
+            ((f64::NAN, f64::NAN, true), (1.0, 10.0)),
+            ((f64::NAN, f64::NAN, false), (0.0, 1.0)),
+            ((5.0, 5.0, false), (4.0, 6.0)),
+            ((0.0, 0.0, false), (-1.0, 1.0)),
+            ((1e-320, 1e-310, true), (1.0 / AXIS_LIMIT, 2.0 / AXIS_LIMIT)),
+        ];
+        for ((lo, hi, log), want) in cases {
+            let got = drawable_range(lo, hi, log);
+            assert!(
+                got.0.is_finite() && got.1.is_finite() && got.0 < got.1,
+                "{lo}..{hi} (log {log}) -> {got:?}"
+            );
+            assert!(!log || got.0 > 0.0, "{lo}..{hi} -> {got:?}");
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+            assert!(
+                close(got.0, want.0) && close(got.1, want.1),
+                "{lo}..{hi} (log {log}) -> {got:?}, want {want:?}"
+            );
+        }
+        // Within a huge linear range, the width stays finite.
+        let (a, b) = drawable_range(-1.2e308, 1.2e308, false);
+        assert!((b - a).is_finite());
+    }
+}
+
 impl Figure for Chart {
     fn draw_on<DB: DrawingBackend>(
         &self,
@@ -203,6 +286,8 @@ impl Figure for Chart {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         // An empty chart still renders (axes only) rather than failing the whole job.
         let ((x0, x1), (y0, y1)) = self.bounds().unwrap_or(((1.0, 10.0), (1.0, 10.0)));
+        let (x0, x1) = drawable_range(x0, x1, self.x_log);
+        let (y0, y1) = drawable_range(y0, y1, self.y_log);
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(

@@ -12,7 +12,7 @@ use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
-use super::chart::{draw_legend, render_figure, tick, Figure};
+use super::chart::{draw_legend, drawable_range, render_figure, tick, Figure};
 use super::theory::color;
 
 /// The figure of one report.
@@ -183,6 +183,9 @@ impl ValidateFigure<'_> {
         // Room at the top for the legend.
         let rows = (estimators.len() + setups.len() + 1) as f64;
         let ytop = ymax * (1.0 + 0.09 * rows);
+        let (x0, x1) = drawable_range(x0, x1, true);
+        let (ymin, ytop) = drawable_range(-ymax, ytop, false);
+        let ymax = -ymin;
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 26))
             .margin(15)
@@ -203,7 +206,8 @@ impl ValidateFigure<'_> {
         let band_style = RGBColor(120, 180, 120).mix(0.18).filled();
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(x0, -band), (x1, band)],
+                // Within the axis: plotters' pixel arithmetic overflows far outside it.
+                [(x0, -band.min(ymax)), (x1, band.min(ytop))],
                 band_style,
             )))?
             .label(band_label)
@@ -220,6 +224,7 @@ impl ValidateFigure<'_> {
                     .filter(|p| p.target.setup == *s && p.target.estimator == e)
                     .map(|p| (p.target.n_train as f64, value(p), p.pass))
                     .filter(|(_, y, _)| y.is_finite())
+                    .map(|(x, y, pass)| (x, y.clamp(-ymax, ytop), pass))
                     .collect();
                 let line: Vec<(f64, f64)> = series.iter().map(|&(x, y, _)| (x, y)).collect();
                 chart.draw_series(std::iter::once(PathElement::new(

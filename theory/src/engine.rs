@@ -74,11 +74,14 @@ impl Engine {
     /// Estimated peak bytes of one draw's decomposition (not counting the gradient-descent
     /// path kernels): the ingredients `O(d K)` for both engines, plus `6 K^2` doubles for the
     /// dense one (matrix, eigenvectors and workspace; measured 5.2 GB at `K = 10000`).
+    /// Saturates at `usize::MAX` (a size no machine holds) instead of overflowing.
     pub fn memory_bytes(&self, setup: &Setup, n_train: usize) -> usize {
         let k = setup.n().min(n_train);
-        let base = 8 * (4 * setup.d() * k + 2 * k + 64 * k);
+        let base = (4usize.saturating_mul(setup.d()).saturating_add(66))
+            .saturating_mul(k)
+            .saturating_mul(8);
         match self.resolve(setup, n_train) {
-            Engine::Dense => base + 8 * 6 * k * k,
+            Engine::Dense => base.saturating_add(48usize.saturating_mul(k).saturating_mul(k)),
             _ => base,
         }
     }

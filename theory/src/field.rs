@@ -55,26 +55,7 @@ impl FieldSpectrum {
         cutoff: f64,
         variance: f64,
     ) -> Result<Self, TheoryError> {
-        if side < 2 {
-            return Err(TheoryError::InvalidArgument(format!(
-                "field side must be at least 2, got {side}"
-            )));
-        }
-        if !exponent.is_finite() || exponent < 0.0 {
-            return Err(TheoryError::InvalidArgument(format!(
-                "field exponent must be finite and non-negative, got {exponent}"
-            )));
-        }
-        if !cutoff.is_finite() || cutoff <= 0.0 {
-            return Err(TheoryError::InvalidArgument(format!(
-                "field cutoff frequency must be finite and positive, got {cutoff}"
-            )));
-        }
-        if !variance.is_finite() || variance <= 0.0 {
-            return Err(TheoryError::InvalidArgument(format!(
-                "field variance must be finite and positive, got {variance}"
-            )));
-        }
+        Self::check(side, exponent, cutoff, variance)?;
         let s = side;
         let wrap = |k: usize| k.min(s - k) as f64 / s as f64;
         let mut p = Vec::with_capacity(s * s);
@@ -95,6 +76,40 @@ impl FieldSpectrum {
             lambda,
             dft: Dft::new(s),
         })
+    }
+
+    /// Checks the parameters of [`FieldSpectrum::new`] without building anything (`O(1)`: the
+    /// spectrum itself holds `side^2` values, 80 GB at `side = 100000`).
+    ///
+    /// # Errors
+    /// As [`FieldSpectrum::new`].
+    pub fn check(
+        side: usize,
+        exponent: f64,
+        cutoff: f64,
+        variance: f64,
+    ) -> Result<(), TheoryError> {
+        if side < 2 {
+            return Err(TheoryError::InvalidArgument(format!(
+                "field side must be at least 2, got {side}"
+            )));
+        }
+        if !exponent.is_finite() || exponent < 0.0 {
+            return Err(TheoryError::InvalidArgument(format!(
+                "field exponent must be finite and non-negative, got {exponent}"
+            )));
+        }
+        if !cutoff.is_finite() || cutoff <= 0.0 {
+            return Err(TheoryError::InvalidArgument(format!(
+                "field cutoff frequency must be finite and positive, got {cutoff}"
+            )));
+        }
+        if !variance.is_finite() || variance <= 0.0 {
+            return Err(TheoryError::InvalidArgument(format!(
+                "field variance must be finite and positive, got {variance}"
+            )));
+        }
+        Ok(())
     }
 
     /// Side `s` of the grid (pixels).

@@ -57,10 +57,20 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 16 << 30;
 /// Estimated peak bytes of one draw at size `n_train` with `engine`: the decomposition
 /// ([`Engine::memory_bytes`]: `O(d K)` structured, about `6 K^2` doubles dense, measured 5.2 GB
 /// at `K = 10000`) and the gradient-descent path kernels, `K = min(n, N)`.
+/// Also the `d x d` matrix of a spectral filter's risk ([`crate::spectrum::Spectrum::filter_risk`],
+/// least squares: 80 GB at `d = 100000`, which faer failed to allocate). Saturates at
+/// `usize::MAX` instead of overflowing.
 pub fn draw_memory_bytes(setup: &Setup, n_train: usize, engine: Engine) -> usize {
     let k = setup.n().min(n_train);
-    let d2 = setup.d() * setup.d();
-    engine.memory_bytes(setup, n_train) + 8 * (k * d2.min(k) + 256 * k)
+    let d2 = setup.d().saturating_mul(setup.d());
+    let paths = k
+        .saturating_mul(d2.min(k).saturating_add(256))
+        .saturating_mul(8);
+    let filter = d2.saturating_mul(8);
+    engine
+        .memory_bytes(setup, n_train)
+        .saturating_add(paths)
+        .saturating_add(filter)
 }
 
 /// Physical memory of this machine in bytes (`MemTotal` of `/proc/meminfo`), if known.

@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use anyhow::{ensure, Result};
 use plateau_run::args::BenchArgs;
+use plateau_run::budget::MemoryEstimate;
+use plateau_run::settings::UNetShape;
 
 use crate::train::Bench;
 use crate::unet::UNetConfig;
@@ -36,6 +38,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     net.validate(args.image_size)?;
     ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
     ensure!(args.steps >= 1, "--steps must be at least 1");
+    // Before any tensor: LibTorch panics on an allocation it cannot make.
+    if let Some(limit) = plateau_theory::montecarlo::machine_memory_bytes() {
+        let shape = UNetShape {
+            channels: args.channels,
+            pools: args.pools,
+        };
+        MemoryEstimate::of_bench(shape, args.image_size, args.batch_size).check(limit)?;
+    }
     let device = crate::cuda::device(&args.device)?;
     let mut bench = Bench::new(
         net,

@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use plateau_run::hash::fnv1a64;
 
 use crate::streams::Split;
@@ -38,30 +37,42 @@ pub fn split_files(
     anyhow::ensure!(root.is_dir(), "{} is not a folder", root.display());
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(root).follow_links(true) {
-        let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let ext = entry
-            .path()
+        let path = match entry {
+            Ok(e) if e.file_type().is_file() => e.into_path(),
+            Ok(_) => continue,
+            // A link to nothing is listed as a file: loading it then fails naming it, or is
+            // skipped with --skip-bad-files, instead of failing the whole listing.
+            Err(e) => match dangling_link(&e) {
+                Some(path) => path,
+                // walkdir's message already holds the system's reason: not chained again.
+                None => anyhow::bail!("cannot list {}: {e}", root.display()),
+            },
+        };
+        let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .map(|e| e.to_ascii_lowercase());
         if !ext.is_some_and(|e| exts.contains(&e.as_str())) {
             continue;
         }
-        let rel = entry
-            .path()
+        let rel = path
             .strip_prefix(root)
-            .unwrap_or(entry.path())
+            .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
         if split_of(&rel) == split {
-            files.push((rel, entry.path().to_path_buf()));
+            files.push((rel, path));
         }
     }
     files.sort_by(|a, b| (fnv1a64(a.0.as_bytes()), &a.0).cmp(&(fnv1a64(b.0.as_bytes()), &b.0)));
     Ok(files)
+}
+
+/// The path of a walk error that is a symbolic link whose target does not exist.
+fn dangling_link(e: &walkdir::Error) -> Option<PathBuf> {
+    let path = e.path()?;
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    (is_link && std::fs::metadata(path).is_err()).then(|| path.to_path_buf())
 }
 
 #[cfg(test)]

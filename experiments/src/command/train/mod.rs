@@ -16,10 +16,11 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plateau_run::args::TrainArgs;
 use plateau_run::budget::{unet_parameters, MemoryEstimate};
 use plateau_run::files::write_atomic;
+use plateau_run::lock::OutLock;
 use plateau_run::plan::TrainPlan;
 use plateau_run::record::{Architecture, Environment, RunRecord, Status};
 
@@ -53,14 +54,17 @@ pub struct Cli {
 pub fn run(args: &TrainArgs) -> Result<()> {
     let plan = TrainPlan::try_from(args)?;
     if args.print_params {
-        println!("{}", parameter_count(&plan)?);
-        return Ok(());
+        let count = parameter_count(&plan)?;
+        return plateau_run::files::write_stdout(format!("{count}\n").as_bytes());
     }
     // Before any folder or tensor: a run this machine cannot hold is refused in one line.
     if let Some(limit) = plateau_theory::montecarlo::machine_memory_bytes() {
         MemoryEstimate::of(&plan.config).check(limit)?;
     }
     plan.check_paths()?;
+    // Before the work: another run in the folder, or a folder that cannot be written.
+    OutLock::check_free(&plan.out)?;
+    plateau_run::files::check_folder(&plan.out)?;
     let device = crate::cuda::device(&plan.device)?;
     let start = Instant::now();
 
@@ -72,8 +76,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             skip_reasons(&data.skipped)
         );
     }
-    std::fs::create_dir_all(&plan.out)
-        .with_context(|| format!("cannot create {}", plan.out.display()))?;
+    // Held until the process ends: a second run on the folder is refused, naming this one.
+    let _lock = OutLock::acquire(&plan.out)?;
+    // Again under the lock: a run that held it may have finished meanwhile.
+    plan.check_paths()?;
     let mut results = baseline::measure(&plan, &data)?;
     match plan.config.curve.architecture {
         Architecture::Unet { pools } => unet::train(&plan, pools, &data, device, &mut results)?,
