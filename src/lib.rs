@@ -9,3 +9,4 @@ pub mod figures;
 pub mod fit;
 pub mod output;
 pub mod sweep;
+pub mod text;

@@ -70,9 +70,13 @@ impl BootstrapArgs {
     /// The validated options.
     ///
     /// # Errors
-    /// An unknown `--bootstrap` method (one line).
+    /// An unknown `--bootstrap` method, or `--reps 0` with a bootstrap (one line).
     pub fn options(&self) -> Result<BootstrapOptions> {
         let method: Method = self.bootstrap.parse()?;
+        if self.reps == 0 && method != Method::None {
+            // Zero replicates would give intervals of nothing ("? to ?", NaN dB).
+            bail!("--reps 0: a bootstrap needs at least 1 replicate (--bootstrap none for no intervals)");
+        }
         Ok(BootstrapOptions {
             method,
             reps: self.reps,
