@@ -21,3 +21,4 @@ pub mod figures;
 pub mod fit;
 pub mod output;
 pub mod sweep;
+pub mod text;

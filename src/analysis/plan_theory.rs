@@ -46,8 +46,11 @@ pub const SCAN_PER_DECADE: usize = 8;
 /// tests assert: `theory/analytic.md`, `theory/gaussian.md`).
 pub const ANALYTIC_EXCESS_ACCURACY: f64 = 0.05;
 
-/// Sizes of the regime detection's curve: 6 per decade from 1 to this.
+/// Sizes of the regime detection's curve: [`REGIME_PER_DECADE`] per decade from 1 to this.
 const REGIME_MAX_N: f64 = 1e6;
+
+/// Points per decade of the regime detection's curve.
+const REGIME_PER_DECADE: f64 = 6.0;
 
 /// A preset of the general Gaussian model: the image distributions of the sweeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -276,10 +279,74 @@ fn integer_sizes(max: f64, per_decade: f64) -> Result<Vec<usize>> {
     Ok(sizes)
 }
 
+/// One learner's risks, each `N` computed once: the scans of every target and fraction, the
+/// regime and `--at` share their grid points, and a grid is computed in parallel.
+struct Memo<'a> {
+    risk: &'a (dyn Fn(usize) -> Result<f64> + Sync),
+    values: std::sync::Mutex<std::collections::HashMap<usize, f64>>,
+}
+
+impl<'a> Memo<'a> {
+    fn new(risk: &'a (dyn Fn(usize) -> Result<f64> + Sync)) -> Self {
+        Self {
+            risk,
+            values: Default::default(),
+        }
+    }
+
+    fn cached(&self, n: usize) -> Option<f64> {
+        self.values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&n)
+            .copied()
+    }
+
+    fn store(&self, n: usize, r: f64) {
+        self.values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(n, r);
+    }
+
+    /// The risk at `n` (computed on first use).
+    fn get(&self, n: usize) -> Result<f64> {
+        if let Some(r) = self.cached(n) {
+            return Ok(r);
+        }
+        let r = (self.risk)(n)?;
+        self.store(n, r);
+        Ok(r)
+    }
+
+    /// Computes the risks of `ns` not yet known, in parallel (rayon).
+    fn prefetch(&self, ns: &[usize]) -> Result<()> {
+        use rayon::prelude::*;
+        let missing: Vec<usize> = ns
+            .iter()
+            .copied()
+            .filter(|&n| self.cached(n).is_none())
+            .collect();
+        let values = missing
+            .par_iter()
+            .map(|&n| (self.risk)(n))
+            .collect::<Result<Vec<f64>>>()?;
+        for (n, r) in missing.into_iter().zip(values) {
+            self.store(n, r);
+        }
+        Ok(())
+    }
+}
+
+/// The scan grid of [`n_from_on`]: [`SCAN_PER_DECADE`] integer sizes per decade up to [`MAX_N`].
+fn scan_grid() -> Result<Vec<usize>> {
+    integer_sizes(MAX_N, SCAN_PER_DECADE as f64)
+}
+
 /// The smallest integer `N` in `1..=MAX_N` from which `risk(N) <= target` at every larger
 /// scanned `N` (see the module docs); `None` when the last scanned point is above it.
 fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<f64>> {
-    let grid = integer_sizes(MAX_N, SCAN_PER_DECADE as f64)?;
+    let grid = scan_grid()?;
     let values = grid
         .iter()
         .map(|&n| risk(n))
@@ -311,13 +378,24 @@ fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<
 pub fn plan_theory(model: &TheoryModel, within: &[f64], at: &[f64]) -> Result<Vec<TheoryPlan>> {
     let floor = model.floor();
     if let Some(f) = within.iter().find(|f| !(f.is_finite() && **f > 0.0)) {
-        bail!("--within {f} must be positive and finite");
+        bail!(
+            "--within {} must be positive and finite",
+            crate::text::number(*f)
+        );
     }
     if !within.is_empty() && floor <= 0.0 {
         bail!("the floor is 0 (noise-free model): no risk is within a fraction of it");
     }
-    if let Some(n) = at.iter().find(|n| !(n.is_finite() && **n >= 1.0)) {
-        bail!("--at {n} must be a training-set size of at least 1");
+    let most = plateau_theory::setup::MAX_TRAIN_SIZE as f64;
+    if let Some(n) = at
+        .iter()
+        .find(|n| !(n.is_finite() && (1.0..=most).contains(*n)))
+    {
+        bail!(
+            "--at {} must be a training-set size from 1 to {most:e} (the largest at which the \
+             risks are computed accurately)",
+            crate::text::number(*n)
+        );
     }
     let accuracy = match model {
         TheoryModel::Subspace(_) => ACCURACY_SUBSPACE,
@@ -327,7 +405,11 @@ pub fn plan_theory(model: &TheoryModel, within: &[f64], at: &[f64]) -> Result<Ve
         .learners()
         .into_iter()
         .map(|learner| {
-            let risk = |n: usize| model.risk(learner, n);
+            let compute = |n: usize| model.risk(learner, n);
+            let memo = Memo::new(&compute);
+            memo.prefetch(&scan_grid()?)?;
+            memo.prefetch(&integer_sizes(REGIME_MAX_N, REGIME_PER_DECADE)?)?;
+            let risk = |n: usize| memo.get(n);
             let within = within
                 .iter()
                 .map(|&f| within_plan(model, learner, &risk, floor, f))
@@ -388,7 +470,7 @@ fn within_plan(
 }
 
 fn regime(risk: &dyn Fn(usize) -> Result<f64>) -> Result<Option<RegimePlan>> {
-    let sizes = integer_sizes(REGIME_MAX_N, 6.0)?;
+    let sizes = integer_sizes(REGIME_MAX_N, REGIME_PER_DECADE)?;
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for n in sizes {
         let r = risk(n)?;

@@ -184,11 +184,12 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Groups the finished `ok` records into curves and computes each curve's best-width points
-/// and fit. Records without a positive finite `test_mse` are left out.
+/// and fit. Records that are not `ok`, or have no `test_mse`, are left out.
 ///
 /// # Errors
-/// None at present (a failing fit is reported in [`GroupSummary::fit_note`]); kept fallible
-/// for the callers' sake.
+/// An `ok` record whose `test_mse` is not positive and finite, or whose training-set size is
+/// 0 (a corrupt record: leaving it out would change the curve silently), naming the record.
+/// A failing fit is not an error (see [`GroupSummary::fit_note`]).
 pub fn analyse(records: &[Record]) -> Result<Vec<GroupSummary>> {
     type Runs<'a> = Vec<(&'a str, &'a RunRecord)>;
     let mut groups: BTreeMap<String, (CurveKey, Runs)> = BTreeMap::new();
@@ -196,11 +197,23 @@ pub fn analyse(records: &[Record]) -> Result<Vec<GroupSummary>> {
         let Some(m) = r.metrics.as_ref() else {
             continue;
         };
-        let usable = m.results.status == Status::Ok
-            && m.results.test_mse.is_some_and(|v| v.is_finite() && v > 0.0)
-            && m.config.train_size > 0;
-        if !usable {
+        let (ok, mse) = (m.results.status == Status::Ok, m.results.test_mse);
+        if !ok || mse.is_none() {
             continue;
+        }
+        if let Some(v) = mse.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            anyhow::bail!(
+                "record {}: status ok but test_mse is {} (a test MSE is positive and finite; \
+                 remove or rerun the record)",
+                r.id,
+                crate::text::number(v)
+            );
+        }
+        if m.config.train_size == 0 {
+            anyhow::bail!(
+                "record {}: status ok but train_size is 0 (remove or rerun the record)",
+                r.id
+            );
         }
         let key = &m.config.curve;
         groups

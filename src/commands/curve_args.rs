@@ -73,7 +73,8 @@ impl BootstrapArgs {
     /// The validated options.
     ///
     /// # Errors
-    /// An unknown `--bootstrap` method, or `--reps` above [`MAX_REPS`] (one line).
+    /// An unknown `--bootstrap` method, `--reps` above [`MAX_REPS`], or `--reps 0` with a
+    /// bootstrap (one line).
     pub fn options(&self) -> Result<BootstrapOptions> {
         let method: Method = self.bootstrap.parse()?;
         // Every replicate is a refit held in memory until the intervals are read: refused
@@ -84,6 +85,10 @@ impl BootstrapArgs {
              memory; the default is 1000)",
             self.reps
         );
+        if self.reps == 0 && method != Method::None {
+            // Zero replicates would give intervals of nothing ("? to ?", NaN dB).
+            bail!("--reps 0: a bootstrap needs at least 1 replicate (--bootstrap none for no intervals)");
+        }
         Ok(BootstrapOptions {
             method,
             reps: self.reps,

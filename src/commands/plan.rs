@@ -242,10 +242,16 @@ fn curves(args: &Args) -> Result<Vec<(String, Curve, Option<f64>)>> {
 
 fn measured(args: &Args) -> Result<()> {
     if !(args.peak.is_finite() && args.peak > 0.0) {
-        bail!("--peak {} must be positive and finite", args.peak);
+        bail!(
+            "--peak {} must be positive and finite",
+            crate::text::number(args.peak)
+        );
     }
     if let Some(n) = args.at.iter().find(|n| !(n.is_finite() && **n > 0.0)) {
-        bail!("--at {n} must be a positive training-set size");
+        bail!(
+            "--at {} must be a positive training-set size",
+            crate::text::number(*n)
+        );
     }
     let opts = PlanOptions {
         targets: targets(args),

@@ -111,7 +111,7 @@ fn analytic(args: &Args, setup: &Setup, sizes: &[usize], step: StepSize) -> Resu
         !args.estimators.is_empty(),
         "at least one estimator is needed"
     );
-    let points = plateau_theory::analytic::curve(setup, sizes, step)?;
+    let points = plateau_theory::analytic::curve_iters(setup, sizes, step, args.common.iters)?;
     if let Some(p) = points
         .iter()
         .find(|p| p.prediction.risk.is_some_and(|r| !r.is_finite()))

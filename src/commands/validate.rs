@@ -4,7 +4,8 @@
 //! For every `(setup, N, estimator)`: the deterministic equivalent (`theory/analytic.md`), the
 //! Monte Carlo mean of the exact risk (draws added until the standard error is at most
 //! `--target-rel-se` of the excess risk, or `--max-draws`), z and the error as a fraction of the
-//! excess; a point passes when `|error| <= max(tol-excess x excess, tol-z x stderr)`.
+//! excess; a point passes when `|error| <= max(tol-excess x excess, tol-z x stderr, 1e-9)` (the
+//! absolute tolerance decides points of zero excess: no noise, or `d = n`).
 //! Early stopping compares `min_k E[R_k]` with the minimum of the Monte Carlo *mean* path
 //! (like with like); the oracle `E[min_k R_k]` is reported in the JSON.
 //!
@@ -19,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use plateau_theory::validate::{
-    analytic_targets, compare, Config, Criterion, Point, Pooled, Report, Skipped, Target,
+    analytic_targets, compare, Config, Criterion, Point, Pooled, Report, Skipped, Target, ABS_TOL,
     MAX_DRAWS_LIMIT, MIN_DRAWS,
 };
 use plateau_theory::{Estimator, Setup, StepSize};
@@ -358,7 +359,8 @@ pub fn to_json(report: &Report, skipped: &[Skipped], verdict: &Verdict, seconds:
         .collect();
     json!({
         "criterion": {
-            "rule": "|predicted - mc_mean| <= max(tol_excess * (mc_mean - floor), tol_z * mc_se)",
+            "rule": "|predicted - mc_mean| <= max(tol_excess * (mc_mean - floor), tol_z * mc_se, abs_tol)",
+            "abs_tol": ABS_TOL,
             "tol_excess": c.tol_excess(),
             "tol_z": c.tol_z(),
             "target_rel_se": c.target_rel_se(),
@@ -402,17 +404,25 @@ fn p_value(p: f64) -> String {
 fn verdict_line(report: &Report, verdict: &Verdict, seconds: f64) -> String {
     let total = report.points.len();
     let failures = report.failures().len();
+    // Points within the absolute tolerance (zero excess) have no meaningful relative error.
+    let absolute = report.points.iter().filter(|p| p.within_abs_tol()).count();
     let max_rel = report
         .points
         .iter()
+        .filter(|p| !p.within_abs_tol())
         .map(|p| p.rel_excess_err.abs())
         .fold(0.0, f64::max);
     let mut line = format!(
-        "validate: {} {}/{} points pass (largest error {:.1}% of the excess)",
+        "validate: {} {}/{} points pass (largest error {:.1}% of the excess{})",
         if verdict.passed() { "PASS" } else { "FAIL" },
         total - failures,
         total,
-        100.0 * max_rel
+        100.0 * max_rel,
+        if absolute > 0 {
+            format!("; {absolute} within the absolute tolerance {ABS_TOL:e}")
+        } else {
+            String::new()
+        }
     );
     if let Some(p) = report.pooled() {
         let _ = write!(

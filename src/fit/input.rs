@@ -12,7 +12,12 @@
 //! - several rows with the same `x` in a group are draws at that `x` (the fit uses their mean,
 //!   the bootstrap resamples them);
 //! - with one row per `x`, columns named `std` and `runs` (when present, finite, `runs >= 2`)
-//!   give the standard error of each mean for the parametric bootstrap;
+//!   give the standard error of each mean for the parametric bootstrap; a `std` that is not a
+//!   finite number `>= 0`, a `runs` that is not a whole number `>= 0`, or a `std` over fewer
+//!   than 2 runs is an error naming the line, and a group where only some rows give `std` is
+//!   warned about (the parametric bootstrap is then off);
+//! - a header naming a column twice is an error; quoted cells and names are cut at
+//!   [`QUOTE_CHARS`](crate::text::QUOTE_CHARS) characters;
 //! - groups keep the order of their first row.
 
 use std::path::Path;
@@ -20,6 +25,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use super::Curve;
+use crate::text::quote;
 
 /// How rows are split into curves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,17 +81,84 @@ fn parse_cell(s: &str, line: u64, col: &str) -> Result<Option<f64>> {
     if t.is_empty() {
         return Ok(None);
     }
-    let v: f64 = t
-        .parse()
-        .map_err(|_| anyhow::anyhow!("line {line}: column '{col}' has '{t}', not a number"))?;
+    let v: f64 = t.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "line {line}: column '{}' has '{}', not a number",
+            quote(col),
+            quote(t)
+        )
+    })?;
     if !v.is_finite() {
         bail!(
-            "line {line}: column '{col}' is {t}: a fit needs finite values (remove the row, or \
+            "line {line}: column '{}' is {}: a fit needs finite values (remove the row, or \
              leave the cell empty to skip it; `theory --analytic` writes inf for least squares \
-             at N in {{n-1, n, n+1}})"
+             at N in {{n-1, n, n+1}})",
+            quote(col),
+            quote(t)
         );
     }
     Ok(Some(v))
+}
+
+/// The `std` and `runs` cells of one row (`NaN` where empty or the column is absent).
+///
+/// # Errors
+/// A `std` that is not a finite non-negative number, a `runs` that is not a non-negative
+/// whole number, or a `std` over fewer than 2 runs: naming the line (these would otherwise
+/// silently turn the parametric bootstrap off).
+fn parse_spread(std: Option<&str>, runs: Option<&str>, line: u64) -> Result<(f64, f64)> {
+    fn cell(c: Option<&str>) -> Option<&str> {
+        c.map(str::trim).filter(|t| !t.is_empty())
+    }
+    let std = match cell(std) {
+        None => f64::NAN,
+        Some(t) => match t.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => v,
+            _ => bail!(
+                "line {line}: column 'std' has '{}': a standard deviation must be a finite \
+                 number >= 0 (leave the cell empty where it is unknown)",
+                quote(t)
+            ),
+        },
+    };
+    let runs = match cell(runs) {
+        None => f64::NAN,
+        Some(t) => match t.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 => v,
+            _ => bail!(
+                "line {line}: column 'runs' has '{}': a number of draws must be a whole \
+                 number >= 0",
+                quote(t)
+            ),
+        },
+    };
+    if !std.is_nan() && !(runs >= 2.0) {
+        bail!(
+            "line {line}: 'std' is {std} over runs = {}: a standard deviation needs at least 2 \
+             draws (leave 'std' empty for fewer)",
+            if runs.is_nan() {
+                "(empty)".to_string()
+            } else {
+                runs.to_string()
+            }
+        );
+    }
+    Ok((std, runs))
+}
+
+/// A warning when some rows of a group give `std` and others do not: the parametric bootstrap
+/// needs it on every row, so it is off (naming the first row without).
+fn partial_spread(name: &str, std: &[f64], lines: &[u64]) -> Option<String> {
+    let missing = std.iter().position(|s| s.is_nan())?;
+    let given = std.iter().filter(|s| !s.is_nan()).count();
+    (given > 0).then(|| {
+        format!(
+            "group '{}': line {} has no 'std' while {given} rows do: the parametric bootstrap \
+             (which needs 'std' and 'runs' on every row) is off",
+            quote(name),
+            lines[missing]
+        )
+    })
 }
 
 /// Reads the curves of the CSV file at `path`.
@@ -102,8 +175,20 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
         .headers()
         .with_context(|| format!("cannot read the header of {}", path.display()))?
         .clone();
+    if let Some((i, h)) = headers
+        .iter()
+        .enumerate()
+        .find(|(i, h)| headers.iter().take(*i).any(|g| g == *h))
+    {
+        bail!(
+            "{}: column {} of the header repeats the name '{}' (each column needs its own name)",
+            path.display(),
+            i + 1,
+            quote(h)
+        );
+    }
     let find = |name: &str| headers.iter().position(|h| h == name);
-    let columns = || headers.iter().collect::<Vec<_>>().join(", ");
+    let columns = || quote(&headers.iter().collect::<Vec<_>>().join(", "));
     let ix = find(&opts.x).with_context(|| {
         format!(
             "{} has no column '{}' (columns: {})",
@@ -120,7 +205,7 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
             columns()
         )
     })?;
-    let warnings = Vec::new();
+    let mut warnings = Vec::new();
     let group_cols: Vec<(String, usize)> = match &opts.group {
         GroupBy::Default => find("estimator")
             .map(|i| vec![("estimator".to_string(), i)])
@@ -142,8 +227,8 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
     };
     let istd = find("std");
     let iruns = find("runs");
-    // Per group: x, y, std, runs.
-    type Rows = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+    // Per group: x, y, std, runs, line.
+    type Rows = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<u64>);
     let mut names: Vec<String> = Vec::new();
     let mut rows: Vec<Rows> = Vec::new();
     for record in reader.records() {
@@ -165,10 +250,7 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        let opt = |i: Option<usize>| {
-            i.and_then(|i| cell(i).trim().parse::<f64>().ok())
-                .unwrap_or(f64::NAN)
-        };
+        let (std, runs) = parse_spread(istd.map(cell), iruns.map(cell), line)?;
         let g = match names.iter().position(|n| *n == name) {
             Some(g) => g,
             None => {
@@ -179,8 +261,9 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
         };
         rows[g].0.push(x);
         rows[g].1.push(y);
-        rows[g].2.push(opt(istd));
-        rows[g].3.push(opt(iruns));
+        rows[g].2.push(std);
+        rows[g].3.push(runs);
+        rows[g].4.push(line);
     }
     if names.is_empty() {
         bail!(
@@ -191,8 +274,12 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
         );
     }
     let mut groups = Vec::new();
-    for (name, (xs, ys, std, runs)) in names.into_iter().zip(rows) {
-        let mut curve = Curve::new(&xs, &ys).with_context(|| format!("group '{name}'"))?;
+    for (name, (xs, ys, std, runs, lines)) in names.into_iter().zip(rows) {
+        let mut curve =
+            Curve::new(&xs, &ys).with_context(|| format!("group '{}'", quote(&name)))?;
+        if let Some(w) = partial_spread(&name, &std, &lines) {
+            warnings.push(w);
+        }
         if curve.len() == xs.len() {
             // One row per x: order std and runs like the sorted curve.
             let mut order: Vec<usize> = (0..xs.len()).collect();

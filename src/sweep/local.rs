@@ -213,8 +213,9 @@ pub fn run_all(cfg: &SweepConfig, store: &Store, exe: &Path, slots: &Slots) -> R
                     drop(sh);
                     if let Outcome::Recorded(status) = &outcome {
                         say(format!(
-                            "plateau: cell {}/{} {status} ({}) {:.1} s",
-                            cell.index + 1,
+                            // 0-based like every other message and `--cell`.
+                            "plateau: cell {} of {} {status} ({}) {:.1} s",
+                            cell.index,
                             cfg.cells.len(),
                             cell.label(),
                             started.elapsed().as_secs_f64()

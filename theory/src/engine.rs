@@ -190,11 +190,7 @@ impl SpectralDraw {
         n_train: usize,
         rng: &mut R,
     ) -> Result<Self, TheoryError> {
-        if n_train == 0 {
-            return Err(TheoryError::InvalidArgument(
-                "training-set size N must be at least 1".into(),
-            ));
-        }
+        crate::setup::check_train_size(n_train)?;
         let (n, d) = (setup.n(), setup.d());
         let noise_rows = n - d;
         let m = noise_rows.min(n_train);

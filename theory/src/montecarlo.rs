@@ -204,8 +204,8 @@ impl MonteCarlo {
         if self.train_sizes.is_empty() {
             return bad("at least one training-set size is needed");
         }
-        if self.train_sizes.contains(&0) {
-            return bad("training-set size N must be at least 1");
+        for &n in &self.train_sizes {
+            crate::setup::check_train_size(n)?;
         }
         if let Some(n) = first_duplicate(&self.train_sizes) {
             // Summaries are keyed by N: a repeated N would pool the same draws twice.

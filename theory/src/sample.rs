@@ -260,10 +260,5 @@ fn scale_cols(mut m: Mat<f64>, lambda: &[f64], scale: impl Fn(f64) -> f64) -> Ma
 }
 
 fn check_train_size(n_train: usize) -> Result<(), TheoryError> {
-    if n_train == 0 {
-        return Err(TheoryError::InvalidArgument(
-            "training-set size N must be at least 1".into(),
-        ));
-    }
-    Ok(())
+    crate::setup::check_train_size(n_train)
 }

@@ -27,10 +27,25 @@ pub fn curve(
     train_sizes: &[usize],
     step: StepSize,
 ) -> Result<Vec<CurvePoint>, TheoryError> {
+    curve_iters(setup, train_sizes, step, super::GD_ITERS)
+}
+
+/// [`curve`] with gradient descent stopped early over `k <= iters` instead of
+/// [`GD_ITERS`](super::GD_ITERS) (`theory --analytic --iters`).
+///
+/// # Errors
+/// As [`curve`], and `iters` above [`MAX_ITERS`](crate::montecarlo::MAX_ITERS).
+pub fn curve_iters(
+    setup: &Setup,
+    train_sizes: &[usize],
+    step: StepSize,
+    iters: usize,
+) -> Result<Vec<CurvePoint>, TheoryError> {
     step.validate()?;
+    crate::montecarlo::check_iters(iters)?;
     let per_size: Result<Vec<Vec<CurvePoint>>, TheoryError> = train_sizes
         .par_iter()
-        .map(|&n_train| all_estimators(setup, n_train, step))
+        .map(|&n_train| all_estimators(setup, n_train, step, iters))
         .collect();
     Ok(per_size?.into_iter().flatten().collect())
 }
@@ -50,7 +65,7 @@ pub fn curves(setups: &[Setup], step: StepSize) -> Result<Vec<Vec<CurvePoint>>, 
         .collect();
     let points: Vec<Vec<CurvePoint>> = tasks
         .par_iter()
-        .map(|&(i, n_train)| all_estimators(&setups[i], n_train, step))
+        .map(|&(i, n_train)| all_estimators(&setups[i], n_train, step, super::GD_ITERS))
         .collect::<Result<_, TheoryError>>()?;
     let mut out = vec![Vec::new(); setups.len()];
     for (&(i, _), p) in tasks.iter().zip(points) {
@@ -64,6 +79,7 @@ fn all_estimators(
     setup: &Setup,
     n_train: usize,
     step: StepSize,
+    iters: usize,
 ) -> Result<Vec<CurvePoint>, TheoryError> {
     let eq = SpectralEquivalent::new(setup, n_train)?;
     Ok(Estimator::ALL
@@ -71,7 +87,7 @@ fn all_estimators(
         .map(|&estimator| CurvePoint {
             n_train,
             estimator,
-            prediction: eq.predict(estimator, step),
+            prediction: eq.predict_iters(estimator, step, iters),
         })
         .collect())
 }

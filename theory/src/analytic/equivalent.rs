@@ -222,6 +222,14 @@ impl SpectralEquivalent {
     /// Predicted expected risk of `estimator` (gradient descent: the minimum over
     /// `k <= GD_ITERS` of the predicted path, with its argmin as `k_opt`).
     pub fn predict(&self, estimator: Estimator, step: StepSize) -> Prediction {
+        self.predict_iters(estimator, step, GD_ITERS)
+    }
+
+    /// [`Self::predict`] with early stopping over `k <= iters` (`theory --analytic --iters`).
+    /// Cost `O(k_stop * nodes)` for gradient descent, `k_stop <= iters` the step where no
+    /// later iterate can beat the best so far (the finite-`d` correction's path, where it
+    /// applies, costs `O(iters * nodes)`).
+    pub fn predict_iters(&self, estimator: Estimator, step: StepSize, iters: usize) -> Prediction {
         match estimator {
             Estimator::Optimal => Prediction::finite(self.setup.floor()),
             Estimator::Pca => Prediction::finite(self.pca_risk()),
@@ -230,7 +238,7 @@ impl SpectralEquivalent {
                 k_opt: None,
             },
             Estimator::GdEarlyStopped => {
-                let path = self.gd_path_until(step.eta(&self.setup, self.n_train), GD_ITERS, true);
+                let path = self.gd_path_until(step.eta(&self.setup, self.n_train), iters, true);
                 let (k, r) = best_iterate(&path);
                 Prediction {
                     risk: Some(r),
@@ -256,10 +264,5 @@ pub(crate) fn finite_size(setup: &Setup, n_train: usize) -> Option<FiniteSize> {
 /// # Errors
 /// [`TheoryError::InvalidArgument`] for `n_train == 0`.
 pub(crate) fn check_n_train(n_train: usize) -> Result<(), TheoryError> {
-    if n_train == 0 {
-        return Err(TheoryError::InvalidArgument(
-            "training-set size N must be at least 1".into(),
-        ));
-    }
-    Ok(())
+    crate::setup::check_train_size(n_train)
 }

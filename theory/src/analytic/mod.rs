@@ -77,7 +77,7 @@ pub(crate) mod scalar;
 mod shortcuts;
 mod two_atom;
 
-pub use curves::{curve, curves, CurvePoint};
+pub use curves::{curve, curve_iters, curves, CurvePoint};
 pub(crate) use equivalent::check_n_train;
 pub use equivalent::{Prediction, SpectralEquivalent, DEFAULT_NODES};
 pub use gd::GD_ITERS;

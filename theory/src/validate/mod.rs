@@ -3,7 +3,7 @@
 //! A [`Target`] is a predicted expected risk for one `(setup, N, estimator)`; [`compare`] draws
 //! exact risks (Bartlett sampler, [`crate::montecarlo`]) until the standard error is at most
 //! `target_rel_se` of the excess risk (or `max_draws`), and judges every point by the
-//! [`Criterion`]: `|predicted - mean| <= max(tol_excess (mean - floor), tol_z stderr)`. The
+//! [`Criterion`]: `|predicted - mean| <= max(tol_excess (mean - floor), tol_z stderr, ABS_TOL)`. The
 //! [`Report`] adds the [`Pooled`] statistics (mean z, chi-square, sign test, Holm worst point),
 //! overall and per setup. [`compare_formula`] does the same for a function
 //! `Fn(&Setup, usize) -> f64`, [`analytic_targets`] builds the targets of the crate's own
@@ -38,6 +38,12 @@ use crate::analytic::SpectralEquivalent;
 use crate::montecarlo::{draw_memory_bytes, mean_std, MonteCarlo, DEFAULT_MEMORY_BUDGET};
 use crate::spectrum::early_stopped;
 use crate::{Estimator, Setup, StepSize, TheoryError};
+
+/// Absolute tolerance on the risk (units of the zero estimator's risk, 1): an error at most
+/// this always passes. Far above rounding (about `1e-15`) and far below any excess the relative
+/// tolerances judge; it decides the points whose excess is zero (no noise, or `d = n`), where a
+/// fraction of the excess would be a fraction of rounding error.
+pub const ABS_TOL: f64 = 1e-9;
 
 /// Draws every point starts with (enough for a usable standard deviation).
 pub const MIN_DRAWS: usize = 20;
@@ -123,9 +129,13 @@ impl Criterion {
         self.max_draws
     }
 
-    /// Whether an error `diff = predicted - mean` passes, given the excess and standard error.
+    /// Whether an error `diff = predicted - mean` passes, given the excess and standard error:
+    /// `|diff| <= max(tol_excess excess, tol_z stderr, ABS_TOL)` ([`ABS_TOL`]).
     pub fn passes(&self, diff: f64, excess: f64, stderr: f64) -> bool {
-        diff.abs() <= (self.tol_excess * excess).max(self.tol_z * stderr)
+        diff.abs()
+            <= (self.tol_excess * excess)
+                .max(self.tol_z * stderr)
+                .max(ABS_TOL)
     }
 }
 
@@ -199,6 +209,12 @@ impl Point {
     /// The excess risk `mc_mean - floor`.
     pub fn excess(&self) -> f64 {
         self.mc_mean - self.target.setup.floor()
+    }
+
+    /// Whether the error is within the absolute tolerance [`ABS_TOL`] (then the relative
+    /// error, a fraction of a possibly zero excess, says nothing).
+    pub fn within_abs_tol(&self) -> bool {
+        (self.target.predicted - self.mc_mean).abs() <= ABS_TOL
     }
 
     /// `z` on the standard-normal scale, what the [`Pooled`] statistics take: the standard error
@@ -483,7 +499,9 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
         let e = estimate(&draws);
         let goal = criterion.target_rel_se * (e.mean - floor);
         let done = draws.len();
-        if done >= criterion.max_draws || e.se <= goal {
+        // A standard error far below the absolute tolerance cannot change the verdict.
+        let settled = criterion.tol_z * e.se <= 0.01 * ABS_TOL && e.mean - floor <= ABS_TOL;
+        if done >= criterion.max_draws || e.se <= goal || settled {
             break e;
         }
         // Draws needed for the goal at the current spread (10% margin), at most doubling.
@@ -512,9 +530,11 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
     })
 }
 
-/// `diff / se`, with `0/0 = 0` (an exact prediction of a deterministic risk).
+/// `diff / se`, with `0/0 = 0` (an exact prediction of a deterministic risk); an error within
+/// [`ABS_TOL`] also counts as exact (`z = 0`): there the draws differ by rounding only, and
+/// their standard error measures rounding, not sampling.
 fn z_score(diff: f64, se: f64) -> f64 {
-    if diff == 0.0 {
+    if diff.abs() <= ABS_TOL {
         0.0
     } else {
         diff / se

@@ -1,0 +1,48 @@
+//! Quoting user input in one-line messages: numbers in a readable width, long text cut.
+
+/// Longest text of a file that a message quotes (a cell, a column name, the header).
+pub const QUOTE_CHARS: usize = 80;
+
+/// `text`, cut to [`QUOTE_CHARS`] characters with `...` and the full length when longer.
+pub fn quote(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}... ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
+/// A number for a message: as Rust prints it when that is short (`0.1`, `250000`, `-3`), else
+/// in scientific notation (`1e308`, `1.5e-9`), so that `1e308` is not echoed as 309 digits.
+pub fn number(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(number(0.1), "0.1");
+        assert_eq!(number(250000.0), "250000");
+        assert_eq!(number(1e308), "1e308");
+        assert_eq!(number(-1.5e-300), "-1.5e-300");
+        assert_eq!(number(f64::NAN), "NaN");
+        assert_eq!(number(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        assert_eq!(quote("abc"), "abc");
+        let long = "é".repeat(100);
+        assert_eq!(
+            quote(&long),
+            format!("{}... (100 characters)", "é".repeat(80))
+        );
+    }
+}
