@@ -95,7 +95,7 @@ const ROWS: &[(&str, i32, &str)] = &[
         1,
         "below the exact floor 8.0000e-3 by more than 3",
     ),
-    ("scaling --results {bad} --out {out}", 1, "N = 4096 (MSE"),
+    ("scaling --results {bad} --out {out}", 1, "N = 16384 (MSE 7.8921e-3, se 1.0e-5)"),
     (
         "plan --format text --results {store}",
         0,
@@ -108,7 +108,7 @@ fn plan_rows_exit_with_their_status_and_first_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let flat = dir.join("flat.csv");
-    std::fs::write(&flat, "N,mse\n16,0.5\n32,0.5\n64,0.5\n128,0.5\n256,0.5\n").unwrap();
+    std::fs::write(&flat, "N,mean\n16,0.5\n32,0.5\n64,0.5\n128,0.5\n256,0.5\n").unwrap();
     let law = dir.join("law.csv");
     let rows: String = (0..8)
         .map(|i| {
@@ -116,8 +116,8 @@ fn plan_rows_exit_with_their_status_and_first_line() {
             format!("{n},{}\n", 0.2 * f64::powf(n, -0.6) + 7.3e-3)
         })
         .collect();
-    std::fs::write(&law, format!("N,mse\n{rows}")).unwrap();
-    // The floor 8e-3 is 70 standard errors above the points from N = 4096 on.
+    std::fs::write(&law, format!("N,mean\n{rows}")).unwrap();
+    // The floor 8e-3 is 11 standard errors above the point at N = 16384 (7.89e-3).
     write_store(&dir.join("bad"), 8e-3);
     write_store(&dir.join("store"), 7.3e-3);
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
@@ -153,7 +153,7 @@ fn plan_rows_exit_with_their_status_and_first_line() {
 fn a_flat_curve_says_it_has_saturated_and_a_store_plan_respects_its_floor() {
     let tmp = tempfile::tempdir().unwrap();
     let flat = tmp.path().join("flat.csv");
-    std::fs::write(&flat, "N,mse\n16,0.5\n32,0.5\n64,0.5\n128,0.5\n256,0.5\n").unwrap();
+    std::fs::write(&flat, "N,mean\n16,0.5\n32,0.5\n64,0.5\n128,0.5\n256,0.5\n").unwrap();
     let out = plateau(&[
         "plan",
         "--format",

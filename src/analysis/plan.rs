@@ -715,7 +715,8 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
     if let (Some(free), Some(f)) = (&p.free_fit, p.exact_floor) {
         if free.below_floor {
             let c = free.params.get("c").copied().unwrap_or(f64::NAN);
-            let c = if c == 0.0 {
+            // A floor at its bound 0 (to rounding) reads as 0.
+            let c = if c <= 1e-9 * f {
                 "0".into()
             } else {
                 format!("{c:.3e}")
@@ -990,7 +991,7 @@ mod floor_tests {
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json["floor"]["identified"], false);
         assert_eq!(json["floor"]["reason"], "c at its bound 0");
-        assert_eq!(json["floor"]["value"], 0.0);
+        assert!(json["floor"]["value"].as_f64().unwrap() < 1e-12, "{json}");
     }
 
     #[test]

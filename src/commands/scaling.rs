@@ -256,7 +256,7 @@ fn report(g: &GroupSummary, stem: &Path) {
         );
         if let (Some(c), Some(bound), Some(floor)) = (g.free_floor, g.floor_bound, g.floor_mse) {
             if c < bound {
-                let c = if c == 0.0 {
+                let c = if c <= 1e-9 * floor {
                     "0".into()
                 } else {
                     format!("{c:.3e}")
