@@ -95,7 +95,11 @@ const ROWS: &[(&str, i32, &str)] = &[
         1,
         "below the exact floor 8.0000e-3 by more than 3",
     ),
-    ("scaling --results {bad} --out {out}", 1, "N = 16384 (MSE 7.8921e-3, se 1.0e-5)"),
+    (
+        "scaling --results {bad} --out {out}",
+        1,
+        "N = 16384 (MSE 7.8921e-3, se 1.0e-5)",
+    ),
     (
         "plan --format text --results {store}",
         0,

@@ -528,33 +528,14 @@ pub fn plan_curve_floored(
     opts: &PlanOptions,
 ) -> Result<MeasuredPlan> {
     let kind = ModelKind::Saturating;
-    if curve.len() < kind.min_points() {
-        bail!(
-            "group '{group}': {} training-set size(s); a plan fits a N^-b + c and needs at least {}",
-            curve.len(),
-            kind.min_points()
-        );
-    }
-    for t in &opts.targets {
-        t.validate()?;
-    }
+    check_plannable(group, curve, opts)?;
     let last = curve.len() - 1;
     let (n_max, y_max) = (curve.xs[last], curve.ys[last]);
     let ctx = |e: anyhow::Error| anyhow::anyhow!("group '{group}': {e:#}");
     let bound = known.map_or(0.0, |k| k.bound());
     let s = fit_saturating_floored(&curve.xs, &curve.ys, bound).map_err(ctx)?;
     let free_fit = match known {
-        Some(_) => {
-            let f = fit_saturating(&curve.xs, &curve.ys).map_err(ctx)?;
-            Some(FreeFit {
-                params: OrderedMap(vec![
-                    ("a".into(), f.a),
-                    ("b".into(), f.b),
-                    ("c".into(), f.c),
-                ]),
-                below_floor: f.c < bound,
-            })
-        }
+        Some(_) => Some(free_fit(curve, bound).map_err(ctx)?),
         None => None,
     };
     let fit = Fit::Saturating(s);
@@ -580,27 +561,8 @@ pub fn plan_curve_floored(
         .iter()
         .map(|t| target_plan(t, &estimate, &floor, y_top, b_flag, opts.peak))
         .collect();
-    let predictions = opts
-        .at
-        .iter()
-        .map(|&n| PredictionPlan {
-            n,
-            mse: estimate(&|p| sat(p, n)).as_positive(),
-            psnr_db: estimate(&|p| psnr(sat(p, n), opts.peak)),
-        })
-        .collect();
-    let names = kind.param_names();
-    let params = OrderedMap(
-        (0..3)
-            .map(|j| {
-                let e = estimate(&|p| p[j]).flag(flags[j]);
-                (
-                    names[j].to_string(),
-                    if j == 1 { e } else { e.as_positive() },
-                )
-            })
-            .collect(),
-    );
+    let predictions = predictions(&estimate, opts);
+    let params = param_estimates(&estimate, &flags);
     let backtest = if opts.backtest {
         Some(backtest(curve, &opts.bootstrap).map_err(ctx)?)
     } else {
@@ -635,13 +597,75 @@ pub fn plan_curve_floored(
     })
 }
 
+/// An [`Estimate`] of a function of the parameters `(a, b, c)`: its value at the fit and its
+/// interval over the bootstrap replicates.
+type Estimator<'a> = dyn Fn(&dyn Fn(&[f64]) -> f64) -> Estimate + 'a;
+
+/// Errors unless `curve` has the 4 sizes the saturating law needs and every target is valid.
+fn check_plannable(group: &str, curve: &Curve, opts: &PlanOptions) -> Result<()> {
+    let kind = ModelKind::Saturating;
+    if curve.len() < kind.min_points() {
+        bail!(
+            "group '{group}': {} training-set size(s); a plan fits a N^-b + c and needs at least {}",
+            curve.len(),
+            kind.min_points()
+        );
+    }
+    opts.targets.iter().try_for_each(Target::validate)
+}
+
+/// The free fit of `curve` and whether its floor is below `bound`.
+fn free_fit(curve: &Curve, bound: f64) -> Result<FreeFit> {
+    let f = fit_saturating(&curve.xs, &curve.ys)?;
+    Ok(FreeFit {
+        params: OrderedMap(vec![
+            ("a".into(), f.a),
+            ("b".into(), f.b),
+            ("c".into(), f.c),
+        ]),
+        below_floor: f.c < bound,
+    })
+}
+
+/// The predicted error at each `opts.at`.
+fn predictions(estimate: &Estimator, opts: &PlanOptions) -> Vec<PredictionPlan> {
+    opts.at
+        .iter()
+        .map(|&n| PredictionPlan {
+            n,
+            mse: estimate(&|p| sat(p, n)).as_positive(),
+            psnr_db: estimate(&|p| psnr(sat(p, n), opts.peak)),
+        })
+        .collect()
+}
+
+/// `a`, `b`, `c` with their intervals and identification (`flags` from [`param_flags`]; the
+/// positive scales `a`, `c` also by the width of their interval).
+fn param_estimates(
+    estimate: &Estimator,
+    flags: &[Option<Unidentified>; 3],
+) -> OrderedMap<Estimate> {
+    let names = ModelKind::Saturating.param_names();
+    OrderedMap(
+        (0..3)
+            .map(|j| {
+                let e = estimate(&|p| p[j]).flag(flags[j]);
+                (
+                    names[j].to_string(),
+                    if j == 1 { e } else { e.as_positive() },
+                )
+            })
+            .collect(),
+    )
+}
+
 /// One target's answer. One rule for targets already met, absolute or relative: a target
 /// MSE at or above every measured error (`y_top`, the largest) is [`Reach::AlreadyMet`], with
 /// nothing to plan; a target met only at the larger measured sizes gets its `N` from the law
 /// (inside the measured range).
 fn target_plan(
     t: &Target,
-    estimate: &dyn Fn(&dyn Fn(&[f64]) -> f64) -> Estimate,
+    estimate: &Estimator,
     floor: &Estimate,
     y_top: f64,
     b_flag: Option<Unidentified>,

@@ -29,6 +29,9 @@ fn register_font() {
 /// `(x, y)` points.
 type Points = Vec<(f64, f64)>;
 
+/// The x range, the y range and the legend's corner of a chart.
+type Layout = ((f64, f64), (f64, f64), SeriesLabelPosition);
+
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Draw {
@@ -132,7 +135,7 @@ impl Chart {
     /// whose legend box holds no drawn point, line or reference line ([`legend_corner`]); when
     /// every corner is taken, the upper right with room added above the data so that the
     /// legend sits above everything drawn.
-    fn layout(&self, px: (f64, f64)) -> Result<((f64, f64), (f64, f64), SeriesLabelPosition)> {
+    fn layout(&self, px: (f64, f64)) -> Result<Layout> {
         let (x, mut y) = self.bounds()?;
         let labels: Vec<&str> = self
             .series
