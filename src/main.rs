@@ -70,5 +70,14 @@ fn main() -> ExitCode {
             other => other.map(drop),
         },
     };
+    // Measured points below an exact floor are a result (a bug upstream), not bad input.
+    if let Some(c) = result
+        .as_ref()
+        .err()
+        .and_then(|e| e.downcast_ref::<plateau::analysis::plan::FloorContradiction>())
+    {
+        eprintln!("plateau: error: {c}");
+        return ExitCode::from(1);
+    }
     exit::code(result.map(|()| ExitCode::SUCCESS))
 }

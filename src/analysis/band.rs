@@ -20,7 +20,28 @@ pub fn fit_band(
     grid: &[f64],
     opts: &BootstrapOptions,
 ) -> Result<Band> {
-    let fit = fit_model(kind, &curve.xs, &curve.ys)?;
+    fit_band_floored(curve, kind, grid, opts, 0.0)
+}
+
+/// As [`fit_band`], the saturating law's floor constrained to `c >= c_min` (every replicate
+/// too), so no band edge lies below `c_min`.
+///
+/// # Errors
+/// As [`fit_band`].
+pub fn fit_band_floored(
+    curve: &Curve,
+    kind: ModelKind,
+    grid: &[f64],
+    opts: &BootstrapOptions,
+    c_min: f64,
+) -> Result<Band> {
+    let fit = if kind == ModelKind::Saturating {
+        crate::fit::Fit::Saturating(crate::fit::saturating::fit_saturating_floored(
+            &curve.xs, &curve.ys, c_min,
+        )?)
+    } else {
+        fit_model(kind, &curve.xs, &curve.ys)?
+    };
     let boot = bootstrap(curve, &fit, grid, opts)?;
     Ok(grid
         .iter()

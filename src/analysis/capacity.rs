@@ -288,10 +288,7 @@ pub struct CapacityModel {
 
 impl CapacityModel {
     fn estimate(&self, f: impl Fn(&JointLaw) -> f64) -> Estimate {
-        Estimate {
-            value: f(&self.law),
-            ci95: self.samples.interval(f),
-        }
+        Estimate::new(f(&self.law), self.samples.interval(f))
     }
 
     /// Doubling gains at `(n, p)` (`width` only labels the cell).
@@ -393,14 +390,13 @@ fn fit_model(g: &GroupSummary, opts: &BootstrapOptions) -> Result<(CapacityModel
         widths,
         data,
     };
-    let params = JointParams {
-        e: model.estimate(|l| l.e),
-        a: model.estimate(|l| l.a),
-        alpha: model.estimate(|l| l.alpha),
-        b: model.estimate(|l| l.b),
-        beta: model.estimate(|l| l.beta),
-        q: (family == Family::PowerMean).then(|| model.estimate(|l| l.q)),
-    };
+    let ymax = model
+        .data
+        .cells()
+        .iter()
+        .map(|c| c.mean)
+        .fold(0.0, f64::max);
+    let params = joint_params(&model, family, floor.is_none(), ymax);
     let report = JointFitReport {
         family,
         formula: family.formula().to_string(),
@@ -427,6 +423,42 @@ fn fit_model(g: &GroupSummary, opts: &BootstrapOptions) -> Result<(CapacityModel
     Ok((model, report))
 }
 
+/// The joint law's parameters with their intervals, each flagged when the data do not identify
+/// it ([`crate::fit::identified`]): at a bound of the fit (exponents in `[0, 10]`, `q` in
+/// `[0.1, 10]`, `ln A`, `ln B` in `[-500, 500]`, a fitted `E` in `[0, ymax]`) or, for the
+/// positive scales, with an interval over two decades.
+fn joint_params(model: &CapacityModel, family: Family, fitted_e: bool, ymax: f64) -> JointParams {
+    use crate::fit::identified::at_bound;
+    let law = &model.law;
+    let e = model.estimate(|l| l.e);
+    JointParams {
+        e: if fitted_e {
+            e.flag(at_bound("E", law.e, [0.0, ymax])).as_positive()
+        } else {
+            e
+        },
+        a: model
+            .estimate(|l| l.a)
+            .flag(at_bound("ln A", law.a.ln(), [-500.0, 500.0]))
+            .as_positive(),
+        alpha: model
+            .estimate(|l| l.alpha)
+            .flag(at_bound("alpha", law.alpha, [0.0, 10.0])),
+        b: model
+            .estimate(|l| l.b)
+            .flag(at_bound("ln B", law.b.ln(), [-500.0, 500.0]))
+            .as_positive(),
+        beta: model
+            .estimate(|l| l.beta)
+            .flag(at_bound("beta", law.beta, [0.0, 10.0])),
+        q: (family == Family::PowerMean).then(|| {
+            model
+                .estimate(|l| l.q)
+                .flag(at_bound("q", law.q, [0.1, 10.0]))
+        }),
+    }
+}
+
 fn derive(g: &GroupSummary, model: &CapacityModel, fit: JointFitReport) -> Capacity {
     let sizes = model.data.sizes();
     let map = &model.widths;
@@ -447,7 +479,9 @@ fn derive(g: &GroupSummary, model: &CapacityModel, fit: JointFitReport) -> Capac
             WidthSaturation {
                 width: w,
                 params: p,
-                n: model.estimate(|l| l.saturation_n(p, SATURATION_FRACTION)),
+                n: model
+                    .estimate(|l| l.saturation_n(p, SATURATION_FRACTION))
+                    .as_size(),
             }
         })
         .collect();
@@ -558,9 +592,12 @@ pub fn doubling_plan(
     })
 }
 
-/// `value (lo to hi)` with `f` formatting each number.
+/// `value (lo to hi)` with `f` formatting each number, or `not identified (reason)`.
 fn with_ci(e: &Estimate, f: impl Fn(f64) -> String) -> String {
-    format!("{} ({} to {})", f(e.value), f(e.ci95[0]), f(e.ci95[1]))
+    match &e.unidentified {
+        Some(why) => format!("not identified ({why})"),
+        None => format!("{} ({} to {})", f(e.value), f(e.ci95[0]), f(e.ci95[1])),
+    }
 }
 
 /// The human summary of a curve's capacity analysis (a few lines, each starting with two

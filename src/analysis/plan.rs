@@ -26,12 +26,20 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::capacity::{doubling_text, DoublingGain};
 use crate::fit::backtest::{backtest, Backtest};
 use crate::fit::bootstrap::Method;
+use crate::fit::identified::{self, Unidentified};
 use crate::fit::nullable;
 use crate::fit::report::OrderedMap;
-use crate::fit::{bootstrap, fit_model, BootstrapOptions, Curve, Fit, ModelKind};
+use crate::fit::saturating::fit_saturating_floored;
+use crate::fit::{bootstrap, fit_saturating, BootstrapOptions, Curve, Fit, ModelKind};
 
 /// Level of every interval.
 const LEVEL: f64 = 0.95;
+
+/// Largest `--within` fraction: 9 is ten times the floor.
+pub const MAX_WITHIN: f64 = 9.0;
+
+/// Largest `--within-db`: 10 dB is ten times the floor.
+pub const MAX_WITHIN_DB: f64 = 10.0;
 
 /// A target, as given on the command line.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,24 +55,29 @@ pub enum Target {
 }
 
 impl Target {
-    /// Checks the value's range.
+    /// Checks the value's range: an MSE positive and finite; a PSNR finite; `--within` and
+    /// `--within-db` positive and at most [`MAX_WITHIN`] and [`MAX_WITHIN_DB`] (beyond, the
+    /// target is ten times the floor or more, not "near the floor").
     ///
     /// # Errors
-    /// A non-finite value, or one that is not positive (PSNR may be any finite number).
+    /// A value out of its range, in one line naming the flag.
     pub fn validate(&self) -> Result<()> {
-        let (v, name) = match *self {
-            Target::Mse(v) => (v, "--target-mse"),
+        let (v, name, max) = match *self {
+            Target::Mse(v) => (v, "--target-mse", f64::INFINITY),
             Target::Psnr(v) => {
                 if !v.is_finite() {
-                    bail!("--target-psnr {v} is not a finite number of dB");
+                    bail!("--target-psnr {v:e} is not a finite number of dB");
                 }
                 return Ok(());
             }
-            Target::Within(v) => (v, "--within"),
-            Target::WithinDb(v) => (v, "--within-db"),
+            Target::Within(v) => (v, "--within", MAX_WITHIN),
+            Target::WithinDb(v) => (v, "--within-db", MAX_WITHIN_DB),
         };
         if !(v.is_finite() && v > 0.0) {
-            bail!("{name} {v} must be positive and finite");
+            bail!("{name} {v:e} must be positive and finite");
+        }
+        if v > max {
+            bail!("{name} {v:e} is above {max}: the target would be 10 times the floor or more");
         }
         Ok(())
     }
@@ -111,8 +124,10 @@ pub struct PlanOptions {
 }
 
 /// A number with its 95% interval; infinite ends (open intervals) serialise as `null`, which
-/// reads back as NaN.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// reads back as NaN. A number the data do not identify ([`crate::fit::identified`]) keeps its
+/// raw value and serialises `"identified": false` with the `reason` beside it; the text prints
+/// `not identified (reason)` instead of it.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 pub struct Estimate {
     /// Point estimate (from the fit itself).
     #[serde(deserialize_with = "nullable::f64")]
@@ -120,6 +135,73 @@ pub struct Estimate {
     /// 95% bootstrap percentile interval (`[null, null]` without bootstrap).
     #[serde(deserialize_with = "nullable::pair")]
     pub ci95: [f64; 2],
+    /// Why the data do not identify it (`None`: identified).
+    #[serde(skip)]
+    pub unidentified: Option<Unidentified>,
+}
+
+impl Estimate {
+    /// An identified estimate.
+    pub fn new(value: f64, ci95: [f64; 2]) -> Self {
+        Estimate {
+            value,
+            ci95,
+            unidentified: None,
+        }
+    }
+
+    /// The same estimate, not identified for `why` unless already flagged.
+    #[must_use]
+    pub fn flag(mut self, why: Option<Unidentified>) -> Self {
+        self.unidentified = self.unidentified.or(why);
+        self
+    }
+
+    /// Flags a derived size by [`identified::size`].
+    #[must_use]
+    pub fn as_size(self) -> Self {
+        let why = identified::size(self.value, self.ci95);
+        self.flag(why)
+    }
+
+    /// Flags a positive quantity whose interval is too wide ([`identified::wide`]).
+    #[must_use]
+    pub fn as_positive(self) -> Self {
+        let why = identified::wide(self.ci95);
+        self.flag(why)
+    }
+
+    /// Whether the data identify it.
+    pub fn identified(&self) -> bool {
+        self.unidentified.is_none()
+    }
+
+    /// `value (95% interval lo to hi)` with `f`, or `not identified (reason)`.
+    pub fn text(&self, f: &dyn Fn(f64) -> String) -> String {
+        match &self.unidentified {
+            Some(why) => format!("not identified ({why})"),
+            None => format!(
+                "{} (95% interval {} to {})",
+                f(self.value),
+                f(self.ci95[0]),
+                f(self.ci95[1])
+            ),
+        }
+    }
+}
+
+impl Serialize for Estimate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Estimate", 4)?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("ci95", &self.ci95)?;
+        st.serialize_field("identified", &self.identified())?;
+        if let Some(why) = &self.unidentified {
+            st.serialize_field("reason", &why.to_string())?;
+        }
+        st.end()
+    }
 }
 
 /// Whether a target can be reached under the fitted law.
@@ -132,6 +214,8 @@ pub enum Reach {
     Uncertain,
     /// The target is below the floor's whole interval: not reachable.
     NotReachable,
+    /// Every measured error already meets it: nothing to plan.
+    AlreadyMet,
 }
 
 /// One target's answer.
@@ -172,6 +256,15 @@ pub struct MeasuredPlan {
     /// The exact floor of the data when known (synthetic data), else absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_floor: Option<f64>,
+    /// With an exact floor: the lower bound the fitted floor was constrained to (the exact
+    /// floor minus [`FLOOR_SES`] test-set standard errors). No printed MSE is below it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_bound: Option<f64>,
+    /// With an exact floor: the free fit, a diagnostic (not used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_fit: Option<FreeFit>,
+    /// The fitted law is flat (`b` at its bound 0): the curve has saturated at the floor.
+    pub saturated: bool,
     /// Largest measured `N`.
     pub largest_n: f64,
     /// The measured error there.
@@ -187,6 +280,9 @@ pub struct MeasuredPlan {
     /// The backtest, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtest: Option<Backtest>,
+    /// With the backtest and an exact floor: constrained against free fit on held-out sizes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_backtest: Option<FloorBacktest>,
     /// Doubling `N` against doubling `P` at the cell of `--width`/`--params`, from the joint
     /// law ([`crate::analysis::capacity`]), when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,105 +340,231 @@ fn psnr(mse: f64, peak: f64) -> f64 {
     10.0 * (peak * peak / mse).log10()
 }
 
-/// The plan for one measured curve.
+/// Standard errors below the exact floor that the constrained floor may reach: the lower
+/// bound of `c` is `floor - FLOOR_SES se` (the finite test set sees the floor through its own
+/// sampling noise, one standard error).
+pub const FLOOR_SES: f64 = 1.0;
+
+/// Standard errors below the exact floor beyond which a measured point contradicts it.
+pub const CONTRADICTION_SES: f64 = 3.0;
+
+/// A floor the data are known to have (synthetic data): the exact Bayes error and the
+/// standard error with which the finite test set sees it, both in MSE units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KnownFloor {
+    /// Exact floor (Bayes error per pixel).
+    pub mse: f64,
+    /// Test-set standard error of the floor (0 when unknown).
+    pub se: f64,
+}
+
+impl KnownFloor {
+    /// Lower bound of the constrained fit's floor: `mse - FLOOR_SES se`, at least 0. No number
+    /// a plan prints lies below it.
+    pub fn bound(&self) -> f64 {
+        (self.mse - FLOOR_SES * self.se).max(0.0)
+    }
+}
+
+/// Measured points below a known floor by more than [`CONTRADICTION_SES`] standard errors: a
+/// bug upstream (the floor or the measurements), a result rather than bad input (exit 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloorContradiction {
+    /// The curve.
+    pub group: String,
+    /// The exact floor.
+    pub floor: f64,
+    /// `(N, measured MSE, its standard error)` of each offending point.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+impl std::fmt::Display for FloorContradiction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pts: Vec<String> = self
+            .points
+            .iter()
+            .map(|(n, y, se)| format!("N = {} (MSE {y:.4e}, se {se:.1e})", fmt_n(*n)))
+            .collect();
+        write!(
+            f,
+            "group '{}': measured points below the exact floor {:.4e} by more than {} standard \
+             errors: {}; the floor or the measurements are wrong upstream",
+            self.group,
+            self.floor,
+            CONTRADICTION_SES,
+            pts.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for FloorContradiction {}
+
+/// Errors when a point `(xs[i], ys[i])` with standard error `ses[i]` (the floor's `se` where
+/// unknown) lies more than [`CONTRADICTION_SES`] standard errors below `floor.mse`. Points
+/// with no standard error at all are not judged.
 ///
 /// # Errors
-/// Fewer than 4 distinct `N` (the saturating law has 3 parameters), a non-positive error, a
-/// fit that fails, or an absolute target that the measurements already meet.
+/// The [`FloorContradiction`] naming the points.
+pub fn check_floor(
+    group: &str,
+    xs: &[f64],
+    ys: &[f64],
+    ses: &[Option<f64>],
+    floor: KnownFloor,
+) -> std::result::Result<(), FloorContradiction> {
+    let points: Vec<(f64, f64, f64)> = xs
+        .iter()
+        .zip(ys)
+        .zip(ses)
+        .filter_map(|((&n, &y), se)| {
+            let se = se.filter(|v| v.is_finite() && *v > 0.0).unwrap_or(floor.se);
+            (se > 0.0 && y < floor.mse - CONTRADICTION_SES * se).then_some((n, y, se))
+        })
+        .collect();
+    if points.is_empty() {
+        return Ok(());
+    }
+    Err(FloorContradiction {
+        group: group.to_string(),
+        floor: floor.mse,
+        points,
+    })
+}
+
+/// The free saturating fit where the floor is known: a diagnostic, not used.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FreeFit {
+    /// `a`, `b`, `c` of the fit without the floor's constraint.
+    pub params: OrderedMap<f64>,
+    /// Whether its floor `c` is below the constrained fit's bound (it then crosses the known
+    /// floor, and would predict below it).
+    pub below_floor: bool,
+}
+
+/// Constrained against free saturating fit on held-out sizes (fit on `N <= max/4`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FloorBacktest {
+    /// Largest `N` fitted.
+    pub train_max_n: f64,
+    /// The held-out sizes.
+    pub held_out_n: Vec<f64>,
+    /// Root-mean-square `ln(measured / predicted)` of the constrained fit.
+    pub constrained_rms_log_error: f64,
+    /// The same for the free fit.
+    pub free_rms_log_error: f64,
+}
+
+/// Backtest of the constrained and the free fit, `None` with fewer than 4 training sizes or
+/// no held-out size, or when a fit fails.
+pub fn floor_backtest(curve: &Curve, bound: f64) -> Option<FloorBacktest> {
+    let (train, held) = crate::fit::backtest::split(curve).ok()?;
+    if train.len() < ModelKind::Saturating.min_points() || held.is_empty() {
+        return None;
+    }
+    let rms = |f: &crate::fit::SaturatingFit| {
+        let s: f64 = held
+            .xs
+            .iter()
+            .zip(&held.ys)
+            .map(|(&x, &y)| (y / f.predict(x)).ln().powi(2))
+            .sum();
+        (s / held.len() as f64).sqrt()
+    };
+    let free = fit_saturating(&train.xs, &train.ys).ok()?;
+    let constrained = fit_saturating_floored(&train.xs, &train.ys, bound).ok()?;
+    Some(FloorBacktest {
+        train_max_n: train.xs[train.len() - 1],
+        held_out_n: held.xs.clone(),
+        constrained_rms_log_error: rms(&constrained),
+        free_rms_log_error: rms(&free),
+    })
+}
+
+/// The plan for one measured curve (see [`plan_curve_floored`]); `exact_floor` is taken with
+/// no test-set uncertainty.
+///
+/// # Errors
+/// As [`plan_curve_floored`].
 pub fn plan_curve(
     group: &str,
     curve: &Curve,
     exact_floor: Option<f64>,
     opts: &PlanOptions,
 ) -> Result<MeasuredPlan> {
+    let floor = exact_floor.map(|mse| KnownFloor { mse, se: 0.0 });
+    plan_curve_floored(group, curve, floor, opts)
+}
+
+/// Whether the bounds of the saturating fit (`b in [0, 10]`, `ln a in [-500, 500]`, `c >= 0`
+/// or, with a known floor, `c` at least its bound, which is identified by theory) hold `p`.
+fn param_flags(p: &[f64; 3], free_floor: bool, y_max: f64) -> [Option<Unidentified>; 3] {
+    // Only the lower bound: a flat curve's floor is its level, at the upper bound `max y`.
+    let c = identified::at_bound("c", p[2], [0.0, y_max]).filter(|u| {
+        free_floor
+            && *u
+                == Unidentified::AtBound {
+                    param: "c",
+                    bound: 0.0,
+                }
+    });
+    [
+        identified::at_bound("ln a", p[0].ln(), [-500.0, 500.0]),
+        identified::at_bound("b", p[1], [0.0, 10.0]),
+        c,
+    ]
+}
+
+/// The plan for one measured curve. With a known floor, the saturating law's floor is
+/// constrained to at least [`KnownFloor::bound`] and the free fit is kept as a diagnostic.
+/// A target the measurements already meet is [`Reach::AlreadyMet`].
+///
+/// # Errors
+/// Fewer than 4 distinct `N` (the saturating law has 3 parameters), a non-positive error, a
+/// target out of range, or a fit that fails.
+pub fn plan_curve_floored(
+    group: &str,
+    curve: &Curve,
+    known: Option<KnownFloor>,
+    opts: &PlanOptions,
+) -> Result<MeasuredPlan> {
     let kind = ModelKind::Saturating;
-    if curve.len() < kind.min_points() {
-        bail!(
-            "group '{group}': {} training-set size(s); a plan fits a N^-b + c and needs at least {}",
-            curve.len(),
-            kind.min_points()
-        );
-    }
+    check_plannable(group, curve, opts)?;
     let last = curve.len() - 1;
     let (n_max, y_max) = (curve.xs[last], curve.ys[last]);
-    for t in &opts.targets {
-        t.validate()?;
-        if !t.relative() {
-            let mse = t.mse(0.0, opts.peak);
-            if mse >= y_max {
-                bail!(
-                    "group '{group}': the target ({}, MSE {mse:.4e}) is already met: the error \
-                     measured at N = {n_max} is {y_max:.4e}",
-                    t.describe()
-                );
-            }
-        }
-    }
-    let fit = fit_model(kind, &curve.xs, &curve.ys)
-        .map_err(|e| anyhow::anyhow!("group '{group}': {e:#}"))?;
-    let Fit::Saturating(s) = fit else {
-        unreachable!("fitted the saturating law")
+    let ctx = |e: anyhow::Error| anyhow::anyhow!("group '{group}': {e:#}");
+    let bound = known.map_or(0.0, |k| k.bound());
+    let s = fit_saturating_floored(&curve.xs, &curve.ys, bound).map_err(ctx)?;
+    let free_fit = match known {
+        Some(_) => Some(free_fit(curve, bound).map_err(ctx)?),
+        None => None,
     };
+    let fit = Fit::Saturating(s);
     let point = [s.a, s.b, s.c];
-    let boot = bootstrap(curve, &fit, &[], &opts.bootstrap)
-        .map_err(|e| anyhow::anyhow!("group '{group}': {e:#}"))?;
+    let boot = bootstrap(curve, &fit, &[], &opts.bootstrap).map_err(ctx)?;
     let reps = &boot.params;
-    let estimate = |f: &dyn Fn(&[f64]) -> f64| Estimate {
-        value: f(&point),
-        ci95: if reps.is_empty() {
-            [f64::NAN; 2]
-        } else {
-            interval(&reps.iter().map(|p| f(p)).collect::<Vec<_>>())
-        },
+    let estimate = |f: &dyn Fn(&[f64]) -> f64| {
+        Estimate::new(
+            f(&point),
+            if reps.is_empty() {
+                [f64::NAN; 2]
+            } else {
+                interval(&reps.iter().map(|p| f(p)).collect::<Vec<_>>())
+            },
+        )
     };
-    let floor = estimate(&|p| p[2]);
+    let y_top = curve.ys.iter().copied().fold(0.0, f64::max);
+    let flags = param_flags(&point, known.is_none(), y_top);
+    let b_flag = flags[1];
+    let floor = estimate(&|p| p[2]).flag(flags[2]).as_positive();
     let targets = opts
         .targets
         .iter()
-        .map(|t| {
-            let mse = estimate(&|p| t.mse(p[2], opts.peak));
-            let n = estimate(&|p| n_for(p[0], p[1], p[2], t.mse(p[2], opts.peak)));
-            let reachable = if t.relative() {
-                Reach::Yes
-            } else {
-                let [lo, hi] = floor.ci95;
-                let m = mse.value;
-                if m < lo.min(floor.value) {
-                    Reach::NotReachable
-                } else if m <= hi.max(floor.value) {
-                    Reach::Uncertain
-                } else {
-                    Reach::Yes
-                }
-            };
-            TargetPlan {
-                target: t.describe(),
-                mse,
-                n,
-                reachable,
-            }
-        })
+        .map(|t| target_plan(t, &estimate, &floor, y_top, b_flag, opts.peak))
         .collect();
-    let predictions = opts
-        .at
-        .iter()
-        .map(|&n| PredictionPlan {
-            n,
-            mse: estimate(&|p| sat(p, n)),
-            psnr_db: estimate(&|p| psnr(sat(p, n), opts.peak)),
-        })
-        .collect();
-    let names = kind.param_names();
-    let params = OrderedMap(
-        (0..3)
-            .map(|j| (names[j].to_string(), estimate(&|p| p[j])))
-            .collect(),
-    );
+    let predictions = predictions(&estimate, opts);
+    let params = param_estimates(&estimate, &flags);
     let backtest = if opts.backtest {
-        Some(
-            backtest(curve, &opts.bootstrap)
-                .map_err(|e| anyhow::anyhow!("group '{group}': {e:#}"))?,
-        )
+        Some(backtest(curve, &opts.bootstrap).map_err(ctx)?)
     } else {
         None
     };
@@ -351,7 +573,10 @@ pub fn plan_curve(
         model: kind,
         params,
         floor,
-        exact_floor,
+        exact_floor: known.map(|k| k.mse),
+        floor_bound: known.map(|k| k.bound()),
+        free_fit,
+        saturated: b_flag.is_some() && point[1] <= 0.0,
         largest_n: n_max,
         measured_at_largest_n: y_max,
         db_per_doubling: estimate(&|p| 10.0 * (sat(p, n_max) / sat(p, 2.0 * n_max)).log10()),
@@ -363,9 +588,114 @@ pub fn plan_curve(
             failed: boot.failed,
             seed: opts.bootstrap.seed,
         },
+        floor_backtest: match (opts.backtest, known) {
+            (true, Some(_)) => floor_backtest(curve, bound),
+            _ => None,
+        },
         backtest,
         doubling_gain_db: None,
     })
+}
+
+/// An [`Estimate`] of a function of the parameters `(a, b, c)`: its value at the fit and its
+/// interval over the bootstrap replicates.
+type Estimator<'a> = dyn Fn(&dyn Fn(&[f64]) -> f64) -> Estimate + 'a;
+
+/// Errors unless `curve` has the 4 sizes the saturating law needs and every target is valid.
+fn check_plannable(group: &str, curve: &Curve, opts: &PlanOptions) -> Result<()> {
+    let kind = ModelKind::Saturating;
+    if curve.len() < kind.min_points() {
+        bail!(
+            "group '{group}': {} training-set size(s); a plan fits a N^-b + c and needs at least {}",
+            curve.len(),
+            kind.min_points()
+        );
+    }
+    opts.targets.iter().try_for_each(Target::validate)
+}
+
+/// The free fit of `curve` and whether its floor is below `bound`.
+fn free_fit(curve: &Curve, bound: f64) -> Result<FreeFit> {
+    let f = fit_saturating(&curve.xs, &curve.ys)?;
+    Ok(FreeFit {
+        params: OrderedMap(vec![
+            ("a".into(), f.a),
+            ("b".into(), f.b),
+            ("c".into(), f.c),
+        ]),
+        below_floor: f.c < bound,
+    })
+}
+
+/// The predicted error at each `opts.at`.
+fn predictions(estimate: &Estimator, opts: &PlanOptions) -> Vec<PredictionPlan> {
+    opts.at
+        .iter()
+        .map(|&n| PredictionPlan {
+            n,
+            mse: estimate(&|p| sat(p, n)).as_positive(),
+            psnr_db: estimate(&|p| psnr(sat(p, n), opts.peak)),
+        })
+        .collect()
+}
+
+/// `a`, `b`, `c` with their intervals and identification (`flags` from [`param_flags`]; the
+/// positive scales `a`, `c` also by the width of their interval).
+fn param_estimates(
+    estimate: &Estimator,
+    flags: &[Option<Unidentified>; 3],
+) -> OrderedMap<Estimate> {
+    let names = ModelKind::Saturating.param_names();
+    OrderedMap(
+        (0..3)
+            .map(|j| {
+                let e = estimate(&|p| p[j]).flag(flags[j]);
+                (
+                    names[j].to_string(),
+                    if j == 1 { e } else { e.as_positive() },
+                )
+            })
+            .collect(),
+    )
+}
+
+/// One target's answer. One rule for targets already met, absolute or relative: a target
+/// MSE at or above every measured error (`y_top`, the largest) is [`Reach::AlreadyMet`], with
+/// nothing to plan; a target met only at the larger measured sizes gets its `N` from the law
+/// (inside the measured range).
+fn target_plan(
+    t: &Target,
+    estimate: &Estimator,
+    floor: &Estimate,
+    y_top: f64,
+    b_flag: Option<Unidentified>,
+    peak: f64,
+) -> TargetPlan {
+    let mse = estimate(&|p| t.mse(p[2], peak));
+    let n = estimate(&|p| n_for(p[0], p[1], p[2], t.mse(p[2], peak)))
+        .flag(b_flag)
+        .as_size();
+    let reachable = if mse.value >= y_top {
+        Reach::AlreadyMet
+    } else if t.relative() {
+        Reach::Yes
+    } else {
+        let [lo, hi] = floor.ci95;
+        let m = mse.value;
+        if m < lo.min(floor.value) {
+            Reach::NotReachable
+        } else if m <= hi.max(floor.value) {
+            Reach::Uncertain
+        } else {
+            Reach::Yes
+        }
+    };
+    TargetPlan {
+        target: t.describe(),
+        mse,
+        n,
+        reachable,
+    }
 }
 
 /// Formats a training-set size for people (`1.2e5`, `3400`), `never` when infinite.
@@ -382,14 +712,7 @@ pub fn fmt_n(n: f64) -> String {
 /// The one-screen summary of a plan.
 pub fn summary_text(p: &MeasuredPlan) -> String {
     use std::fmt::Write as _;
-    let ci = |e: &Estimate, f: &dyn Fn(f64) -> String| {
-        format!(
-            "{} (95% interval {} to {})",
-            f(e.value),
-            f(e.ci95[0]),
-            f(e.ci95[1])
-        )
-    };
+    let ci = |e: &Estimate, f: &dyn Fn(f64) -> String| e.text(f);
     let mse = |v: f64| {
         if v.is_finite() {
             format!("{v:.4e}")
@@ -399,15 +722,42 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
     };
     let mut s = String::new();
     let _ = writeln!(s, "{}", p.group);
+    let exact = match (p.exact_floor, p.floor_bound) {
+        (Some(f), Some(b)) => {
+            format!(", exact floor {f:.4e} (the fit's floor constrained to >= {b:.4e})")
+        }
+        (Some(f), None) => format!(", exact floor {f:.4e}"),
+        _ => String::new(),
+    };
     let _ = writeln!(
         s,
-        "  measured: {} at N = {}; fitted floor {}{}",
+        "  measured: {} at N = {}; fitted floor {}{exact}",
         mse(p.measured_at_largest_n),
         fmt_n(p.largest_n),
         ci(&p.floor, &mse),
-        p.exact_floor
-            .map_or(String::new(), |f| format!(", exact floor {f:.4e}"))
     );
+    if let (Some(free), Some(f)) = (&p.free_fit, p.exact_floor) {
+        if free.below_floor {
+            let c = free.params.get("c").copied().unwrap_or(f64::NAN);
+            // A floor at its bound 0 (to rounding) reads as 0.
+            let c = if c <= 1e-9 * f {
+                "0".into()
+            } else {
+                format!("{c:.3e}")
+            };
+            let _ = writeln!(
+                s,
+                "  the free fit's floor {c} is below the exact floor {f:.3e}: it is not used"
+            );
+        }
+    }
+    if p.saturated {
+        let _ = writeln!(
+            s,
+            "  the curve is flat (b at its bound 0): it has saturated at about {}",
+            mse(p.floor.value)
+        );
+    }
     let _ = writeln!(
         s,
         "  doubling N from {} gains {}",
@@ -417,6 +767,10 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
     for t in &p.targets {
         let what = match t.reachable {
             Reach::NotReachable => "not reachable (below the fitted floor's interval)".into(),
+            Reach::AlreadyMet => format!(
+                "already met at every measured N (target MSE {})",
+                mse(t.mse.value)
+            ),
             _ => format!("N = {}", ci(&t.n, &fmt_n)),
         };
         let _ = writeln!(s, "  {}: {what}", t.target);
@@ -428,6 +782,15 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
             fmt_n(q.n),
             ci(&q.mse, &mse),
             ci(&q.psnr_db, &|v| format!("{v:.2} dB"))
+        );
+    }
+    if let Some(fb) = &p.floor_backtest {
+        let _ = writeln!(
+            s,
+            "  floor backtest (fit N <= {}): rms error {:.2}% constrained, {:.2}% free",
+            fmt_n(fb.train_max_n),
+            100.0 * fb.constrained_rms_log_error,
+            100.0 * fb.free_rms_log_error
         );
     }
     if let Some(d) = &p.doubling_gain_db {
@@ -539,10 +902,150 @@ mod tests {
         let xs = [10.0, 100.0, 1000.0, 10000.0];
         let ys: Vec<f64> = xs.iter().map(|x: &f64| x.powf(-0.5) + 0.01).collect();
         let c = Curve::new(&xs, &ys).unwrap();
-        let e = plan_curve("g", &c, None, &opts(vec![Target::Mse(0.5)])).unwrap_err();
-        assert!(e.to_string().contains("already met"), "{e}");
+        // 0.5 is above every measured error: already met, nothing to plan (the CLI refuses it
+        // when asked for).
+        let p = plan_curve("g", &c, None, &opts(vec![Target::Mse(0.5)])).unwrap();
+        assert_eq!(p.targets[0].reachable, Reach::AlreadyMet);
         let c3 = Curve::new(&xs[..3], &ys[..3]).unwrap();
         assert!(plan_curve("g", &c3, None, &opts(vec![])).is_err());
         assert!(Target::Within(-0.1).validate().is_err());
+    }
+}
+
+#[cfg(test)]
+mod floor_tests {
+    use super::*;
+
+    fn opts(targets: Vec<Target>) -> PlanOptions {
+        PlanOptions {
+            targets,
+            at: vec![1e4, 1e6],
+            peak: 1.0,
+            bootstrap: BootstrapOptions {
+                reps: 200,
+                ..Default::default()
+            },
+            backtest: false,
+        }
+    }
+
+    fn sizes() -> Vec<f64> {
+        (0..7).map(|i| 16.0 * 2f64.powi(i)).collect()
+    }
+
+    /// Every MSE of a plan: floor, `c`, target MSEs and predictions, values and interval ends.
+    fn mses(p: &MeasuredPlan) -> Vec<f64> {
+        let mut v = Vec::new();
+        let mut push = |e: &Estimate| v.extend([e.value, e.ci95[0], e.ci95[1]]);
+        push(&p.floor);
+        push(p.params.get("c").unwrap());
+        p.targets.iter().for_each(|t| push(&t.mse));
+        p.predictions.iter().for_each(|q| push(&q.mse));
+        v
+    }
+
+    #[test]
+    fn a_known_floor_binds_the_fit_and_every_number() {
+        // Measured sizes show a pure power law 0.5 N^-0.3 (0.063 at N = 1024); theory knows a
+        // floor 0.01. The free fit puts its floor at 0 and predicts 0.5e6^-0.3 = 7.9e-3 < 0.01
+        // at N = 1e6; the constrained one may not.
+        let xs = sizes();
+        let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x.powf(-0.3)).collect();
+        let c = Curve::new(&xs, &ys).unwrap();
+        let floor = KnownFloor { mse: 0.01, se: 0.0 };
+        let p = plan_curve_floored("g", &c, Some(floor), &opts(vec![Target::Within(0.1)])).unwrap();
+        let free = p.free_fit.as_ref().unwrap();
+        assert!(free.below_floor, "{free:?}");
+        assert_eq!(p.floor_bound, Some(0.01));
+        for v in mses(&p) {
+            assert!(v.is_nan() || v >= 0.01, "{v} below the floor: {p:#?}");
+        }
+        let text = summary_text(&p);
+        assert!(
+            text.contains(
+                "the free fit's floor 0 is below the exact floor 1.000e-2: it is not used"
+            ),
+            "{text}"
+        );
+        // The free plan of the same curve predicts below the floor: the constraint matters.
+        let free = plan_curve("g", &c, None, &opts(vec![])).unwrap();
+        assert!(free.predictions[1].mse.value < 0.01);
+    }
+
+    #[test]
+    fn numbers_the_data_do_not_identify_are_flagged() {
+        // Identifiable: an exact saturating curve.
+        let xs = sizes();
+        let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x.powf(-0.5) + 0.01).collect();
+        let p = plan_curve(
+            "g",
+            &Curve::new(&xs, &ys).unwrap(),
+            None,
+            &opts(vec![Target::Within(0.1)]),
+        )
+        .unwrap();
+        assert!(
+            p.floor.identified() && p.targets[0].n.identified(),
+            "{p:#?}"
+        );
+        assert!(p.params.0.iter().all(|(_, e)| e.identified()), "{p:#?}");
+        // Not identifiable: a pure power law has no floor in view; c sits at its bound 0 and
+        // N within 10% of it has no finite end.
+        let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x.powf(-0.5)).collect();
+        let p = plan_curve(
+            "g",
+            &Curve::new(&xs, &ys).unwrap(),
+            None,
+            &opts(vec![Target::Within(0.1)]),
+        )
+        .unwrap();
+        assert_eq!(
+            p.floor.unidentified,
+            Some(Unidentified::AtBound {
+                param: "c",
+                bound: 0.0
+            })
+        );
+        assert!(!p.targets[0].n.identified());
+        let text = summary_text(&p);
+        assert!(
+            text.contains("fitted floor not identified (c at its bound 0)"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["floor"]["identified"], false);
+        assert_eq!(json["floor"]["reason"], "c at its bound 0");
+        assert!(json["floor"]["value"].as_f64().unwrap() < 1e-12, "{json}");
+    }
+
+    #[test]
+    fn a_flat_curve_has_saturated_at_its_level() {
+        let xs = sizes();
+        let ys = vec![0.5; xs.len()];
+        let c = Curve::new(&xs, &ys).unwrap();
+        let p = plan_curve("g", &c, None, &opts(vec![Target::Within(0.1)])).unwrap();
+        assert!(p.saturated);
+        assert!((p.floor.value / 0.5 - 1.0).abs() < 1e-9, "{:?}", p.floor);
+        assert!(p.floor.identified());
+        assert_eq!(p.targets[0].reachable, Reach::AlreadyMet);
+        let text = summary_text(&p);
+        assert!(
+            text.contains("it has saturated at about 5.0000e-1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn points_below_the_floor_by_three_standard_errors_contradict_it() {
+        let floor = KnownFloor { mse: 1.0, se: 0.0 };
+        let xs = [10.0, 20.0, 40.0];
+        let ses = [Some(0.01), Some(0.01), None];
+        // 0.98 is 2 se below: sampling noise; 0.96 is 4 se below: a contradiction; the last has
+        // no standard error and is not judged.
+        let ok = check_floor("g", &xs, &[1.5, 0.98, 0.5], &ses, floor);
+        assert!(ok.is_ok());
+        let e = check_floor("g", &xs, &[1.5, 0.96, 0.5], &ses, floor).unwrap_err();
+        assert_eq!(e.points, vec![(20.0, 0.96, 0.01)]);
+        assert!(e.to_string().contains("N = 20 (MSE 9.6000e-1"), "{e}");
     }
 }

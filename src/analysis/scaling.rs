@@ -17,10 +17,10 @@ use plateau_run::record::{CurveKey, RunRecord, Status};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::analysis::plan::{check_floor, FloorContradiction, KnownFloor};
+use crate::fit::report::fit_curve_floored;
 use crate::fit::report::FitReport;
-use crate::fit::{
-    fit_curve, fit_power, BootstrapOptions, Curve, FitOptions, Method, ModelChoice, ModelKind,
-};
+use crate::fit::{fit_power, BootstrapOptions, Curve, FitOptions, Method, ModelChoice, ModelKind};
 use crate::sweep::Record;
 
 /// The width-selection metric (higher is better).
@@ -129,6 +129,17 @@ pub struct GroupSummary {
     pub selection_metric: Option<String>,
     /// Exact floor (Bayes error per pixel) when the data's floor is known.
     pub floor_mse: Option<f64>,
+    /// Monte Carlo standard error of `floor_mse` where it is estimated (MRI with random masks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_mse_stderr: Option<f64>,
+    /// With `floor_mse`: the lower bound the fitted floor is constrained to, `floor_mse` minus
+    /// one test-set standard error ([`KnownFloor::bound`]). No number of the report or its
+    /// figures is below it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_bound: Option<f64>,
+    /// With `floor_mse`: the floor `c` of the free saturating fit, a diagnostic (not used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_floor: Option<f64>,
     /// Every run.
     pub points: Vec<RunPoint>,
     /// The best width per `N`, increasing `N`.
@@ -160,6 +171,36 @@ impl GroupSummary {
             ModelKind::Broken => None,
         }
     }
+}
+
+/// The known floor of a curve: `floor_mse`, seen through the test set with the standard error
+/// of the best point at the largest `N` (the test-set noise of a near-floor estimator's MSE)
+/// combined with the floor's own Monte Carlo error. `None` without `floor_mse`.
+pub fn known_floor(g: &GroupSummary) -> Option<KnownFloor> {
+    floor_of(g.floor_mse, g.floor_mse_stderr, &g.best)
+}
+
+fn floor_of(mse: Option<f64>, mc: Option<f64>, best: &[BestPoint]) -> Option<KnownFloor> {
+    let test = best.last().and_then(|b| b.test_mse_se).unwrap_or(0.0);
+    Some(KnownFloor {
+        mse: mse?,
+        se: test.hypot(mc.unwrap_or(0.0)),
+    })
+}
+
+/// Errors when best points of `g` lie more than [`crate::analysis::plan::CONTRADICTION_SES`]
+/// standard errors below its exact floor.
+///
+/// # Errors
+/// The [`FloorContradiction`] naming them.
+pub fn check_group_floor(g: &GroupSummary) -> std::result::Result<(), FloorContradiction> {
+    let Some(floor) = known_floor(g) else {
+        return Ok(());
+    };
+    let xs: Vec<f64> = g.best.iter().map(|b| b.n).collect();
+    let ys: Vec<f64> = g.best.iter().map(|b| b.test_mse).collect();
+    let ses: Vec<Option<f64>> = g.best.iter().map(|b| b.test_mse_se).collect();
+    check_floor(&g.label, &xs, &ys, &ses, floor)
 }
 
 fn short(k: &str) -> &str {
@@ -276,6 +317,10 @@ fn summarise(
     // The floor is a property of the data model, the same for every run of the curve.
     let floor_mse = (floors.len() == runs.len() && !floors.is_empty())
         .then(|| floors.iter().sum::<f64>() / floors.len() as f64);
+    let floor_mse_stderr = runs
+        .iter()
+        .filter_map(|(_, m)| m.results.floor_mse_stderr)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
     let stderr_of: BTreeMap<&str, f64> = runs
         .iter()
         .filter_map(|(id, m)| Some((*id, m.results.test_mse_stderr?)))
@@ -336,7 +381,16 @@ fn summarise(
         });
     }
     let label = label_of(map, shown);
-    let (fit, fit_note) = fit_best(&label, &best);
+    let known = floor_of(floor_mse, floor_mse_stderr, &best);
+    let floor_bound = known.map(|k| k.bound());
+    let (fit, fit_note) = fit_best(&label, &best, floor_bound.unwrap_or(0.0));
+    let free_floor = match (&fit, floor_bound) {
+        (Some(f), Some(_)) if f.model == ModelKind::Saturating => {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = best.iter().map(|b| (b.n, b.test_mse)).unzip();
+            crate::fit::fit_saturating(&xs, &ys).ok().map(|f| f.c)
+        }
+        _ => None,
+    };
     let fitted_floor_over_floor = match (&fit, floor_mse) {
         (Some(f), Some(floor)) if f.model == ModelKind::Saturating => {
             f.params.get("c").map(|c| c / floor)
@@ -355,6 +409,9 @@ fn summarise(
         selection_metric: (multi_width && has_val).then(|| SELECTION_METRIC.to_string()),
         key,
         floor_mse,
+        floor_mse_stderr,
+        floor_bound,
+        free_floor,
         points,
         best,
         fit,
@@ -366,7 +423,7 @@ fn summarise(
     }
 }
 
-fn fit_best(label: &str, best: &[BestPoint]) -> (Option<FitReport>, Option<String>) {
+fn fit_best(label: &str, best: &[BestPoint], c_min: f64) -> (Option<FitReport>, Option<String>) {
     let kind = match best.len() {
         n if n >= ModelKind::Saturating.min_points() => ModelKind::Saturating,
         n if n >= ModelKind::Power.min_points() => ModelKind::Power,
@@ -398,8 +455,8 @@ fn fit_best(label: &str, best: &[BestPoint]) -> (Option<FitReport>, Option<Strin
     };
     // Residual bootstrap first; with very few points it can fail, and then the fit alone is
     // still worth reporting.
-    match fit_curve(label, &curve, &opts(Method::Auto))
-        .or_else(|_| fit_curve(label, &curve, &opts(Method::None)))
+    match fit_curve_floored(label, &curve, &opts(Method::Auto), c_min)
+        .or_else(|_| fit_curve_floored(label, &curve, &opts(Method::None), c_min))
     {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(format!("{e:#}"))),

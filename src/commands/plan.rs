@@ -21,9 +21,12 @@ use crate::output::write_stdout;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::capacity::{doubling_plan, CellChoice};
-use crate::analysis::plan::{plan_curve, summary_text, MeasuredPlan, PlanOptions, Target};
+use crate::analysis::plan::{
+    check_floor, fmt_n, plan_curve_floored, summary_text, KnownFloor, MeasuredPlan, PlanOptions,
+    Reach, Target,
+};
 use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
-use crate::analysis::scaling::{analyse, GroupSummary};
+use crate::analysis::scaling::{analyse, check_group_floor, known_floor, GroupSummary};
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
 use crate::fit::{BootstrapOptions, Curve};
 use crate::output::write_atomic;
@@ -59,6 +62,23 @@ pub struct Args {
     /// A CSV of measured errors: plan from its curves (same layout flags as `plateau fit`).
     #[arg(long, value_name = "FILE.csv", conflicts_with = "d")]
     pub input: Option<PathBuf>,
+    /// With --input: the exact floor of the data (Bayes error, MSE units): the fit's floor is
+    /// constrained to at least it minus --floor-se, and no printed MSE is below that.
+    #[arg(
+        long,
+        value_name = "MSE",
+        requires = "input",
+        allow_negative_numbers = true
+    )]
+    pub exact_floor: Option<f64>,
+    /// With --exact-floor: the test-set standard error of the floor (MSE units, default 0).
+    #[arg(
+        long,
+        value_name = "SE",
+        requires = "exact_floor",
+        allow_negative_numbers = true
+    )]
+    pub floor_se: Option<f64>,
     /// The CSV's columns of N, the error and the groups.
     #[command(flatten)]
     pub columns: CsvColumns,
@@ -211,20 +231,23 @@ fn store_groups(dir: &Path) -> Result<Vec<GroupSummary>> {
 /// floor when known.
 ///
 /// # Errors
-/// As [`store_groups`].
-fn store_curves(dir: &Path) -> Result<Vec<(String, Curve, Option<f64>)>> {
+/// As [`store_groups`], and a [`crate::analysis::plan::FloorContradiction`] (exit 1) when
+/// measured points lie below a curve's exact floor by more than 3 standard errors.
+fn store_curves(dir: &Path) -> Result<Vec<(String, Curve, Option<KnownFloor>)>> {
     store_groups(dir)?
         .into_iter()
         .map(|g| {
+            check_group_floor(&g)?;
             let xs: Vec<f64> = g.best.iter().map(|b| b.n).collect();
             let ys: Vec<f64> = g.best.iter().map(|b| b.test_mse).collect();
-            Ok((g.label, Curve::new(&xs, &ys)?, g.floor_mse))
+            let floor = known_floor(&g);
+            Ok((g.label, Curve::new(&xs, &ys)?, floor))
         })
         .collect()
 }
 
 /// The curves to plan: `(group, curve, exact floor)`.
-fn curves(args: &Args) -> Result<Vec<(String, Curve, Option<f64>)>> {
+fn curves(args: &Args) -> Result<Vec<(String, Curve, Option<KnownFloor>)>> {
     if let Some(dir) = &args.results {
         return store_curves(dir);
     }
@@ -232,12 +255,61 @@ fn curves(args: &Args) -> Result<Vec<(String, Curve, Option<f64>)>> {
         .input
         .as_ref()
         .expect("measured() is called with an input");
+    let floor = input_floor(args)?;
     let curves = args.columns.read(input)?;
-    Ok(curves
+    curves
         .groups
         .into_iter()
-        .map(|g| (g.name, g.curve, None))
-        .collect())
+        .map(|g| {
+            if let Some(f) = floor {
+                let none = vec![None; g.curve.len()];
+                check_floor(&g.name, &g.curve.xs, &g.curve.ys, &none, f)?;
+            }
+            Ok((g.name, g.curve, floor))
+        })
+        .collect()
+}
+
+/// The known floor of `--exact-floor` and `--floor-se`, checked.
+///
+/// # Errors
+/// A floor that is not positive and finite, or a standard error that is negative or not
+/// finite.
+fn input_floor(args: &Args) -> Result<Option<KnownFloor>> {
+    let Some(mse) = args.exact_floor else {
+        return Ok(None);
+    };
+    if !(mse.is_finite() && mse > 0.0) {
+        bail!("--exact-floor {mse:e} must be positive and finite");
+    }
+    let se = args.floor_se.unwrap_or(0.0);
+    if !(se.is_finite() && se >= 0.0) {
+        bail!("--floor-se {se:e} must be finite and not negative");
+    }
+    Ok(Some(KnownFloor { mse, se }))
+}
+
+/// Refuses a target the user asked for that a curve already meets at every measured `N` (one
+/// rule for absolute and relative targets, [`Reach::AlreadyMet`]); the default targets are
+/// reported as met instead.
+fn refuse_met_targets(plans: &[MeasuredPlan], asked: bool) -> Result<()> {
+    if !asked {
+        return Ok(());
+    }
+    for p in plans {
+        if let Some(t) = p.targets.iter().find(|t| t.reachable == Reach::AlreadyMet) {
+            bail!(
+                "group '{}': the target ({}, MSE {:.4e}) is already met at every measured N \
+                 (the error measured at N = {} is {:.4e})",
+                p.group,
+                t.target,
+                t.mse.value,
+                fmt_n(p.largest_n),
+                p.measured_at_largest_n
+            );
+        }
+    }
+    Ok(())
 }
 
 fn measured(args: &Args) -> Result<()> {
@@ -260,11 +332,19 @@ fn measured(args: &Args) -> Result<()> {
         bootstrap: args.bootstrap.options()?,
         backtest: args.backtest,
     };
+    for t in &opts.targets {
+        t.validate()?;
+    }
     let cell = cell_choice(args)?;
     let mut plans: Vec<MeasuredPlan> = curves(args)?
         .iter()
-        .map(|(g, c, floor)| plan_curve(g, c, *floor, &opts))
+        .map(|(g, c, floor)| plan_curve_floored(g, c, *floor, &opts))
         .collect::<Result<_>>()?;
+    let asked = !(args.within.is_empty()
+        && args.within_db.is_empty()
+        && args.target_mse.is_empty()
+        && args.target_psnr.is_empty());
+    refuse_met_targets(&plans, asked)?;
     if let (Some(cell), Some(dir)) = (cell, &args.results) {
         // store_curves keeps the store's groups in order, so they pair with the plans.
         for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {
@@ -319,7 +399,7 @@ pub fn plan_summary(results: &Path, stem: &Path) -> Result<()> {
     };
     let mut plans = Vec::new();
     for (g, c, floor) in store_curves(results)? {
-        match plan_curve(&g, &c, floor, &opts) {
+        match plan_curve_floored(&g, &c, floor, &opts) {
             Ok(p) => plans.push(p),
             Err(e) => eprintln!("plateau: warning: no plan: {e:#}"),
         }

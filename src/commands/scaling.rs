@@ -19,9 +19,11 @@ use anyhow::{bail, Context, Result};
 
 use serde::Serialize;
 
-use crate::analysis::band::fit_band;
+use crate::analysis::band::fit_band_floored;
 use crate::analysis::capacity::{analyse_capacity, capacity_text, Capacity, CapacityModel};
-use crate::analysis::scaling::{analyse, points_csv, GroupSummary, EXTRAPOLATE_TO};
+use crate::analysis::scaling::{
+    analyse, check_group_floor, points_csv, GroupSummary, EXTRAPOLATE_TO,
+};
 use crate::analysis::{linear_theory, subspace_theory, PredictedCurve};
 use crate::figures::capacity::{width_chart, SurfaceFigure};
 use crate::figures::chart::render_figure;
@@ -118,6 +120,10 @@ pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<V
             store.path().display()
         );
     }
+    // Measured points far below an exact floor: a bug upstream, before any file is written.
+    for g in &groups {
+        check_group_floor(g)?;
+    }
     let mut reports = Vec::new();
     for g in groups {
         let extra = predicted(&g)?;
@@ -126,10 +132,10 @@ pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<V
             &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
         )?;
         // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
-        let band = g
-            .fit
-            .as_ref()
-            .and_then(|f| fit_band(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP).ok());
+        let band = g.fit.as_ref().and_then(|f| {
+            let c_min = g.floor_bound.unwrap_or(0.0);
+            fit_band_floored(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP, c_min).ok()
+        });
         let stem = out.join(format!("scaling_{}", g.tag));
         for (suffix, chart) in scaling_views(&g, &extra, band.as_ref()) {
             let mut name = stem.as_os_str().to_owned();
@@ -238,13 +244,31 @@ fn report(g: &GroupSummary, stem: &Path) {
             fit.params
                 .0
                 .iter()
-                .map(|(k, v)| format!("{k} = {v:.4e}"))
+                .map(
+                    |(k, v)| match fit.identified.get(k).and_then(|i| i.reason.as_ref()) {
+                        Some(why) => format!("{k} not identified ({why})"),
+                        None => format!("{k} = {v:.4e}"),
+                    }
+                )
                 .collect::<Vec<_>>()
                 .join(", "),
             fit.extrapolation.get("1e6").copied().unwrap_or(f64::NAN),
             g.fitted_floor_over_floor
                 .map_or("-".into(), |r| format!("{r:.4}"))
         );
+        if let (Some(c), Some(bound), Some(floor)) = (g.free_floor, g.floor_bound, g.floor_mse) {
+            if c < bound {
+                let c = if c <= 1e-9 * floor {
+                    "0".into()
+                } else {
+                    format!("{c:.3e}")
+                };
+                eprintln!(
+                    "plateau:   the free fit's floor {c} is below the exact floor {floor:.3e}: \
+                     it is not used"
+                );
+            }
+        }
     } else if let Some(note) = &g.fit_note {
         eprintln!("plateau:   no fit: {note}");
     }

@@ -15,12 +15,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use super::chart::{draw_legend, drawable_range, tick, Chart, Draw, Figure, Series};
+use super::chart::{
+    draw_legend, drawable_range, log_axis, tick, Chart, Draw, Figure, Series, MIN_X_LABEL_GAP,
+    MIN_Y_LABEL_GAP,
+};
 use crate::analysis::capacity::{optimal_width, CapacityModel, WIDTH_TOLERANCE_DB};
 use crate::analysis::scaling::GroupSummary;
 use crate::fit::joint::JointCell;
 
-const ENVELOPE: RGBColor = RGBColor(20, 20, 20);
+const ENVELOPE: RGBColor = RGBColor(190, 190, 190);
 const VALIDATION: RGBColor = RGBColor(214, 39, 40);
 const FLOOR: RGBColor = RGBColor(120, 120, 120);
 
@@ -103,13 +106,17 @@ pub fn width_chart(g: &GroupSummary, model: &CapacityModel) -> Chart {
             (n, best)
         })
         .collect();
-    series.push(Series {
-        label: format!("best-width envelope of the law (widths {w_lo}-{w_hi})"),
-        points: envelope,
-        errors: None,
-        color: ENVELOPE,
-        draw: Draw::Line,
-    });
+    // Drawn first and pale, so the dashed law of the best width stays visible on it.
+    series.insert(
+        0,
+        Series {
+            label: format!("best-width envelope of the law (widths {w_lo}-{w_hi})"),
+            points: envelope,
+            errors: None,
+            color: ENVELOPE,
+            draw: Draw::Line,
+        },
+    );
     series.push(Series {
         label: "width chosen on validation (measured)".into(),
         points: g.best.iter().map(|b| (b.n, b.test_mse)).collect(),
@@ -183,6 +190,7 @@ impl Figure for SurfaceFigure<'_> {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let (w, _) = root.dim_in_pixel();
         let (main, bar) = root.split_horizontally(w - 190);
+        let (mw, mh) = main.dim_in_pixel();
         let (ns, ps, z) = self.heat();
         let cells = self.model.data.cells();
         let measured: Vec<f64> = cells.iter().map(|c| psnr(c.mean)).collect();
@@ -200,7 +208,15 @@ impl Figure for SurfaceFigure<'_> {
             .margin(20)
             .x_label_area_size(60)
             .y_label_area_size(100)
-            .build_cartesian_2d((n0..n1).log_scale(), (p0..p1).log_scale())?;
+            .build_cartesian_2d(
+                log_axis(n0, n1, f64::from(mw) - 140.0, MIN_X_LABEL_GAP),
+                log_axis(
+                    p0,
+                    p1,
+                    f64::from(mh) - 120.0 - f64::from(title_size),
+                    MIN_Y_LABEL_GAP,
+                ),
+            )?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -208,8 +224,8 @@ impl Figure for SurfaceFigure<'_> {
             .y_desc("trainable parameters P")
             .label_style(("sans-serif", 20))
             .axis_desc_style(("sans-serif", 24))
-            .x_label_formatter(&|v: &f64| sparse_tick(*v))
-            .y_label_formatter(&|v: &f64| sparse_tick(*v))
+            .x_label_formatter(&|v: &f64| tick(*v))
+            .y_label_formatter(&|v: &f64| tick(*v))
             .draw()?;
         chart.draw_series((0..HEAT.0).flat_map(|i| {
             let (ns, ps, z) = (&ns, &ps, &z);
@@ -262,20 +278,6 @@ impl Figure for SurfaceFigure<'_> {
         )?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, (18, 45))?;
         colour_bar(&bar, zmin, zmax)
-    }
-}
-
-/// Tick labels of the surface's log axes: only at mantissas 1, 2 and 5 (plotters puts a tick at
-/// every integer mantissa, whose labels overprint on a short decade).
-fn sparse_tick(v: f64) -> String {
-    let m = v / 10f64.powf(v.log10().floor());
-    let shown = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .any(|k| (m - k).abs() < 1e-6 * k);
-    if shown {
-        tick(v)
-    } else {
-        String::new()
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Once;
 
 use anyhow::{anyhow, Context, Result};
 use image::ImageEncoder;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -27,6 +28,9 @@ fn register_font() {
 
 /// `(x, y)` points.
 type Points = Vec<(f64, f64)>;
+
+/// The x range, the y range and the legend's corner of a chart.
+type Layout = ((f64, f64), (f64, f64), SeriesLabelPosition);
 
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,17 +126,102 @@ impl Chart {
         };
         let x = range(&xs, self.x_log)
             .ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
-        let mut y = range(&ys, self.y_log)
+        let y = range(&ys, self.y_log)
             .ok_or_else(|| anyhow!("chart '{}' has no points", self.title))?;
-        // Room above the data for the legend (upper right), so it hides no point.
-        let legend_rows =
-            self.series.iter().filter(|s| !s.label.is_empty()).count() + self.hlines.len();
-        if self.y_log {
-            y.1 *= (y.1 / y.0).powf(0.045 * legend_rows as f64);
-        } else {
-            y.1 += (y.1 - y.0) * 0.045 * legend_rows as f64;
-        }
         Ok((x, y))
+    }
+
+    /// The axes' ranges and the legend's corner for a plot area of `px` pixels: the corner
+    /// whose legend box holds no drawn point, line or reference line ([`legend_corner`]); when
+    /// every corner is taken, the upper right with room added above the data so that the
+    /// legend sits above everything drawn.
+    fn layout(&self, px: (f64, f64)) -> Result<Layout> {
+        let (x, mut y) = self.bounds()?;
+        let labels: Vec<&str> = self
+            .series
+            .iter()
+            .map(|s| s.label.as_str())
+            .chain(self.hlines.iter().map(|h| h.0.as_str()))
+            .filter(|l| !l.is_empty())
+            .collect();
+        if labels.is_empty() {
+            return Ok((x, y, SeriesLabelPosition::UpperRight));
+        }
+        let size = legend_size(&labels, px);
+        let drawn = self.drawn_points(x, y);
+        if let Some(pos) = legend_corner(&drawn, size) {
+            return Ok((x, y, pos));
+        }
+        // Room above the data: its top at `size.1` (plus a margin) below the plot's top.
+        let frac = (size.1 + 0.02).min(0.8);
+        let grow = frac / (1.0 - frac);
+        if self.y_log {
+            y.1 *= (y.1 / y.0).powf(grow);
+        } else {
+            y.1 += (y.1 - y.0) * grow;
+        }
+        Ok((x, y, SeriesLabelPosition::UpperRight))
+    }
+
+    /// Every drawn point in plot fractions (`0..1` from the lower left), lines sampled between
+    /// their points, error bars and band edges included, reference lines across the width.
+    fn drawn_points(&self, x: (f64, f64), y: (f64, f64)) -> Vec<(f64, f64)> {
+        let frac = |v: f64, (lo, hi): (f64, f64), log: bool| {
+            if log {
+                (v / lo).ln() / (hi / lo).ln()
+            } else {
+                (v - lo) / (hi - lo)
+            }
+        };
+        let to = |(a, b): (f64, f64)| (frac(a, x, self.x_log), frac(b, y, self.y_log));
+        let mut out = Vec::new();
+        for s in &self.series {
+            let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
+            let visible: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|&p| self.visible(p))
+                .map(to)
+                .collect();
+            match s.draw {
+                Draw::Markers => out.extend(&visible),
+                _ => lines.push(visible),
+            }
+            if let Some(errs) = &s.errors {
+                let (lo, hi): (Points, Points) = s
+                    .points
+                    .iter()
+                    .zip(errs)
+                    .map(|(&(px, _), &(l, h))| ((px, l), (px, h)))
+                    .filter(|(a, b)| self.visible(*a) && self.visible(*b))
+                    .map(|(a, b)| (to(a), to(b)))
+                    .unzip();
+                match s.draw {
+                    Draw::Band => lines.extend([lo, hi]),
+                    _ => out.extend(lo.into_iter().chain(hi)),
+                }
+            }
+            for line in lines {
+                for w in line.windows(2) {
+                    out.extend((0..8).map(|k| {
+                        let t = f64::from(k) / 8.0;
+                        (
+                            w[0].0 + t * (w[1].0 - w[0].0),
+                            w[0].1 + t * (w[1].1 - w[0].1),
+                        )
+                    }));
+                }
+                out.extend(line.last());
+            }
+        }
+        for h in &self.hlines {
+            if self.visible((x.0, h.1)) {
+                let fy = frac(h.1, y, self.y_log);
+                out.extend((0..=20).map(|k| (f64::from(k) / 20.0, fy)));
+            }
+        }
+        out
     }
 
     /// Title font size: 30 px, smaller for a long title so that it fits the width (a DejaVu
@@ -285,36 +374,42 @@ impl Figure for Chart {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         // An empty chart still renders (axes only) rather than failing the whole job.
-        let ((x0, x1), (y0, y1)) = self.bounds().unwrap_or(((1.0, 10.0), (1.0, 10.0)));
+        let (w, h) = root.dim_in_pixel();
+        let title = self.title_size(w);
+        let px = (
+            f64::from(w) - 2.0 * 20.0 - 90.0,
+            f64::from(h) - 2.0 * 20.0 - 60.0 - f64::from(title) * 1.5,
+        );
+        let ((x0, x1), (y0, y1), legend) =
+            self.layout(px)
+                .unwrap_or(((1.0, 10.0), (1.0, 10.0), SeriesLabelPosition::UpperRight));
         let (x0, x1) = drawable_range(x0, x1, self.x_log);
         let (y0, y1) = drawable_range(y0, y1, self.y_log);
         let mut builder = ChartBuilder::on(root);
         builder
-            .caption(
-                &self.title,
-                ("sans-serif", self.title_size(root.dim_in_pixel().0)),
-            )
+            .caption(&self.title, ("sans-serif", title))
             .margin(20)
             .x_label_area_size(60)
             .y_label_area_size(90);
+        let x_log = || log_axis(x0, x1, px.0, MIN_X_LABEL_GAP);
+        let y_log = || log_axis(y0, y1, px.1, MIN_Y_LABEL_GAP);
         // The four axis combinations have different coordinate types in plotters.
         match (self.x_log, self.y_log) {
             (true, true) => {
-                let chart =
-                    builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
-                self.fill(chart)
+                let chart = builder.build_cartesian_2d(x_log(), y_log())?;
+                self.fill(chart, legend)
             }
             (true, false) => {
-                let chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
-                self.fill(chart)
+                let chart = builder.build_cartesian_2d(x_log(), y0..y1)?;
+                self.fill(chart, legend)
             }
             (false, true) => {
-                let chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-                self.fill(chart)
+                let chart = builder.build_cartesian_2d(x0..x1, y_log())?;
+                self.fill(chart, legend)
             }
             (false, false) => {
                 let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-                self.fill(chart)
+                self.fill(chart, legend)
             }
         }
     }
@@ -324,37 +419,23 @@ impl Chart {
     fn fill<'a, DB, X, Y>(
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        legend: SeriesLabelPosition,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
     where
         DB: DrawingBackend + 'a,
         X: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
-        // Log axes get a light tick at every 1..9 x 10^k; label only as many as fit.
-        let (w, h) = chart.plotting_area().dim_in_pixel();
-        let span = |r: std::ops::Range<f64>| (r.end / r.start).log10().abs().max(1e-9);
-        let x_keep = self
-            .x_log
-            .then(|| TickThinning::new(f64::from(w) / span(chart.x_range()), MIN_X_LABEL_GAP));
-        let y_keep = self
-            .y_log
-            .then(|| TickThinning::new(f64::from(h) / span(chart.y_range()), MIN_Y_LABEL_GAP));
-        let x_fmt = |v: &f64| match x_keep {
-            Some(k) if !k.labels(*v) => String::new(),
-            _ => tick(*v),
-        };
-        let y_fmt = |v: &f64| match y_keep {
-            Some(k) if !k.labels(*v) => String::new(),
-            _ => tick(*v),
-        };
+        // Log axes carry their own labelled ticks ([`log_ticks`]): every key point is labelled.
+        let fmt = |v: &f64| tick(*v);
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .label_style(("sans-serif", 20))
             .axis_desc_style(("sans-serif", 24))
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
+            .x_label_formatter(&fmt)
+            .y_label_formatter(&fmt)
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(200, 200, 200))
             .draw()?;
@@ -449,7 +530,7 @@ impl Chart {
                 }
             }
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (18, 45))
+        draw_legend(&mut chart, legend, (18, 45))
     }
 }
 
@@ -475,53 +556,132 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 
 /// Smallest distance between two labels of a log axis, pixels: x labels are wide, y labels
 /// one line high.
-const MIN_X_LABEL_GAP: f64 = 60.0;
-const MIN_Y_LABEL_GAP: f64 = 30.0;
+pub(crate) const MIN_X_LABEL_GAP: f64 = 60.0;
+pub(crate) const MIN_Y_LABEL_GAP: f64 = 30.0;
 
-/// Which ticks of a log axis get a label: mantissas (`v / 10^floor(log10 v)`) that are
-/// multiples of `step`, or in `set` when the axis is too dense for every integer mantissa.
-/// Chosen from the axis' pixels per decade so that neighbouring labels are at least `gap`
-/// pixels apart (the overprinted 0.06 0.07 0.08 0.09 0.1 of a tall log axis).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct TickThinning {
-    step: Option<f64>,
-    set: &'static [f64],
+/// Fewest labelled ticks on a log axis.
+pub(crate) const MIN_LOG_LABELS: usize = 3;
+
+/// Mantissa sets of log-axis ticks, coarsest first: `1`, `1 2 5`, `1 2 3 5`, every integer,
+/// then steps of 0.5, 0.2, 0.1, 0.05, 0.02 and 0.01 (for axes spanning a fraction of a
+/// decade).
+fn mantissas(level: usize) -> Vec<f64> {
+    let steps = |s: f64| -> Vec<f64> {
+        let k = (9.0 / s).round() as usize;
+        (0..=k)
+            .map(|i| 1.0 + i as f64 * s)
+            .filter(|m| *m < 10.0 - 1e-9)
+            .collect()
+    };
+    match level {
+        0 => vec![1.0],
+        1 => vec![1.0, 2.0, 5.0],
+        2 => vec![1.0, 2.0, 3.0, 5.0],
+        3 => steps(1.0),
+        4 => steps(0.5),
+        5 => steps(0.2),
+        6 => steps(0.1),
+        7 => steps(0.05),
+        8 => steps(0.02),
+        _ => steps(0.01),
+    }
 }
 
-impl TickThinning {
-    fn new(px_per_decade: f64, gap: f64) -> Self {
-        // The closest neighbours of a mantissa step s are at the top of a decade:
-        // log10(10 / (10 - s)) decades apart.
-        for step in [0.1_f64, 0.2, 0.5, 1.0] {
-            if px_per_decade * (10.0 / (10.0 - step)).log10() >= gap {
-                return TickThinning {
-                    step: Some(step),
-                    set: &[],
-                };
-            }
-        }
-        // Smallest ratio between neighbours: 3/2 for {1, 2, 3, 5}, 2 for {1, 2, 5}.
-        let set: &'static [f64] = if px_per_decade * 1.5f64.log10() >= gap {
-            &[1.0, 2.0, 3.0, 5.0]
-        } else if px_per_decade * 2f64.log10() >= gap {
-            &[1.0, 2.0, 5.0]
-        } else {
-            &[1.0]
-        };
-        TickThinning { step: None, set }
-    }
+/// Number of mantissa sets of [`mantissas`].
+const LEVELS: usize = 10;
 
-    fn labels(&self, v: f64) -> bool {
-        if !(v.is_finite() && v > 0.0) {
-            return true;
+/// The ticks `m 10^k` in `[lo, hi]` for the mantissas of `level`, increasing.
+fn ticks_at(lo: f64, hi: f64, level: usize) -> Vec<f64> {
+    let ms = mantissas(level);
+    let (k0, k1) = (lo.log10().floor() as i32 - 1, hi.log10().ceil() as i32);
+    (k0..=k1)
+        .flat_map(|k| ms.iter().map(move |m| m * 10f64.powi(k)))
+        .filter(|v| *v >= lo * (1.0 - 1e-12) && *v <= hi * (1.0 + 1e-12))
+        .collect()
+}
+
+/// Labelled (`.0`) and light (`.1`, grid only) ticks of a log axis over `[lo, hi]` drawn on
+/// `px` pixels: the finest mantissa set whose labels stay `gap` pixels apart, and at least
+/// [`MIN_LOG_LABELS`] labels (a finer set where a decade holds fewer: 2x and 5x ticks, then
+/// finer steps on an axis spanning a fraction of a decade). Light ticks at every integer
+/// mantissa (or the labelled ones when finer). Cost `O(decades)`.
+pub(crate) fn log_ticks(lo: f64, hi: f64, px: f64, gap: f64) -> (Vec<f64>, Vec<f64>) {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return (vec![], vec![]);
+    }
+    let per_decade = px / (hi / lo).log10();
+    let spaced = |v: &[f64]| {
+        v.windows(2)
+            .all(|w| per_decade * (w[1] / w[0]).log10() >= gap)
+    };
+    // Many decades: thin powers of ten so that labels keep their gap.
+    let mut bold = ticks_at(lo, hi, 0);
+    if !spaced(&bold) {
+        let every = (gap / per_decade).ceil().max(1.0) as i64;
+        bold.retain(|v| (v.log10().round() as i64).rem_euclid(every) == 0);
+    }
+    for level in 1..LEVELS {
+        let finer = ticks_at(lo, hi, level);
+        if bold.len() >= MIN_LOG_LABELS && !spaced(&finer) {
+            break;
         }
-        let m = v / 10f64.powf(v.log10().floor());
-        let near = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.max(1.0);
-        match self.step {
-            Some(s) => near((m / s).round() * s, m),
-            None => self.set.iter().any(|&k| near(m, k) || near(m, 10.0 * k)),
+        if finer.len() > bold.len() {
+            bold = finer;
+        }
+        if bold.len() >= MIN_LOG_LABELS && !spaced(&bold) {
+            break;
         }
     }
+    let grid = ticks_at(lo, hi, 3);
+    let light = if grid.len() > bold.len() && grid.len() < 500 {
+        grid
+    } else {
+        bold.clone()
+    };
+    (bold, light)
+}
+
+/// A log axis over `[lo, hi]` with the ticks of [`log_ticks`].
+pub(crate) fn log_axis(lo: f64, hi: f64, px: f64, gap: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let (bold, light) = log_ticks(lo, hi, px, gap);
+    (lo..hi)
+        .log_scale()
+        .with_key_points(bold)
+        .with_light_points(light)
+}
+
+/// Size of a legend of `labels` as fractions of a plot area of `px` pixels: rows of about
+/// 26 px, DejaVu Sans 18 px about 0.55 em per character, a 45 px sample and padding.
+fn legend_size(labels: &[&str], px: (f64, f64)) -> (f64, f64) {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    let w = chars * 0.55 * 18.0 + 45.0 + 30.0;
+    let h = labels.len() as f64 * 26.0 + 16.0;
+    ((w / px.0).min(1.0), (h / px.1).min(1.0))
+}
+
+/// The first corner (upper right, upper left, lower right, lower left) whose legend box of
+/// `size` (fractions of the plot, with the 5 px plotters keeps from the edge) holds none of
+/// `drawn` (plot fractions); `None` when every corner is taken.
+fn legend_corner(drawn: &[(f64, f64)], size: (f64, f64)) -> Option<SeriesLabelPosition> {
+    let (w, h) = (size.0 + 0.01, size.1 + 0.01);
+    let corners = [
+        (
+            SeriesLabelPosition::UpperRight,
+            (1.0 - w, 1.0),
+            (1.0 - h, 1.0),
+        ),
+        (SeriesLabelPosition::UpperLeft, (0.0, w), (1.0 - h, 1.0)),
+        (SeriesLabelPosition::LowerRight, (1.0 - w, 1.0), (0.0, h)),
+        (SeriesLabelPosition::LowerLeft, (0.0, w), (0.0, h)),
+    ];
+    corners
+        .into_iter()
+        .find(|(_, xr, yr)| {
+            !drawn
+                .iter()
+                .any(|&(x, y)| (xr.0..=xr.1).contains(&x) && (yr.0..=yr.1).contains(&y))
+        })
+        .map(|(pos, _, _)| pos)
 }
 
 /// Tick labels: plain numbers in a readable range, powers of ten elsewhere.
@@ -547,17 +707,91 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dense_log_axes_label_fewer_ticks() {
-        // 700 px over 1.2 decades: every integer mantissa would put 0.09 and 0.1 27 px apart.
-        let t = TickThinning::new(700.0 / 1.2, MIN_Y_LABEL_GAP);
-        assert!(t.labels(0.01) && t.labels(0.02) && t.labels(0.05) && t.labels(0.1));
-        assert!(!t.labels(0.09) && !t.labels(0.07));
-        // A very tall decade labels every integer mantissa, or tenths.
-        assert_eq!(TickThinning::new(1000.0, 30.0).step, Some(1.0));
-        assert_eq!(TickThinning::new(20000.0, 30.0).step, Some(0.1));
-        // Many decades: powers of ten only.
-        let t = TickThinning::new(60.0, 30.0);
-        assert!(t.labels(1e3) && !t.labels(2e3));
+    fn log_axes_label_at_least_three_ticks() {
+        // Plot heights and widths of a 1200 x 800 figure; the MRI views (0.06..0.25) and the
+        // capacity surfaces (1e5..2e5) labelled two ticks before.
+        for (lo, hi) in [
+            (0.02, 0.2),
+            (1e5, 2e5),
+            (0.06, 0.25),
+            (0.0195, 0.0215),
+            (16.0, 1e6),
+        ] {
+            for (px, gap) in [(660.0, MIN_Y_LABEL_GAP), (1070.0, MIN_X_LABEL_GAP)] {
+                let (bold, light) = log_ticks(lo, hi, px, gap);
+                assert!(
+                    bold.len() >= MIN_LOG_LABELS,
+                    "{lo}..{hi} on {px} px: {bold:?}"
+                );
+                let inside = |v: &f64| *v >= lo * (1.0 - 1e-12) && *v <= hi * (1.0 + 1e-12);
+                assert!(bold.iter().all(inside), "{bold:?}");
+                assert!(light.len() >= bold.len());
+                let labels: Vec<String> = bold.iter().map(|v| tick(*v)).collect();
+                let mut unique = labels.clone();
+                unique.dedup();
+                assert_eq!(unique, labels, "labels must differ: {labels:?}");
+            }
+        }
+        // 2x and 5x ticks when one decade is in view.
+        let (bold, _) = log_ticks(0.02, 0.2, 660.0, MIN_Y_LABEL_GAP);
+        assert!(bold.contains(&0.05) && bold.contains(&0.1), "{bold:?}");
+        // Many decades on a short axis: powers of ten only, thinned to keep their gap.
+        let (bold, _) = log_ticks(1e-8, 1e8, 300.0, MIN_Y_LABEL_GAP);
+        assert!(bold.len() >= MIN_LOG_LABELS && bold.len() <= 10, "{bold:?}");
+        let per_decade = 300.0 / 16.0;
+        assert!(bold
+            .windows(2)
+            .all(|w| per_decade * (w[1] / w[0]).log10() >= 30.0 - 1e-9));
+        // Dense: labels stay at least the gap apart once there are three.
+        let (bold, _) = log_ticks(1e-3, 1e3, 660.0, MIN_Y_LABEL_GAP);
+        let per_decade = 660.0 / 6.0;
+        assert!(bold
+            .windows(2)
+            .all(|w| per_decade * (w[1] / w[0]).log10() >= 30.0 - 1e-9));
+    }
+
+    #[test]
+    fn the_legend_goes_to_an_empty_corner_or_above_the_data() {
+        // Points along the top and the right: the upper right and lower right are taken,
+        // the upper left too (a point at (0.1, 0.95)); the lower left is empty.
+        let drawn = [(0.9, 0.9), (0.95, 0.1), (0.1, 0.95), (0.5, 0.5)];
+        assert_eq!(
+            legend_corner(&drawn, (0.3, 0.3)),
+            Some(SeriesLabelPosition::LowerLeft)
+        );
+        let everywhere: Vec<(f64, f64)> = (0..=10)
+            .flat_map(|i| (0..=10).map(move |j| (f64::from(i) / 10.0, f64::from(j) / 10.0)))
+            .collect();
+        assert_eq!(legend_corner(&everywhere, (0.3, 0.3)), None);
+        // A chart whose data fill every corner gets room above them: its legend box holds no
+        // drawn point once the range is grown.
+        let line: Vec<(f64, f64)> = (0..50)
+            .map(|i| (f64::from(i + 1), 1.0 + f64::from(i % 2)))
+            .collect();
+        let chart = Chart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_log: false,
+            y_log: false,
+            series: vec![Series {
+                label: "a zig-zag through every corner".into(),
+                points: line,
+                errors: None,
+                color: BLACK,
+                draw: Draw::Line,
+            }],
+            hlines: vec![("level".into(), 1.5, BLACK)],
+        };
+        let px = (1070.0, 660.0);
+        let (x, y, pos) = chart.layout(px).unwrap();
+        assert_eq!(pos, SeriesLabelPosition::UpperRight);
+        let size = legend_size(&["a zig-zag through every corner", "level"], px);
+        let drawn = chart.drawn_points(x, y);
+        assert!(
+            drawn.iter().all(|&(_, fy)| fy < 1.0 - size.1),
+            "the legend covers data"
+        );
     }
 
     #[test]

@@ -30,7 +30,8 @@ const RUN_TINTS: [RGBColor; 6] = [
     RGBColor(161, 217, 155),
     RGBColor(253, 174, 107),
     RGBColor(188, 189, 220),
-    RGBColor(217, 217, 217),
+    // A mid grey: the pale 217 grey vanished on white.
+    RGBColor(150, 150, 150),
     RGBColor(250, 159, 181),
 ];
 
@@ -209,14 +210,28 @@ fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: 
                 draw: Draw::Band,
             });
         }
+        let p = |k: &str| fit.params.get(k).copied().unwrap_or(f64::NAN);
         let pts: Vec<(f64, f64)> = grid
             .iter()
-            .filter_map(|&n| g.predict(n).map(|y| (n, y)))
+            .filter_map(|&n| match view {
+                // A fitted floor within its uncertainty below the exact floor counts as the
+                // floor here: the excess is then the learnable part a N^-b, a straight line,
+                // not a curve diving to minus infinity where it crosses the floor.
+                View::Excess(floor) if fit.model == ModelKind::Saturating => Some((
+                    n,
+                    floor + p("a") * n.powf(-p("b")) + (p("c") - floor).max(0.0),
+                )),
+                _ => g.predict(n).map(|y| (n, y)),
+            })
             .collect();
-        let p = |k: &str| fit.params.get(k).copied().unwrap_or(f64::NAN);
         let label = match fit.model {
             ModelKind::Saturating => format!(
-                "fit a N^-b + c: b = {:.2}, c = {:.3e}{}",
+                "fit a N^-b + c{}: b = {:.2}, c = {:.3e}{}",
+                if g.floor_bound.is_some() {
+                    ", c >= floor - 1 se"
+                } else {
+                    ""
+                },
                 p("b"),
                 p("c"),
                 g.fitted_floor_over_floor

@@ -24,6 +24,7 @@ pub mod backtest;
 pub mod bootstrap;
 pub mod broken;
 pub mod data;
+pub mod identified;
 pub mod input;
 pub mod joint;
 mod linalg;

@@ -5,6 +5,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::bootstrap::{bootstrap, BootstrapOptions, Method};
+use super::identified::Unidentified;
 use super::power::fit_power_log;
 use super::regime::{detect_regime_log, Regime};
 use super::select::{aicc, bic, select_log, Selection};
@@ -140,6 +141,9 @@ pub struct FitReport {
     pub params: OrderedMap<f64>,
     /// 95% bootstrap percentile interval of each parameter (`[null, null]` without bootstrap).
     pub ci95: OrderedMap<[f64; 2]>,
+    /// Per parameter: whether the data identify it ([`crate::fit::identified`]), with the
+    /// reason when they do not (`{"identified": false, "reason": "b at its bound 10"}`).
+    pub identified: OrderedMap<Verdict>,
     /// `[lo, hi]`: smallest and largest `x` actually fitted.
     pub range: [f64; 2],
     /// Number of distinct `x` fitted.
@@ -164,6 +168,65 @@ pub struct FitReport {
     /// Detected regimes (only under `auto`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regime: Option<RegimeReport>,
+}
+
+/// Whether the data identify a fitted quantity (the JSON of [`Unidentified`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// `false` when not identified.
+    pub identified: bool,
+    /// Why not (`b at its bound 10`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl From<Option<Unidentified>> for Verdict {
+    fn from(why: Option<Unidentified>) -> Self {
+        Verdict {
+            identified: why.is_none(),
+            reason: why.map(|w| w.to_string()),
+        }
+    }
+}
+
+/// Parameter `j` of `fit` with bootstrap interval `ci`: at a bound of its fit, or a positive
+/// scale (`a`, `c`, `beta` of the power law, `n_break`) whose interval spans over two decades.
+/// A saturating floor at a positive lower bound (a known floor) is identified by theory.
+fn param_verdict(fit: &super::Fit, j: usize, ci: [f64; 2], curve: &Curve) -> Option<Unidentified> {
+    use super::identified::{at_bound, wide};
+    use super::Fit;
+    let ymax = curve.ys.iter().copied().fold(0.0, f64::max);
+    let lmin = curve.xs.first().map_or(0.0, |x| x.ln());
+    let lmax = curve.xs.last().map_or(0.0, |x| x.ln());
+    match fit {
+        Fit::Power(f) if j == 0 => {
+            at_bound("ln beta", f.beta.ln(), [-500.0, 500.0]).or_else(|| wide(ci))
+        }
+        Fit::Power(_) => None,
+        Fit::Saturating(f) => match j {
+            0 => at_bound("ln a", f.a.ln(), [-500.0, 500.0]).or_else(|| wide(ci)),
+            1 => at_bound("b", f.b, [0.0, 10.0]),
+            _ if f.c_min > 0.0 => wide(ci),
+            // Only the lower bound: a flat curve's floor is its level, the upper bound max y.
+            _ => at_bound("c", f.c, [0.0, ymax])
+                .filter(|u| matches!(u, Unidentified::AtBound { bound, .. } if *bound == 0.0))
+                .or_else(|| wide(ci)),
+        },
+        Fit::Broken(f) => match j {
+            0 => at_bound("ln beta", f.beta.ln(), [-500.0, 500.0]).or_else(|| wide(ci)),
+            1 => at_bound("alpha1", f.alpha1, [-20.0, 20.0]),
+            2 => at_bound("alpha2", f.alpha2, [-20.0, 20.0]),
+            3 => at_bound("ln n_break", f.n_break.ln(), [lmin, lmax]).or_else(|| wide(ci)),
+            _ => at_bound(
+                "ln delta",
+                f.delta.ln(),
+                [
+                    super::broken::DELTA_BOUNDS[0].ln(),
+                    super::broken::DELTA_BOUNDS[1].ln(),
+                ],
+            ),
+        },
+    }
 }
 
 fn regime_report(regime: &Regime, ls: &[f64], lys: &[f64], at: &[(String, f64)]) -> RegimeReport {
@@ -198,7 +261,21 @@ fn regime_report(regime: &Regime, ls: &[f64], lys: &[f64], at: &[(String, f64)])
 /// No point in the range, non-positive values, too few points for the model, a fit that fails,
 /// or a bootstrap method that does not suit the data; the message starts with the group name.
 pub fn fit_curve(group: &str, curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
-    fit_curve_inner(curve, opts)
+    fit_curve_floored(group, curve, opts, 0.0)
+}
+
+/// As [`fit_curve`], with the saturating law's floor constrained to `c >= c_min` (a known
+/// floor minus its test-set uncertainty; 0 for none), in the fit and every bootstrap refit.
+///
+/// # Errors
+/// As [`fit_curve`].
+pub fn fit_curve_floored(
+    group: &str,
+    curve: &Curve,
+    opts: &FitOptions,
+    c_min: f64,
+) -> Result<FitReport> {
+    fit_curve_inner(curve, opts, c_min)
         .with_context(|| format!("group '{group}'"))
         .map(|mut r| {
             r.group = group.to_string();
@@ -206,7 +283,7 @@ pub fn fit_curve(group: &str, curve: &Curve, opts: &FitOptions) -> Result<FitRep
         })
 }
 
-fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
+fn fit_curve_inner(curve: &Curve, opts: &FitOptions, c_min: f64) -> Result<FitReport> {
     let curve = match opts.range {
         Some([lo, hi]) => curve.restrict(lo, hi),
         None => curve.clone(),
@@ -221,8 +298,13 @@ fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
     let (ls, lys) = check_log_data(&curve.xs, &curve.ys, kind0)?;
     let (fit, curve, selection, regime) = match opts.model {
         ModelChoice::Model(kind) => {
-            let fit = fit_model_log(kind, &ls, &lys, None)
-                .with_context(|| format!("the {kind} fit failed (x values degenerate?)"))?;
+            let fit = if kind == ModelKind::Saturating {
+                super::saturating::fit_saturating_log_floored(&ls, &lys, None, c_min)
+                    .map(super::Fit::Saturating)
+            } else {
+                fit_model_log(kind, &ls, &lys, None)
+            }
+            .with_context(|| format!("the {kind} fit failed (x values degenerate?)"))?;
             (fit, curve, None, None)
         }
         ModelChoice::Auto => {
@@ -280,6 +362,16 @@ fn fit_curve_inner(curve: &Curve, opts: &FitOptions) -> Result<FitReport> {
                 .iter()
                 .enumerate()
                 .map(|(j, k)| (k.to_string(), boot.param_interval(j, 0.95)))
+                .collect(),
+        ),
+        identified: OrderedMap(
+            names
+                .iter()
+                .enumerate()
+                .map(|(j, k)| {
+                    let why = param_verdict(&fit, j, boot.param_interval(j, 0.95), &curve);
+                    (k.to_string(), Verdict::from(why))
+                })
                 .collect(),
         ),
         range: [curve.xs[0], curve.xs[n - 1]],

@@ -31,6 +31,10 @@ pub struct SaturatingFit {
     pub rss_log: f64,
     /// Number of points fitted.
     pub n: usize,
+    /// Lower bound the floor `c` was constrained to (0: the free fit). A known floor minus its
+    /// test-set uncertainty ([`fit_saturating_floored`]); the bootstrap's refits keep it.
+    #[serde(skip)]
+    pub c_min: f64,
 }
 
 impl SaturatingFit {
@@ -80,17 +84,44 @@ pub fn fit_saturating(xs: &[f64], ys: &[f64]) -> Result<SaturatingFit> {
         .ok_or_else(|| anyhow::anyhow!("saturating fit failed to converge"))
 }
 
-/// Fit on log data; `warm` adds a start (the bootstrap passes the fit to the original data).
+/// Fits `R = a N^(-b) + c` with the floor constrained to `c >= c_min` (a known floor minus
+/// its uncertainty, units of `y`); `c_min = 0` is [`fit_saturating`].
+///
+/// # Errors
+/// As [`fit_saturating`], and a `c_min` that is negative or not finite.
+pub fn fit_saturating_floored(xs: &[f64], ys: &[f64], c_min: f64) -> Result<SaturatingFit> {
+    if !(c_min.is_finite() && c_min >= 0.0) {
+        anyhow::bail!("the floor's lower bound {c_min:e} must be finite and non-negative");
+    }
+    let (ls, lys) = check_log_data(xs, ys, ModelKind::Saturating)?;
+    fit_saturating_log_floored(&ls, &lys, None, c_min)
+        .ok_or_else(|| anyhow::anyhow!("saturating fit failed to converge"))
+}
+
+/// Fit on log data; `warm` adds a start (the bootstrap passes the fit to the original data)
+/// and carries the floor's lower bound `c_min` of that fit.
 pub(crate) fn fit_saturating_log(
     ls: &[f64],
     lys: &[f64],
     warm: Option<&SaturatingFit>,
 ) -> Option<SaturatingFit> {
+    fit_saturating_log_floored(ls, lys, warm, warm.map_or(0.0, |w| w.c_min))
+}
+
+/// As [`fit_saturating_log`] with `c >= c_min`. Trial floors run from `c_min` up to just below
+/// the smallest point (`c_min + q (min y - c_min)`); where `c_min` is at or above a point, the
+/// start's line goes through `max(y - c, 1e-6 y)`.
+pub(crate) fn fit_saturating_log_floored(
+    ls: &[f64],
+    lys: &[f64],
+    warm: Option<&SaturatingFit>,
+    c_min: f64,
+) -> Option<SaturatingFit> {
     let n = ls.len();
     let (lymin, lymax) = super::min_max(lys);
     let (ymin, ymax) = (lymin.exp(), lymax.exp());
-    let lower = [-500.0, 0.0, 0.0];
-    let upper = [500.0, 10.0, ymax];
+    let lower = [-500.0, 0.0, c_min];
+    let upper = [500.0, 10.0, ymax.max(c_min)];
     let cost = |theta: &[f64]| -> f64 {
         ls.iter()
             .zip(lys)
@@ -103,8 +134,11 @@ pub(crate) fn fit_saturating_log(
     // Starts from trial floors.
     let mut starts: Vec<([f64; 3], f64)> = Vec::new();
     for q in [0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999] {
-        let c = q * ymin;
-        let z: Vec<f64> = lys.iter().map(|&ly| (ly.exp() - c).ln()).collect();
+        let c = c_min + q * (ymin - c_min).max(0.0);
+        let z: Vec<f64> = lys
+            .iter()
+            .map(|&ly| (ly.exp() - c).max(1e-6 * ly.exp()).ln())
+            .collect();
         if z.iter().any(|v| !v.is_finite()) {
             continue;
         }
@@ -145,7 +179,13 @@ pub(crate) fn fit_saturating_log(
         .iter()
         .filter_map(|(theta, _)| minimize(&model, n, theta, &lower, &upper))
         .min_by(|a, b| a.rss.total_cmp(&b.rss));
-    let best = best?;
+    let mut best = best?;
+    if best.theta[1] <= 0.0 {
+        // b = 0: the law is the constant a + c, a curve that has saturated. Its floor is that
+        // constant (a at its lower bound keeps the predictions unchanged).
+        best.theta[2] = (best.theta[0].exp() + best.theta[2]).min(upper[2]);
+        best.theta[0] = lower[0];
+    }
     Some(SaturatingFit {
         a: best.theta[0].exp(),
         // `+ 0.0` turns a clamped `-0.0` into `0.0`.
@@ -153,6 +193,7 @@ pub(crate) fn fit_saturating_log(
         c: best.theta[2] + 0.0,
         rss_log: best.rss,
         n,
+        c_min,
     })
 }
 
