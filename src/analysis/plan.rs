@@ -172,6 +172,10 @@ pub struct MeasuredPlan {
     /// The exact floor of the data when known (synthetic data), else absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_floor: Option<f64>,
+    /// What the exact floor is where it is not the network's floor (MRI's magnitude input:
+    /// `Bayes error given complex data: a lower bound for magnitude input`), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_floor_label: Option<String>,
     /// Largest measured `N`.
     pub largest_n: f64,
     /// The measured error there.
@@ -352,6 +356,7 @@ pub fn plan_curve(
         params,
         floor,
         exact_floor,
+        exact_floor_label: None,
         largest_n: n_max,
         measured_at_largest_n: y_max,
         db_per_doubling: estimate(&|p| 10.0 * (sat(p, n_max) / sat(p, 2.0 * n_max)).log10()),
@@ -406,7 +411,10 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
         fmt_n(p.largest_n),
         ci(&p.floor, &mse),
         p.exact_floor
-            .map_or(String::new(), |f| format!(", exact floor {f:.4e}"))
+            .map_or(String::new(), |f| match &p.exact_floor_label {
+                Some(label) => format!(", {label} {f:.4e}"),
+                None => format!(", exact floor {f:.4e}"),
+            })
     );
     let _ = writeln!(
         s,
