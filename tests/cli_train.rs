@@ -94,6 +94,26 @@ fn bad_values_fail_with_one_line_and_write_nothing() {
             "--downsample bicubic is for real images",
         ),
         (
+            "--task denoise --data gaussian-field --mri-input complex",
+            "--mri-input applies to --task mri only",
+        ),
+        (
+            "--task sr --data phantoms --mri-input magnitude",
+            "--mri-input applies to --task mri only",
+        ),
+        (
+            "--task mri --data gaussian-field --mask fixed --mask-seed banana",
+            "unknown mask seed policy 'banana'",
+        ),
+        (
+            "--task mri --data gaussian-field --mask random --mask-seed 3",
+            "--mask-seed applies to --mask fixed only",
+        ),
+        (
+            "--task mri --data gaussian-field --mri-input complex --augment",
+            "--augment does not apply to --mri-input complex",
+        ),
+        (
             "--task denoise --data phantoms --precision fp8",
             "invalid value 'fp8'",
         ),
@@ -126,13 +146,69 @@ fn mri_on_the_field_records_task_floor_and_oracle() {
     assert_eq!(m["acceleration"], 4);
     assert_eq!(m["center_fraction"], 0.08);
     assert_eq!(m["mask"], "equispaced");
-    assert_eq!(m["baseline"], "zero-filled");
+    // Synthetic data: complex input by default, the information the floor assumes.
+    assert_eq!(m["mri_input"], "complex");
+    assert_eq!(m["baseline"], "zero-filled (real part)");
+    assert_eq!(m["input_has_floor_information"], true);
+    assert_eq!(m["floor_label"], "Bayes error");
+    assert_eq!(
+        m["floor_information"],
+        "the complex k-space samples and each example's mask"
+    );
+    assert_eq!(
+        m["params"],
+        7305 + 9 * 4 * 2,
+        "3 input channels, 1 output: {m}"
+    );
     assert_eq!(m["noise_std"], Value::Null);
     let floor = m["floor_mse"].as_f64().unwrap();
     let input = m["input_mse"].as_f64().unwrap();
     let oracle = m["oracle_test_mse"].as_f64().unwrap();
     assert!(floor > 0.0 && floor < input && oracle < input, "{m}");
     assert!(m["test_mse"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // fastMRI's magnitude input: the same floor, named a lower bound.
+    let (m, dir) = metrics_of(train(
+        "mri-magnitude",
+        &words("--task mri --data gaussian-field --mask equispaced --mri-input magnitude"),
+    ));
+    assert_eq!(m["mri_input"], "magnitude");
+    assert_eq!(m["baseline"], "zero-filled");
+    assert_eq!(m["input_has_floor_information"], false);
+    assert_eq!(
+        m["floor_label"],
+        "Bayes error given complex data: a lower bound for magnitude input"
+    );
+    assert_eq!(m["floor_mse"].as_f64().unwrap(), floor);
+    assert_eq!(m["params"], 7305);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // One fixed mask: recorded, its floor exact, no mask channel (2 inputs).
+    let (m, dir) = metrics_of(train(
+        "mri-fixed",
+        &words("--task mri --data gaussian-field --mask fixed --mask-seed 3"),
+    ));
+    assert_eq!(
+        (&m["mask"], &m["mask_seed"]),
+        (&"fixed".into(), &"3".into())
+    );
+    assert_eq!(m["params"], 7305 + 9 * 4);
+    let columns: Vec<u64> = m["mask_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect();
+    assert!(
+        columns.contains(&8) && columns.iter().all(|&c| c < 16),
+        "{columns:?}"
+    );
+    let (fixed_floor, oracle) = (
+        m["floor_mse"].as_f64().unwrap(),
+        m["oracle_test_mse"].as_f64().unwrap(),
+    );
+    assert!(fixed_floor > 0.0 && oracle > 0.0, "{m}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -73,20 +73,22 @@ impl DataSpec {
             .collect()
     }
 
-    /// The Bayes error per pixel of `task` on these images and, when it is a Monte Carlo
-    /// average, its standard error (`theory/field.md`):
+    /// The Bayes error per pixel of `task` on these images (for a run with seed `seed`, which
+    /// draws a fixed mask) and, when it is a Monte Carlo average, its standard error
+    /// (`theory/field.md`):
     ///
     /// - denoising: [`DataSpec::floor_mse`];
     /// - MRI on the field: exact, also in expectation over random masks (independent columns)
     ///   and, for equispaced masks, averaged over the equally likely offsets;
     /// - MRI on the subspace model: `(d - rank) / n` per mask, exact for equispaced masks,
     ///   averaged over [`SUBSPACE_MRI_MASKS`] random masks (fixed seed) otherwise;
+    /// - MRI with `--mask fixed`: the floor of the run's one mask, exact for both models;
     /// - SR with area downsampling: exact for both (alias groups for the field, `rank(A U)` for
     ///   the subspace). Antialiased bicubic downsampling is refused (no exact floor).
     ///
     /// # Errors
     /// When the task does not fit the image size (see `Task::validate`).
-    pub fn task_floor(&self, task: &Task) -> anyhow::Result<(f64, Option<f64>)> {
+    pub fn task_floor(&self, task: &Task, seed: u64) -> anyhow::Result<(f64, Option<f64>)> {
         task.validate(self.side())?;
         let s = self.side();
         let err = |e: plateau_theory::TheoryError| anyhow::anyhow!("{e}");
@@ -111,6 +113,7 @@ impl DataSpec {
                     acceleration,
                     center_fraction,
                     mask,
+                    ..
                 },
                 model,
             ) => {
@@ -120,7 +123,19 @@ impl DataSpec {
                         .map(move |o| equispaced_mask(s, acceleration, low, o))
                 };
                 let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+                let fixed = || {
+                    task.mask_for(s, Split::Train, seed, 0)
+                        .expect("an MRI task has masks")
+                };
                 match (mask, model) {
+                    (MaskKind::Fixed, Model::Field(f)) => {
+                        let p: Vec<f64> = fixed().iter().map(|&b| f64::from(u8::from(b))).collect();
+                        (f.mri_floor(&p), None)
+                    }
+                    (MaskKind::Fixed, Model::Subspace { basis, .. }) => {
+                        let op = SubspaceMri::new(basis.as_ref(), s).map_err(err)?;
+                        (op.floor(&fixed()), None)
+                    }
                     (MaskKind::Random, Model::Field(f)) => {
                         let p = random_column_probability(s, acceleration, low);
                         let centre = centre_columns(s, low);

@@ -4,7 +4,8 @@
 //! A mask keeps whole columns (phase-encode lines) of centred k-space of width `W` (column `c`
 //! is the frequency `c - W/2`): always the `num_low = round(W * center_fraction)` centre columns
 //! ([`centre_columns`]), plus either independent columns with probability
-//! [`random_column_probability`] ([`MaskKind::Random`]) or every `a'`-th column from a random
+//! [`random_column_probability`] ([`MaskKind::Random`], and [`MaskKind::Fixed`], whose one mask
+//! is such a draw) or every `a'`-th column from a random
 //! offset ([`MaskKind::Equispaced`], [`equispaced_columns`]), so that about `W / acceleration`
 //! columns are sampled. Building a mask costs `O(W)`.
 
@@ -49,7 +50,7 @@ pub fn column_mask<R: Rng + ?Sized>(
 ) -> Vec<bool> {
     let low = num_low(width, center_fraction);
     match kind {
-        MaskKind::Random => {
+        MaskKind::Random | MaskKind::Fixed => {
             let p = random_column_probability(width, acceleration, low);
             let mut mask: Vec<bool> = (0..width).map(|_| rng.random::<f64>() < p).collect();
             mask[centre_columns(width, low)].fill(true);
@@ -149,6 +150,8 @@ mod tests {
             acceleration: 1,
             center_fraction: 0.99,
             mask: MaskKind::Equispaced,
+            mask_seed: Default::default(),
+            input: plateau_run::problem::MriInput::Magnitude,
         };
         assert!(full.validate(32).is_err(), "32 centre columns of 32");
     }

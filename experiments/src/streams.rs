@@ -10,6 +10,7 @@
 //! | `1`, `2`, `3` (train, validation, test) | run seed | synthetic images and their noise (`DataSpec::generate`); phantoms; patch positions of the sample photographs | [`split_rng`] |
 //! | `((16 + split) << 40) \| index`, `index < 2^40` | run seed | noise (denoising) or mask (MRI) of example `index` of a split (`Measure::measure`) | [`example_rng`] |
 //! | `99` | `0` | random masks averaged for the subspace model's MRI floor (`DataSpec::task_floor`) | [`floor_mask_rng`] |
+//! | `100` | mask seed (`--mask-seed`: the run seed or a number) | the one mask of `--mask fixed` | [`fixed_mask_rng`] |
 //!
 //! A run reads one data source, so the synthetic generator, the phantoms and the patch positions
 //! may share the split streams. Not ChaCha, hence not in the table: the network's initial
@@ -51,6 +52,9 @@ pub const EXAMPLE_INDEX_BITS: u32 = 40;
 /// Stream of the masks averaged for the subspace model's MRI floor (seed 0).
 pub const FLOOR_MASK_STREAM: u64 = 99;
 
+/// Stream of the one mask of `--mask fixed` (seeded with the mask seed).
+pub const FIXED_MASK_STREAM: u64 = 100;
+
 /// Stream id of `split`'s data (see the table in the module docs).
 pub fn split_stream(split: Split) -> u64 {
     split as u64
@@ -87,6 +91,11 @@ pub fn floor_mask_rng() -> ChaCha8Rng {
     rng_on(0, FLOOR_MASK_STREAM)
 }
 
+/// The random stream of the one mask of `--mask fixed` drawn with mask seed `seed`.
+pub fn fixed_mask_rng(seed: u64) -> ChaCha8Rng {
+    rng_on(seed, FIXED_MASK_STREAM)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +118,7 @@ mod tests {
             uses.push((format!("{s:?} examples"), lo, hi));
         }
         uses.push(("floor masks".into(), FLOOR_MASK_STREAM, FLOOR_MASK_STREAM));
+        uses.push(("fixed mask".into(), FIXED_MASK_STREAM, FIXED_MASK_STREAM));
         for (i, a) in uses.iter().enumerate() {
             for b in &uses[i + 1..] {
                 assert!(a.2 < b.1 || b.2 < a.1, "{a:?} overlaps {b:?}");

@@ -11,7 +11,13 @@
 //!   magnitude `|ifftshift^-1 ... ifft2c(m * k)|` of the zero-filled image. Noise-free: the
 //!   data-consistency information is exact, the loss of information is the mask (and the
 //!   magnitude). Masks follow fastMRI's `RandomMaskFunc` / `EquispacedMaskFractionFunc`
-//!   ([`crate::mask::column_mask`]) and are drawn per example from `(seed, split, example index)`.
+//!   ([`crate::mask::column_mask`]) and are drawn per example from `(seed, split, example index)`,
+//!   except [`MaskKind::Fixed`]: one `RandomMaskFunc` mask drawn from the mask seed
+//!   ([`crate::streams::fixed_mask_rng`]) for every example. With [`MriInput::Complex`] the
+//!   network sees instead `[Re z, Im z]` of the complex zero-filled image `z` (`2K` channels)
+//!   and, when the mask varies per example, the mask as one more channel (`m[c]` at every pixel
+//!   of column `c`): the information of the Bayes estimator (`theory/field.md`). The baseline is
+//!   then `Re z` ([`baseline_image`]).
 //! - [`Task::Sr`]: downsampling by `scale` ([`Downsample`]: area, i.e. the mean over
 //!   `scale x scale` blocks, or antialiased bicubic; no noise), then bicubic upsampling back to
 //!   `H x W` (PyTorch `upsample_bicubic2d`, `align_corners = false`, `a = -0.75`).
@@ -28,9 +34,19 @@ use tch::Tensor;
 use crate::fourier::zero_filled;
 use crate::mask::column_mask;
 use crate::sr::bicubic_baseline;
-use crate::streams::{example_rng, Split};
+use crate::streams::{example_rng, fixed_mask_rng, Split};
 
-pub use plateau_run::problem::{num_low, Downsample, MaskKind, Task};
+pub use plateau_run::problem::{num_low, Downsample, MaskKind, MaskSeed, MriInput, Task};
+
+/// The baseline reconstruction in a network input of `channels` image channels: the input
+/// itself, or its first `channels` channels (`Re z` of MRI's complex input). `[B, K, H, W]`.
+pub fn baseline_image(input: &Tensor, channels: i64) -> Tensor {
+    if input.size()[1] == channels {
+        input.shallow_clone()
+    } else {
+        input.narrow(1, 0, channels)
+    }
+}
 
 /// The LibTorch half of a [`Task`]: applying it to images. (The task's parameters and their
 /// validation are plain data in `plateau_run::problem`, which the LibTorch-free `plateau`
@@ -70,7 +86,7 @@ impl Measure for Task {
                 let z = Tensor::from_slice(&z).view(clean.size().as_slice());
                 clean + z.to_device(clean.device()) * sigma
             }
-            Task::Mri { .. } => {
+            Task::Mri { mask, input, .. } => {
                 let masks: Vec<f32> = indices
                     .iter()
                     .flat_map(|&i| {
@@ -83,7 +99,17 @@ impl Measure for Task {
                 let m = Tensor::from_slice(&masks)
                     .view([b as i64, 1, 1, w])
                     .to_device(clean.device());
-                zero_filled(clean, &m).abs()
+                let z = zero_filled(clean, &m);
+                match input {
+                    MriInput::Magnitude => z.abs(),
+                    MriInput::Complex => {
+                        let mut parts = vec![z.real().contiguous(), z.imag().contiguous()];
+                        if mask != MaskKind::Fixed {
+                            parts.push(m.expand([b as i64, 1, h, w], false).contiguous());
+                        }
+                        Tensor::cat(&parts, 1)
+                    }
+                }
             }
             Task::Sr { scale, downsample } => bicubic_baseline(clean, scale as i64, downsample),
         }
@@ -95,8 +121,14 @@ impl Measure for Task {
                 acceleration,
                 center_fraction,
                 mask,
+                mask_seed,
+                ..
             } => {
-                let mut rng = example_rng(seed, split, index);
+                let mut rng = if mask == MaskKind::Fixed {
+                    fixed_mask_rng(mask_seed.resolve(seed))
+                } else {
+                    example_rng(seed, split, index)
+                };
                 Some(column_mask(
                     width,
                     acceleration,
@@ -142,6 +174,43 @@ mod tests {
     }
 
     #[test]
+    fn complex_input_holds_the_zero_filled_image_and_the_mask() {
+        let x = crate::testing::rand(4, [3, 1, 16, 16]);
+        let task = |mask, input| Task::Mri {
+            acceleration: 4,
+            center_fraction: 0.125,
+            mask,
+            mask_seed: MaskSeed::Value(9),
+            input,
+        };
+        let magnitude = task(MaskKind::Random, MriInput::Magnitude).measure(&x, Split::Train, 1, 0);
+        let complex = task(MaskKind::Random, MriInput::Complex).measure(&x, Split::Train, 1, 0);
+        assert_eq!(complex.size(), [3, 3, 16, 16]);
+        // |Re + i Im| is the magnitude input; the third channel is each example's mask.
+        let (re, im) = (complex.narrow(1, 0, 1), complex.narrow(1, 1, 1));
+        let modulus = (re.square() + im.square()).sqrt();
+        assert!((modulus - &magnitude).abs().max().double_value(&[]) < 1e-6);
+        for i in 0..3 {
+            let mask = task(MaskKind::Random, MriInput::Complex)
+                .mask_for(16, Split::Train, 1, i)
+                .unwrap();
+            for (c, &m) in mask.iter().enumerate() {
+                for r in [0, 7, 15] {
+                    let v = complex.double_value(&[i as i64, 2, r, c as i64]);
+                    assert_eq!(v, f64::from(u8::from(m)), "example {i} column {c}");
+                }
+            }
+        }
+        assert_eq!(baseline_image(&complex, 1).size(), [3, 1, 16, 16]);
+        // A fixed mask: the same for every example and split, from the mask seed alone; no
+        // mask channel.
+        let fixed = task(MaskKind::Fixed, MriInput::Complex);
+        let m0 = fixed.mask_for(16, Split::Train, 1, 0).unwrap();
+        assert_eq!(m0, fixed.mask_for(16, Split::Test, 5, 40).unwrap());
+        assert_eq!(fixed.measure(&x, Split::Train, 1, 0).size(), [3, 2, 16, 16]);
+    }
+
+    #[test]
     fn measurements_do_not_depend_on_batching() {
         let x = crate::testing::rand(2, [4, 1, 16, 16]);
         for task in [
@@ -150,6 +219,15 @@ mod tests {
                 acceleration: 4,
                 center_fraction: 0.08,
                 mask: MaskKind::Random,
+                mask_seed: MaskSeed::Run,
+                input: MriInput::Magnitude,
+            },
+            Task::Mri {
+                acceleration: 4,
+                center_fraction: 0.08,
+                mask: MaskKind::Random,
+                mask_seed: MaskSeed::Run,
+                input: MriInput::Complex,
             },
         ] {
             let all = task.measure(&x, Split::Train, 5, 0);

@@ -61,8 +61,11 @@ pub use plateau_run::settings::{Augment, Loss};
 pub struct TrainConfig {
     /// Network width and depth.
     pub net: UNetConfig,
-    /// Channels of an image (input and output of the network): 3 for `--color rgb`.
+    /// Channels of an image (the network's output): 3 for `--color rgb`.
     pub image_channels: i64,
+    /// Channels of the network input: `image_channels`, or more for MRI's complex input
+    /// (`Problem::input_channels`).
+    pub input_channels: i64,
     /// Maximum number of epochs.
     pub epochs: usize,
     /// Mini-batch size.
@@ -171,8 +174,8 @@ pub fn train_unet(
 ) -> anyhow::Result<Outcome> {
     tch::manual_seed(cfg.seed as i64);
     let mut vs = nn::VarStore::new(device);
-    let net =
-        UNet::with_channels(&vs.root(), cfg.net, cfg.image_channels).in_precision(cfg.precision);
+    let net = UNet::with_io(&vs.root(), cfg.net, cfg.input_channels, cfg.image_channels)
+        .in_precision(cfg.precision);
     let params = parameter_count(&vs);
 
     let mut state = TrainState {

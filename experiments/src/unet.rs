@@ -14,6 +14,11 @@
 //! Parameters ([`parameter_count_closed_form`]): only the first conv (`9 K C`) and the last
 //! (`K C + K`) depend on `K`, so a colour net has `2 (10 C + 1)` more than a grey one.
 //!
+//! MRI's complex input ([`UNet::with_io`]) has `K_in = 2K` or `2K + 1` input channels (real and
+//! imaginary parts of the zero-filled image, then the mask) and `K` output channels; the first
+//! conv is then `9 K_in C` and [`UNet::denoise`] normalises the real and imaginary parts by one
+//! shared standard deviation (see there).
+//!
 //! [`UNet::denoise`] wraps it as fastMRI's `NormUnet` does: each channel of each image is
 //! standardised by its own mean and standard deviation before the network and de-standardised after; the output is
 //! added to the input (residual learning), and the final 1x1 convolution starts at zero. Without this,
@@ -99,6 +104,10 @@ pub struct UNet {
     last: nn::Conv2D,
     /// The kind the layers compute in.
     compute: Kind,
+    /// Input channels `K_in`.
+    k_in: i64,
+    /// Output channels `K`.
+    k_out: i64,
 }
 
 impl UNet {
@@ -110,12 +119,19 @@ impl UNet {
 
     /// Creates a network of `image_channels` (`K >= 1`) input and output channels under `p`.
     pub fn with_channels(p: &nn::Path, cfg: UNetConfig, image_channels: i64) -> Self {
+        Self::with_io(p, cfg, image_channels, image_channels)
+    }
+
+    /// Creates a network of `k_in` input and `image_channels` (`K`) output channels under `p`:
+    /// `k_in = K` (the image), or `2K` / `2K + 1` (MRI's complex input: real parts, imaginary
+    /// parts, then the mask).
+    pub fn with_io(p: &nn::Path, cfg: UNetConfig, k_in: i64, image_channels: i64) -> Self {
         assert!(
-            image_channels >= 1,
-            "a U-Net needs at least one image channel"
+            image_channels >= 1 && (k_in == image_channels || k_in >= 2 * image_channels),
+            "a U-Net needs at least one image channel, and K or at least 2K input channels"
         );
         let c = cfg.channels;
-        let mut down = vec![ConvBlock::new(p / "down0", image_channels, c)];
+        let mut down = vec![ConvBlock::new(p / "down0", k_in, c)];
         let mut ch = c;
         for i in 1..cfg.pools {
             down.push(ConvBlock::new(p / format!("down{i}"), ch, ch * 2));
@@ -154,6 +170,8 @@ impl UNet {
             up,
             last,
             compute: Kind::Float,
+            k_in,
+            k_out: image_channels,
         }
     }
 
@@ -217,10 +235,32 @@ impl UNet {
     /// fastMRI's `NormUnet` per channel): scale-equivariant, and residual (the network predicts
     /// the negative noise, as in DnCNN). With the zero-initialised output layer, training
     /// starts from the identity `x_hat = y`, i.e. from the input's MSE.
+    ///
+    /// With complex input (`K_in > K`), `y = [Re z, Im z, mask]`: each of the `2K` complex
+    /// channels is centred by its own mean, but both are divided by one standard deviation `s`
+    /// (over the `2K` channels of the image), so the ratio of real to imaginary part, which the
+    /// Bayes estimator uses, survives; the mask channels pass unchanged. The output is
+    /// `Re z + s * unet(...)`: still scale-equivariant, still the baseline `Re z` at the start.
     pub fn denoise(&self, y: &Tensor) -> Tensor {
-        let (std, mean) = y.std_mean_dim([2i64, 3].as_slice(), true, true);
-        let std = std.clamp_min(1e-6);
-        self.forward(&((y - &mean) / &std)) * &std + y
+        if self.k_in == self.k_out {
+            let (std, mean) = y.std_mean_dim([2i64, 3].as_slice(), true, true);
+            let std = std.clamp_min(1e-6);
+            return self.forward(&((y - &mean) / &std)) * &std + y;
+        }
+        let k = self.k_out;
+        let z = y.narrow(1, 0, 2 * k);
+        let mean = z.mean_dim([2i64, 3].as_slice(), true, Kind::Float);
+        let centred = &z - &mean;
+        let std = centred
+            .square()
+            .mean_dim([1i64, 2, 3].as_slice(), true, Kind::Float)
+            .sqrt()
+            .clamp_min(1e-6);
+        let mut parts = vec![centred / &std];
+        if self.k_in > 2 * k {
+            parts.push(y.narrow(1, 2 * k, self.k_in - 2 * k));
+        }
+        self.forward(&Tensor::cat(&parts, 1)) * &std + y.narrow(1, 0, k)
     }
 }
 

@@ -170,6 +170,8 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
             acceleration: 4,
             center_fraction: 0.08,
             mask,
+            mask_seed: Default::default(),
+            input: plateau_experiments::task::MriInput::Magnitude,
         };
         let zf = task.measure(&loaded.images, Split::Train, 0, 0);
         assert!((zf - 1.0).abs().max().double_value(&[]) < 1e-5);
@@ -180,6 +182,8 @@ fn folders_of_volumes_load_mask_and_report_bad_files() {
         acceleration: 4,
         center_fraction: 0.08,
         mask: MaskKind::Random,
+        mask_seed: Default::default(),
+        input: plateau_experiments::task::MriInput::Magnitude,
     };
     let zf = task.measure(&x, Split::Train, 0, 0);
     assert!((zf - &x).abs().max().double_value(&[]) > 1e-3);

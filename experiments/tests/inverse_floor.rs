@@ -26,6 +26,8 @@ fn mri(mask: MaskKind) -> Task {
         acceleration: 4,
         center_fraction: 0.08,
         mask,
+        mask_seed: Default::default(),
+        input: plateau_experiments::task::MriInput::Magnitude,
     }
 }
 
@@ -73,11 +75,13 @@ fn mri_masks_and_transforms_agree_with_the_theory() {
             acceleration,
             center_fraction: 0.08,
             mask: kind,
+            mask_seed: Default::default(),
+            input: plateau_experiments::task::MriInput::Magnitude,
         };
         let test = spec.generate(Split::Test, 600, 11);
         let per_image = spec.task_oracle_per_image(&task, &test, 11).unwrap();
         let (mean, se) = mean_stderr(&per_image);
-        let (floor, floor_se) = spec.task_floor(&task).unwrap();
+        let (floor, floor_se) = spec.task_floor(&task, 11).unwrap();
         assert!(floor_se.is_none(), "the field's MRI floor is exact");
         assert!(
             (mean - floor).abs() < 5.0 * se,
@@ -129,7 +133,7 @@ fn unet_stays_above_the_mri_and_sr_floors() {
         let outcome = train_unet(&config(), &splits, Device::Cpu, &dir, |_, _, _, _| {}).unwrap();
         assert_eq!(outcome.status, Status::Ok);
         let summary = outcome.test.unwrap();
-        let (floor, _) = spec.task_floor(&task).unwrap();
+        let (floor, _) = spec.task_floor(&task, 11).unwrap();
         assert!(
             summary.mse > floor - 3.0 * summary.mse_stderr,
             "{}: U-Net {} +- {} below the floor {floor}",

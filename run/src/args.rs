@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::problem::{Color, DataArg, Downsample, MaskKind};
+use crate::problem::{Color, DataArg, Downsample, MaskKind, MaskSeed, MriInput};
 use crate::settings::{Loss, ModelKind, OptimiserKind, Precision};
 
 /// The reconstruction task.
@@ -59,9 +59,20 @@ pub struct TrainArgs {
     /// MRI: fraction of fully sampled centre columns (round(W * fraction) columns).
     #[arg(long, default_value_t = 0.08, allow_negative_numbers = true)]
     pub center_fraction: f64,
-    /// MRI: how the other columns are chosen (drawn per example).
+    /// MRI: how the other columns are chosen: drawn per example (random, equispaced), or one
+    /// random mask drawn once from --mask-seed and shared by every example (fixed).
     #[arg(long, value_enum, default_value_t = MaskKind::Random)]
     pub mask: MaskKind,
+    /// MRI with --mask fixed: the seed of the mask, `run` (the run's --seed) or a number (every
+    /// run of a curve shares that mask) [default: run].
+    #[arg(long, value_name = "POLICY")]
+    pub mask_seed: Option<MaskSeed>,
+    /// MRI: what the network is given. `complex`: the zero-filled image's real and imaginary
+    /// parts (and, with per-example masks, the mask as a third channel), the information of the
+    /// Bayes floor; `magnitude`: fastMRI's zero-filled magnitude (the floor is then only a lower
+    /// bound) [default: complex on subspace and gaussian-field, magnitude on real data].
+    #[arg(long, value_enum)]
+    pub mri_input: Option<MriInput>,
     /// Super-resolution factor: 2 or 4.
     #[arg(long, default_value_t = 2)]
     pub scale: usize,

@@ -43,8 +43,14 @@ const RUNTIME_BYTES: f64 = 0.5 * GIB;
 ///
 /// `None` when the count overflows `u64` (or a width is negative).
 pub fn unet_parameters(shape: UNetShape, image_channels: u64) -> Option<u64> {
+    unet_parameters_io(shape, image_channels, image_channels)
+}
+
+/// As [`unet_parameters`] for `k_in` input and `k_out` output channels (MRI's complex input:
+/// `9 k_in C` in the first conv, `k_out C + k_out` in the last).
+pub fn unet_parameters_io(shape: UNetShape, k_in: u64, k_out: u64) -> Option<u64> {
     let c = u64::try_from(shape.channels).ok()?;
-    let k = image_channels;
+    let k = k_in;
     let width = |l: usize| c.checked_mul(1u64.checked_shl(u32::try_from(l).ok()?)?);
     // 9 (a b + b^2) for a 3x3 block a -> b (two convs, no bias).
     let block = |a: u64, b: u64| {
@@ -65,7 +71,7 @@ pub fn unet_parameters(shape: UNetShape, image_channels: u64) -> Option<u64> {
             .checked_mul(9)?;
         total = total.checked_add(transposed)?.checked_add(up)?;
     }
-    total.checked_add(k.checked_mul(c)?)?.checked_add(k)
+    total.checked_add(k_out.checked_mul(c)?)?.checked_add(k_out)
 }
 
 /// [`unet_parameters`] in `f64`, for the memory estimate of a network whose count overflows
@@ -146,8 +152,13 @@ impl MemoryEstimate {
                     channels: config.channels.unwrap_or(1),
                     pools,
                 };
-                let params = unet_parameters(shape, k as u64)
-                    .map_or_else(|| unet_parameters_f64(shape, k as u64), |p| p as f64);
+                let k_in = problem.input_channels() as u64;
+                // The f64 closed form where the count overflows u64 (`--channels 4294967296`);
+                // the wider of the input and output channels makes it an upper bound.
+                let params = unet_parameters_io(shape, k_in, k as u64).map_or_else(
+                    || unet_parameters_f64(shape, k_in.max(k as u64)),
+                    |p| p as f64,
+                );
                 let moments = match curve.optimiser.optimiser {
                     OptimiserKind::Adam => 2.0,
                     OptimiserKind::Rmsprop => 1.0,
@@ -241,6 +252,11 @@ mod tests {
         assert_eq!(
             unet_parameters(shape(4, 2), 3),
             Some(7305 + 2 * (10 * 4 + 1))
+        );
+        // MRI's complex input with a mask channel: 3 in, 1 out, only the first conv grows.
+        assert_eq!(
+            unet_parameters_io(shape(4, 2), 3, 1),
+            Some(7305 + 9 * 4 * 2)
         );
         assert_eq!(unet_parameters(shape(i64::MAX, 8), 1), None);
         assert_eq!(unet_parameters(shape(-1, 2), 1), None);

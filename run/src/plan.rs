@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, ensure, Error, Result};
 
 use crate::args::{TaskKind, TrainArgs};
-use crate::problem::{Data, DataArg, Problem, Source, Synthetic, Task};
+use crate::problem::{Data, DataArg, MaskKind, MriInput, Problem, Source, Synthetic, Task};
 use crate::record::{Architecture, CurveKey, RunConfig};
 use crate::settings::{
     Augment, Evaluation, ModelKind, Optimiser, OptimiserKind, Stopping, UNetShape,
@@ -86,6 +86,18 @@ impl TryFrom<&TrainArgs> for TrainPlan {
         ensure!(
             !(augment == Augment::Dihedral && matches!(problem.task(), Task::Mri { .. })),
             "--augment-dihedral does not apply to --task mri (a transposed column mask is a row mask)"
+        );
+        ensure!(
+            !(augment != Augment::None
+                && matches!(
+                    problem.task(),
+                    Task::Mri {
+                        input: MriInput::Complex,
+                        ..
+                    }
+                )),
+            "--augment does not apply to --mri-input complex (a horizontal flip mirrors the mask \
+             and the mask channel by different columns)"
         );
         let (architecture, channels, epochs, lr) = match args.model {
             ModelKind::Unet => {
@@ -169,6 +181,16 @@ fn task(args: &TrainArgs) -> Result<Task> {
             "--noise-std applies to --task denoise only (mri and sr are noise-free)"
         );
     }
+    if args.task != TaskKind::Mri {
+        ensure!(
+            args.mri_input.is_none(),
+            "--mri-input applies to --task mri only"
+        );
+    }
+    ensure!(
+        args.mask_seed.is_none() || args.mask == MaskKind::Fixed,
+        "--mask-seed applies to --mask fixed only (the other masks are drawn per example)"
+    );
     Ok(match args.task {
         TaskKind::Denoise => Task::Denoise {
             sigma: args.noise_std.unwrap_or(DEFAULT_NOISE_STD),
@@ -177,6 +199,14 @@ fn task(args: &TrainArgs) -> Result<Task> {
             acceleration: args.acceleration,
             center_fraction: args.center_fraction,
             mask: args.mask,
+            mask_seed: args.mask_seed.unwrap_or_default(),
+            // The information of the exact floor where there is one; fastMRI's convention on
+            // real data.
+            input: args.mri_input.unwrap_or(if args.data.is_synthetic() {
+                MriInput::Complex
+            } else {
+                MriInput::Magnitude
+            }),
         },
         TaskKind::Sr => Task::Sr {
             scale: args.scale,
@@ -297,6 +327,48 @@ mod tests {
     }
 
     #[test]
+    fn mri_input_defaults_to_the_floors_information_on_synthetic_data_only() {
+        use crate::problem::MaskSeed;
+        let input = |flags: &str| match task_of(&format!("--task mri --image-size 16 {flags}")) {
+            Task::Mri {
+                input, mask_seed, ..
+            } => (input, mask_seed),
+            other => panic!("{other:?}"),
+        };
+        for (flags, want) in [
+            ("--data gaussian-field", MriInput::Complex),
+            ("--data subspace", MriInput::Complex),
+            ("--data phantoms", MriInput::Magnitude),
+            ("--data skimage", MriInput::Magnitude),
+            ("--data fastmri:/d", MriInput::Magnitude),
+            (
+                "--data gaussian-field --mri-input magnitude",
+                MriInput::Magnitude,
+            ),
+            ("--data phantoms --mri-input complex", MriInput::Complex),
+        ] {
+            assert_eq!(input(flags).0, want, "{flags}");
+        }
+        assert_eq!(input("--data gaussian-field --mask fixed").1, MaskSeed::Run);
+        assert_eq!(
+            input("--data gaussian-field --mask fixed --mask-seed 5").1,
+            MaskSeed::Value(5)
+        );
+        // An unknown policy is a flag error (clap's message, exit 2 in the binaries).
+        let e = plan(&format!(
+            "--task mri --data gaussian-field --mask fixed --mask-seed banana {BASE}"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown mask seed policy 'banana'"), "{e}");
+        // Magnitude input with augmentation stays allowed (flips commute with it).
+        assert!(plan(&format!(
+            "--task mri --data phantoms --image-size 16 --augment {BASE}"
+        ))
+        .is_ok());
+    }
+
+    #[test]
     fn record_defaults_match_the_flag_defaults() {
         use crate::settings::defaults;
         let p = plan(&format!("--task denoise --data subspace {BASE}")).unwrap();
@@ -392,6 +464,22 @@ mod tests {
             (
                 "--task mri --data fastmri:/d --train-volumes 0",
                 "between 1",
+            ),
+            (
+                "--task denoise --data gaussian-field --mri-input complex",
+                "--mri-input applies to --task mri only",
+            ),
+            (
+                "--task sr --data skimage --mri-input magnitude",
+                "--mri-input applies to --task mri only",
+            ),
+            (
+                "--task mri --data gaussian-field --mask random --mask-seed 3",
+                "--mask-seed applies to --mask fixed only",
+            ),
+            (
+                "--task mri --data gaussian-field --augment",
+                "--augment does not apply to --mri-input complex",
             ),
         ];
         for (flags, want) in cases {

@@ -39,7 +39,8 @@ impl Downsample {
     }
 }
 
-/// How the non-centre k-space columns of MRI are chosen (drawn per example).
+/// How the non-centre k-space columns of MRI are chosen: drawn per example (`random`,
+/// `equispaced`), or once for the whole run (`fixed`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
@@ -50,14 +51,90 @@ pub enum MaskKind {
     Random,
     /// fastMRI equispaced mask: centre columns plus equally spaced columns (random offset).
     Equispaced,
+    /// One RandomMaskFunc mask drawn once from the mask seed ([`MaskSeed`]) and shared by every
+    /// example of every split: the Bayes estimator is then one fixed linear map, and the
+    /// learned-linear theory of `theory/gaussian.md` applies (`theory/field.md`).
+    Fixed,
 }
 
 impl MaskKind {
-    /// `random` or `equispaced`.
+    /// `random`, `equispaced` or `fixed`.
     pub fn name(&self) -> &'static str {
         match self {
             MaskKind::Random => "random",
             MaskKind::Equispaced => "equispaced",
+            MaskKind::Fixed => "fixed",
+        }
+    }
+}
+
+/// Where the seed of a `--mask fixed` mask comes from (`--mask-seed`): the run's `--seed`
+/// (`run`, the default: each seed of a sweep is its own mask), or a given number (every run of
+/// a curve shares one mask, whatever its seed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MaskSeed {
+    /// The run's `--seed`.
+    #[default]
+    Run,
+    /// This seed.
+    Value(u64),
+}
+
+impl MaskSeed {
+    /// The seed of the mask of a run with seed `run_seed`.
+    pub fn resolve(&self, run_seed: u64) -> u64 {
+        match *self {
+            MaskSeed::Run => run_seed,
+            MaskSeed::Value(v) => v,
+        }
+    }
+}
+
+impl fmt::Display for MaskSeed {
+    /// `run` or the number (the flag's and the record's spelling).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaskSeed::Run => f.write_str("run"),
+            MaskSeed::Value(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl std::str::FromStr for MaskSeed {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "run" => Ok(MaskSeed::Run),
+            _ => s.parse::<u64>().map(MaskSeed::Value).map_err(|_| {
+                format!("unknown mask seed policy '{s}' (expected run or a non-negative integer)")
+            }),
+        }
+    }
+}
+
+/// What the MRI network is given (`--mri-input`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum MriInput {
+    /// The zero-filled image's real and imaginary parts as two channels and, when the mask
+    /// varies per example, the mask (its columns broadcast over the rows) as a third: exactly
+    /// the information of the Bayes estimator behind `floor_mse`.
+    Complex,
+    /// fastMRI's convention: the zero-filled image's magnitude only (the sign, the phase and the
+    /// mask are lost, so `floor_mse` is only a lower bound). Records written before
+    /// `--mri-input` existed are magnitude runs.
+    #[default]
+    Magnitude,
+}
+
+impl MriInput {
+    /// `complex` or `magnitude`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MriInput::Complex => "complex",
+            MriInput::Magnitude => "magnitude",
         }
     }
 }
@@ -125,8 +202,12 @@ pub enum Task {
         acceleration: usize,
         /// Fraction of fully sampled centre columns (`num_low = round(W * center_fraction)`).
         center_fraction: f64,
-        /// Random or equispaced columns.
+        /// Random, equispaced or fixed columns.
         mask: MaskKind,
+        /// The seed of a fixed mask (ignored by the other kinds).
+        mask_seed: MaskSeed,
+        /// What the network is given.
+        input: MriInput,
     },
     /// Super-resolution: downsampling by `scale`, bicubic upsampling.
     Sr {
@@ -200,15 +281,66 @@ impl Task {
         }
     }
 
-    /// Name of the baseline that the network input is.
+    /// Name of the baseline that the network input (its first channels) is.
     pub fn baseline_name(&self) -> &'static str {
         match self {
             Task::Denoise { .. } => "noisy input",
+            Task::Mri {
+                input: MriInput::Complex,
+                ..
+            } => "zero-filled (real part)",
             Task::Mri { .. } => "zero-filled",
             Task::Sr { .. } => "bicubic",
         }
     }
+
+    /// Channels of the network input for images of `image_channels` channels: `2K` (real and
+    /// imaginary parts) for MRI's complex input, plus one mask channel when the mask varies per
+    /// example; `K` otherwise.
+    pub fn input_channels(&self, image_channels: usize) -> usize {
+        match *self {
+            Task::Mri {
+                input: MriInput::Complex,
+                mask,
+                ..
+            } => 2 * image_channels + usize::from(mask != MaskKind::Fixed),
+            _ => image_channels,
+        }
+    }
+
+    /// What the exact floor of this task assumes is known, and whether the network input holds
+    /// exactly that (`metrics.json`: `floor_information`, `input_has_floor_information`).
+    pub fn floor_information(&self) -> (&'static str, bool) {
+        match *self {
+            Task::Denoise { .. } => ("the noisy image", true),
+            Task::Sr { .. } => ("the low-resolution image", true),
+            Task::Mri { mask, input, .. } => (
+                if mask == MaskKind::Fixed {
+                    "the complex k-space samples of the one fixed mask"
+                } else {
+                    "the complex k-space samples and each example's mask"
+                },
+                input == MriInput::Complex,
+            ),
+        }
+    }
+
+    /// How `floor_mse` is to be named: the Bayes error when the network has the information the
+    /// floor assumes, else a lower bound (MRI's magnitude input).
+    pub fn floor_label(&self) -> &'static str {
+        if self.floor_information().1 {
+            FLOOR_LABEL
+        } else {
+            LOWER_BOUND_LABEL
+        }
+    }
 }
+
+/// [`Task::floor_label`] of a floor that binds.
+pub const FLOOR_LABEL: &str = "Bayes error";
+/// [`Task::floor_label`] of MRI's magnitude input: the floor assumes complex data.
+pub const LOWER_BOUND_LABEL: &str =
+    "Bayes error given complex data: a lower bound for magnitude input";
 
 /// Synthetic images whose Bayes error floor is known exactly.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -468,6 +600,12 @@ impl Problem {
         }
     }
 
+    /// Channels of the network input ([`Task::input_channels`]): more than
+    /// [`Problem::image_channels`] for MRI's complex input.
+    pub fn input_channels(&self) -> usize {
+        self.task.input_channels(self.image_channels())
+    }
+
     /// The synthetic data's kind, `None` for real images.
     pub fn synthetic(&self) -> Option<Synthetic> {
         match self.data {
@@ -489,6 +627,10 @@ struct ProblemWire {
     center_fraction: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mask: Option<MaskKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mask_seed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mri_input: Option<MriInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scale: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -521,10 +663,14 @@ impl From<Problem> for ProblemWire {
                 acceleration,
                 center_fraction,
                 mask,
+                mask_seed,
+                input,
             } => {
                 w.acceleration = Some(acceleration);
                 w.center_fraction = Some(center_fraction);
                 w.mask = Some(mask);
+                w.mask_seed = (mask == MaskKind::Fixed).then(|| mask_seed.to_string());
+                w.mri_input = Some(input);
             }
             Task::Sr { scale, downsample } => {
                 w.scale = Some(scale);
@@ -561,6 +707,9 @@ impl TryFrom<ProblemWire> for Problem {
                 acceleration: w.acceleration.ok_or("the record lacks 'acceleration'")?,
                 center_fraction: need(w.center_fraction, "center_fraction")?,
                 mask: w.mask.unwrap_or_default(),
+                mask_seed: w.mask_seed.as_deref().unwrap_or("run").parse()?,
+                // Records written before --mri-input existed gave the magnitude.
+                input: w.mri_input.unwrap_or_default(),
             },
             "sr" => Task::Sr {
                 scale: w.scale.ok_or("the record lacks 'scale'")?,
@@ -614,6 +763,8 @@ mod tests {
                     acceleration: 4,
                     center_fraction: 0.08,
                     mask: MaskKind::Equispaced,
+                    mask_seed: MaskSeed::Run,
+                    input: MriInput::Magnitude,
                 },
                 Data::Synthetic(Synthetic::Subspace { dim: 10 }),
                 32,
@@ -682,6 +833,76 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dn.synthetic(), Some(Synthetic::Subspace { dim: 10 }));
+    }
+
+    #[test]
+    fn mri_input_and_fixed_masks_round_trip_and_older_records_are_magnitude() {
+        let mri = |mask, mask_seed, input| {
+            Problem::new(
+                Task::Mri {
+                    acceleration: 4,
+                    center_fraction: 0.125,
+                    mask,
+                    mask_seed,
+                    input,
+                },
+                field(),
+                16,
+            )
+            .unwrap()
+        };
+        for (mask, seed, input, written_seed) in [
+            (
+                MaskKind::Fixed,
+                MaskSeed::Value(7),
+                MriInput::Complex,
+                Some("7"),
+            ),
+            (
+                MaskKind::Fixed,
+                MaskSeed::Run,
+                MriInput::Magnitude,
+                Some("run"),
+            ),
+            (MaskKind::Random, MaskSeed::Run, MriInput::Complex, None),
+        ] {
+            let p = mri(mask, seed, input);
+            let json = serde_json::to_value(&p).unwrap();
+            assert_eq!(json["mri_input"], input.name());
+            assert_eq!(json.get("mask_seed").and_then(|v| v.as_str()), written_seed);
+            let back: Problem = serde_json::from_value(json).unwrap();
+            assert_eq!(back, p);
+        }
+        // An MRI line of an earlier version: magnitude input, per-example masks.
+        let old: Problem = serde_json::from_str(
+            r#"{"task":"mri","acceleration":4,"center_fraction":0.125,"mask":"random",
+                "data":"gaussian-field","field_exponent":2.0,"field_cutoff":0.05,
+                "field_std":0.25,"image_size":16}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            old.task(),
+            Task::Mri {
+                input: MriInput::Magnitude,
+                mask_seed: MaskSeed::Run,
+                ..
+            }
+        ));
+        assert_eq!(old.task().floor_label(), LOWER_BOUND_LABEL);
+        assert_eq!(old.task().input_channels(1), 1);
+        let complex = mri(MaskKind::Random, MaskSeed::Run, MriInput::Complex).task();
+        assert_eq!(
+            (complex.input_channels(1), complex.floor_label()),
+            (3, FLOOR_LABEL)
+        );
+        let fixed = mri(MaskKind::Fixed, MaskSeed::Run, MriInput::Complex).task();
+        assert_eq!(fixed.input_channels(1), 2);
+        assert!("x7"
+            .parse::<MaskSeed>()
+            .unwrap_err()
+            .contains("unknown mask seed policy"));
+        assert_eq!("12".parse::<MaskSeed>().unwrap().resolve(3), 12);
+        assert_eq!(MaskSeed::Run.resolve(3), 3);
     }
 
     #[test]

@@ -243,6 +243,18 @@ pub struct Results {
     pub floor_mse: Option<f64>,
     /// Its Monte Carlo standard error where the floor is estimated (MRI with random masks).
     pub floor_mse_stderr: Option<f64>,
+    /// What `floor_mse` assumes the estimator knows (the task's measurement; for MRI the complex
+    /// k-space samples and the mask), where there is a floor.
+    pub floor_information: Option<String>,
+    /// Whether the network input holds exactly that information: false for MRI's magnitude
+    /// input, whose `floor_mse` is then only a lower bound.
+    pub input_has_floor_information: Option<bool>,
+    /// The name `floor_mse` goes by: `Bayes error`, or `Bayes error given complex data: a lower
+    /// bound for magnitude input` (figures and `plan` use it).
+    pub floor_label: Option<String>,
+    /// `--mask fixed`: the sampled columns of the run's one mask (centred k-space, 0-based;
+    /// column `c` is the horizontal frequency `c - W/2`).
+    pub mask_columns: Option<Vec<usize>>,
     /// The Bayes estimator's MSE on the same test images, where implemented.
     pub oracle_test_mse: Option<f64>,
     /// `test_mse / floor_mse`.

@@ -8,9 +8,14 @@
 //! and for early-stopped gradient descent (step `1/L`, `L` the limiting largest eigenvalue of
 //! `Y Y^T / N`, stopped at the best of `k <= 5000`). Both are per-pixel MSEs, the units of
 //! `test_mse`.
+//!
+//! MRI on the field with one fixed mask and complex input ([`mri_model_of`]) is the same model
+//! without noise: the two channels `[Re z, Im z]` are, in an orthonormal basis, the field's
+//! Fourier coordinates with gain 1 where a column and its mirror are sampled and `1/sqrt 2`
+//! where only one of them is (`theory/field.md`, "A fixed mask and the learned-linear theory").
 
 use anyhow::{anyhow, Result};
-use plateau_run::problem::{Problem, Synthetic, Task};
+use plateau_run::problem::{MaskKind, MriInput, Problem, Synthetic, Task};
 use plateau_theory::field::FieldSpectrum;
 use plateau_theory::gaussian::DiagonalModel;
 use plateau_theory::grid::{log_spaced_sizes, points_per_decade};
@@ -47,6 +52,48 @@ pub fn model_of(problem: &Problem) -> Result<Option<DiagonalModel>> {
     };
     Ok(Some(
         DiagonalModel::denoising(&lambda, sigma).map_err(|e| anyhow!("{e}"))?,
+    ))
+}
+
+/// The linear Gaussian model of MRI with one fixed mask (sampled centred columns
+/// `mask_columns`) and complex input on `gaussian-field` images; `None` for any other problem
+/// (per-example masks are not a fixed linear map, magnitude input is not linear).
+///
+/// # Errors
+/// A one-line message when the field's parameters are out of the theory's range or a column
+/// is outside the image.
+pub fn mri_model_of(problem: &Problem, mask_columns: &[usize]) -> Result<Option<DiagonalModel>> {
+    let fixed_complex = matches!(
+        problem.task(),
+        Task::Mri {
+            mask: MaskKind::Fixed,
+            input: MriInput::Complex,
+            ..
+        }
+    );
+    let Some(Synthetic::GaussianField {
+        exponent,
+        cutoff,
+        std,
+    }) = problem.synthetic()
+    else {
+        return Ok(None);
+    };
+    if !fixed_complex {
+        return Ok(None);
+    }
+    let side = problem.image_size();
+    let field =
+        FieldSpectrum::new(side, exponent, cutoff, std * std).map_err(|e| anyhow!("{e}"))?;
+    let mut mask = vec![false; side];
+    for &c in mask_columns {
+        *mask
+            .get_mut(c)
+            .ok_or_else(|| anyhow!("mask column {c} outside a {side}-column k-space"))? = true;
+    }
+    let gains = field.mri_two_channel_gains(&mask);
+    Ok(Some(
+        DiagonalModel::new(field.eigenvalues(), &gains, 0.0).map_err(|e| anyhow!("{e}"))?,
     ))
 }
 
@@ -124,11 +171,50 @@ mod tests {
     }
 
     #[test]
+    fn fixed_mask_mri_curves_decrease_towards_the_masks_floor() {
+        let task = |mask, input| Task::Mri {
+            acceleration: 4,
+            center_fraction: 0.25,
+            mask,
+            mask_seed: Default::default(),
+            input,
+        };
+        let columns = [1usize, 3, 4, 5];
+        let model = mri_model_of(&field(task(MaskKind::Fixed, MriInput::Complex)), &columns)
+            .unwrap()
+            .unwrap();
+        let spectrum = FieldSpectrum::new(8, 2.0, 0.05, 0.0625).unwrap();
+        let probs: Vec<f64> = (0..8)
+            .map(|c| f64::from(u8::from(columns.contains(&c))))
+            .collect();
+        let floor = spectrum.mri_floor(&probs);
+        assert!((model.floor() - floor).abs() < 1e-12 * floor);
+        for c in curves(&model, 4.0, 1e5).unwrap() {
+            for w in c.points.windows(2) {
+                assert!(
+                    w[1].1 <= w[0].1 * (1.0 + 1e-9) && w[1].1 > floor,
+                    "{}: {w:?}",
+                    c.label
+                );
+            }
+        }
+        for other in [
+            task(MaskKind::Fixed, MriInput::Magnitude),
+            task(MaskKind::Random, MriInput::Complex),
+        ] {
+            assert!(mri_model_of(&field(other), &columns).unwrap().is_none());
+        }
+        assert!(mri_model_of(&field(task(MaskKind::Fixed, MriInput::Complex)), &[8]).is_err());
+    }
+
+    #[test]
     fn other_tasks_and_real_data_have_no_curve() {
         let mri = field(Task::Mri {
             acceleration: 4,
             center_fraction: 0.25,
             mask: Default::default(),
+            mask_seed: Default::default(),
+            input: plateau_run::problem::MriInput::Magnitude,
         });
         assert!(model_of(&mri).unwrap().is_none());
         let photos = Problem::new(

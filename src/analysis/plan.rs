@@ -265,6 +265,10 @@ pub struct MeasuredPlan {
     pub free_fit: Option<FreeFit>,
     /// The fitted law is flat (`b` at its bound 0): the curve has saturated at the floor.
     pub saturated: bool,
+    /// What the exact floor is where it is not the network's floor (MRI's magnitude input:
+    /// `Bayes error given complex data: a lower bound for magnitude input`), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_floor_label: Option<String>,
     /// Largest measured `N`.
     pub largest_n: f64,
     /// The measured error there.
@@ -577,6 +581,7 @@ pub fn plan_curve_floored(
         floor_bound: known.map(|k| k.bound()),
         free_fit,
         saturated: b_flag.is_some() && point[1] <= 0.0,
+        exact_floor_label: None,
         largest_n: n_max,
         measured_at_largest_n: y_max,
         db_per_doubling: estimate(&|p| 10.0 * (sat(p, n_max) / sat(p, 2.0 * n_max)).log10()),
@@ -722,11 +727,13 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
     };
     let mut s = String::new();
     let _ = writeln!(s, "{}", p.group);
+    // A floor the network lacks the information for is named by its label (a lower bound).
+    let name = p.exact_floor_label.as_deref().unwrap_or("exact floor");
     let exact = match (p.exact_floor, p.floor_bound) {
         (Some(f), Some(b)) => {
-            format!(", exact floor {f:.4e} (the fit's floor constrained to >= {b:.4e})")
+            format!(", {name} {f:.4e} (the fit's floor constrained to >= {b:.4e})")
         }
-        (Some(f), None) => format!(", exact floor {f:.4e}"),
+        (Some(f), None) => format!(", {name} {f:.4e}"),
         _ => String::new(),
     };
     let _ = writeln!(

@@ -28,7 +28,7 @@ pub const SELECTION_METRIC: &str = "best_val_psnr";
 
 /// The order in which a curve's settings appear in its label and file name: the problem first
 /// (as earlier versions named files), then anything else in the key's own order.
-const LABEL_ORDER: [&str; 16] = [
+const LABEL_ORDER: [&str; 18] = [
     "task",
     "data",
     "model",
@@ -42,6 +42,8 @@ const LABEL_ORDER: [&str; 16] = [
     "acceleration",
     "center_fraction",
     "mask",
+    "mask_seed",
+    "mri_input",
     "scale",
     "downsample",
     "pools",
@@ -49,7 +51,7 @@ const LABEL_ORDER: [&str; 16] = [
 
 /// Settings always shown in a label (they say what is learned); the others only where curves
 /// differ in them.
-const ALWAYS_SHOWN: usize = 15;
+const ALWAYS_SHOWN: usize = 17;
 
 /// Largest training-set size of the extrapolation.
 pub const EXTRAPOLATE_TO: f64 = 1e6;
@@ -140,6 +142,13 @@ pub struct GroupSummary {
     /// With `floor_mse`: the floor `c` of the free saturating fit, a diagnostic (not used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_floor: Option<f64>,
+    /// What `floor_mse` is, with it: `Bayes error`, or, where the network lacks the floor's
+    /// information (MRI's magnitude input), `Bayes error given complex data: a lower bound for
+    /// magnitude input` ([`plateau_run::problem::Task::floor_label`]).
+    pub floor_label: Option<String>,
+    /// `--mask fixed`: the one mask's sampled columns, when every run of the curve recorded the
+    /// same (`mask_columns` in `metrics.json`); the learned-linear theory needs it.
+    pub mask_columns: Option<Vec<usize>>,
     /// Every run.
     pub points: Vec<RunPoint>,
     /// The best width per `N`, increasing `N`.
@@ -213,6 +222,8 @@ fn short(k: &str) -> &str {
         "field_std" => "std",
         "acceleration" => "acc",
         "center_fraction" => "cf",
+        "mri_input" => "input",
+        "mask_seed" => "maskseed",
         other => other,
     }
 }
@@ -321,6 +332,16 @@ fn summarise(
         .iter()
         .filter_map(|(_, m)| m.results.floor_mse_stderr)
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let masks: Vec<Option<&Vec<usize>>> = runs
+        .iter()
+        .map(|(_, m)| m.results.mask_columns.as_ref())
+        .collect();
+    let mask_columns = masks
+        .first()
+        .copied()
+        .flatten()
+        .filter(|m| masks.iter().all(|o| *o == Some(*m)))
+        .cloned();
     let stderr_of: BTreeMap<&str, f64> = runs
         .iter()
         .filter_map(|(id, m)| Some((*id, m.results.test_mse_stderr?)))
@@ -407,6 +428,8 @@ fn summarise(
         label,
         tag: tag_of(map, shown),
         selection_metric: (multi_width && has_val).then(|| SELECTION_METRIC.to_string()),
+        floor_label: floor_mse.map(|_| key.problem.task().floor_label().to_string()),
+        mask_columns,
         key,
         floor_mse,
         floor_mse_stderr,

@@ -345,6 +345,14 @@ fn measured(args: &Args) -> Result<()> {
         && args.target_mse.is_empty()
         && args.target_psnr.is_empty());
     refuse_met_targets(&plans, asked)?;
+    if let Some(dir) = &args.results {
+        // A floor the network lacks the information for is named a lower bound, never a floor.
+        for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {
+            plan.exact_floor_label = g
+                .floor_label
+                .filter(|l| l == plateau_run::problem::LOWER_BOUND_LABEL);
+        }
+    }
     if let (Some(cell), Some(dir)) = (cell, &args.results) {
         // store_curves keeps the store's groups in order, so they pair with the plans.
         for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {

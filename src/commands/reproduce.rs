@@ -1,5 +1,5 @@
 //! `plateau reproduce`: the main job. Computes the theory results of the paper's eight setups
-//! and draws the figures; then runs the U-Net scaling sweeps of `--preset` (`cpu`: the five
+//! and draws the figures; then runs the U-Net scaling sweeps of `--preset` (`cpu`: the six
 //! configs of [`CPU_SWEEPS`] into `results/sweeps/<name>`, resumable; `capacity`: the width
 //! sweep `capacity_cpu.toml`, opt-in) and draws their scaling figures
 //! `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` and, with two or more widths, the capacity
@@ -43,20 +43,22 @@ pub enum Part {
 }
 
 /// The sweeps of `--preset cpu`, each sized for a 2-core CPU: gaussian-field denoising, the
-/// photographs at sigma = 25/255, the paper's subspace model as pictures, and MRI 4x and SR x2 on
-/// the gaussian field (exact floors).
-const CPU_SWEEPS: [&str; 5] = [
+/// photographs at sigma = 25/255, the paper's subspace model as pictures, MRI 4x (per-example
+/// random masks, and one fixed mask with its learned-linear theory) and SR x2 on the gaussian
+/// field (exact floors).
+const CPU_SWEEPS: [&str; 6] = [
     "denoise_cpu.toml",
     "photos_denoise.toml",
     "subspace_cpu.toml",
     "mri_field_cpu.toml",
+    "mri_field_fixed_cpu.toml",
     "sr_field_cpu.toml",
 ];
 
 /// Which sweeps the `sweep` part runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// [`CPU_SWEEPS`]: five small sweeps sized for a 2-core CPU.
+    /// [`CPU_SWEEPS`]: six small sweeps sized for a 2-core CPU.
     Cpu,
     /// `experiments/denoise_paper.toml` and `experiments/mri_paper.toml`: the paper's grids
     /// (GPU, ImageNet and fastMRI; days of compute).

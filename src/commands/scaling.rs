@@ -176,13 +176,18 @@ pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<V
 
 /// The predicted curves of learned linear estimators on the group's data, where theory has
 /// them: PCA and early-stopped GD of the paper's model on `subspace` pictures, tuned ridge and
-/// early-stopped GD of the Gaussian model on `gaussian-field` images.
+/// early-stopped GD of the Gaussian model on `gaussian-field` images (denoising, and MRI with
+/// one fixed mask and complex input).
 fn predicted(g: &GroupSummary) -> Result<Vec<PredictedCurve>> {
     let lo = g.points.iter().map(|p| p.n).fold(f64::INFINITY, f64::min);
     if let Some(setup) = subspace_theory::setup_of(&g.key.problem)? {
         return subspace_theory::curves(&setup, lo, EXTRAPOLATE_TO);
     }
-    match linear_theory::model_of(&g.key.problem)? {
+    let model = match &g.mask_columns {
+        Some(columns) => linear_theory::mri_model_of(&g.key.problem, columns)?,
+        None => linear_theory::model_of(&g.key.problem)?,
+    };
+    match model {
         Some(model) => linear_theory::curves(&model, lo, EXTRAPOLATE_TO),
         None => Ok(Vec::new()),
     }

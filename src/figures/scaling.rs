@@ -23,6 +23,7 @@ use crate::analysis::band::Band;
 use crate::analysis::scaling::{GroupSummary, EXTRAPOLATE_TO};
 use crate::analysis::PredictedCurve;
 use crate::fit::ModelKind;
+use plateau_run::problem::LOWER_BOUND_LABEL;
 
 /// Light tints for the individual runs of each width (in order of increasing width).
 const RUN_TINTS: [RGBColor; 6] = [
@@ -280,9 +281,13 @@ fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: 
     let mut hlines = Vec::new();
     if let Some(f) = g.floor_mse {
         if let Some(y) = view.y(f) {
-            let text = match view {
-                View::Psnr => format!("Bayes floor {y:.2} dB"),
-                _ => format!("predicted floor (Bayes error) {f:.4e}"),
+            // A floor the network cannot reach for lack of information is named a bound.
+            let bound = g.floor_label.as_deref() == Some(LOWER_BOUND_LABEL);
+            let text = match (view, bound) {
+                (View::Psnr, false) => format!("Bayes floor {y:.2} dB"),
+                (View::Psnr, true) => format!("{LOWER_BOUND_LABEL} {y:.2} dB"),
+                (_, false) => format!("predicted floor (Bayes error) {f:.4e}"),
+                (_, true) => format!("{LOWER_BOUND_LABEL} {f:.4e}"),
             };
             hlines.push((text, y, FLOOR));
         }

@@ -243,6 +243,33 @@ impl FieldSpectrum {
         self.dft.filter(clean, &gains)
     }
 
+    /// The operator gains of noise-free Cartesian MRI with one fixed mask and the two-channel
+    /// input `[Re z, Im z]` of the zero-filled image `z`, in the diagonal model of
+    /// `theory/gaussian.md` (`theory/field.md`, "A fixed mask and the learned-linear theory"):
+    /// per DFT index `k` (row-major `ky * s + kx`, as [`Self::eigenvalues`]), `1` when column
+    /// `kx` and its mirror `-kx` are both sampled (or `kx = -kx` is sampled), `1/sqrt(2)` when
+    /// exactly one of them is, `0` otherwise; the noise is 0. `mask[c]` marks column `c` of
+    /// centred k-space. `O(n)`.
+    ///
+    /// # Panics
+    /// When `mask.len() != s` or `s` is odd.
+    pub fn mri_two_channel_gains(&self, mask: &[bool]) -> Vec<f64> {
+        let s = self.side;
+        assert_eq!(mask.len(), s, "one flag per column");
+        assert!(s.is_multiple_of(2), "centred k-space needs an even side");
+        (0..s * s)
+            .map(|k| {
+                let c = (k % s + s / 2) % s;
+                let mirror = (s - c) % s;
+                match (mask[c], mask[mirror]) {
+                    (true, true) => 1.0,
+                    (false, false) => 0.0,
+                    _ => std::f64::consts::FRAC_1_SQRT_2,
+                }
+            })
+            .collect()
+    }
+
     /// Exact MMSE per pixel of noise-free super-resolution by area downsampling (means over
     /// `scale x scale` blocks), `theory/field.md`, "Super-resolution": each low-resolution
     /// frequency observes one combination of the `scale^2` aliased frequencies with box-filter

@@ -280,3 +280,195 @@ fn subspace_floors_are_the_unexplained_dimensions() {
     let with_partner: Vec<bool> = (0..s).map(|c| c == 4 || c == 6 || c == 2).collect();
     assert_eq!(mri.floor(&with_partner), floor);
 }
+
+/// The two-channel input operator of noise-free Cartesian MRI with a fixed mask, from first
+/// principles in pixel space: `[Re z; Im z]` (`2n x n`) with `z = F^{-1} M F x` and `M` keeping
+/// the frequencies `kx = c - s/2` of the sampled centred columns `c` (the fftshift conventions of
+/// fastMRI's `fft2c` cancel around a shift-invariant operator), i.e.
+/// `z_p = (1/n) sum_{k: kx sampled} sum_q e^{2 pi i k.(p - q)/s} x_q`.
+fn two_channel_operator(s: usize, mask: &[bool]) -> DMatrix<f64> {
+    let n = s * s;
+    let mut kernel_re = vec![0.0; n];
+    let mut kernel_im = vec![0.0; n];
+    for (c, _) in mask.iter().enumerate().filter(|(_, &m)| m) {
+        let fx = c as f64 - (s / 2) as f64;
+        for ky in 0..s {
+            for d in 0..n {
+                let t =
+                    2.0 * std::f64::consts::PI * (ky as f64 * (d / s) as f64 + fx * (d % s) as f64)
+                        / s as f64;
+                kernel_re[d] += t.cos() / n as f64;
+                kernel_im[d] += t.sin() / n as f64;
+            }
+        }
+    }
+    DMatrix::from_fn(2 * n, n, |i, q| {
+        let p = i % n;
+        let d = (((p / s) + s - q / s) % s) * s + ((p % s) + s - q % s) % s;
+        if i < n {
+            kernel_re[d]
+        } else {
+            kernel_im[d]
+        }
+    })
+}
+
+/// `W = X Y^T f(Y Y^T)` for each filter `f` on the eigenvalues of `Y Y^T` (ridge:
+/// `1/(mu + N lambda)`, gradient descent: `phi_k(mu/N)/mu`), and its exact risk per pixel
+/// `(1/n) E||W A x - x||^2 = (1/n)[tr(W S W^T) - 2 tr(W Q) + tr C]`, `S = A C A^T`, `Q = A C`,
+/// through the Gram matrix `Y^T Y = V diag(mu) V^T` (`W = X V diag(f) V^T Y^T`).
+fn pixel_risks(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    s_mat: &DMatrix<f64>,
+    q_mat: &DMatrix<f64>,
+    trace_c: f64,
+    filters: &[Box<dyn Fn(f64) -> f64>],
+) -> Vec<f64> {
+    let n = x.nrows() as f64;
+    let eig = (y.transpose() * y).symmetric_eigen();
+    let xv = x * &eig.eigenvectors;
+    let yv = y * &eig.eigenvectors;
+    let ysy = yv.transpose() * s_mat * &yv;
+    let xtx = xv.transpose() * &xv;
+    let yqx = yv.transpose() * q_mat * &xv;
+    let m = eig.eigenvalues.len();
+    filters
+        .iter()
+        .map(|f| {
+            let fv: Vec<f64> = eig.eigenvalues.iter().map(|&mu| f(mu.max(0.0))).collect();
+            let mut quad = 0.0;
+            for a in 0..m {
+                for b in 0..m {
+                    quad += fv[a] * fv[b] * ysy[(a, b)] * xtx[(b, a)];
+                }
+            }
+            let cross: f64 = (0..m).map(|a| fv[a] * yqx[(a, a)]).sum();
+            (quad - 2.0 * cross + trace_c) / n
+        })
+        .collect()
+}
+
+/// `|p - m| <= max(0.05 (m - floor), 3 se)`, the criterion of `theory/gaussian.md` §3.
+fn agrees(predicted: f64, (mean, se): (f64, f64), floor: f64) -> bool {
+    (predicted - mean).abs() <= (0.05 * (mean - floor)).max(3.0 * se)
+}
+
+#[test]
+fn fixed_mask_two_channel_input_is_the_diagonal_model_with_half_gains_on_one_sided_columns() {
+    use plateau_theory::gaussian::DiagonalModel;
+    let s = 16;
+    let n = s * s;
+    let f = FieldSpectrum::new(s, 2.0, 0.05, 0.0625).unwrap();
+    // Columns: 8 (DC) and 0 (frequency -8) are their own mirrors; 3 and 13 a mirrored pair;
+    // 7 and 10 without their mirrors 9 and 6 (gain 1/sqrt 2).
+    let mask: Vec<bool> = (0..s).map(|c| [0, 3, 7, 8, 10, 13].contains(&c)).collect();
+    let gains = f.mri_two_channel_gains(&mask);
+    let model = DiagonalModel::new(f.eigenvalues(), &gains, 0.0).unwrap();
+    // Its floor is the Bayes error of the fixed mask.
+    let probs: Vec<f64> = mask.iter().map(|&m| f64::from(u8::from(m))).collect();
+    let floor = f.mri_floor(&probs);
+    assert!((model.floor() - floor).abs() <= 1e-12 * floor);
+    // The mapping that ignores the halving (gain 1 wherever a frequency is known): same floor,
+    // other learning curve.
+    let naive: Vec<f64> = gains
+        .iter()
+        .map(|&g| f64::from(u8::from(g > 0.0)))
+        .collect();
+    let naive = DiagonalModel::new(f.eigenvalues(), &naive, 0.0).unwrap();
+
+    let c = covariance(&f);
+    let a = two_channel_operator(s, &mask);
+    let (s_mat, q_mat) = (&a * &c * a.transpose(), &a * &c);
+    let root = c.clone().cholesky().map(|l| l.l());
+    let ks = [1usize, 4, 16, 64, 256, 1024];
+    let mut failures = Vec::new();
+    let mut naive_failures = 0;
+    // 128 coordinates are known (8 columns with their mirrors): N below, near and above.
+    for (i, &n_train) in [32usize, 96, 256].iter().enumerate() {
+        let (lambda_star, _) = model.ridge_optimal(n_train).unwrap();
+        let lambdas = [lambda_star, 10.0 * lambda_star, lambda_star / 10.0];
+        let eq = model.equivalent(n_train).unwrap();
+        let step = 1.0 / eq.top_eigenvalue();
+        let path = eq.gd_path(step, *ks.last().unwrap());
+        let nt = n_train as f64;
+        let mut filters: Vec<Box<dyn Fn(f64) -> f64>> = lambdas
+            .iter()
+            .map(|&l| Box::new(move |mu: f64| 1.0 / (mu + nt * l)) as Box<dyn Fn(f64) -> f64>)
+            .collect();
+        for &k in &ks {
+            filters.push(Box::new(move |mu: f64| {
+                let x = mu / nt;
+                if x <= 0.0 {
+                    return step * k as f64 / nt;
+                }
+                let phi = if step * x < 1.0 {
+                    -(k as f64 * (-step * x).ln_1p()).exp_m1()
+                } else {
+                    1.0 - (1.0 - step * x).powi(k as i32)
+                };
+                phi / mu
+            }));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(900 + i as u64);
+        let draws = 40;
+        let mut risks = vec![Vec::new(); filters.len()];
+        let mut minima = Vec::new();
+        for _ in 0..draws {
+            let x = match &root {
+                Some(l) => l * DMatrix::<f64>::from_fn(n, n_train, |_, _| rng.sample(StandardNormal)),
+                None => {
+                    let cols: Vec<Vec<f64>> = (0..n_train).map(|_| f.sample(&mut rng)).collect();
+                    DMatrix::from_fn(n, n_train, |p, j| cols[j][p])
+                }
+            };
+            let y = &a * &x;
+            let r = pixel_risks(&x, &y, &s_mat, &q_mat, c.trace(), &filters);
+            minima.push(r[3..].iter().copied().fold(f64::INFINITY, f64::min));
+            for (acc, v) in risks.iter_mut().zip(r) {
+                acc.push(v);
+            }
+        }
+        let mut compare = |label: String, predicted: f64, naive_predicted: f64, v: &[f64]| {
+            let stats = mean_se(v);
+            println!(
+                "N={n_train} {label}: Monte Carlo {:.5e} +- {:.1e}, predicted {predicted:.5e} \
+                 ({:+.2}% of the excess), gain-1 mapping {naive_predicted:.5e}",
+                stats.0,
+                stats.1,
+                100.0 * (predicted - stats.0) / (stats.0 - floor)
+            );
+            if !agrees(predicted, stats, floor) {
+                failures.push(format!("N={n_train} {label}: {predicted:.5e} vs {stats:?}"));
+            }
+            if !agrees(naive_predicted, stats, floor) {
+                naive_failures += 1;
+            }
+        };
+        for (j, &l) in lambdas.iter().enumerate() {
+            let p = model.ridge(n_train, l).unwrap();
+            let q = naive.ridge(n_train, l).unwrap();
+            compare(format!("ridge lambda={l:.3e}"), p, q, &risks[j]);
+        }
+        let naive_path = naive
+            .equivalent(n_train)
+            .unwrap()
+            .gd_path(step, *ks.last().unwrap());
+        for (j, &k) in ks.iter().enumerate() {
+            compare(format!("GD k={k}"), path[k], naive_path[k], &risks[3 + j]);
+        }
+        let best = |p: &[f64]| ks.iter().map(|&k| p[k]).fold(f64::INFINITY, f64::min);
+        compare(
+            "GD early-stopped".into(),
+            best(&path),
+            best(&naive_path),
+            &minima,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The half gains matter: the gain-1 mapping is rejected by the same criterion.
+    assert!(
+        naive_failures > 0,
+        "the gain-1 mapping passes every comparison"
+    );
+}

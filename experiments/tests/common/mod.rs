@@ -51,6 +51,7 @@ pub fn tiny_unet(epochs: usize, resume: bool, fingerprint: &str) -> TrainConfig 
             pools: 2,
         },
         image_channels: 1,
+        input_channels: 1,
         epochs,
         batch_size: 16,
         lr: 3e-3,

@@ -9,6 +9,8 @@ use tch::Device;
 
 use super::splits::Loaded;
 use crate::metrics;
+use crate::streams::Split;
+use crate::task::{baseline_image, MaskKind, Measure, Task};
 
 /// The baseline's test metrics and the floors, as the first part of the results.
 ///
@@ -22,7 +24,7 @@ pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
     let mut per_image = metrics::PerImage::default();
     for chunk in data.splits.test.chunks(Device::Cpu) {
         let (clean, input) = chunk?;
-        per_image.extend(&input, &clean, range);
+        per_image.extend(&baseline_image(&input, clean.size()[1]), &clean, range);
     }
     let base = per_image.summary();
     let mut r = Results {
@@ -35,13 +37,27 @@ pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
         ..Results::default()
     };
     if let Some(syn) = &data.synthetic {
-        let (floor, se) = syn.spec.task_floor(&task)?;
+        let (floor, se) = syn.spec.task_floor(&task, plan.config.seed)?;
         r.floor_mse = Some(floor);
         r.floor_mse_stderr = se;
+        let (information, has) = task.floor_information();
+        r.floor_information = Some(information.into());
+        r.input_has_floor_information = Some(has);
+        r.floor_label = Some(task.floor_label().into());
         r.oracle_test_mse = syn
             .spec
             .task_oracle_per_image(&task, &syn.test, plan.config.seed)
             .map(|v| v.iter().sum::<f64>() / v.len() as f64);
+    }
+    if let Task::Mri {
+        mask: MaskKind::Fixed,
+        ..
+    } = task
+    {
+        let mask = task
+            .mask_for(problem.image_size(), Split::Train, plan.config.seed, 0)
+            .expect("an MRI task has masks");
+        r.mask_columns = Some((0..mask.len()).filter(|&c| mask[c]).collect());
     }
     if let Data::Real { source, color } = problem.data() {
         r.channels_per_image = Some(source.channels(*color));

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use plateau_run::args::TrainArgs;
-use plateau_run::budget::{unet_parameters, MemoryEstimate};
+use plateau_run::budget::{unet_parameters_io, MemoryEstimate};
 use plateau_run::files::write_atomic;
 use plateau_run::lock::OutLock;
 use plateau_run::plan::TrainPlan;
@@ -110,7 +110,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 }
 
 /// Trainable parameters of the network of `plan`, in closed form (nothing is allocated): the
-/// U-Net's ([`unet_parameters`], equal to the built network's count by test) or the linear
+/// U-Net's ([`unet_parameters_io`], equal to the built network's count by test) or the linear
 /// model's `n x n` matrix of `n = s^2` pixels.
 ///
 /// # Errors
@@ -123,7 +123,11 @@ pub fn parameter_count(plan: &TrainPlan) -> Result<u64> {
                 channels: plan.config.channels.expect("a U-Net plan has a width"),
                 pools,
             };
-            unet_parameters(shape, curve.problem.image_channels() as u64).ok_or_else(|| {
+            let (k_in, k_out) = (
+                curve.problem.input_channels() as u64,
+                curve.problem.image_channels() as u64,
+            );
+            unet_parameters_io(shape, k_in, k_out).ok_or_else(|| {
                 anyhow::anyhow!("the network has more than 2^64 parameters ({shape:?})")
             })
         }

@@ -34,6 +34,7 @@ pub fn train(
     let cfg = TrainConfig {
         net: UNetConfig { channels, pools },
         image_channels: key.problem.image_channels() as i64,
+        input_channels: key.problem.input_channels() as i64,
         epochs: key.stopping.epochs,
         batch_size: key.optimiser.batch_size,
         lr: key.optimiser.lr.unwrap_or(DEFAULT_UNET_LR),
