@@ -222,6 +222,12 @@ impl SpectralEquivalent {
     /// Predicted expected risk of `estimator` (gradient descent: the minimum over
     /// `k <= GD_ITERS` of the predicted path, with its argmin as `k_opt`).
     pub fn predict(&self, estimator: Estimator, step: StepSize) -> Prediction {
+        self.predict_iters(estimator, step, GD_ITERS)
+    }
+
+    /// [`Self::predict`] with early stopping searched over `k <= iters` (what a Monte Carlo
+    /// with the same `iters` is compared with).
+    pub fn predict_iters(&self, estimator: Estimator, step: StepSize, iters: usize) -> Prediction {
         match estimator {
             Estimator::Optimal => Prediction::finite(self.setup.floor()),
             Estimator::Pca => Prediction::finite(self.pca_risk()),
@@ -230,7 +236,7 @@ impl SpectralEquivalent {
                 k_opt: None,
             },
             Estimator::GdEarlyStopped => {
-                let path = self.gd_path_until(step.eta(&self.setup, self.n_train), GD_ITERS, true);
+                let path = self.gd_path_until(step.eta(&self.setup, self.n_train), iters, true);
                 let (k, r) = best_iterate(&path);
                 Prediction {
                     risk: Some(r),
