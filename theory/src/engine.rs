@@ -29,6 +29,7 @@ use rand::Rng;
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
 
 use crate::linalg::{gram_t, mul, numerical_rank, sym_eig_desc};
+pub use crate::secular::nonconverged_roots as secular_nonconverged_roots;
 use crate::secular::Projected;
 use crate::spectrum::Spectrum;
 use crate::wishart::null_wishart_eigenvalues;

@@ -46,7 +46,7 @@ pub mod montecarlo;
 pub mod sample;
 mod secular;
 pub mod setup;
-mod simd;
+pub mod simd;
 pub mod spectrum;
 pub mod strategies;
 pub mod validate;

@@ -64,9 +64,11 @@ fn least_squares_at_d_equal_n_matches_the_exact_expectation() {
 }
 
 /// The deterministic equivalents on the paper setup `(10, 100, 0.1)` from `N = 4d`: every point
-/// meets the default criterion (standard error 2% of the excess, up to 400 draws). For early
-/// stopping the oracle `E[min_k R_k]` is never above the mean path's minimum (an identity:
-/// the mean of minima is at most the minimum of means), and the mean path's argmin is reported.
+/// meets the default criterion (standard error 2% of the excess, up to 400 draws), and the
+/// noise-averaged draws reach that standard error within the budget. For early stopping the
+/// oracle `E[min_k R_k]` (plain draws) is not above the mean path's minimum (averaged draws)
+/// beyond 3 combined standard errors: true in expectation, no longer an identity of the same
+/// numbers.
 #[test]
 fn analytic_predictions_pass_on_a_paper_setup() {
     let setup = Setup::paper_setups()[1];
@@ -76,10 +78,11 @@ fn analytic_predictions_pass_on_a_paper_setup() {
         Estimator::LeastSquares,
         Estimator::Pca,
     ];
-    let (targets, skipped) = analytic_targets(&grid, &estimators, StepSize::Paper).unwrap();
+    let (targets, skipped) = analytic_targets(&grid, &estimators, &Config::default()).unwrap();
     assert!(skipped.is_empty());
     assert!(targets.iter().all(|t| t.caveat.is_none()));
     let report = compare(&targets, &Config::default(), |_| {}).unwrap();
+    assert!(report.noise_averaged);
     for p in &report.points {
         assert!(
             p.pass,
@@ -87,11 +90,18 @@ fn analytic_predictions_pass_on_a_paper_setup() {
             p.target.n_train, p.target.estimator, p.rel_excess_err, p.z
         );
         let target_se = report.criterion.target_rel_se() * p.excess();
-        assert!(p.mc_se <= target_se || p.draws == report.criterion.max_draws());
+        assert!(
+            p.mc_se <= target_se && p.draws < report.criterion.max_draws(),
+            "N = {} {}: se {} after {} draws",
+            p.target.n_train,
+            p.target.estimator,
+            p.mc_se,
+            p.draws
+        );
         if p.target.estimator == Estimator::GdEarlyStopped {
-            let (oracle, _) = p.oracle.unwrap();
+            let (oracle, oracle_se) = p.oracle.unwrap();
             assert!(
-                oracle <= p.mc_mean,
+                oracle <= p.mc_mean + 3.0 * oracle_se.hypot(p.mc_se),
                 "oracle {oracle} mean path {}",
                 p.mc_mean
             );
@@ -102,6 +112,141 @@ fn analytic_predictions_pass_on_a_paper_setup() {
     }
 }
 
+/// Averaging the label noise out keeps the compared mean and shrinks its standard error: on the
+/// same draws (same seed) the averaged and plain least-squares means and the mean-path minima
+/// of gradient descent agree within 4 combined standard errors, and for least squares at
+/// `N = 2n` the averaged standard error is at least 3 times smaller (label noise dominates the
+/// plain spread there; `theory/exact.md` measures the variance ratio).
+#[test]
+fn noise_averaged_and_plain_draws_agree() {
+    let setup = Setup::new(4, 30, 0.3).unwrap();
+    let grid = vec![(setup, vec![20, 60])];
+    let config = |noise_averaged| Config {
+        criterion: Criterion::new(0.05, 3.0, 1e-9, 200).unwrap(),
+        iters: 400,
+        noise_averaged,
+        ..Config::default()
+    };
+    let estimators = [Estimator::LeastSquares, Estimator::GdEarlyStopped];
+    let (targets, _) = analytic_targets(&grid, &estimators, &config(true)).unwrap();
+    let averaged = compare(&targets, &config(true), |_| {}).unwrap();
+    let plain = compare(&targets, &config(false), |_| {}).unwrap();
+    for (a, p) in averaged.points.iter().zip(&plain.points) {
+        let what = format!("N = {} {}", a.target.n_train, a.target.estimator);
+        assert_eq!(a.draws, p.draws, "{what}");
+        assert!(
+            (a.mc_mean - p.mc_mean).abs() <= 4.0 * a.mc_se.hypot(p.mc_se),
+            "{what}: averaged {} plain {}",
+            a.mc_mean,
+            p.mc_mean
+        );
+        assert!(a.mc_se < p.mc_se, "{what}: se {} vs {}", a.mc_se, p.mc_se);
+        if a.target.estimator == Estimator::LeastSquares && a.target.n_train == 60 {
+            assert!(
+                3.0 * a.mc_se < p.mc_se,
+                "{what}: se {} vs {}",
+                a.mc_se,
+                p.mc_se
+            );
+        }
+    }
+}
+
+/// Calibration: the harness run many times on predictions true by construction (the exact
+/// least-squares mean above the threshold, `floor (N - 1)/(N - n - 1)`, at `(2, 6, 0.5)`)
+/// rejects at its nominal rates: 300 seeds, 20 draws per point (the minimum, where skew
+/// matters most: sample skewness 0.3-1.2), noise-averaged draws at `N = 16, 30, 60` and plain
+/// ones at `N = 30, 60`; per-point `tol_z = 1.96` (5% two-sided, 2.5% each side) and the pooled
+/// mean-z and chi-square tests at 10%: counts within 3 binomial standard deviations of
+/// nominal; the family-wise (Holm) rate at 10% at most nominal plus 3 standard deviations
+/// (Holm is conservative). Without Hall's transform (Student-t mapping only) the averaged
+/// draws at `N = 16` put 47 of 1000 above 1.96 against 25 expected (measured, 1000 seeds);
+/// with it 24. Plain draws closer to the threshold stay anti-conservative on one side
+/// (`N = 16`: 41 of 1000; `docs/validate.md`).
+#[test]
+fn right_predictions_are_rejected_at_the_nominal_rates() {
+    let setup = Setup::new(2, 6, 0.5).unwrap();
+    let exact =
+        |s: &Setup, n_train: usize| s.floor() * (n_train - 1) as f64 / (n_train - s.n() - 1) as f64;
+    let reps = 300u64;
+    for (noise_averaged, sizes) in [(true, &[16, 30, 60][..]), (false, &[30, 60][..])] {
+        let points: Vec<(Setup, usize)> = sizes.iter().map(|&n| (setup, n)).collect();
+        let (mut low, mut high, mut mean_z, mut chi2, mut family) = (0, 0, 0, 0, 0);
+        let mut skew = 0.0;
+        for seed in 0..reps {
+            let config = Config {
+                criterion: Criterion::new(1e-12, 1.96, 1e3, 20).unwrap(),
+                seed: 1000 + seed,
+                noise_averaged,
+                ..Config::default()
+            };
+            let r = compare_formula(Estimator::LeastSquares, &points, exact, &config).unwrap();
+            for p in &r.points {
+                let z = p.z_normal();
+                assert_eq!(p.pass, z.abs() <= 1.96);
+                low += usize::from(z < -1.96);
+                high += usize::from(z > 1.96);
+                skew += p.skewness / (reps as f64 * points.len() as f64);
+            }
+            let pooled = r.pooled().unwrap();
+            mean_z += usize::from(pooled.mean_z_p < 0.1);
+            chi2 += usize::from(pooled.chi2_p < 0.1);
+            family += usize::from(r.pooled_rejects(0.1));
+        }
+        let trials = (reps as usize * points.len()) as f64;
+        let within = |count: usize, trials: f64, rate: f64| {
+            (count as f64 - trials * rate).abs() <= 3.0 * (trials * rate * (1.0 - rate)).sqrt()
+        };
+        let what = format!(
+            "averaged {noise_averaged}: mean skewness {skew:.2}; z < -1.96: {low}, z > 1.96: \
+             {high} of {trials}; mean z {mean_z}, chi-square {chi2}, family {family} of {reps}"
+        );
+        println!("{what}");
+        assert!(
+            within(low, trials, 0.025) && within(high, trials, 0.025),
+            "{what}"
+        );
+        assert!(within(low + high, trials, 0.05), "{what}");
+        let reps = reps as f64;
+        assert!(
+            within(mean_z, reps, 0.1) && within(chi2, reps, 0.1),
+            "{what}"
+        );
+        assert!(
+            (family as f64) <= 0.1 * reps + 3.0 * (reps * 0.09).sqrt(),
+            "{what}"
+        );
+    }
+}
+
+/// Early-stopping targets and their Monte Carlo search the same iterations, `Config::iters`:
+/// with `iters = 3` the prediction is the minimum of the predicted path over `k <= 3` and the
+/// mean path's argmin is at most 3 (at `N = 64` both paths still fall at `k = 3`).
+#[test]
+fn early_stopping_targets_search_the_configs_iterations() {
+    let setup = Setup::new(4, 30, 0.2).unwrap();
+    let config = Config {
+        criterion: Criterion::new(0.05, 3.0, 0.05, 40).unwrap(),
+        iters: 3,
+        ..Config::default()
+    };
+    let (targets, _) =
+        analytic_targets(&[(setup, vec![64])], &[Estimator::GdEarlyStopped], &config).unwrap();
+    let path = plateau_theory::analytic::gd_path(&setup, 64, StepSize::Paper, 3).unwrap();
+    let min = path.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(targets[0].predicted, min);
+    assert!(min > path[3] - 1e-15 && path[3] < path[2]);
+    let (long, _) = analytic_targets(
+        &[(setup, vec![64])],
+        &[Estimator::GdEarlyStopped],
+        &Config::default(),
+    )
+    .unwrap();
+    assert!(long[0].predicted < min);
+    let report = compare(&targets, &config, |_| {}).unwrap();
+    assert_eq!(report.points[0].k_mean_path, Some(3));
+}
+
 /// Least squares at the interpolation threshold is infinite: left out, not compared.
 #[test]
 fn infinite_predictions_are_skipped_and_caveats_flagged() {
@@ -110,7 +255,7 @@ fn infinite_predictions_are_skipped_and_caveats_flagged() {
     let (targets, skipped) = analytic_targets(
         &grid,
         &[Estimator::LeastSquares, Estimator::Pca],
-        StepSize::Paper,
+        &Config::default(),
     )
     .unwrap();
     assert_eq!(skipped.len(), 1);
@@ -163,7 +308,14 @@ fn bad_input_is_refused() {
         ..Config::default()
     };
     assert!(compare(&[target(5, Estimator::Pca, 0.5)], &bad_step, |_| {}).is_err());
-    assert!(analytic_targets(&[(setup, vec![5])], &[Estimator::Optimal], StepSize::Paper).is_err());
+    assert!(analytic_targets(&[(setup, vec![5])], &[Estimator::Optimal], &config).is_err());
+    let bad_iters = Config {
+        iters: usize::MAX,
+        ..Config::default()
+    };
+    let pca = [Estimator::Pca];
+    assert!(analytic_targets(&[(setup, vec![5])], &pca, &bad_iters).is_err());
+    assert!(analytic_targets(&[(setup, vec![5])], &pca, &bad_step).is_err());
 }
 
 /// The same seed gives the same report whatever the number of threads; another seed does not.
@@ -171,16 +323,12 @@ fn bad_input_is_refused() {
 fn reports_are_reproducible() {
     let setup = Setup::new(4, 30, 0.2).unwrap();
     let grid = vec![(setup, vec![16, 60])];
-    let (targets, _) = analytic_targets(
-        &grid,
-        &[Estimator::GdEarlyStopped, Estimator::Pca],
-        StepSize::Paper,
-    )
-    .unwrap();
     let config = Config {
         criterion: Criterion::new(0.05, 3.0, 0.05, 60).unwrap(),
         ..Config::default()
     };
+    let (targets, _) =
+        analytic_targets(&grid, &[Estimator::GdEarlyStopped, Estimator::Pca], &config).unwrap();
     let run = |threads, config: &Config| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -129,8 +129,9 @@ struct State {
 fn sweep(b: Blocks<'_>, state: &mut State, beta: f64) -> [f64; 3] {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the features this function is compiled for were detected at run time.
+        if crate::simd::level() >= crate::simd::Level::Avx2 {
+            // SAFETY: the features this function is compiled for were detected at run time
+            // (the level never exceeds the detected one).
             return unsafe { sweep_avx2(b, state, beta) };
         }
     }

@@ -3,9 +3,12 @@
 //! A [`Target`] is a predicted expected risk for one `(setup, N, estimator)`; [`compare`] draws
 //! exact risks (Bartlett sampler, [`crate::montecarlo`]) until the standard error is at most
 //! `target_rel_se` of the excess risk (or `max_draws`), and judges every point by the
-//! [`Criterion`]: `|predicted - mean| <= max(tol_excess (mean - floor), tol_z stderr, ABS_TOL)`. The
-//! [`Report`] adds the [`Pooled`] statistics (mean z, chi-square, sign test, Holm worst point),
-//! overall and per setup. [`compare_formula`] does the same for a function
+//! [`Criterion`]: `|predicted - mean| <= max(tol_excess (mean - floor), ABS_TOL)` or `|z| <= tol_z`
+//! with `z` on the normal scale ([`Point::z_normal`]: skew and estimated standard error
+//! accounted for). The [`Report`] adds the [`Pooled`] statistics (mean z, chi-square, sign test,
+//! Holm worst point), overall and per setup, judged together at a family-wise level
+//! ([`Report::pooled_rejects`]). Least squares and the mean gradient-descent path are drawn
+//! noise-averaged by default ([`Config::noise_averaged`]). [`compare_formula`] does the same for a function
 //! `Fn(&Setup, usize) -> f64`, [`analytic_targets`] builds the targets of the crate's own
 //! deterministic equivalents.
 //!
@@ -30,7 +33,7 @@ mod caveat;
 mod pooled;
 
 pub use caveat::{caveat, Caveat, LS_THRESHOLD_MARGIN};
-pub use pooled::{sign_test, Pooled};
+pub use pooled::{holm_adjust, sign_test, skew_corrected, t_to_normal, Pooled};
 
 use rayon::prelude::*;
 
@@ -137,6 +140,15 @@ impl Criterion {
                 .max(self.tol_z * stderr)
                 .max(ABS_TOL)
     }
+
+    /// What [`compare`] judges: `|diff| <= tol_excess excess`, or `|z_normal| <= tol_z` with
+    /// `z_normal` on the standard-normal scale ([`Point::z_normal`]: skew and estimated
+    /// standard error accounted for), so that `tol_z = 3` rejects a right prediction with
+    /// probability 0.27% whatever the draws' skew and number.
+    /// An error within [`ABS_TOL`] passes too (a zero excess judged at rounding level).
+    pub fn passes_z(&self, diff: f64, excess: f64, z_normal: f64) -> bool {
+        diff.abs() <= (self.tol_excess * excess).max(ABS_TOL) || z_normal.abs() <= self.tol_z
+    }
 }
 
 /// How the Monte Carlo runs.
@@ -152,10 +164,15 @@ pub struct Config {
     pub iters: usize,
     /// Bound on the memory concurrent draws may hold together (bytes).
     pub memory_budget: usize,
+    /// Average the label noise out of each draw given its spectrum (Rao-Blackwellisation,
+    /// `theory/exact.md`) where that keeps the compared mean: least squares and the mean
+    /// gradient-descent path. PCA's risk does not depend on the labels' noise given the
+    /// spectrum (already averaged); the early-stopping oracle stays plain.
+    pub noise_averaged: bool,
 }
 
 impl Default for Config {
-    /// The default criterion, seed 0, the paper's step, `k <= 5000`, 16 GiB.
+    /// The default criterion, seed 0, the paper's step, `k <= 5000`, 16 GiB, noise averaged.
     fn default() -> Self {
         Self {
             criterion: Criterion::default(),
@@ -163,6 +180,7 @@ impl Default for Config {
             step: StepSize::Paper,
             iters: crate::montecarlo::DEFAULT_ITERS,
             memory_budget: DEFAULT_MEMORY_BUDGET,
+            noise_averaged: true,
         }
     }
 }
@@ -195,6 +213,9 @@ pub struct Point {
     pub draws: usize,
     /// `(predicted - mc_mean) / mc_se`.
     pub z: f64,
+    /// Sample skewness `m_3 / m_2^{3/2}` of the draws of the compared quantity (0 when they do
+    /// not vary): what [`Point::z_normal`] corrects for.
+    pub skewness: f64,
     /// `(predicted - mc_mean) / (mc_mean - floor)`.
     pub rel_excess_err: f64,
     /// Whether the point meets the criterion.
@@ -217,12 +238,18 @@ impl Point {
         (self.target.predicted - self.mc_mean).abs() <= ABS_TOL
     }
 
-    /// `z` on the standard-normal scale, what the [`Pooled`] statistics take: the standard error
-    /// is estimated from the `m` draws, so under a right prediction `z` is Student-t with
-    /// `m - 1` degrees of freedom (for normal draws), and `P(|z| > 3.6)` is 0.002 at `m = 20`
-    /// against 0.0003 for a normal. Returns the normal quantile of the same tail probability.
+    /// `z` on the standard-normal scale, what the per-point `tol_z` and the [`Pooled`]
+    /// statistics take. Two corrections, both `O(1/sqrt(m))` or smaller where they matter:
+    /// the skew of the draws (risks are right-skewed; with skewness 2 and `m = 20` the plain
+    /// `z` has mean about +0.25 and `P(|z| > 3)` about 3%) is removed by Hall's transform
+    /// ([`pooled::skew_corrected`]), and the standard error estimated from the `m` draws is
+    /// accounted for by mapping Student-t with `m - 1` degrees of freedom to the normal
+    /// quantile of the same tail probability ([`pooled::t_to_normal`]).
     pub fn z_normal(&self) -> f64 {
-        pooled::t_to_normal(self.z, self.draws)
+        pooled::t_to_normal(
+            pooled::skew_corrected(self.z, self.skewness, self.draws),
+            self.draws,
+        )
     }
 }
 
@@ -233,6 +260,9 @@ pub struct Report {
     pub criterion: Criterion,
     /// The seed of the draws.
     pub seed: u64,
+    /// Whether least squares and the mean gradient-descent path were noise-averaged
+    /// ([`Config::noise_averaged`]).
+    pub noise_averaged: bool,
     /// Every point, in the order of the targets.
     pub points: Vec<Point>,
 }
@@ -276,14 +306,54 @@ impl Report {
             .collect()
     }
 
-    /// Whether the pooled statistics, overall or of any setup, reject at `level`.
-    pub fn pooled_rejects(&self, level: f64) -> bool {
-        self.pooled().is_some_and(|p| p.rejects(level))
-            || self
-                .pooled_by_setup()
-                .iter()
-                .any(|(_, p)| p.is_some_and(|p| p.rejects(level)))
+    /// Every pooled test of the report, overall and per setup (four each), with its p-value
+    /// Holm-adjusted over all of them: the family that [`Report::pooled_rejects`] judges.
+    pub fn pooled_family(&self) -> Vec<FamilyTest> {
+        let mut scopes = vec![(None, self.pooled())];
+        scopes.extend(
+            self.pooled_by_setup()
+                .into_iter()
+                .map(|(s, p)| (Some(s), p)),
+        );
+        let mut family: Vec<FamilyTest> = scopes
+            .into_iter()
+            .filter_map(|(setup, p)| p.map(|p| (setup, p)))
+            .flat_map(|(setup, p)| {
+                p.tests().into_iter().map(move |(test, p)| FamilyTest {
+                    setup,
+                    test,
+                    p,
+                    holm_p: p,
+                })
+            })
+            .collect();
+        let adjusted = holm_adjust(&family.iter().map(|t| t.p).collect::<Vec<_>>());
+        for (t, a) in family.iter_mut().zip(adjusted) {
+            t.holm_p = a;
+        }
+        family
     }
+
+    /// Whether a pooled test rejects at family-wise level `level`: Holm over the four tests
+    /// overall and of every setup together ([`Report::pooled_family`]), so that the chance
+    /// of any false rejection is at most `level` whatever the dependence between the tests
+    /// (the overall and per-setup statistics share points).
+    pub fn pooled_rejects(&self, level: f64) -> bool {
+        self.pooled_family().iter().any(|t| t.holm_p < level)
+    }
+}
+
+/// One pooled test in the family of [`Report::pooled_family`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FamilyTest {
+    /// The setup whose points it pools; `None` for all points.
+    pub setup: Option<Setup>,
+    /// The test's name (as [`Pooled::rejected_tests`]).
+    pub test: &'static str,
+    /// Its own p-value.
+    pub p: f64,
+    /// Its p-value Holm-adjusted over the family.
+    pub holm_p: f64,
 }
 
 /// Compares every target with the Monte Carlo, one point after the other (draws of a point in
@@ -325,6 +395,7 @@ pub fn compare(
     Ok(Report {
         criterion: config.criterion,
         seed: config.seed,
+        noise_averaged: config.noise_averaged,
         points,
     })
 }
@@ -366,16 +437,22 @@ pub struct Skipped {
 
 /// The crate's deterministic equivalents ([`crate::analytic`], with the finite-`d` correction)
 /// as targets, each with its [`caveat`]; least squares at `N` in `{n-1, n, n+1}` (infinite
-/// expectation) is returned apart. One spectral solve per `(setup, N)`, in parallel.
+/// expectation) is returned apart. One spectral solve per `(setup, N)`, in parallel. The
+/// step and the iterations searched for early stopping are `config`'s ([`Config::step`],
+/// [`Config::iters`]): pass the config the targets will be compared with, so that the
+/// prediction and the Monte Carlo search the same iterates.
 ///
 /// # Errors
-/// [`TheoryError::InvalidArgument`] for `N == 0`, [`Estimator::Optimal`] or a bad step.
+/// [`TheoryError::InvalidArgument`] for `N == 0`, [`Estimator::Optimal`], a bad step or
+/// `iters` above [`crate::montecarlo::MAX_ITERS`].
 pub fn analytic_targets(
     grid: &[(Setup, Vec<usize>)],
     estimators: &[Estimator],
-    step: StepSize,
+    config: &Config,
 ) -> Result<(Vec<Target>, Vec<Skipped>), TheoryError> {
+    let (step, iters) = (config.step, config.iters);
     step.validate()?;
+    crate::montecarlo::check_iters(iters)?;
     if estimators.contains(&Estimator::Optimal) {
         return Err(optimal_error());
     }
@@ -389,20 +466,22 @@ pub fn analytic_targets(
             let eq = SpectralEquivalent::new(&setup, n_train)?;
             Ok(estimators
                 .iter()
-                .map(|&estimator| match eq.predict(estimator, step).risk {
-                    Some(predicted) => Ok(Target {
-                        setup,
-                        n_train,
-                        estimator,
-                        predicted,
-                        caveat: caveat(&setup, n_train, estimator),
-                    }),
-                    None => Err(Skipped {
-                        setup,
-                        n_train,
-                        estimator,
-                    }),
-                })
+                .map(
+                    |&estimator| match eq.predict_iters(estimator, step, iters).risk {
+                        Some(predicted) => Ok(Target {
+                            setup,
+                            n_train,
+                            estimator,
+                            predicted,
+                            caveat: caveat(&setup, n_train, estimator),
+                        }),
+                        None => Err(Skipped {
+                            setup,
+                            n_train,
+                            estimator,
+                        }),
+                    },
+                )
                 .collect())
         })
         .collect::<Result<_, TheoryError>>()?;
@@ -453,6 +532,8 @@ struct Estimate {
     se: f64,
     /// Sample standard deviation of one draw of the compared quantity.
     sd: f64,
+    /// Sample skewness of the compared quantity.
+    skewness: f64,
     oracle: Option<(f64, f64)>,
     k: Option<usize>,
 }
@@ -464,19 +545,31 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
         .position(|&e| e == t.estimator)
         .expect("every estimator is in ALL");
     let eta = config.step.eta(&t.setup, t.n_train);
+    let averaged = config.noise_averaged;
     let draw = |j: usize| -> Result<DrawRisk, TheoryError> {
         let spectrum = mc.spectrum(t.n_train, (slot << 24) | j)?;
+        let seq = faer::Par::Seq;
         Ok(match t.estimator {
             Estimator::Pca => DrawRisk {
                 risk: spectrum.pca_risk(),
                 path: None,
             },
             Estimator::LeastSquares => DrawRisk {
-                risk: spectrum.least_squares_risk(),
+                risk: if averaged {
+                    spectrum.least_squares_risk_noise_averaged()
+                } else {
+                    spectrum.least_squares_risk()
+                },
                 path: None,
             },
+            Estimator::GdEarlyStopped if averaged => DrawRisk {
+                // The oracle needs the draw's own path: its early-stopping search, not the
+                // averaged path (whose minimum is not the mean of the minima).
+                risk: spectrum.gd_early_stopped(eta, config.iters, seq).0,
+                path: Some(spectrum.gd_risk_path_noise_averaged(eta, config.iters, seq)),
+            },
             Estimator::GdEarlyStopped => {
-                let path = spectrum.gd_risk_path(eta, config.iters, faer::Par::Seq);
+                let path = spectrum.gd_risk_path(eta, config.iters, seq);
                 DrawRisk {
                     risk: early_stopped(&path).0,
                     path: Some(path),
@@ -517,17 +610,20 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
     };
     let diff = t.predicted - estimate.mean;
     let excess = estimate.mean - floor;
-    Ok(Point {
+    let mut point = Point {
         target: *t,
         mc_mean: estimate.mean,
         mc_se: estimate.se,
         draws: draws.len(),
         z: z_score(diff, estimate.se),
+        skewness: estimate.skewness,
         rel_excess_err: diff / excess,
-        pass: criterion.passes(diff, excess, estimate.se),
+        pass: false,
         oracle: estimate.oracle,
         k_mean_path: estimate.k,
-    })
+    };
+    point.pass = criterion.passes_z(diff, excess, point.z_normal());
+    Ok(point)
 }
 
 /// `diff / se`, with `0/0 = 0` (an exact prediction of a deterministic risk); an error within
@@ -553,6 +649,7 @@ fn estimate(draws: &[DrawRisk]) -> Estimate {
             mean,
             se: sd / count.sqrt(),
             sd,
+            skewness: pooled::skewness(&risks),
             oracle: None,
             k: None,
         };
@@ -577,6 +674,7 @@ fn estimate(draws: &[DrawRisk]) -> Estimate {
         mean: path_mean,
         se: path_sd / count.sqrt(),
         sd: path_sd,
+        skewness: pooled::skewness(&at_k),
         oracle: Some((mean, sd / count.sqrt())),
         k: Some(k),
     }
