@@ -121,7 +121,7 @@ fn gaussian_field_floor_lies_in_its_band() {
             "--bootstrap",
             "100",
             "--prediction-resamples",
-            "2",
+            "100",
             "--train-sizes",
             "64",
         ],

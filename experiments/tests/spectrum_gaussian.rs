@@ -9,9 +9,7 @@
 use clap::Parser;
 use plateau_experiments::command::spectrum::{measure, pool, Cli};
 use plateau_experiments::sources::skimage_dir;
-use plateau_experiments::spectrum::learned::{gaussian_like, learned_linear};
 use plateau_experiments::spectrum::predict::{model, risks, Estimator};
-use rand::SeedableRng;
 
 /// Seeds (training sets) per N.
 const SEEDS: usize = 6;
@@ -68,28 +66,19 @@ fn table() -> Vec<Row> {
     let moments = pool::moments(&source, args, pool::Which::Pool).unwrap();
     let model = model(&moments.eigenvalues(), sigma).unwrap();
     let measured = measure::measure(args, &source, &moments).unwrap();
-    let m_pool = moments.pooled(&vec![1.0; moments.blocks()]);
     let mut rows = Vec::new();
     for &n in &args.train_sizes {
         let pred = risks(&model, n).unwrap();
-        let control: Vec<_> = (1..=SEEDS as u64)
-            .map(|seed| {
-                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1000 + seed);
-                let x = gaussian_like(&m_pool, n, &mut rng);
-                learned_linear(&x, sigma, &m_pool, &mut rng)
-            })
-            .collect();
         for (k, est) in [(1, Estimator::RidgeTuned), (2, Estimator::GdEarlyStopped)] {
-            let real: Vec<f64> = measured
-                .iter()
-                .filter(|m| m.n_train == n && m.estimator == est)
-                .map(|m| m.mse)
-                .collect();
+            let of = |f: fn(&measure::Measured) -> f64| -> Vec<f64> {
+                measured
+                    .iter()
+                    .filter(|m| m.n_train == n && m.estimator == est)
+                    .map(f)
+                    .collect()
+            };
+            let (real, gauss) = (of(|m| m.mse), of(|m| m.mse_gaussian));
             assert_eq!(real.len(), SEEDS);
-            let gauss: Vec<f64> = control
-                .iter()
-                .map(|l| if k == 1 { l.ridge } else { l.gd })
-                .collect();
             rows.push(Row {
                 n,
                 est,
@@ -129,5 +118,30 @@ fn learned_linear_map_on_photographs_against_the_gaussian_prediction() {
         // Every learned map is above the best linear map (the floor is exact for any
         // distribution with this second moment).
         assert!(r.real.0 > r.floor, "N = {}: measured below the floor", r.n);
+        // The control: on Gaussian images the equivalents hold at this n, within the criterion
+        // of section 3 (max(5% of the excess, 3 s.e.)).
+        let tol = (0.05 * (r.gauss.0 - r.floor)).max(3.0 * r.gauss.1);
+        assert!(
+            (r.pred - r.gauss.0).abs() <= tol,
+            "N = {} {}: Gaussian control {} vs predicted {} (tolerance {tol})",
+            r.n,
+            r.est.name(),
+            r.gauss.0,
+            r.pred
+        );
+        // The photographs: the documented failure (section 4.1). From N = 256 the prediction
+        // is significantly below the learned map's risk (more than 3 s.e.), by less than half
+        // of the measured excess.
+        if r.n >= 256 {
+            assert!(
+                r.pred < r.real.0 - 3.0 * r.real.1 && r.fraction(r.real) > -0.5,
+                "N = {} {}: predicted {}, measured {} +- {}",
+                r.n,
+                r.est.name(),
+                r.pred,
+                r.real.0,
+                r.real.1
+            );
+        }
     }
 }

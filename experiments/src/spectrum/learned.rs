@@ -75,7 +75,9 @@ impl Quadratic {
         let q = mul(g.transpose(), g.as_ref());
         let vmg = mul(mul(v.transpose(), m.as_ref()).as_ref(), g.as_ref());
         Quadratic {
-            h: (0..n * n).map(|k| p[(k % n, k / n)] * q[(k % n, k / n)]).collect(),
+            h: (0..n * n)
+                .map(|k| p[(k % n, k / n)] * q[(k % n, k / n)])
+                .collect(),
             lin: (0..n).map(|i| vmg[(i, i)]).collect(),
             q: (0..n).map(|i| q[(i, i)]).collect(),
             trace_m: (0..n).map(|i| m[(i, i)]).sum(),

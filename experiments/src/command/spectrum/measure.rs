@@ -1,7 +1,8 @@
 //! `--measure-linear S`: the learned linear map trained on `S` training sets per `N` (the first
 //! `N` training images for data seeds `1..=S`, as `plateau train --seed s` takes them), its risk
 //! evaluated exactly over the noise on two populations: the pool (the training photographs'
-//! images, whose spectrum the predictions use) and the test split (other photographs).
+//! images, whose spectrum the predictions use) and the test split (other photographs); and the
+//! control, the same learning on Gaussian images with the pool's second moment.
 
 use anyhow::Result;
 use faer::Mat;
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use super::pool::{moments, PoolSource, Which};
 use super::SpectrumArgs;
-use crate::spectrum::learned::learned_linear;
+use crate::spectrum::learned::{gaussian_like, learned_linear};
 use crate::spectrum::moments::Moments;
 use crate::spectrum::predict::Estimator;
 use crate::streams::Split;
@@ -31,6 +32,9 @@ pub struct Measured {
     /// Per-pixel MSE on the test split's images (other photographs), the penalty or step tuned
     /// on that population.
     pub mse_test: f64,
+    /// The control: the same learning on `N` Gaussian images with the pool's second moment (the
+    /// theory's assumption), per-pixel MSE on the pool's population.
+    pub mse_gaussian: f64,
 }
 
 /// The `n x N` matrix of the first `count` training images for `seed`.
@@ -67,16 +71,25 @@ pub fn measure(args: &SpectrumArgs, source: &PoolSource, pool: &Moments) -> Resu
             };
             let on_pool = learned_linear(&x, args.noise_std, &m_pool, &mut noise());
             let on_test = learned_linear(&x, args.noise_std, &m_test, &mut noise());
-            let row = |estimator, mse, mse_test| Measured {
+            let mut rng = noise();
+            let g = gaussian_like(&m_pool, n, &mut rng);
+            let gauss = learned_linear(&g, args.noise_std, &m_pool, &mut rng);
+            let row = |estimator, mse, mse_test, mse_gaussian| Measured {
                 n_train: n,
                 seed,
                 estimator,
                 mse,
                 mse_test,
+                mse_gaussian,
             };
             Ok([
-                row(Estimator::RidgeTuned, on_pool.ridge, on_test.ridge),
-                row(Estimator::GdEarlyStopped, on_pool.gd, on_test.gd),
+                row(
+                    Estimator::RidgeTuned,
+                    on_pool.ridge,
+                    on_test.ridge,
+                    gauss.ridge,
+                ),
+                row(Estimator::GdEarlyStopped, on_pool.gd, on_test.gd, gauss.gd),
             ])
         })
         .collect::<Result<_>>()?;
