@@ -72,16 +72,18 @@ pub struct Prediction {
     pub n_train: usize,
     /// Which estimator.
     pub estimator: Estimator,
-    /// Expected per-pixel MSE for the pooled spectrum.
+    /// Expected per-pixel MSE for the pooled spectrum, bias-corrected by the bootstrap
+    /// ([`basic_bootstrap`]).
     pub mse: f64,
-    /// 2.5% quantile over the bootstrap spectra.
+    /// Lower end of the basic 95% bootstrap interval.
     pub mse_lo: f64,
-    /// 97.5% quantile over the bootstrap spectra.
+    /// Upper end.
     pub mse_hi: f64,
 }
 
-/// The predictions for every `N` of `sizes`: the point value from `spectrum`, the 95% band from
-/// the same predictions on each of `resamples` (bootstrap spectra). Cost `(1 + resamples)
+/// The predictions for every `N` of `sizes`: from `spectrum` and the same predictions on each of
+/// `resamples` (bootstrap spectra), the bias-corrected value and 95% interval
+/// ([`basic_bootstrap`]). Cost `(1 + resamples)
 /// sizes` evaluations of [`risks`], in parallel.
 ///
 /// # Errors
@@ -106,21 +108,35 @@ pub fn predictions(
             .collect::<anyhow::Result<_>>()?;
         for (e, est) in Estimator::ALL.into_iter().enumerate() {
             let values: Vec<f64> = draws.iter().map(|d| d[e]).collect();
-            let (lo, hi) = if values.is_empty() {
-                (mid[e], mid[e])
-            } else {
-                (quantile(&values, 0.025), quantile(&values, 0.975))
-            };
+            let (mse, mse_lo, mse_hi) = basic_bootstrap(mid[e], &values);
             rows.push(Prediction {
                 n_train: n,
                 estimator: est,
-                mse: mid[e],
-                mse_lo: lo,
-                mse_hi: hi,
+                mse,
+                mse_lo,
+                mse_hi,
             });
         }
     }
     Ok(rows)
+}
+
+/// The bootstrap's bias-corrected estimate and basic 95% interval of a statistic with plug-in
+/// value `point` and bootstrap values `boot`: `2 point - mean(boot)` and
+/// `[2 point - q_97.5, 2 point - q_2.5]` (`point` three times when `boot` is empty). The plug-in
+/// predictions are biased low by `O(n / K)`: a pool's eigenvalues are more spread out than the
+/// population's, and the floor is a concave function of them; the resamples, spread out once
+/// more, estimate that bias (`theory/gaussian.md` section 4).
+pub fn basic_bootstrap(point: f64, boot: &[f64]) -> (f64, f64, f64) {
+    if boot.is_empty() {
+        return (point, point, point);
+    }
+    let mean = boot.iter().sum::<f64>() / boot.len() as f64;
+    (
+        2.0 * point - mean,
+        2.0 * point - quantile(boot, 0.975),
+        2.0 * point - quantile(boot, 0.025),
+    )
 }
 
 /// The smallest `N <= 2^40` at which tuned ridge's expected risk is at most `(1 + fraction)`
@@ -214,6 +230,18 @@ mod tests {
         assert!((p.exponent - 1.7).abs() < 1e-12 && (p.scale - 3.0).abs() < 1e-10);
         assert_eq!((p.first, p.last), (2, 32));
         assert!(PowerLaw::fit(&[1.0, 0.0, 0.0, 0.0]).is_none());
+    }
+
+    #[test]
+    fn basic_bootstrap_reflects_the_resamples_about_the_point() {
+        // Resamples 1 below the point on average: the plug-in is biased 1 low.
+        let (m, lo, hi) = basic_bootstrap(10.0, &[8.0, 9.0, 10.0]);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(
+            close(m, 11.0) && close(lo, 10.05) && close(hi, 11.95),
+            "{m} {lo} {hi}"
+        );
+        assert_eq!(basic_bootstrap(2.0, &[]), (2.0, 2.0, 2.0));
     }
 
     #[test]
