@@ -2,7 +2,8 @@
 //!
 //! Errors print one line on stderr, `plateau: error: ...`, and exit with status 2; a flag error
 //! prints clap's whole message (what is wrong, the usage, the possible values) and exits 2.
-//! `train` and `bench-train` run the LibTorch training binaries ([`commands::external`]).
+//! `train`, `bench-train` and `spectrum` run the LibTorch crate's binaries
+//! ([`commands::external`]).
 
 use std::process::ExitCode;
 
@@ -42,6 +43,12 @@ enum Command {
     Plan(commands::plan::Args),
     /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
     Scaling(commands::scaling::Args),
+    /// The second-moment spectrum of a data source's training images and the linear Gaussian
+    /// theory's denoising predictions from it (best linear map, learned linear maps against N).
+    /// Runs `plateau-spectrum` (it reads images through the LibTorch crate's sources); see
+    /// `plateau spectrum --help`.
+    #[command(disable_help_flag = true)]
+    Spectrum(commands::external::Passthrough),
     /// Analytic predictions against the exact Monte Carlo: per-point and pooled verdict (exit 1 on a failing point).
     Validate(commands::validate::Args),
 }
@@ -61,6 +68,9 @@ fn main() -> ExitCode {
         }
         Command::BenchTrain(pass) => {
             return exit::code(commands::external::run("plateau-bench-train", &pass.args))
+        }
+        Command::Spectrum(pass) => {
+            return exit::code(commands::external::run("plateau-spectrum", &pass.args))
         }
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Scaling(args) => commands::scaling::run(args),

@@ -10,12 +10,13 @@
 //! no import circles; `plateau_run` (plain data) and `plateau_theory` sit below them all.
 //!
 //! ```text
-//! command   -> train, checkpoint, linear, unet, metrics, data, floors, loader, sources, task,
+//! command   -> spectrum, train, checkpoint, linear, unet, metrics, data, floors, loader, sources, task,
 //!              streams, cuda
 //! train     -> checkpoint, loader, metrics, optim, precision, unet
 //! loader    -> sources, task, streams
 //! unet      -> precision
 //! linear    -> data
+//! spectrum  -> (none; plateau_theory)
 //! floors    -> data, task, mask, metrics, streams
 //! sources   -> fourier (fastmri), streams       (inside: mod -> folder, skimage, phantoms,
 //!                                                fastmri -> load, files, planes)
@@ -52,6 +53,7 @@ pub mod metrics;
 pub mod optim;
 pub mod precision;
 pub mod sources;
+pub mod spectrum;
 pub mod sr;
 pub mod streams;
 pub mod task;

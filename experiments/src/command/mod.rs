@@ -1,5 +1,5 @@
-//! The training binaries' commands: `plateau-train` ([`train`]) and `plateau-bench-train`
-//! ([`bench`]). `plateau train ...` and `plateau bench-train ...` run them (git-style), so the
+//! The training binaries' commands: `plateau-train` ([`train`]), `plateau-bench-train`
+//! ([`bench`]) and `plateau-spectrum` ([`spectrum`]). `plateau train ...` and `plateau bench-train ...` run them (git-style), so the
 //! flags, output and exit codes are the same either way.
 
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use clap::Parser;
 use plateau_run::exit;
 
 pub mod bench;
+pub mod spectrum;
 pub mod train;
 
 /// Parses `T` from the process arguments, runs `run` and maps the outcome to the project's exit

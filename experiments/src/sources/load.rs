@@ -54,6 +54,13 @@ pub trait Examples: Send + Sync {
     /// # Errors
     /// A file that can no longer be read (it was readable when the index was built), one line.
     fn example(&self, index: usize) -> anyhow::Result<Vec<f32>>;
+
+    /// The file (photograph) example `index` comes from, `< len`: examples of one file are
+    /// dependent (patches of one photograph, planes of one colour image), so the bootstrap of
+    /// `plateau spectrum` resamples whole files. Default: its item.
+    fn group(&self, index: usize) -> usize {
+        self.layout().item(index)
+    }
 }
 
 /// Example `index`'s values out of its photograph's `[P, s, s]` values `image`: all of them when

@@ -76,6 +76,10 @@ impl Examples for SkimageExamples {
             index,
         ))
     }
+
+    fn group(&self, index: usize) -> usize {
+        self.patches[self.layout.item(index)].0
+    }
 }
 
 /// The index of `count` patches of `split`, and the photographs skipped: those smaller than `s`
