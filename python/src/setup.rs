@@ -19,8 +19,15 @@ pub struct PySetup {
 #[pymethods]
 impl PySetup {
     #[new]
-    fn new(d: usize, n: usize, sigma: f64) -> PyResult<Self> {
-        Setup::new(d, n, sigma)
+    fn new(d: i64, n: i64, sigma: f64) -> PyResult<Self> {
+        let dim = |name: &str, v: i64| {
+            usize::try_from(v).map_err(|_| {
+                value_error(format!(
+                    "invalid setup: {name} must be a non-negative integer, got {v}"
+                ))
+            })
+        };
+        Setup::new(dim("d", d)?, dim("n", n)?, sigma)
             .map(|inner| Self { inner })
             .map_err(value_error)
     }

@@ -29,7 +29,7 @@ def test_setup_bad_sigma(sigma):
 def test_setup_non_integer_dimension_names_it():
     with pytest.raises(TypeError, match="argument 'd'"):
         plateau.Setup(2.5, 20, 0.1)
-    with pytest.raises(OverflowError, match="argument 'n'"):
+    with pytest.raises(ValueError, match="invalid setup: n must be a non-negative integer, got -20"):
         plateau.Setup(2, -20, 0.1)
 
 
