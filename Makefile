@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README.md, "Set-up"):
 #   make reproduce   regenerate the paper's results
-#   make test        run the whole test suite
+#   make test        run the whole test suite (Rust, then the Python package: scripts/python-test.sh)
 # Both first install LibTorch into .deps/ (once; later runs skip it).
 
 CARGO ?= cargo
@@ -11,6 +11,7 @@ SHELL := bash
 
 test: bootstrap
 	$(CARGO) test --workspace
+	bash scripts/python-test.sh
 
 # Builds both binaries (`plateau` and the LibTorch trainer `plateau-train`) into target/release.
 reproduce: bootstrap
