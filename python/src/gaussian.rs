@@ -108,7 +108,9 @@ impl PyDiagonalModel {
         sizes(n_train)?;
         plateau_theory::montecarlo::check_iters(iters).map_err(value_error)?;
         if let Some(c) = c.filter(|c| !(c.is_finite() && *c > 0.0)) {
-            return Err(value_error(format!("c must be finite and positive, got {c}")));
+            return Err(value_error(format!(
+                "c must be finite and positive, got {c}"
+            )));
         }
         let m = &self.inner;
         let path = py.detach(|| -> PyResult<Vec<f64>> {
@@ -140,7 +142,9 @@ impl PyDiagonalModel {
     fn gradient_flow(&self, py: Python<'_>, n_train: usize, t: f64) -> PyResult<f64> {
         sizes(n_train)?;
         if !(t.is_finite() && t >= 0.0) {
-            return Err(value_error(format!("t must be finite and non-negative, got {t}")));
+            return Err(value_error(format!(
+                "t must be finite and non-negative, got {t}"
+            )));
         }
         let m = &self.inner;
         py.detach(|| -> PyResult<f64> {

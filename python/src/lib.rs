@@ -59,7 +59,10 @@ fn _plateau(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(curves::plan, m)?)?;
     m.add_function(wrap_pyfunction!(curves::plan_theory, m)?)?;
     m.add("DEFAULT_ITERS", plateau_theory::montecarlo::DEFAULT_ITERS)?;
-    m.add("ESTIMATORS", plateau_theory::Estimator::ALL.map(|e| e.name()))?;
+    m.add(
+        "ESTIMATORS",
+        plateau_theory::Estimator::ALL.map(|e| e.name()),
+    )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -83,7 +83,10 @@ fn columns<'py>(py: Python<'py>, setup: &Setup, rows: &[Summary]) -> PyResult<Bo
     let names: Vec<&str> = rows.iter().map(|r| r.estimator.name()).collect();
     out.set_item("estimator", names)?;
     out.set_item("mean", PyArray1::from_vec(py, col(&|r| r.mean)))?;
-    out.set_item("std", PyArray1::from_vec(py, col(&|r| r.std.unwrap_or(f64::NAN))))?;
+    out.set_item(
+        "std",
+        PyArray1::from_vec(py, col(&|r| r.std.unwrap_or(f64::NAN))),
+    )?;
     let runs: Vec<u64> = rows.iter().map(|r| r.runs as u64).collect();
     out.set_item("runs", PyArray1::from_vec(py, runs))?;
     let k = col(&|r| r.k_opt_mean.unwrap_or(f64::NAN));
@@ -215,8 +218,8 @@ pub fn analytic_gd_path<'py>(
     check_path_args(n_train, iters)?;
     let eta = step_of(step)?.eta(&s, n_train);
     let path = py.detach(|| -> PyResult<Vec<f64>> {
-        let eq = plateau_theory::analytic::SpectralEquivalent::new(&s, n_train)
-            .map_err(value_error)?;
+        let eq =
+            plateau_theory::analytic::SpectralEquivalent::new(&s, n_train).map_err(value_error)?;
         // Y Y^T = N (Y Y^T / N): the top of the limiting spectrum, times N.
         let top = eq.support().iter().map(|s| s.1).fold(0.0, f64::max);
         converges(eta, top * n_train as f64, "the limiting spectrum's edge")?;

@@ -1,7 +1,7 @@
 """Measures what README.md states about the Python package: the import time, and monte_carlo
 against `plateau theory` for the same work (the paper's (10, 1000, 0.1) grid, 5 draws, seed 0).
 
-    python python/bench.py PATH/TO/release/plateau [repetitions]
+    python scripts/python-bench.py PATH/TO/release/plateau [repetitions]
 
 Prints one line per measurement; checks that the two give the same numbers.
 """
@@ -15,15 +15,26 @@ import time
 
 
 def import_ms(reps: int = 10) -> list:
-    code = "import time; t = time.perf_counter(); import plateau; print(time.perf_counter() - t)"
-    return [1e3 * float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(reps)]
+    """(numpy alone, plateau after numpy) in ms, each in a fresh interpreter."""
+    code = (
+        "import time; t0 = time.perf_counter(); import numpy; t1 = time.perf_counter(); "
+        "import plateau; t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+    )
+    out = []
+    for _ in range(reps):
+        a, b = subprocess.check_output([sys.executable, "-c", code]).split()
+        out.append((1e3 * float(a), 1e3 * float(b)))
+    return out
 
 
 def main() -> None:
     cli = sys.argv[1]
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     ms = import_ms()
-    print(f"import plateau: median {statistics.median(ms):.1f} ms, max {max(ms):.1f} ms (10 fresh interpreters)")
+    numpy_ms = statistics.median(m[0] for m in ms)
+    own_ms = statistics.median(m[1] for m in ms)
+    total = statistics.median(m[0] + m[1] for m in ms)
+    print(f"import numpy: {numpy_ms:.1f} ms; import plateau after it: {own_ms:.1f} ms; together {total:.1f} ms (medians of 10 fresh interpreters)")
     import plateau
 
     setup = plateau.Setup(10, 1000, 0.1)
