@@ -18,7 +18,7 @@
 //! Shapes: every function takes `xs` (`N`, any positive unit) and `ys` (`R`, positive) as
 //! equal-length slices; the fitted parameters are in the units of `x` and `y` (exponents are
 //! dimensionless). All fits are `O(n)` per optimiser iteration for `n` points, except
-//! [`detect_regime`] (`O(n^3)`).
+//! [`detect_regime`] (`O(n^2)`).
 
 pub mod backtest;
 pub mod bootstrap;
