@@ -24,7 +24,7 @@ use plateau_theory::validate::{
     analytic_targets, compare, Config, Criterion, Point, Pooled, Report, Skipped, Target, ABS_TOL,
     MAX_DRAWS_LIMIT, MIN_DRAWS,
 };
-use plateau_theory::{Estimator, Setup, StepSize};
+use plateau_theory::{Estimator, Setup};
 use serde_json::{json, Value};
 
 use crate::output::{progress, write_atomic};

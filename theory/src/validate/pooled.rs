@@ -235,6 +235,22 @@ mod tests {
         assert!(biased.rejected_tests(0.01).contains(&"mean z"));
     }
 
+    /// Holm by hand: `p = (0.01, 0.04, 0.03)` gives `(3 x 0.01, max(2 x 0.03, 0.04) ...)`.
+    /// Hall's transform is the identity without skew and pulls a right-skewed sample's large
+    /// positive z (a low mean with a small standard error) towards zero.
+    #[test]
+    fn holm_and_skew_by_hand() {
+        let adj = holm_adjust(&[0.01, 0.04, 0.03]);
+        for (a, want) in adj.iter().zip([0.03, 0.06, 0.06]) {
+            assert!((a - want).abs() < 1e-15, "{adj:?}");
+        }
+        assert_eq!(holm_adjust(&[0.9, 0.4]), vec![0.9, 0.8]);
+        assert!((skew_corrected(2.5, 0.0, 20) - 2.5).abs() < 1e-12);
+        assert!(skew_corrected(2.5, 1.5, 20) < 2.5);
+        assert!(skew_corrected(-2.5, 1.5, 20) < -2.5 + 1e-12);
+        assert!((skewness(&[0.0, 0.0, 3.0]) - 0.707_106_781_186_547_5).abs() < 1e-12);
+    }
+
     /// Student-t to normal: the tail probability is kept, the sign too; many draws change
     /// nothing.
     #[test]
