@@ -104,6 +104,7 @@ fn path_methods_agree() {
     let (spectral, iterate) = (read("explicit"), read("iterate"));
     assert_eq!(spectral.len(), 151);
     assert_eq!(spectral[0], (0, 1.0));
+    assert_eq!(iterate.len(), spectral.len());
     for (a, b) in spectral.iter().zip(&iterate) {
         assert_eq!(a.0, b.0);
         assert!((a.1 - b.1).abs() <= 1e-9 * a.1, "{a:?} vs {b:?}");
@@ -127,6 +128,7 @@ fn path_engines_agree() {
     };
     let (s, t) = (read("structured"), read("dense"));
     assert_eq!(s.len(), 201);
+    assert_eq!(t.len(), s.len());
     for (a, b) in s.iter().zip(&t) {
         assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
     }

@@ -123,7 +123,17 @@ fn auto_on_theory_output_reports_every_key() {
         // std and runs are given: the draws' noise is used if the model fits within it.
         let method = g["bootstrap"]["method"].as_str().unwrap();
         assert!(method == "parametric" || method == "residuals", "{method}");
-        assert!(g["bootstrap"]["chi2_dof"].as_f64().unwrap() >= 0.0);
+        // Reduced chi-square against the draws' noise: every point has s.e. of ln y
+        // 0.05 / sqrt(5) (std 5% of the mean, 5 runs), so it is rss / (se^2 (n - p)) with
+        // rss = n rmse_log^2.
+        let (n, p) = (g["n_points"].as_f64().unwrap(), names.len() as f64);
+        let rmse = g["rmse_log"].as_f64().unwrap();
+        let want = n * rmse * rmse / (0.05f64.powi(2) / 5.0 * (n - p));
+        let chi2 = g["bootstrap"]["chi2_dof"].as_f64().unwrap();
+        assert!(
+            (chi2 / want - 1.0).abs() < 1e-9,
+            "chi2_dof {chi2} vs {want}"
+        );
         assert_eq!(g["bootstrap"]["reps"], 200);
         assert_eq!(g["bootstrap"]["seed"], 0);
         assert_eq!(g["selection"]["criterion"], "AICc");
@@ -149,8 +159,25 @@ fn power_on_a_range_matches_the_library_and_is_reproducible() {
     // N = 8, 16, 24, 36, 64, 100.
     assert_eq!(g["n_points"], 6);
     assert!(g.get("selection").is_none() && g.get("regime").is_none());
-    let alpha = g["params"]["alpha"].as_f64().unwrap();
-    assert!(alpha < -0.5 && alpha > -1.0, "{alpha}");
+    // The library's least squares on the same six points of the first group.
+    let points: Vec<(f64, f64)> = theory_csv()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[4] == g["group"].as_str().unwrap())
+        .map(|c| (c[3].parse().unwrap(), c[5].parse().unwrap()))
+        .filter(|&(n, _)| (8.0..=100.0).contains(&n))
+        .collect();
+    assert_eq!(points.len(), 6);
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points.into_iter().unzip();
+    let lib = plateau::fit::fit_power(&xs, &ys).unwrap();
+    for (name, want) in [("alpha", lib.alpha), ("beta", lib.beta)] {
+        let got = g["params"][name].as_f64().unwrap();
+        assert!(
+            (got / want - 1.0).abs() < 1e-9,
+            "{name}: {got} vs library {want}"
+        );
+    }
     // Fixed seed: identical output; another seed: other intervals.
     assert_eq!(first.stdout, run("7").stdout);
     assert_ne!(first.stdout, run("8").stdout);

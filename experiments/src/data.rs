@@ -240,8 +240,21 @@ mod tests {
         let a = spec.generate(Split::Train, 4, 0);
         let b = spec.generate(Split::Train, 2, 0);
         assert_eq!(&a.clean[..128], &b.clean[..]);
-        let v = spec.generate(Split::Validation, 2, 0);
-        assert_ne!(a.clean[..128], v.clean[..]);
+        // No image of one split appears in another (each image is 64 pixels; a split drawn
+        // from another's stream, at any offset within 64 images, would repeat one).
+        let images = |split, count| {
+            let p = spec.generate(split, count, 0);
+            p.clean.chunks(64).map(|c| c.to_vec()).collect::<Vec<_>>()
+        };
+        let train = images(Split::Train, 64);
+        let (val, test) = (images(Split::Validation, 64), images(Split::Test, 64));
+        for (name, other) in [("validation", &val), ("test", &test)] {
+            assert!(
+                other.iter().all(|img| !train.contains(img)),
+                "a training image is in the {name} split"
+            );
+        }
+        assert!(val.iter().all(|img| !test.contains(img)));
         let again = spec.generate(Split::Train, 4, 0);
         assert_eq!(a.noisy, again.noisy);
     }
