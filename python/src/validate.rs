@@ -68,6 +68,7 @@ pub fn validate(
     let report = Report {
         criterion,
         seed,
+        noise_averaged: config.noise_averaged,
         points: done,
     };
     let verdict = Verdict {
