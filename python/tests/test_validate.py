@@ -25,7 +25,7 @@ def good():
 
 def test_exact_formula_passes(good):
     assert good["all_pass"]
-    assert not good["pooled"]["rejects_at_1pct"]
+    assert not good["verdict"]["pooled_rejects_at_1pct"]
     assert good["verdict"]["exit_status"] == 0
     assert good["table"]["pass"].all()
     assert good["table"]["N"].tolist() == [40, 60, 100]
@@ -34,7 +34,7 @@ def test_exact_formula_passes(good):
 def test_forgotten_minus_one_is_rejected():
     bad = plateau.validate(forgot_minus_one, POINTS, "least_squares", **CRITERION)
     assert not bad["all_pass"]
-    assert bad["pooled"]["rejects_at_1pct"]
+    assert bad["verdict"]["pooled_rejects_at_1pct"]
     assert bad["verdict"]["exit_status"] == 1
     # Too low by 6-10% of the excess (docs/validate.md).
     assert (bad["table"]["rel_excess_err"] < -0.04).all()
