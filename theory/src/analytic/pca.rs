@@ -36,7 +36,7 @@ pub(crate) fn top_overlap(grid: &Grid, d: usize, n: usize, rank: usize) -> f64 {
 /// is relative `O(n/N)` (measured on the eight paper setups: at most `0.1 n/N` of the excess, so
 /// below 1e-4 at the switch), while above about `1e4 n` the quadrature starts losing the `O(1/N)`
 /// excess to rounding (6% at d = 10, n = 1000, sigma = 0.05, N = 1e8; 0.0237 instead of 0.0099
-/// at d = 10, n = 100, sigma = 0.1, N = 1e14). Test: `pca_is_stable_up_to_1e15` in
+/// at d = 10, n = 100, sigma = 0.1, N = 1e14). Test: `pca_is_stable_up_to_the_size_bound_and_refuses_beyond_it` in
 /// `theory/tests/analytic_equivalents.rs`.
 pub(crate) const LARGE_N_FACTOR: f64 = 1e3;
 
