@@ -380,7 +380,10 @@ fn pca_is_stable_up_to_the_size_bound_and_refuses_beyond_it() {
         let base = at(1000 * s.n()) * (1000 * s.n()) as f64;
         assert!(base > 0.0, "{s:?}");
         // Up to MAX_TRAIN_SIZE = 1e9, beyond which every risk is refused (setup.rs).
-        assert!(pca(&s, plateau_theory::setup::MAX_TRAIN_SIZE + 1).is_err(), "{s:?}");
+        assert!(
+            pca(&s, plateau_theory::setup::MAX_TRAIN_SIZE + 1).is_err(),
+            "{s:?}"
+        );
         for exp in 7..=9 {
             let n_train = 10usize.pow(exp).max(1000 * s.n());
             let excess = at(n_train);

@@ -416,7 +416,9 @@ fn fixed_mask_two_channel_input_is_the_diagonal_model_with_half_gains_on_one_sid
         let mut minima = Vec::new();
         for _ in 0..draws {
             let x = match &root {
-                Some(l) => l * DMatrix::<f64>::from_fn(n, n_train, |_, _| rng.sample(StandardNormal)),
+                Some(l) => {
+                    l * DMatrix::<f64>::from_fn(n, n_train, |_, _| rng.sample(StandardNormal))
+                }
                 None => {
                     let cols: Vec<Vec<f64>> = (0..n_train).map(|_| f.sample(&mut rng)).collect();
                     DMatrix::from_fn(n, n_train, |p, j| cols[j][p])
