@@ -132,7 +132,11 @@ fn parse_spread(std: Option<&str>, runs: Option<&str>, line: u64) -> Result<(f64
             ),
         },
     };
-    if !std.is_nan() && !(runs >= 2.0) {
+    if !std.is_nan()
+        && runs
+            .partial_cmp(&2.0)
+            .is_none_or(|o| o == std::cmp::Ordering::Less)
+    {
         bail!(
             "line {line}: 'std' is {std} over runs = {}: a standard deviation needs at least 2 \
              draws (leave 'std' empty for fewer)",

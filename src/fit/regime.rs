@@ -192,7 +192,7 @@ impl HingeScreen {
         let m0 = self.moments(breaks[0]);
         let g00 = self.projected_dot(breaks[0], breaks[0], &m0, &m0);
         let h00 = self.hinge_dot(breaks[0], breaks[0]);
-        if !(g00 > 1e-12 * h00) {
+        if g00.partial_cmp(&(1e-12 * h00)) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
         let gain = match breaks {
