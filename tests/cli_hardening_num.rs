@@ -311,3 +311,24 @@ fn analytic_early_stopping_uses_iters() {
         .unwrap();
     assert!(k5 <= 5000.0, "{text}");
 }
+
+/// Item 14: the validate figure states a huge `--tol-z` in scientific notation, not as 309
+/// digits.
+#[test]
+fn huge_tolerances_are_printed_short_in_the_validate_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("v");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_plateau"))
+        .args(["validate", "--d", "2", "--n", "10", "--sigma", "0.1"])
+        .args(["--estimators", "least_squares", "--train-sizes", "40"])
+        .args(["--max-draws", "200", "--tol-z", "1e308", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let svg = std::fs::read_to_string(out.join("validate.svg")).unwrap();
+    assert!(svg.contains("|z| &lt;= 1e308"), "legend of --tol-z 1e308");
+    assert!(!svg.contains(&"0".repeat(40)), "a number printed in full");
+}

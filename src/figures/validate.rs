@@ -275,7 +275,7 @@ impl Figure for ValidateFigure<'_> {
             "Analytic prediction against exact Monte Carlo: z = (predicted - MC) / s.e.",
             "z",
             c.tol_z(),
-            &format!("|z| <= {}", c.tol_z()),
+            &format!("|z| <= {}", crate::text::number(c.tol_z())),
             |p| p.z,
             true,
         )?;
@@ -284,7 +284,10 @@ impl Figure for ValidateFigure<'_> {
             "Error as a fraction of the excess risk: (predicted - MC) / (MC - floor)",
             "relative error",
             c.tol_excess(),
-            &format!("|error| <= {} of the excess", c.tol_excess()),
+            &format!(
+                "|error| <= {} of the excess",
+                crate::text::number(c.tol_excess())
+            ),
             |p| p.rel_excess_err,
             false,
         )
