@@ -3,7 +3,7 @@
 //! (the same serde types, so the Python side's `json.loads` equals the CLI's output).
 
 use anyhow::{bail, Result};
-use plateau::analysis::plan::{plan_curve, PlanOptions, Target};
+use plateau::analysis::plan::{plan_curve, targets_or_default, PlanOptions};
 use plateau::analysis::plan_theory::TheoryModel;
 use plateau::commands::curve_args::BootstrapArgs;
 use plateau::commands::fit::parse_range;
@@ -95,19 +95,6 @@ pub fn fit(
     to_json(&report)
 }
 
-/// The targets as `plateau plan` takes them: within fractions and dB of the fitted floor,
-/// MSE and PSNR; none given means within 10% and within 0.1 dB.
-fn targets(within: &[f64], within_db: &[f64], mse: &[f64], psnr: &[f64]) -> Vec<Target> {
-    let mut t: Vec<Target> = within.iter().map(|&v| Target::Within(v)).collect();
-    t.extend(within_db.iter().map(|&v| Target::WithinDb(v)));
-    t.extend(mse.iter().map(|&v| Target::Mse(v)));
-    t.extend(psnr.iter().map(|&v| Target::Psnr(v)));
-    if t.is_empty() {
-        t = vec![Target::Within(0.1), Target::WithinDb(0.1)];
-    }
-    t
-}
-
 /// `plateau plan --input` on one curve: the JSON object of group `group`.
 #[pyfunction]
 #[pyo3(signature = (x, y, within, within_db, target_mse, target_psnr, at, peak, floor, backtest, bootstrap, reps, seed, group))]
@@ -140,7 +127,7 @@ pub fn plan(
             bail!("floor {f} must be finite and non-negative");
         }
         let opts = PlanOptions {
-            targets: targets(&within, &within_db, &target_mse, &target_psnr),
+            targets: targets_or_default(&within, &within_db, &target_mse, &target_psnr),
             at,
             peak,
             bootstrap: BootstrapArgs {

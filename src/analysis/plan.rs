@@ -41,6 +41,24 @@ pub const MAX_WITHIN: f64 = 9.0;
 /// Largest `--within-db`: 10 dB is ten times the floor.
 pub const MAX_WITHIN_DB: f64 = 10.0;
 
+/// The targets `plateau plan` asks for: within fractions and dB of the fitted floor, MSE and
+/// PSNR, in that order; none given means within 10% and within 0.1 dB.
+pub fn targets_or_default(
+    within: &[f64],
+    within_db: &[f64],
+    mse: &[f64],
+    psnr: &[f64],
+) -> Vec<Target> {
+    let mut t: Vec<Target> = within.iter().map(|&v| Target::Within(v)).collect();
+    t.extend(within_db.iter().map(|&v| Target::WithinDb(v)));
+    t.extend(mse.iter().map(|&v| Target::Mse(v)));
+    t.extend(psnr.iter().map(|&v| Target::Psnr(v)));
+    if t.is_empty() {
+        t = vec![Target::Within(0.1), Target::WithinDb(0.1)];
+    }
+    t
+}
+
 /// A target, as given on the command line.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Target {

@@ -197,14 +197,12 @@ fn emit<T: serde::Serialize>(format: Format, value: &T, text: &str) -> Result<()
 }
 
 fn targets(args: &Args) -> Vec<Target> {
-    let mut t: Vec<Target> = args.within.iter().map(|&v| Target::Within(v)).collect();
-    t.extend(args.within_db.iter().map(|&v| Target::WithinDb(v)));
-    t.extend(args.target_mse.iter().map(|&v| Target::Mse(v)));
-    t.extend(args.target_psnr.iter().map(|&v| Target::Psnr(v)));
-    if t.is_empty() {
-        t = vec![Target::Within(0.1), Target::WithinDb(0.1)];
-    }
-    t
+    crate::analysis::plan::targets_or_default(
+        &args.within,
+        &args.within_db,
+        &args.target_mse,
+        &args.target_psnr,
+    )
 }
 
 /// The curves of a sweep's results store.
