@@ -122,40 +122,7 @@ pub(crate) fn fit_saturating_log_floored(
     let (ymin, ymax) = (lymin.exp(), lymax.exp());
     let lower = [-500.0, 0.0, c_min];
     let upper = [500.0, 10.0, ymax.max(c_min)];
-    let cost = |theta: &[f64]| -> f64 {
-        ls.iter()
-            .zip(lys)
-            .map(|(&l, &ly)| {
-                let r = ln_model(theta, l).0 - ly;
-                r * r
-            })
-            .sum()
-    };
-    // Starts from trial floors.
-    let mut starts: Vec<([f64; 3], f64)> = Vec::new();
-    for q in [0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999] {
-        let c = c_min + q * (ymin - c_min).max(0.0);
-        let z: Vec<f64> = lys
-            .iter()
-            .map(|&ly| (ly.exp() - c).max(1e-6 * ly.exp()).ln())
-            .collect();
-        if z.iter().any(|v| !v.is_finite()) {
-            continue;
-        }
-        let design: Vec<f64> = ls.iter().flat_map(|&l| [1.0, l]).collect();
-        let Some((coef, _)) = lstsq(&design, n, 2, &z) else {
-            continue;
-        };
-        let theta = [
-            coef[0].clamp(lower[0], upper[0]),
-            (-coef[1]).clamp(lower[1], upper[1]),
-            c.clamp(lower[2], upper[2]),
-        ];
-        let s = cost(&theta);
-        if s.is_finite() {
-            starts.push((theta, s));
-        }
-    }
+    let mut starts = starts_from_trial_floors(ls, lys, c_min, ymin, &lower, &upper);
     starts.sort_by(|a, b| a.1.total_cmp(&b.1));
     let keep = if warm.is_some() { 1 } else { 3 };
     starts.truncate(keep);
@@ -195,6 +162,55 @@ pub(crate) fn fit_saturating_log_floored(
         n,
         c_min,
     })
+}
+
+/// Starting points of the saturating fit with `c >= c_min`: for each trial floor `c` from `c_min`
+/// up to just below the smallest point, the least-squares line through `ln max(y - c, 1e-6 y)`
+/// against `ln N`, clamped to the bounds, with its log-residual sum of squares (unsorted).
+/// Cost `O(9 n)`.
+fn starts_from_trial_floors(
+    ls: &[f64],
+    lys: &[f64],
+    c_min: f64,
+    ymin: f64,
+    lower: &[f64; 3],
+    upper: &[f64; 3],
+) -> Vec<([f64; 3], f64)> {
+    let n = ls.len();
+    let cost = |theta: &[f64]| -> f64 {
+        ls.iter()
+            .zip(lys)
+            .map(|(&l, &ly)| {
+                let r = ln_model(theta, l).0 - ly;
+                r * r
+            })
+            .sum()
+    };
+    let mut starts: Vec<([f64; 3], f64)> = Vec::new();
+    for q in [0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999] {
+        let c = c_min + q * (ymin - c_min).max(0.0);
+        let z: Vec<f64> = lys
+            .iter()
+            .map(|&ly| (ly.exp() - c).max(1e-6 * ly.exp()).ln())
+            .collect();
+        if z.iter().any(|v| !v.is_finite()) {
+            continue;
+        }
+        let design: Vec<f64> = ls.iter().flat_map(|&l| [1.0, l]).collect();
+        let Some((coef, _)) = lstsq(&design, n, 2, &z) else {
+            continue;
+        };
+        let theta = [
+            coef[0].clamp(lower[0], upper[0]),
+            (-coef[1]).clamp(lower[1], upper[1]),
+            c.clamp(lower[2], upper[2]),
+        ];
+        let s = cost(&theta);
+        if s.is_finite() {
+            starts.push((theta, s));
+        }
+    }
+    starts
 }
 
 #[cfg(test)]
