@@ -6,27 +6,9 @@ mod common;
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use common::plateau;
-
-/// A results-store line of a `gaussian-field` denoising run with exact floor `floor`.
-fn line(id: &str, n: u64, test: f64, se: f64, floor: f64) -> String {
-    json!({
-        "id": id, "index": 0, "sweep": "synthetic", "status": "ok",
-        "params": {"train_size": n, "channels": 16},
-        "metrics": {
-            "task": "denoise", "data": "gaussian-field", "model": "unet", "pools": 2,
-            "image_size": 32, "noise_std": 0.1, "field_exponent": 2.0, "field_cutoff": 0.05,
-            "field_std": 0.25, "batch_size": 16, "lr": 1e-3, "epochs": 30, "early_stop": 6,
-            "val_size": 128, "test_size": 512,
-            "train_size": n, "channels": 16, "seed": 0, "best_val_psnr": 25.0,
-            "test_mse": test, "test_mse_stderr": se, "floor_mse": floor, "status": "ok"
-        },
-        "error": null, "seconds": 1.0, "host": "h", "finished_unix": 0
-    })
-    .to_string()
-}
 
 /// A store of `0.2 N^-0.6 + 7.3e-3` at N = 16..16384, standard error 1e-5, with exact floor
 /// `floor`.
@@ -35,7 +17,7 @@ fn write_store(dir: &Path, floor: f64) {
         .map(|i| {
             let n = 16u64 << i;
             let y = 0.2 * (n as f64).powf(-0.6) + 7.3e-3;
-            line(&format!("c{i}"), n, y, 1e-5, floor) + "\n"
+            common::field_store_line(&format!("c{i}"), n, y, 1e-5, floor).to_string() + "\n"
         })
         .collect();
     std::fs::create_dir_all(dir).unwrap();

@@ -66,3 +66,21 @@ pub fn assert_refused(out: &Output, want: &str, what: &str) {
     assert!(err.contains(want), "{what}: '{err}' lacks '{want}'");
     assert!(out.stdout.is_empty(), "{what}: something on stdout");
 }
+
+/// A results-store line (`results.jsonl`) of a finished `gaussian-field` denoising run at size
+/// `n`, width 16: test MSE `test` with standard error `se`, exact floor `floor`.
+pub fn field_store_line(id: &str, n: u64, test: f64, se: f64, floor: f64) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "index": 0, "sweep": "synthetic", "status": "ok",
+        "params": {"train_size": n, "channels": 16},
+        "metrics": {
+            "task": "denoise", "data": "gaussian-field", "model": "unet", "pools": 2,
+            "image_size": 32, "noise_std": 0.1, "field_exponent": 2.0, "field_cutoff": 0.05,
+            "field_std": 0.25, "batch_size": 16, "lr": 1e-3, "epochs": 30, "early_stop": 6,
+            "val_size": 128, "test_size": 512,
+            "train_size": n, "channels": 16, "seed": 0, "best_val_psnr": 25.0,
+            "test_mse": test, "test_mse_stderr": se, "floor_mse": floor, "status": "ok"
+        },
+        "error": null, "seconds": 1.0, "host": "h", "finished_unix": 0
+    })
+}
