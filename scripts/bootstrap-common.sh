@@ -27,3 +27,21 @@ serialise() {
         exit 0
     fi
 }
+
+# logged LOG COMMAND...: runs COMMAND with its output in LOG (one step's pages of pip or apt
+# output stay out of the terminal); on failure prints the last 30 lines and where the whole log
+# is, and returns COMMAND's status.
+logged() {
+    local log="$1"
+    shift
+    mkdir -p "$(dirname "$log")"
+    if "$@" >"$log" 2>&1; then
+        return 0
+    else
+        local status=$?
+        echo "$NAME: the command failed (status $status): $*" >&2
+        tail -n 30 "$log" | sed "s/^/$NAME: | /" >&2
+        echo "$NAME: the whole log: ${log#"$ROOT"/}" >&2
+        return "$status"
+    fi
+}

@@ -72,9 +72,9 @@ install_cuda() {
     say "GPU found: installing torch's CUDA libraries (~4 GB): ${pins[*]}"
     rm -rf "$tmp"
     mkdir -p "$DEPS/tmp"
-    TMPDIR="$DEPS/tmp" "$PYTHON" -m pip install --target "$tmp" --only-binary=:all: \
-        --disable-pip-version-check --no-input --no-compile --no-warn-script-location \
-        "${pins[@]}" || { rm -rf "$tmp" "$DEPS/tmp"; die "pip could not install the CUDA wheels ${pins[*]}"; }
+    TMPDIR="$DEPS/tmp" logged "$DEPS/logs/bootstrap-cuda.log" "$PYTHON" -m pip install --target "$tmp" \
+        --only-binary=:all: --disable-pip-version-check --no-input --no-compile \
+        --no-warn-script-location --progress-bar off "${pins[@]}" || { rm -rf "$tmp" "$DEPS/tmp"; die "pip could not install the CUDA wheels ${pins[*]}"; }
     # Same layout as the CPU install (nvidia/<pkg>/lib), which torch/lib's RPATH names.
     cp -rn "$tmp"/. "$DEST"/
     rm -rf "$tmp" "$DEPS/tmp"
@@ -134,13 +134,11 @@ if [[ "$("$PYTHON" -m pip install --help 2>/dev/null)" == *--root-user-action* ]
     pip_flags+=(--root-user-action=ignore)
 fi
 
-say "installing torch==$TORCH_VERSION (LibTorch only, ~530 MB download, ~1.2 GB on disk)"
-say "  + ${NVIDIA_WHEELS[*]} (~13 MB)"
-say "  into ${DEST#"$ROOT"/} with: $PYTHON -m pip install --target ... ${pip_flags[*]}"
+say "installing torch==$TORCH_VERSION + ${NVIDIA_WHEELS[*]} (LibTorch only, ~545 MB download, ~1.2 GB on disk; pip's log: .deps/logs/bootstrap-libtorch.log)"
 start=$(date +%s)
-"$PYTHON" -m pip install --target "$PARTIAL" "${pip_flags[@]}" \
+logged "$DEPS/logs/bootstrap-libtorch.log" "$PYTHON" -m pip install --target "$PARTIAL" "${pip_flags[@]}" \
     "torch==$TORCH_VERSION" "${NVIDIA_WHEELS[@]}" ||
-    die "pip could not download/install torch==$TORCH_VERSION (network? disk space? no wheel for this Python? see pip output above)"
+    die "pip could not download/install torch==$TORCH_VERSION (network? disk space? no wheel for this Python? see the log above)"
 
 LIB="$PARTIAL/torch/lib"
 [[ -f "$LIB/libtorch_cpu.so" && -f "$LIB/libc10.so" && -d "$PARTIAL/torch/include/torch" ]] ||
@@ -153,7 +151,6 @@ if command -v ldd >/dev/null 2>&1; then
             die "$so has unresolved dependencies: $(echo "$missing" | tr -s ' \t\n' ' ')"
         fi
     done
-    say "ldd: libtorch_cpu.so and libc10.so resolve all their dependencies"
 else
     say "warning: ldd not found, skipping the load-time check"
 fi
@@ -165,7 +162,7 @@ mv "$PARTIAL" "$DEST"
 rm -rf "$DEPS/tmp"
 
 size=$(du -sh "$DEST" | cut -f1)
-say "done in $(($(date +%s) - start)) s: LIBTORCH=${DEST#"$ROOT"/}/torch ($size)"
+say "done in $(($(date +%s) - start)) s: LIBTORCH=${DEST#"$ROOT"/}/torch ($size; libtorch_cpu.so and libc10.so resolve all their dependencies)"
 if want_cuda; then
     trap - EXIT
     install_cuda

@@ -39,7 +39,7 @@ rm -rf "$PARTIAL" "$TMP"
 mkdir -p "$TMP"
 trap 'rm -rf "$PARTIAL" "$TMP"' EXIT
 
-say "downloading scikit-image==$SKIMAGE_VERSION (one wheel, ~15 MB, not installed)"
+say "downloading scikit-image==$SKIMAGE_VERSION's sample photographs (one wheel, ~15 MB, not installed)"
 "$PYTHON" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check --no-input \
     --progress-bar off --platform manylinux2014_x86_64 --python-version 3.11 \
     --implementation cp --abi cp311 --dest "$TMP" "scikit-image==$SKIMAGE_VERSION" >/dev/null ||
@@ -63,7 +63,6 @@ with zipfile.ZipFile(wheel) as z:
             n += 1
 if n == 0:
     sys.exit("no skimage/data/*.png|*.jpg in the wheel")
-print(f"bootstrap-skimage: extracted {n} images")
 EOF
 date -u +%Y-%m-%dT%H:%M:%SZ >"$PARTIAL/.bootstrap-complete"
 rm -rf "$DEST"

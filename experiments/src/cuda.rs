@@ -4,7 +4,7 @@
 //! `libtorch_cuda.so` as unneeded (no symbol of it is referenced), so CUDA stays unavailable
 //! even on a GPU machine. Linking it with `--no-as-needed` would make every start need the
 //! whole CUDA stack (cuBLAS, cuDNN, ...), also on CPU-only machines. Instead, [`load`] opens it
-//! with `dlopen(RTLD_NOW | RTLD_GLOBAL)` when a CUDA device is asked for; its static
+//! with `dlopen(RTLD_NOW | RTLD_GLOBAL)` (through `libloading`) when a CUDA device is asked for; its static
 //! initialisers then register the CUDA kernels with the dispatcher.
 //!
 //! Where the libraries come from at run time:
@@ -18,7 +18,7 @@
 //!   (and only from there, so a wrong folder is an error rather than a silent fallback), else
 //!   from `$LIBTORCH/lib` (environment, then as compiled in), then by the loader's search path.
 
-use std::ffi::{CStr, CString};
+use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// The LibTorch root this crate was compiled against (from `.cargo/config.toml`), if known.
 const LIBTORCH: Option<&str> = option_env!("LIBTORCH");
@@ -60,23 +60,16 @@ pub fn load() -> anyhow::Result<()> {
     let candidates = candidates(lib.as_deref(), root.as_deref(), LIBTORCH);
     let mut errors = Vec::new();
     for name in &candidates {
-        let c = CString::new(name.as_str())?;
-        // SAFETY: dlopen with a valid NUL-terminated path; the handle is intentionally kept
-        // open for the life of the process.
-        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
-        if !handle.is_null() {
-            return Ok(());
+        // SAFETY: loading runs the library's static initialisers, which is the point (they
+        // register the CUDA kernels); libtorch_cuda.so is built to be loaded this way.
+        match unsafe { Library::open(Some(name), RTLD_NOW | RTLD_GLOBAL) } {
+            Ok(lib) => {
+                // Kept open for the life of the process: the dispatcher holds its kernels.
+                std::mem::forget(lib);
+                return Ok(());
+            }
+            Err(e) => errors.push(e.to_string()),
         }
-        // SAFETY: dlerror returns a thread-local C string or null.
-        let err = unsafe { libc::dlerror() };
-        let msg = if err.is_null() {
-            "unknown error".to_string()
-        } else {
-            unsafe { CStr::from_ptr(err) }
-                .to_string_lossy()
-                .into_owned()
-        };
-        errors.push(msg);
     }
     anyhow::bail!(
         "cannot load LibTorch's CUDA library libtorch_cuda.so ({})",

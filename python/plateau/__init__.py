@@ -325,7 +325,7 @@ def validate(
     progress: Progress = False,
 ) -> Dict[str, Any]:
     """Checks a prediction of the expected risk of ``estimator`` against the exact Monte Carlo
-    (``plateau_theory::validate``, ``docs/validate.md``).
+    (``plateau_theory::validate``, ``theory/validate.md``).
 
     ``predict(setup, N) -> float`` (any Python callable) or an array of predictions, one per
     ``(setup, N)`` of ``points``. Each point draws exact risks until the standard error is at

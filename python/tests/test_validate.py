@@ -1,4 +1,4 @@
-"""docs/validate.md's worked example through Python: the forgotten `-1` is rejected, the exact
+"""theory/validate.md's worked example through Python: the forgotten `-1` is rejected, the exact
 formula passes (same setup, sizes, criterion and seed as the Rust doc test)."""
 
 import pytest
@@ -36,7 +36,7 @@ def test_forgotten_minus_one_is_rejected():
     assert not bad["all_pass"]
     assert bad["verdict"]["pooled_rejects_at_1pct"]
     assert bad["verdict"]["exit_status"] == 1
-    # Too low by 6-10% of the excess (docs/validate.md).
+    # Too low by 6-10% of the excess (theory/validate.md).
     assert (bad["table"]["rel_excess_err"] < -0.04).all()
 
 

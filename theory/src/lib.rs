@@ -16,14 +16,21 @@
 //! - [`montecarlo`]: independent draws in parallel, reproducible from a seed.
 //! - [`analytic`]: deterministic equivalents of the expected risk.
 //! - [`validate`]: any prediction (the crate's own or a user's formula) against the exact Monte
-//!   Carlo, with per-point and pooled statistics; [`strategies`]: proptest strategies for
-//!   setups and sizes.
+//!   Carlo, with per-point and pooled statistics (`theory/validate.md`); `strategies` (feature
+//!   `strategies`): proptest strategies for setups and sizes.
 //! - [`gaussian`]: the general linear Gaussian model (any spectrum, a diagonal operator): LMMSE
 //!   floor and the expected risk of ridge, least squares and gradient descent learned from `N`
 //!   examples.
 //! - [`grid`]: log-spaced grids (training-set sizes, curve abscissae).
 //!
 //! The derivations live in `theory/*.md`, each naming the test that checks it.
+//!
+//! **Two linear-algebra crates, each for what it does best.** faer does every decomposition the
+//! engine times (dense and tridiagonal eigensolvers, the Bartlett sampler's products): it is the
+//! fast, parallel one at `n` in the thousands. nalgebra holds the slow referee in [`exact`]
+//! (explicit `n x n` matrices and the literal gradient-descent iteration, written as the paper
+//! writes it, so that it shares no code with the engine it checks) and `Complex` for polynomial
+//! roots.
 //!
 //! ```
 //! use plateau_theory::{montecarlo::MonteCarlo, Estimator, Setup};
@@ -48,6 +55,7 @@ mod secular;
 pub mod setup;
 pub mod simd;
 pub mod spectrum;
+#[cfg(feature = "strategies")]
 pub mod strategies;
 pub mod validate;
 pub mod wishart;

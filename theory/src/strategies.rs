@@ -1,8 +1,26 @@
 //! proptest strategies for valid setups and training-set sizes, for property tests of a formula
-//! against [`crate::validate`] (an example: `docs/validate.md`).
+//! against [`crate::validate`] (crate feature `strategies`; the harness: `theory/validate.md`).
 //!
 //! Every value produced is valid by construction (`1 <= d <= n`, `sigma >= 0` finite,
 //! `N >= 1`), so a property never has to filter.
+//!
+//! A formula checked on random setups:
+//!
+//! ```rust
+//! use plateau_theory::strategies::{setup_and_size, SetupRanges};
+//! use proptest::prelude::*;
+//! use proptest::test_runner::{Config, TestRunner};
+//!
+//! // N anywhere in [4 d, 3 n] on random setups (d, n, sigma within the default ranges).
+//! let mut runner = TestRunner::new(Config { cases: 16, ..Config::default() });
+//! runner
+//!     .run(&setup_and_size(SetupRanges::default(), 4.0, 3.0), |(setup, n_train)| {
+//!         prop_assert!(n_train >= 4 * setup.d() && n_train <= 3 * setup.n());
+//!         prop_assert!(setup.floor().is_finite());
+//!         Ok(())
+//!     })
+//!     .unwrap();
+//! ```
 
 use std::ops::{Range, RangeInclusive};
 

@@ -195,7 +195,7 @@ fn least_squares_anchors_and_orderings() {
 /// against an independent Monte Carlo of the exact risk (noise-averaged draws, standard error
 /// at most 1% of the excess): within 3.5 standard errors on the normal scale, and no pooled
 /// rejection at 1%. A wrong `-1` (the large-`N` mean `Sigma^{-1}/(N - n)`) is 6-10% of the
-/// excess off here and fails (`docs/validate.md`).
+/// excess off here and fails (`theory/validate.md`).
 #[test]
 fn least_squares_above_the_threshold_matches_the_monte_carlo() {
     use plateau_theory::validate::{compare_formula, Config, Criterion};

@@ -1,7 +1,7 @@
 //! The validation harness (`plateau_theory::validate`): exact formulas pass, wrong ones fail,
 //! the analytic predictions pass on an `n = 100` paper setup, early stopping is compared like
 //! with like, bad input is refused, and the result is reproducible. Referenced from
-//! `docs/validate.md` and `theory/analytic.md`.
+//! `theory/validate.md` and `theory/analytic.md`.
 
 use plateau_theory::validate::{
     analytic_targets, compare, compare_formula, Config, Criterion, Target,
@@ -162,7 +162,7 @@ fn noise_averaged_and_plain_draws_agree() {
 /// (Holm is conservative). Without Hall's transform (Student-t mapping only) the averaged
 /// draws at `N = 16` put 47 of 1000 above 1.96 against 25 expected (measured, 1000 seeds);
 /// with it 24. Plain draws closer to the threshold stay anti-conservative on one side
-/// (`N = 16`: 41 of 1000; `docs/validate.md`).
+/// (`N = 16`: 41 of 1000; `theory/validate.md`).
 #[test]
 fn right_predictions_are_rejected_at_the_nominal_rates() {
     let setup = Setup::new(2, 6, 0.5).unwrap();

@@ -25,9 +25,9 @@
 //! threads. Each point starts with [`MIN_DRAWS`] draws and adds batches (at most doubling, sized
 //! from the current standard deviation) until the target is met.
 //!
-//! A worked example with a user's formula: `docs/validate.md` (doc-tested below).
+//! A worked example with a user's formula: `theory/validate.md` (doc-tested below).
 //!
-#![doc = include_str!("../../../docs/validate.md")]
+#![doc = include_str!("../../validate.md")]
 
 mod caveat;
 mod pooled;
