@@ -68,6 +68,7 @@ mod equivalent;
 pub(crate) mod filter;
 mod finite_size;
 pub(crate) mod gd;
+mod noise_block;
 mod pca;
 mod poly;
 mod population;
