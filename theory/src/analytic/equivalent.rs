@@ -50,8 +50,8 @@ pub struct SpectralEquivalent {
     pop: TwoAtom,
     grid: Grid,
     finite: Option<FiniteSize>,
-    /// Section 8's correction with the flat noise block (`N + d < n`), for min-norm least
-    /// squares, whose degrees-of-freedom term (section 6) is built on it.
+    /// Section 8's correction with the flat noise block (`N + d < n`), for ridge and min-norm
+    /// least squares, whose degrees-of-freedom term (section 6) is built on it.
     finite_flat: Option<FiniteSize>,
     /// Whether least squares below the threshold carries the real-Gaussian degrees-of-freedom
     /// term ([`min_norm_real_term`]); off in [`Self::proportional_limit`].
@@ -88,13 +88,7 @@ impl SpectralEquivalent {
             pop,
             grid,
             finite: finite_size(setup, n_train),
-            finite_flat: FiniteSize::new(
-                setup.d(),
-                setup.n(),
-                setup.sigma2(),
-                n_train,
-                NoiseModel::Flat,
-            ),
+            finite_flat: finite_size_flat(setup, n_train),
             real_gaussian: true,
         })
     }
@@ -205,13 +199,12 @@ impl SpectralEquivalent {
         if kappa == 0.0 && self.pop.pop_rank() == self.n_train && self.setup.floor() > 0.0 {
             return None;
         }
-        // Min-norm keeps section 8's flat block (section 6's term is built on it).
-        let finite = if lambda > 0.0 {
-            &self.finite
-        } else {
-            &self.finite_flat
-        };
-        let correction = finite.as_ref().map_or(0.0, |f| ridge_correction(f, lambda));
+        // Ridge and min-norm keep section 8's flat block: section 6's term is built on it, and
+        // ridge must tend to min-norm as lambda -> 0 (test `min_norm_is_ridgeless_limit`).
+        let correction = self
+            .finite_flat
+            .as_ref()
+            .map_or(0.0, |f| ridge_correction(f, lambda));
         Some(ridge_at_kappa(&self.pop, self.setup.floor(), kappa) + correction)
     }
 
@@ -270,8 +263,20 @@ pub(crate) fn two_atom(setup: &Setup, n_train: usize) -> TwoAtom {
     TwoAtom::new(setup.d(), setup.n(), setup.sigma2(), n_train)
 }
 
+/// Section 8's finite-`d` correction for `(setup, N)`, with the flat noise block (`N + d < n`):
+/// ridge and min-norm least squares.
+pub(crate) fn finite_size_flat(setup: &Setup, n_train: usize) -> Option<FiniteSize> {
+    FiniteSize::new(
+        setup.d(),
+        setup.n(),
+        setup.sigma2(),
+        n_train,
+        NoiseModel::Flat,
+    )
+}
+
 /// The finite-`d` correction for `(setup, N)` with the Marchenko-Pastur noise block (section
-/// 8b), where it applies.
+/// 8b), where it applies: gradient descent, any filter, PCA.
 pub(crate) fn finite_size(setup: &Setup, n_train: usize) -> Option<FiniteSize> {
     let model = NoiseModel::MarchenkoPastur { bulk: BULK_NODES };
     FiniteSize::new(setup.d(), setup.n(), setup.sigma2(), n_train, model)

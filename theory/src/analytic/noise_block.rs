@@ -70,7 +70,14 @@ pub(crate) fn decompose(model: NoiseModel, t: f64, s: f64, gamma: f64) -> Option
                 return None;
             }
             let mut atoms = outlier_and_zero(t, s, gamma);
-            atoms.extend(bulk_atoms(t, s, gamma, bulk));
+            let mut leak: Vec<Atom> = bulk_atoms(t, s, gamma, bulk).collect();
+            // The bulk's nu-mass is known exactly, 1 - w - (atom at 0); the rule's small error
+            // there (largest at a nearly hard edge, gamma near 1) is removed by rescaling, so
+            // that a filter equal to 1 (the zero estimator) gets no correction.
+            let exact = 1.0 - atoms.iter().map(|a| a.nu).sum::<f64>();
+            let rule: f64 = leak.iter().map(|a| a.nu).sum();
+            leak.iter_mut().for_each(|a| a.nu *= exact / rule);
+            atoms.extend(leak);
             Some(atoms)
         }
     }
