@@ -38,9 +38,13 @@
 //!
 //! This reproduces the exact `E tr W^{-1} = d/(N - d - 1)` and
 //! `E tr W^{-2} = d (N - 1)/((N - d)(N - d - 1)(N - d - 3))` to first order. It is added to the
-//! equivalent of the full model. It is derived for `d << N < n - d`, and it is only applied for
-//! `N + d < n` and `N != d` (at `N = d` the lower edge is hard). Without noise (`s = 0`) the
-//! reduced model is exact and the correction applies at every `N != d`.
+//! equivalent of the full model. With the flat noise block above ([`NoiseModel::Flat`], ridge and
+//! min-norm) it is derived for `d << N < n - d` and applied for `N + d < n`, `N != d` (at `N = d`
+//! the lower edge is hard). With the Marchenko-Pastur block ([`NoiseModel::MarchenkoPastur`],
+//! `noise_block.rs`, `theory/analytic.md` section 8b: GD, filters, PCA) `h` is built from each
+//! direction's outlier, leak into the noise bulk and atom at 0, and it applies at every
+//! `N != d`. Without noise (`s = 0`) the reduced model is exact and the correction applies at
+//! every `N != d`.
 //!
 //! The arcsine integral uses Gauss-Chebyshev quadrature. `h` is analytic on a neighbourhood of the
 //! support (its poles lie at `a <= 0`), so the rule converges geometrically; the number of nodes
