@@ -41,7 +41,9 @@ pub(crate) enum NoiseModel {
 const BBP_MARGIN: f64 = 1.1;
 
 /// The decomposition of the direction with `t = alpha a / N`, for noise variance `s > 0` and
-/// `gamma = (n - d)/N`; `None` below the BBP margin. Cost `O(bulk)`.
+/// `gamma = (n - d)/N`; `None` below the BBP margin. The atoms are, in this order, the outlier,
+/// the atom at 0, and the noise atoms, whose eigenvalues depend on `(model, s, gamma)` only
+/// (not on `t`). Cost `O(bulk)`.
 pub(crate) fn decompose(model: NoiseModel, t: f64, s: f64, gamma: f64) -> Option<Vec<Atom>> {
     match model {
         NoiseModel::Flat => {
