@@ -9,8 +9,8 @@
 //!
 //! `finite_size_correction_removes_the_bias` asserts the pooled effect of the finite-`d`
 //! correction, `least_squares_near_threshold_n100` least squares up to `N = n - 5` (the `n = 1000`
-//! setups: `plateau validate` in `.ci/run`), `n100_early_stopping_bias_stays_in_its_stated_envelope`
-//! the measured bias at `n = 100`. The per-point table of every paper setup is
+//! setups: `plateau validate` in `.ci/run`), `n100_accuracy_holds_across_n_minus_d`
+//! the two-sided accuracy at `n = 100` across `N = n - d` (section 8b). The per-point table of every paper setup is
 //! `plateau validate --preset paper` (`theory/analytic.md`).
 
 mod common;
@@ -410,38 +410,58 @@ fn least_squares_near_threshold_n100() {
     }
 }
 
-/// The measured small bias at `n = 100` (`theory/analytic.md`, section 9, "The bias at
-/// n = 100"): where neither the finite-`d` correction (`N + d < n`) nor an exact formula applies
-/// and `N` is comparable to `n`, early stopping is predicted a little low (an `O(1/n)`
-/// real-Gaussian term of the full model that the equivalents leave out; measured at standard
-/// error 0.5% of the excess: -1.2% to -2.5% at `N = n`, -0.8% to -0.9% at `N = 256`, mean
-/// -1.3%). The test redraws those 6 points (three `n = 100` setups, `N = n, 256`, standard error
-/// 1% of the excess, so about 0.4% for the mean): every point meets the criterion and the mean
-/// error lies in the envelope that statement gives, `[-2.5%, 0)` of the excess (the measured
-/// mean +- 3 standard errors of this test).
+/// The accuracy at `n = 100` across `N = n - d` (`theory/analytic.md`, sections 8b and 9, "The
+/// bias at n = 100"). Before section 8b the correction stopped at `N = n - d = 90` and early
+/// stopping and PCA were predicted 1.0-1.8% of the excess low from there on (measured at
+/// standard error 0.5%: mean -1.2% over `N = 90..256`). The test redraws 18 points (three
+/// `n = 100` setups; GD-ES at `N = 90, 100, 256`, PCA at `N = 90, 100, 128`; standard error 1%
+/// of the excess): every point within `max(2%, 3 s.e.)` of the excess, and the mean error within
+/// 3 of its standard errors of 0 (`sqrt(sum se_i^2)/18`, about 0.24% of the excess), two-sided:
+/// the former -1.2% bias is 5 of them. PCA stops at `N = 128`: from `N = 2n` on it has a
+/// separate positive residual (section 9, up to +1-2% at `N = 256-1024`) that section 8b does
+/// not address.
 #[test]
-fn n100_early_stopping_bias_stays_in_its_stated_envelope() {
+fn n100_accuracy_holds_across_n_minus_d() {
     use plateau_theory::validate::{analytic_targets, compare, Config, Criterion};
-    let grid: Vec<(Setup, Vec<usize>)> = Setup::paper_setups()[..3]
-        .iter()
-        .map(|&s| (s, vec![100, 256]))
-        .collect();
     let config = Config {
-        criterion: Criterion::new(0.05, 3.0, 0.01, 2000).unwrap(),
+        criterion: Criterion::new(0.02, 3.0, 0.01, 2000).unwrap(),
         seed: SEED,
         ..Config::default()
     };
-    let (targets, _) = analytic_targets(&grid, &[Estimator::GdEarlyStopped], &config).unwrap();
+    let mut targets = Vec::new();
+    for (estimator, sizes) in [
+        (Estimator::GdEarlyStopped, [90, 100, 256]),
+        (Estimator::Pca, [90, 100, 128]),
+    ] {
+        let grid: Vec<(Setup, Vec<usize>)> = Setup::paper_setups()[..3]
+            .iter()
+            .map(|&s| (s, sizes.to_vec()))
+            .collect();
+        targets.extend(analytic_targets(&grid, &[estimator], &config).unwrap().0);
+    }
     let report = compare(&targets, &config, |_| {}).unwrap();
     for p in &report.points {
         println!(
-            "{:?} N={}: rel {:+.4} z {:+.2} ({} draws)",
-            p.target.setup, p.target.n_train, p.rel_excess_err, p.z, p.draws
+            "{:?} N={} {:?}: rel {:+.4} z {:+.2} ({} draws)",
+            p.target.setup, p.target.n_train, p.target.estimator, p.rel_excess_err, p.z, p.draws
         );
         assert!(p.pass, "{p:?}");
     }
-    let mean_rel =
-        report.points.iter().map(|p| p.rel_excess_err).sum::<f64>() / report.points.len() as f64;
-    println!("pooled {:?}, mean rel {mean_rel:+.4}", report.pooled());
-    assert!((-0.025..0.0).contains(&mean_rel), "mean rel {mean_rel}");
+    let count = report.points.len() as f64;
+    let mean_rel = report.points.iter().map(|p| p.rel_excess_err).sum::<f64>() / count;
+    let se_mean = report
+        .points
+        .iter()
+        .map(|p| (p.mc_se / p.excess()).powi(2))
+        .sum::<f64>()
+        .sqrt()
+        / count;
+    println!(
+        "pooled {:?}, mean rel {mean_rel:+.4} +- {se_mean:.4}",
+        report.pooled()
+    );
+    assert!(
+        mean_rel.abs() < 3.0 * se_mean,
+        "mean rel {mean_rel} +- {se_mean}"
+    );
 }

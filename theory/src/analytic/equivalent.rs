@@ -2,8 +2,9 @@
 //! model, and the [`Prediction`] of one estimator from it.
 
 use super::filter::{exp_divided_difference, RiskKernel};
-use super::finite_size::FiniteSize;
+use super::finite_size::{FiniteSize, BULK_NODES};
 use super::gd::{best_iterate, GD_ITERS};
+use super::noise_block::NoiseModel;
 use super::pca::pca_risk;
 use super::quadrature::Grid;
 use super::ridge::{
@@ -49,6 +50,9 @@ pub struct SpectralEquivalent {
     pop: TwoAtom,
     grid: Grid,
     finite: Option<FiniteSize>,
+    /// Section 8's correction with the flat noise block (`N + d < n`), for ridge and min-norm
+    /// least squares, whose degrees-of-freedom term (section 6) is built on it.
+    finite_flat: Option<FiniteSize>,
     /// Whether least squares below the threshold carries the real-Gaussian degrees-of-freedom
     /// term ([`min_norm_real_term`]); off in [`Self::proportional_limit`].
     real_gaussian: bool,
@@ -84,6 +88,7 @@ impl SpectralEquivalent {
             pop,
             grid,
             finite: finite_size(setup, n_train),
+            finite_flat: finite_size_flat(setup, n_train),
             real_gaussian: true,
         })
     }
@@ -93,13 +98,14 @@ impl SpectralEquivalent {
     /// real-Gaussian term of least squares below the threshold.
     pub fn proportional_limit(mut self) -> Self {
         self.finite = None;
+        self.finite_flat = None;
         self.real_gaussian = false;
         self
     }
 
     /// Whether the risks include the leading finite-`d` correction for real Gaussian data
-    /// (`theory/analytic.md`, section 8): for `N + d < n` and `N != d` (every `N != d` without
-    /// noise).
+    /// (`theory/analytic.md`, sections 8 and 8b): every `N != d` whose smallest signal
+    /// eigenvalue clears the noise bulk (least squares: `N + d < n`).
     pub fn has_finite_size_correction(&self) -> bool {
         self.finite.is_some()
     }
@@ -193,8 +199,10 @@ impl SpectralEquivalent {
         if kappa == 0.0 && self.pop.pop_rank() == self.n_train && self.setup.floor() > 0.0 {
             return None;
         }
+        // Ridge and min-norm keep section 8's flat block: section 6's term is built on it, and
+        // ridge must tend to min-norm as lambda -> 0 (test `min_norm_is_ridgeless_limit`).
         let correction = self
-            .finite
+            .finite_flat
             .as_ref()
             .map_or(0.0, |f| ridge_correction(f, lambda));
         Some(ridge_at_kappa(&self.pop, self.setup.floor(), kappa) + correction)
@@ -211,7 +219,8 @@ impl SpectralEquivalent {
             let below = self.n_train + 1 < self.setup.n() && floor > 0.0;
             match (self.real_gaussian && below, self.grid.kappa0) {
                 (true, Some(kappa0)) => {
-                    let term = min_norm_real_term(&self.pop, floor, kappa0, self.finite.is_some())?;
+                    let term =
+                        min_norm_real_term(&self.pop, floor, kappa0, self.finite_flat.is_some())?;
                     Some(limit + term)
                 }
                 _ => Some(limit),
@@ -254,9 +263,23 @@ pub(crate) fn two_atom(setup: &Setup, n_train: usize) -> TwoAtom {
     TwoAtom::new(setup.d(), setup.n(), setup.sigma2(), n_train)
 }
 
-/// The finite-`d` correction for `(setup, N)`, where it applies.
+/// Section 8's finite-`d` correction for `(setup, N)`, with the flat noise block (`N + d < n`):
+/// ridge and min-norm least squares.
+pub(crate) fn finite_size_flat(setup: &Setup, n_train: usize) -> Option<FiniteSize> {
+    FiniteSize::new(
+        setup.d(),
+        setup.n(),
+        setup.sigma2(),
+        n_train,
+        NoiseModel::Flat,
+    )
+}
+
+/// The finite-`d` correction for `(setup, N)` with the Marchenko-Pastur noise block (section
+/// 8b), where it applies: gradient descent, any filter, PCA.
 pub(crate) fn finite_size(setup: &Setup, n_train: usize) -> Option<FiniteSize> {
-    FiniteSize::new(setup.d(), setup.n(), setup.sigma2(), n_train)
+    let model = NoiseModel::MarchenkoPastur { bulk: BULK_NODES };
+    FiniteSize::new(setup.d(), setup.n(), setup.sigma2(), n_train, model)
 }
 
 /// `Ok` for a training-set size of at least 1.

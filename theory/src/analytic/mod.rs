@@ -44,11 +44,12 @@
 //! `int_{x > q} rho_e(x)/x dx`, `q` the `d/n` upper quantile of the limiting spectrum.
 //!
 //! # Finite-`d` correction
-//! Every risk (GD, gradient flow, ridge, min-norm least squares, PCA) adds the leading
-//! `O(1/N)` correction for real Gaussian data where `N + d < n`, `N != d` (see `finite_size.rs`):
-//! the signal block is kept exactly and the noise block replaced by its mean, and the real
-//! Wishart eigenvalue density's first correction
-//! `(1/2)[(delta_- + delta_+)/2 - arcsine]` is integrated against the risk per signal eigenvalue.
+//! Every risk adds the leading `O(1/N)` correction for real Gaussian data (see `finite_size.rs`,
+//! `noise_block.rs`): the signal block is kept exactly, and the real Wishart eigenvalue
+//! density's first correction `(1/2)[(delta_- + delta_+)/2 - arcsine]` is integrated against the
+//! risk per signal eigenvalue. GD, gradient flow, filters and PCA model the noise block as a
+//! Marchenko-Pastur matrix (every `N != d`); ridge and min-norm least squares replace it by its
+//! mean (`N + d < n`, `N != d`).
 //! [`SpectralEquivalent::proportional_limit`] gives the limit alone.
 
 //!
@@ -60,7 +61,8 @@
 //!   measures on an adaptive quadrature grid), `poly` and `scalar` (root finding).
 //! - The risk kernels, shared by both models: `filter` (any spectral filter, gradient flow), `gd`
 //!   (the gradient-descent path and early stopping); and the subspace model's closed forms:
-//!   `ridge` (ridge, least squares), `pca` (eigenvector overlaps), `finite_size`.
+//!   `ridge` (ridge, least squares), `pca` (eigenvector overlaps), `finite_size` and
+//!   `noise_block` (the finite-`d` correction).
 
 mod curves;
 pub(crate) mod discrete;
@@ -68,6 +70,7 @@ mod equivalent;
 pub(crate) mod filter;
 mod finite_size;
 pub(crate) mod gd;
+mod noise_block;
 mod pca;
 mod poly;
 mod population;

@@ -1,7 +1,9 @@
 //! One-call predictions: each builds what one `(setup, N)` needs (the full equivalent, or only
 //! the scalar fixed point for ridge) and evaluates one estimator.
 
-use super::equivalent::{check_n_train, finite_size, two_atom, Prediction, SpectralEquivalent};
+use super::equivalent::{
+    check_n_train, finite_size_flat, two_atom, Prediction, SpectralEquivalent,
+};
 use super::ridge::{ridge_closed_form, ridge_optimal as tuned_ridge};
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
@@ -66,7 +68,7 @@ pub fn ridge(setup: &Setup, n_train: usize, lambda: f64) -> Result<f64, TheoryEr
     Ok(ridge_closed_form(
         &two_atom(setup, n_train),
         setup.floor(),
-        finite_size(setup, n_train).as_ref(),
+        finite_size_flat(setup, n_train).as_ref(),
         lambda,
     ))
 }
@@ -81,7 +83,7 @@ pub fn ridge_optimal(setup: &Setup, n_train: usize) -> Result<(f64, f64), Theory
     Ok(tuned_ridge(
         &two_atom(setup, n_train),
         setup.floor(),
-        finite_size(setup, n_train).as_ref(),
+        finite_size_flat(setup, n_train).as_ref(),
     ))
 }
 
