@@ -161,6 +161,44 @@ fn scaling_fits_the_joint_law_and_its_json_round_trips() {
             assert!(fig.join(format!("{stem}.{ext}")).is_file(), "{stem}.{ext}");
         }
     }
+    let svg = std::fs::read_to_string(fig.join(format!("capacity_{tag}.svg"))).unwrap();
+    assert_width_chart_svg(&svg);
+}
+
+/// What the error-against-N-per-width figure of the 4 sizes x 3 widths store must show, read
+/// from its SVG: a marker per cell (12, plus one legend sample per width), the law's best-width
+/// envelope as one 60-point line (pale grey), the widths chosen on validation as one line
+/// through the 4 sizes (red), and the exact floor's label.
+fn assert_width_chart_svg(svg: &str) {
+    // Filled circles are the markers (the error bars add open ones at the same points).
+    let markers = svg
+        .lines()
+        .filter(|l| l.starts_with("<circle") && !l.contains("fill=\"none\""))
+        .count();
+    assert_eq!(markers, 12 + 3, "markers");
+    let line_points = |stroke: &str| -> Vec<usize> {
+        svg.lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(stroke))
+            .filter(|l| l.contains("stroke-width=\"3\""))
+            .map(|l| {
+                let inner = l
+                    .split("points=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                inner.split_whitespace().count()
+            })
+            .collect()
+    };
+    // Each line once in the plot (its points) and once in the legend (2 points).
+    assert_eq!(line_points("stroke=\"#BEBEBE\""), [60, 2], "envelope");
+    assert_eq!(line_points("stroke=\"#D62728\""), [4, 2], "validation");
+    assert!(
+        svg.contains(&format!("exact floor {FLOOR:.4e}")),
+        "floor label"
+    );
 }
 
 #[test]
