@@ -161,6 +161,44 @@ fn scaling_fits_the_joint_law_and_its_json_round_trips() {
             assert!(fig.join(format!("{stem}.{ext}")).is_file(), "{stem}.{ext}");
         }
     }
+    let svg = std::fs::read_to_string(fig.join(format!("capacity_{tag}.svg"))).unwrap();
+    assert_width_chart_svg(&svg);
+}
+
+/// What the error-against-N-per-width figure of the 4 sizes x 3 widths store must show, read
+/// from its SVG: a marker per cell (12, plus one legend sample per width), the law's best-width
+/// envelope as one 60-point line (pale grey), the widths chosen on validation as one line
+/// through the 4 sizes (red), and the exact floor's label.
+fn assert_width_chart_svg(svg: &str) {
+    // Filled circles are the markers (the error bars add open ones at the same points).
+    let markers = svg
+        .lines()
+        .filter(|l| l.starts_with("<circle") && !l.contains("fill=\"none\""))
+        .count();
+    assert_eq!(markers, 12 + 3, "markers");
+    let line_points = |stroke: &str| -> Vec<usize> {
+        svg.lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(stroke))
+            .filter(|l| l.contains("stroke-width=\"3\""))
+            .map(|l| {
+                let inner = l
+                    .split("points=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                inner.split_whitespace().count()
+            })
+            .collect()
+    };
+    // Each line once in the plot (its points) and once in the legend (2 points).
+    assert_eq!(line_points("stroke=\"#BEBEBE\""), [60, 2], "envelope");
+    assert_eq!(line_points("stroke=\"#D62728\""), [4, 2], "validation");
+    assert!(
+        svg.contains(&format!("exact floor {FLOOR:.4e}")),
+        "floor label"
+    );
 }
 
 #[test]
@@ -206,12 +244,25 @@ fn plan_answers_the_doubling_question_at_a_width_or_a_parameter_count() {
         assert_eq!(d["at_n"], 1024.0);
         let got = d["at_params"].as_f64().unwrap();
         assert!((got / p - 1.0).abs() < 1e-9, "{d}");
-        for k in ["data", "params", "difference"] {
-            assert!(
-                d[k]["value"].is_f64() && d[k]["ci95"][0].is_f64(),
-                "{k}: {d}"
-            );
+        // The gains of the law that generated the data, written out: R = e + A N^-alpha +
+        // B P^-beta. The cell means are the law (the seeds' +-1% cancel) and the floor is known,
+        // so the fit is the law to rounding (measured: 1e-14 dB).
+        let law = |n: f64, p: f64| FLOOR + 0.2 * n.powf(-0.6) + 2.0 * p.powf(-0.5);
+        let gain = |r0: f64, r1: f64| 10.0 * (r0 / r1).log10();
+        let data = gain(law(1024.0, p), law(2048.0, p));
+        let more_p = gain(law(1024.0, p), law(1024.0, 2.0 * p));
+        for (k, want) in [
+            ("data", data),
+            ("params", more_p),
+            ("difference", data - more_p),
+        ] {
+            let v = d[k]["value"].as_f64().unwrap();
+            let [lo, hi] = [0, 1].map(|i| d[k]["ci95"][i].as_f64().unwrap());
+            assert!((v - want).abs() < 1e-9, "{k}: {v} vs {want}: {d}");
+            assert!(lo <= want && want <= hi, "{k}: {want} outside: {d}");
         }
+        let better = if data > more_p { "data" } else { "params" };
+        assert_eq!(d["better"], better, "{d}");
     }
     let csv = tmp.path().join("c.csv");
     std::fs::write(&csv, "N,mean\n1,3\n2,2\n4,1\n8,0.5\n").unwrap();

@@ -68,6 +68,25 @@ fn validate_writes_files_and_passes_an_exact_prediction() {
         let f = dir.path().join(format!("validate.{ext}"));
         assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{f:?}");
     }
+    assert_figure_marks(dir.path(), 2, 0);
+}
+
+/// What `validate.svg` must show for one setup of least squares with `points` points of which
+/// `failing` fail: each point in both panels (z and relative error) as a disc in least squares'
+/// colour (+1 for the estimator's legend sample), each failing point ringed in black in both
+/// panels (+1 for the legend's sample ring).
+fn assert_figure_marks(dir: &Path, points: usize, failing: usize) {
+    let svg = std::fs::read_to_string(dir.join("validate.svg")).unwrap();
+    let circles = |r: &str, paint: &str| {
+        svg.lines()
+            .filter(|l| l.starts_with("<circle") && l.contains(r) && l.contains(paint))
+            .count()
+    };
+    let discs = circles("r=\"6\"", "fill=\"#D62728\"");
+    assert_eq!(discs, 2 * points + 1, "discs");
+    let rings = circles("r=\"11\"", "stroke=\"#000000\"");
+    assert_eq!(rings, 2 * failing, "rings");
+    assert_eq!(circles("r=\"9\"", "stroke=\"#000000\""), 1, "legend ring");
 }
 
 /// A tolerance no Monte Carlo can meet makes points fail: exit 1 (a result), files written.
@@ -82,8 +101,12 @@ fn a_failing_point_exits_1() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("validate: FAIL"));
-    assert!(dir.path().join("validate.csv").exists());
     assert!(dir.path().join("validate.json").exists());
+    let csv = std::fs::read_to_string(dir.path().join("validate.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    let failing = rows.iter().filter(|r| r.ends_with(",false")).count();
+    assert!(failing > 0, "{csv}");
+    assert_figure_marks(dir.path(), rows.len(), failing);
 }
 
 /// Bad input: exit 2 with one line of ours (or clap's whole message for a flag error) naming

@@ -45,10 +45,19 @@ fn smoke_sweep_runs_every_cell_once_and_reports_status() {
     let res_s = res.to_str().unwrap();
     common::plateau_ok(&["sweep", &smoke(), "--results", res_s]);
     let dry = plateau(&["sweep", &smoke(), "--dry-run"]);
-    let cells = String::from_utf8(dry.stdout).unwrap().lines().count();
+    let dry = String::from_utf8(dry.stdout).unwrap();
+    // `index \t id \t parameters` per cell: the ids are distinct, and the store holds exactly
+    // one record of each.
+    let mut planned: Vec<&str> = dry.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    let cells = planned.len();
     assert!(cells >= 2);
+    planned.sort_unstable();
+    planned.dedup();
+    assert_eq!(planned.len(), cells, "duplicate cell ids: {dry}");
     let recs = records(&res);
-    assert_eq!(recs.len(), cells);
+    let mut ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, planned);
     for r in &recs {
         assert_eq!(r.status, "ok", "{r:?}");
         let m = r.metrics.as_ref().unwrap();

@@ -903,23 +903,90 @@ mod tests {
         assert!((p.predictions[0].psnr_db.value + 10.0 * 0.0105f64.log10()).abs() < 1e-9);
     }
 
+    /// `sigma^2 (J^T J)^-1` of the saturating law's log residuals at `(a, b, c)` on `xs`, in
+    /// the parameters `(ln a, b, c)` (the delta-method covariance of the fit).
+    fn wald_cov(xs: &[f64], (a, b, c): (f64, f64, f64), sigma: f64) -> [[f64; 3]; 3] {
+        let mut m = [[0.0; 3]; 3];
+        for &x in xs {
+            let r = a * x.powf(-b) + c;
+            let w = a * x.powf(-b) / r;
+            let g = [w, -w * x.ln(), 1.0 / r];
+            for i in 0..3 {
+                for j in 0..3 {
+                    m[i][j] += g[i] * g[j];
+                }
+            }
+        }
+        // Inverse by cofactors (symmetric 3 x 3).
+        let cof = |i: usize, j: usize| {
+            let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
+            let (c0, c1) = ((j + 1) % 3, (j + 2) % 3);
+            m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0]
+        };
+        let det: f64 = (0..3).map(|j| m[0][j] * cof(0, j)).sum();
+        let mut inv = [[0.0; 3]; 3];
+        for (i, row) in inv.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = sigma * sigma * cof(j, i) / det;
+            }
+        }
+        inv
+    }
+
     #[test]
     fn noisy_curve_intervals_contain_the_truth() {
-        // One noisy curve (2% log noise): the intervals of the floor and of N for 10% must
-        // contain the true values (a 95% interval misses with probability 0.05; fixed seed).
+        // DRAWS curves of R = 0.5 N^-0.5 + 0.01 at 12 sizes, 2% log noise, each planned with a
+        // 200-replicate residual bootstrap. Coverage: the residual bootstrap of a model with
+        // p = 3 parameters on n = 12 points covers at best like P(|T_9| <= 1.96) = 0.918,
+        // minus about 0.01 for B = 200; the rate over DRAWS independent curves lies within
+        // 3 binomial standard errors of that. Width: the median interval is within 25% of the
+        // delta-method interval 2 x 1.96 se (se from sigma^2 (J^T J)^-1 at the truth): the
+        // median's Monte Carlo error is about 2% (the residual scale over 9 degrees of freedom
+        // varies by 24% per draw), the rest is room for the second-order terms of the law at
+        // 2% noise. A 99% interval (2.58 / 1.96 = 1.31 times wider), [0, inf) or a point fail.
+        const DRAWS: usize = 200;
+        let (a, b, c, sigma): (f64, f64, f64, f64) = (0.5, 0.5, 0.01, 0.02);
+        let n_true = (a / (0.1 * c)).powf(1.0 / b);
         let xs: Vec<f64> = (0..12).map(|i| 8.0 * 2f64.powi(i)).collect();
+        let cov = wald_cov(&xs, (a, b, c), sigma);
+        let se_c = cov[2][2].sqrt();
+        // ln N = (ln a - ln(0.1 c)) / b: gradient in (ln a, b, c).
+        let g = [1.0 / b, -n_true.ln() / b, -1.0 / (c * b)];
+        let var_ln_n: f64 = (0..3)
+            .flat_map(|i| (0..3).map(move |j| (i, j)))
+            .map(|(i, j)| g[i] * cov[i][j] * g[j])
+            .sum();
+        let wald = [2.0 * 1.96 * se_c, 2.0 * 1.96 * var_ln_n.sqrt()];
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let noise = Normal::new(0.0, 0.02).unwrap();
-        let ys: Vec<f64> = xs
-            .iter()
-            .map(|x| (0.5 * x.powf(-0.5) + 0.01) * f64::exp(noise.sample(&mut rng)))
-            .collect();
-        let c = Curve::new(&xs, &ys).unwrap();
-        let p = plan_curve("g", &c, None, &opts(vec![Target::Within(0.1)])).unwrap();
-        let [lo, hi] = p.floor.ci95;
-        assert!(lo < 0.01 && 0.01 < hi, "{:?}", p.floor);
-        let [lo, hi] = p.targets[0].n.ci95;
-        assert!(lo < 250000.0 && 250000.0 < hi, "{:?}", p.targets[0].n);
+        let noise = Normal::new(0.0, sigma).unwrap();
+        let (mut hits, mut widths) = ([0usize; 2], [Vec::new(), Vec::new()]);
+        for _ in 0..DRAWS {
+            let ys: Vec<f64> = xs
+                .iter()
+                .map(|x| (a * x.powf(-b) + c) * f64::exp(noise.sample(&mut rng)))
+                .collect();
+            let curve = Curve::new(&xs, &ys).unwrap();
+            let p = plan_curve("g", &curve, None, &opts(vec![Target::Within(0.1)])).unwrap();
+            let [lo, hi] = p.floor.ci95;
+            hits[0] += usize::from(lo < c && c < hi);
+            widths[0].push(hi - lo);
+            let [lo, hi] = p.targets[0].n.ci95;
+            hits[1] += usize::from(lo < n_true && n_true < hi);
+            widths[1].push((hi / lo).ln());
+        }
+        let p0 = 0.908;
+        let tol = 3.0 * (p0 * (1.0 - p0) / DRAWS as f64).sqrt();
+        for (k, name) in ["floor", "N within 10%"].iter().enumerate() {
+            let rate = hits[k] as f64 / DRAWS as f64;
+            widths[k].sort_by(f64::total_cmp);
+            let ratio = widths[k][DRAWS / 2] / wald[k];
+            eprintln!("{name}: coverage {rate}, median width / delta-method width {ratio:.3}");
+            assert!(
+                (rate - p0).abs() <= tol,
+                "{name}: coverage {rate}, {p0} +- {tol:.3}"
+            );
+            assert!((ratio - 1.0).abs() < 0.25, "{name}: width ratio {ratio}");
+        }
     }
 
     #[test]

@@ -30,6 +30,9 @@ fn register_font() {
 type Points = Vec<(f64, f64)>;
 
 /// The x range, the y range and the legend's corner of a chart.
+/// Plot area (pixels), axes' ranges and legend corner of a drawn chart.
+type Frame = ((f64, f64), ((f64, f64), (f64, f64)), SeriesLabelPosition);
+
 type Layout = ((f64, f64), (f64, f64), SeriesLabelPosition);
 
 /// How a series is drawn.
@@ -373,18 +376,9 @@ impl Figure for Chart {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        // An empty chart still renders (axes only) rather than failing the whole job.
         let (w, h) = root.dim_in_pixel();
         let title = self.title_size(w);
-        let px = (
-            f64::from(w) - 2.0 * 20.0 - 90.0,
-            f64::from(h) - 2.0 * 20.0 - 60.0 - f64::from(title) * 1.5,
-        );
-        let ((x0, x1), (y0, y1), legend) =
-            self.layout(px)
-                .unwrap_or(((1.0, 10.0), (1.0, 10.0), SeriesLabelPosition::UpperRight));
-        let (x0, x1) = drawable_range(x0, x1, self.x_log);
-        let (y0, y1) = drawable_range(y0, y1, self.y_log);
+        let (px, ((x0, x1), (y0, y1)), legend) = self.frame((w, h));
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(&self.title, ("sans-serif", title))
@@ -416,6 +410,29 @@ impl Figure for Chart {
 }
 
 impl Chart {
+    /// The axes' ranges `((x0, x1), (y0, y1))` drawn on a `w x h` pixel canvas (data units):
+    /// the data's bounds with the legend's room, made drawable. Figure tests check that they
+    /// hold what the figure must show.
+    pub fn axis_ranges(&self, size: (u32, u32)) -> ((f64, f64), (f64, f64)) {
+        self.frame(size).1
+    }
+
+    /// The plot area in pixels, the axes' ranges and the legend's corner on a `w x h` canvas.
+    /// An empty chart still renders (axes only) rather than failing the whole job.
+    fn frame(&self, (w, h): (u32, u32)) -> Frame {
+        let title = self.title_size(w);
+        let px = (
+            f64::from(w) - 2.0 * 20.0 - 90.0,
+            f64::from(h) - 2.0 * 20.0 - 60.0 - f64::from(title) * 1.5,
+        );
+        let ((x0, x1), (y0, y1), legend) =
+            self.layout(px)
+                .unwrap_or(((1.0, 10.0), (1.0, 10.0), SeriesLabelPosition::UpperRight));
+        let x = drawable_range(x0, x1, self.x_log);
+        let y = drawable_range(y0, y1, self.y_log);
+        (px, (x, y), legend)
+    }
+
     fn fill<'a, DB, X, Y>(
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,

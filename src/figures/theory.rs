@@ -168,3 +168,202 @@ pub fn risk_vs_iteration(setup: &Setup, paths: &[(usize, Vec<f64>)]) -> Chart {
         )],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Monte Carlo rows of the four estimators at `sizes`: the risk `floor (1 + k / N)` with a
+    /// 5% standard error over 8 draws.
+    fn summaries(setup: &Setup, sizes: &[usize]) -> Vec<Summary> {
+        let mut rows = Vec::new();
+        for (k, e) in Estimator::ALL.into_iter().enumerate() {
+            for &n in sizes {
+                let mean = setup.floor() * (1.0 + (k as f64 + 1.0) * 10.0 / n as f64);
+                rows.push(Summary {
+                    n_train: n,
+                    estimator: e,
+                    mean,
+                    std: Some(0.05 * mean * 8f64.sqrt()),
+                    stderr: Some(0.05 * mean),
+                    runs: 8,
+                    k_opt_mean: None,
+                });
+            }
+        }
+        rows
+    }
+
+    /// Every point and error-bar end of every series of `chart`, and its reference lines, lie
+    /// inside the axes drawn on a 1200 x 800 canvas.
+    fn assert_axes_hold_everything(chart: &Chart) {
+        let ((x0, x1), (y0, y1)) = chart.axis_ranges((1200, 800));
+        let inside = |(x, y): (f64, f64)| x0 <= x && x <= x1 && y0 <= y && y <= y1;
+        for s in &chart.series {
+            for (i, &p) in s.points.iter().enumerate() {
+                assert!(
+                    inside(p),
+                    "{}: {p:?} outside {x0}..{x1} x {y0}..{y1}",
+                    s.label
+                );
+                if let Some(e) = &s.errors {
+                    assert!(
+                        inside((p.0, e[i].0)) && inside((p.0, e[i].1)),
+                        "{}",
+                        s.label
+                    );
+                }
+            }
+        }
+        for h in &chart.hlines {
+            assert!(
+                y0 < h.1 && h.1 < y1,
+                "{} at {} outside {y0}..{y1}",
+                h.0,
+                h.1
+            );
+        }
+    }
+
+    #[test]
+    fn risk_vs_n_shows_each_estimator_the_floor_and_the_fits_inside_its_axes() {
+        let setup = Setup::new(10, 100, 0.1).unwrap();
+        let sizes = [20, 50, 200, 1000];
+        let mc = summaries(&setup, &sizes);
+        let analytic: Vec<AnalyticCurve> = [Estimator::Pca, Estimator::GdEarlyStopped]
+            .into_iter()
+            .map(|e| {
+                let pts = log_spaced(20.0, 1000.0, 30).unwrap();
+                (
+                    e,
+                    pts.into_iter()
+                        .map(|n| (n, setup.floor() * (1.0 + 12.0 / n)))
+                        .collect(),
+                )
+            })
+            .collect();
+        let fit = PowerLawLine {
+            estimator: Estimator::Pca,
+            beta: 0.5,
+            alpha: -0.8,
+            range: [20.0, 1000.0],
+        };
+        let chart = risk_vs_n(&setup, &mc, &analytic, std::slice::from_ref(&fit));
+        // The optimal estimator is the floor line; the other three are markers with one
+        // point and one +-1 s.e. bar per size.
+        let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(chart.series.len(), 3 + 2 + 1, "{labels:?}");
+        for (s, e) in chart.series[..3].iter().zip(&Estimator::ALL[1..]) {
+            assert!(
+                s.label.starts_with(&format!("{e} (mean of 8 draws")),
+                "{}",
+                s.label
+            );
+            assert_eq!(s.draw, Draw::Markers);
+            let rows: Vec<&Summary> = mc.iter().filter(|r| r.estimator == *e).collect();
+            let want: Vec<(f64, f64)> = rows.iter().map(|r| (r.n_train as f64, r.mean)).collect();
+            assert_eq!(s.points, want);
+            let errors = s.errors.as_ref().unwrap();
+            for (r, &(lo, hi)) in rows.iter().zip(errors) {
+                let se = r.stderr.unwrap();
+                assert!((lo - (r.mean - se)).abs() < 1e-15 && (hi - (r.mean + se)).abs() < 1e-15);
+            }
+        }
+        for (s, (e, pts)) in chart.series[3..5].iter().zip(&analytic) {
+            assert_eq!(
+                (s.label.clone(), s.draw),
+                (format!("{e} (analytic)"), Draw::Dashed)
+            );
+            assert_eq!(&s.points, pts);
+        }
+        // The fit: 21 points of beta N^alpha from one end of its range to the other.
+        let f = &chart.series[5];
+        assert_eq!((f.draw, f.points.len()), (Draw::Line, 21));
+        assert!((f.points[0].0 - 20.0).abs() < 1e-9 && (f.points[20].0 - 1000.0).abs() < 1e-9);
+        for &(n, r) in &f.points {
+            assert!((r / (0.5 * n.powf(-0.8)) - 1.0).abs() < 1e-12);
+        }
+        assert_eq!(chart.hlines.len(), 1);
+        assert_eq!(chart.hlines[0].1, setup.floor());
+        assert!((chart.x_log, chart.y_log) == (true, true));
+        assert_axes_hold_everything(&chart);
+    }
+
+    #[test]
+    fn risk_vs_iteration_draws_each_path_its_early_stop_and_the_floor() {
+        let setup = Setup::new(10, 100, 0.1).unwrap();
+        let f = setup.floor();
+        // Paths that fall to a minimum at k = 40 (N = 50) and k = 90 (N = 500), then rise.
+        let path = |k_min: usize, len: usize| -> Vec<f64> {
+            (0..len)
+                .map(|k| f * (1.2 + ((k as f64 - k_min as f64) / 50.0).powi(2)))
+                .collect()
+        };
+        let paths = vec![(50, path(40, 200)), (500, path(90, 300))];
+        let chart = risk_vs_iteration(&setup, &paths);
+        assert_eq!(chart.series.len(), 4);
+        for (i, (n, p)) in paths.iter().enumerate() {
+            let (line, stop) = (&chart.series[2 * i], &chart.series[2 * i + 1]);
+            assert_eq!(line.label, format!("N = {n}"));
+            // Iterates 1.. (k = 0 has no place on a log axis), at their own k.
+            assert_eq!(line.points.len(), p.len() - 1);
+            assert!(line.points.iter().all(|&(k, r)| r == p[k as usize]));
+            let k_min = [40, 90][i];
+            assert_eq!(
+                stop.points,
+                vec![(k_min as f64, p[k_min])],
+                "{}",
+                stop.label
+            );
+            assert_eq!(stop.color, line.color);
+        }
+        assert_eq!(chart.hlines.len(), 1);
+        assert_eq!(chart.hlines[0].1, f);
+        assert_axes_hold_everything(&chart);
+    }
+
+    /// The SVG draws what the chart holds: a circle per Monte Carlo point in the estimator's
+    /// colour (plus its legend sample), the fit as one polyline of 21 points, and the floor's
+    /// label.
+    #[test]
+    fn the_svg_draws_the_chart_data() {
+        let setup = Setup::new(10, 100, 0.1).unwrap();
+        let mc = summaries(&setup, &[20, 50, 200, 1000]);
+        let fit = PowerLawLine {
+            estimator: Estimator::LeastSquares,
+            beta: 0.5,
+            alpha: -0.8,
+            range: [20.0, 1000.0],
+        };
+        let chart = risk_vs_n(&setup, &mc, &[], &[fit]);
+        let dir = tempfile::tempdir().unwrap();
+        chart.render(&dir.path().join("risk")).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("risk.svg")).unwrap();
+        let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        for e in &Estimator::ALL[1..] {
+            let fill = format!("fill=\"{}\"", hex(color(*e)));
+            let circles = svg
+                .lines()
+                .filter(|l| l.starts_with("<circle") && l.contains(&fill))
+                .count();
+            assert_eq!(circles, 4 + 1, "{e}: {fill}");
+        }
+        let stroke = format!("stroke=\"{}\"", hex(color(Estimator::LeastSquares)));
+        let fit_lines: Vec<&str> = svg
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(&stroke))
+            .collect();
+        let points = |l: &str| {
+            let inner = l
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            inner.split_whitespace().count()
+        };
+        assert!(fit_lines.iter().any(|l| points(l) == 21), "{fit_lines:?}");
+        assert!(svg.contains(&format!("floor sigma²/(1+sigma²) = {:.4}", setup.floor())));
+    }
+}

@@ -130,17 +130,7 @@ pub(crate) fn fit_saturating_log_floored(
         starts.push((w.theta(), 0.0));
     }
     let model = |theta: &[f64], r: &mut [f64], jac: &mut [f64]| -> bool {
-        for (i, (&l, &ly)) in ls.iter().zip(lys).enumerate() {
-            let (f, w) = ln_model(theta, l);
-            if !f.is_finite() {
-                return false;
-            }
-            r[i] = f - ly;
-            jac[i * 3] = w;
-            jac[i * 3 + 1] = -w * l;
-            jac[i * 3 + 2] = (-f).exp();
-        }
-        true
+        residuals_and_jacobian(theta, ls, lys, r, jac)
     };
     let best: Option<LmResult> = starts
         .iter()
@@ -162,6 +152,30 @@ pub(crate) fn fit_saturating_log_floored(
         n,
         c_min,
     })
+}
+
+/// The log residuals `r_i = ln(a x_i^(-b) + c) - ln y_i` at `theta = (ln a, b, c)` and their
+/// Jacobian `jac` (row-major, `n x 3`): `dr/d ln a = w`, `dr/db = -w ln x`, `dr/dc = 1 / R`,
+/// with `w` the share of the decaying part in `R`. `false` where a prediction is not finite.
+/// Cost `O(n)`.
+fn residuals_and_jacobian(
+    theta: &[f64],
+    ls: &[f64],
+    lys: &[f64],
+    r: &mut [f64],
+    jac: &mut [f64],
+) -> bool {
+    for (i, (&l, &ly)) in ls.iter().zip(lys).enumerate() {
+        let (f, w) = ln_model(theta, l);
+        if !f.is_finite() {
+            return false;
+        }
+        r[i] = f - ly;
+        jac[i * 3] = w;
+        jac[i * 3 + 1] = -w * l;
+        jac[i * 3 + 2] = (-f).exp();
+    }
+    true
 }
 
 /// Starting points of the saturating fit with `c >= c_min`: for each trial floor `c` from `c_min`
@@ -217,28 +231,60 @@ fn starts_from_trial_floors(
 mod tests {
     use super::*;
 
+    /// `ln(a x^(-b) + c)` written out directly, independent of [`ln_model`]'s stable form.
+    fn ln_law(theta: &[f64; 3], l: f64) -> f64 {
+        (theta[0].exp() * (-theta[1] * l).exp() + theta[2]).ln()
+    }
+
     #[test]
-    fn analytic_derivatives_match_finite_differences() {
+    fn stable_log_model_is_the_law() {
         for theta in [[1.5, 0.8, 0.02], [-2.0, 0.3, 0.5], [0.0, 1.2, 0.0]] {
             for l in [0.0, 2.0, 7.0, 12.0] {
-                let (_, w) = ln_model(&theta, l);
-                let f0 = ln_model(&theta, l).0;
-                let expected = [w, -w * l, (-f0).exp()];
+                let (f, _) = ln_model(&theta, l);
+                assert!((f - ln_law(&theta, l)).abs() < 1e-12, "{theta:?} {l}: {f}");
+            }
+        }
+    }
+
+    /// The Jacobian the fit hands to Levenberg-Marquardt against central finite differences of
+    /// the directly written law (one-sided at the bound `c = 0`). The truncation error of a
+    /// central difference is about `h^2 f''' / 6`, below 1e-9 here, and the rounding error
+    /// `eps |f| / h` about 1e-10: the tolerance 1e-6 is far above both and far below a wrong
+    /// term (the smallest entries checked are order 1e-2).
+    #[test]
+    fn jacobian_of_the_fit_matches_finite_differences_of_the_law() {
+        let ls = [0.0, 2.0, 7.0, 12.0];
+        let lys = [0.3, -0.5, -2.0, -3.0];
+        let thetas = [
+            [1.5, 0.8, 0.02],
+            [-2.0, 0.3, 0.5],
+            [0.0, 1.2, 0.0],
+            [3.0, 0.5, 1e-3],
+        ];
+        for theta in thetas {
+            let mut r = [0.0; 4];
+            let mut jac = [0.0; 12];
+            assert!(residuals_and_jacobian(&theta, &ls, &lys, &mut r, &mut jac));
+            for (i, &l) in ls.iter().enumerate() {
+                assert!((r[i] - (ln_law(&theta, l) - lys[i])).abs() < 1e-12);
                 for j in 0..3 {
                     // Steps small next to the scale of each parameter (`c` next to R itself).
-                    let h = if j == 2 { 1e-7 * f0.exp() } else { 1e-6 };
+                    let h = if j == 2 {
+                        1e-6 * ln_law(&theta, l).exp()
+                    } else {
+                        1e-5
+                    };
                     let (mut up, mut dn) = (theta, theta);
                     up[j] += h;
                     dn[j] -= h;
                     if dn[2] < 0.0 {
-                        // One-sided at the bound c = 0.
                         dn = theta;
                     }
-                    let fd = (ln_model(&up, l).0 - ln_model(&dn, l).0) / (up[j] - dn[j]);
+                    let fd = (ln_law(&up, l) - ln_law(&dn, l)) / (up[j] - dn[j]);
+                    let got = jac[i * 3 + j];
                     assert!(
-                        (fd - expected[j]).abs() < 1e-5 * (1.0 + expected[j].abs()),
-                        "theta {theta:?}, L {l}, j {j}: fd {fd} vs {}",
-                        expected[j]
+                        (fd - got).abs() < 1e-6 * (1.0 + got.abs()),
+                        "theta {theta:?}, L {l}, j {j}: fd {fd} vs {got}"
                     );
                 }
             }
