@@ -160,17 +160,23 @@ fn scaling_draws_the_learned_linear_curves_and_the_best_linear_map() {
         "{stderr}"
     );
     let tag = json[0]["tag"].as_str().unwrap();
-    for suffix in ["", "_psnr"] {
+    // The level's legend: value and band, as MSE and as PSNR (-10 log10 of 1e-3, 1.05e-3, 0.95e-3).
+    let level = [
+        ("", "1.0000e-3 (95% 9.50e-4 to 1.05e-3)"),
+        ("_psnr", "30.00 dB (95% 29.79 to 30.22 dB)"),
+    ];
+    for (suffix, value) in level {
         let svg = std::fs::read_to_string(figs.join(format!("scaling_{tag}{suffix}.svg"))).unwrap();
+        let best = format!("best linear map (Gaussian LMMSE, data's spectrum) {value}");
         for label in [
-            "best linear map (Gaussian LMMSE, data&apos;s spectrum)",
-            "learned linear, tuned ridge (Gaussian theory, data&apos;s spectrum)",
-            "learned linear, early-stopped GD (Gaussian theory, data&apos;s spectrum)",
+            best.as_str(),
+            "learned linear, tuned ridge (Gaussian theory, data's spectrum)",
+            "learned linear, early-stopped GD (Gaussian theory, data's spectrum)",
         ] {
-            let plain = label.replace("&apos;", "'");
+            let escaped = label.replace('\'', "&apos;");
             assert!(
-                svg.contains(label) || svg.contains(&plain),
-                "{suffix}: no '{plain}' in the figure"
+                svg.contains(label) || svg.contains(&escaped),
+                "{suffix}: no '{label}' in the figure"
             );
         }
     }

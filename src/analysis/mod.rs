@@ -28,4 +28,6 @@ pub struct PredictedLevel {
     pub label: String,
     /// The error (MSE units).
     pub mse: f64,
+    /// Its 95% interval, when known (MSE units).
+    pub band: Option<(f64, f64)>,
 }

@@ -29,7 +29,7 @@ use crate::analysis::capacity::{analyse_capacity, capacity_text, Capacity, Capac
 use crate::analysis::scaling::{
     analyse, check_group_floor, points_csv, GroupSummary, EXTRAPOLATE_TO,
 };
-use crate::analysis::spectrum_theory::{self, LinearStanding};
+use crate::analysis::spectrum_theory::{self, DataSpectrum, LinearStanding};
 use crate::analysis::{linear_theory, subspace_theory, PredictedCurve, PredictedLevel};
 use crate::figures::capacity::{width_chart, SurfaceFigure};
 use crate::figures::chart::render_figure;
@@ -155,73 +155,86 @@ pub fn scaling_with(
     if let (Some(s), Some(_)) = (&spectrum, linear) {
         spectrum_theory::check_used(s, &groups)?;
     }
-    let mut reports = Vec::new();
-    for g in groups {
-        let mut extra = predicted(&g)?;
-        let spectrum = spectrum.as_ref().filter(|s| s.matches(&g.key.problem));
-        let levels: Vec<PredictedLevel> = spectrum
-            .map(|s| PredictedLevel {
-                label: spectrum_theory::BEST_LINEAR_LABEL.into(),
-                mse: s.best_linear_map.value,
-            })
-            .into_iter()
-            .collect();
-        extra.extend(spectrum.map(|s| s.curves()).unwrap_or_default());
-        let curve = Curve::new(
-            &g.best.iter().map(|b| b.n).collect::<Vec<_>>(),
-            &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
-        )?;
-        // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
-        let band = g.fit.as_ref().and_then(|f| {
-            let c_min = g.floor_bound.unwrap_or(0.0);
-            fit_band_floored(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP, c_min).ok()
-        });
-        let stem = out.join(format!("scaling_{}", g.tag));
-        let views = Predicted {
-            curves: &extra,
-            levels: &levels,
-        };
-        for (suffix, chart) in scaling_views(&g, views, band.as_ref()) {
-            let mut name = stem.as_os_str().to_owned();
-            name.push(suffix);
-            chart.render(Path::new(&name))?;
-        }
-        let bt = if with_backtest {
-            match backtest(&curve, &BAND_BOOTSTRAP) {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label);
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let cap = analyse_capacity(&g, &BAND_BOOTSTRAP);
-        if let Some(model) = &cap.model {
-            capacity_figures(&g, model, &cap.report, out)?;
-        }
-        let r = ScalingReport {
-            linear_theory: spectrum.and_then(|s| spectrum_theory::standing(&g, s)),
-            summary: g,
-            capacity: cap.report,
-            backtest: bt,
-        };
-        write_atomic(&with_ext(&stem, "csv"), points_csv(&r.summary).as_bytes())?;
-        let json = serde_json::to_string_pretty(&r).context("cannot serialise the summary")?;
-        write_atomic(&with_ext(&stem, "json"), (json + "\n").as_bytes())?;
-        report(&r.summary, &stem);
-        if let Some(s) = &r.linear_theory {
-            for line in spectrum_theory::standing_text(s).lines() {
-                eprintln!("plateau: {}", line.trim_start());
-            }
-        }
-        for line in capacity_text(&r.capacity).lines() {
-            eprintln!("plateau: {line}");
-        }
-        reports.push(r);
+    groups
+        .into_iter()
+        .map(|g| {
+            let s = spectrum.as_ref().filter(|s| s.matches(&g.key.problem));
+            group_report(g, s, out, with_backtest)
+        })
+        .collect()
+}
+
+/// One curve's figures, CSV and JSON in `out`, its summary on stderr, and its report; `spectrum`
+/// is the spectrum run of its data, if any.
+fn group_report(
+    g: GroupSummary,
+    spectrum: Option<&DataSpectrum>,
+    out: &Path,
+    with_backtest: bool,
+) -> Result<ScalingReport> {
+    let mut extra = predicted(&g)?;
+    let levels: Vec<PredictedLevel> = spectrum
+        .map(|s| PredictedLevel {
+            label: spectrum_theory::BEST_LINEAR_LABEL.into(),
+            mse: s.best_linear_map.value,
+            band: Some((s.best_linear_map.ci95[0], s.best_linear_map.ci95[1])),
+        })
+        .into_iter()
+        .collect();
+    extra.extend(spectrum.map(DataSpectrum::curves).unwrap_or_default());
+    let curve = Curve::new(
+        &g.best.iter().map(|b| b.n).collect::<Vec<_>>(),
+        &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
+    )?;
+    // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
+    let band = g.fit.as_ref().and_then(|f| {
+        let c_min = g.floor_bound.unwrap_or(0.0);
+        fit_band_floored(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP, c_min).ok()
+    });
+    let stem = out.join(format!("scaling_{}", g.tag));
+    let views = Predicted {
+        curves: &extra,
+        levels: &levels,
+    };
+    for (suffix, chart) in scaling_views(&g, views, band.as_ref()) {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(suffix);
+        chart.render(Path::new(&name))?;
     }
-    Ok(reports)
+    let bt = if with_backtest {
+        match backtest(&curve, &BAND_BOOTSTRAP) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let cap = analyse_capacity(&g, &BAND_BOOTSTRAP);
+    if let Some(model) = &cap.model {
+        capacity_figures(&g, model, &cap.report, out)?;
+    }
+    let r = ScalingReport {
+        linear_theory: spectrum.and_then(|s| spectrum_theory::standing(&g, s)),
+        summary: g,
+        capacity: cap.report,
+        backtest: bt,
+    };
+    write_atomic(&with_ext(&stem, "csv"), points_csv(&r.summary).as_bytes())?;
+    let json = serde_json::to_string_pretty(&r).context("cannot serialise the summary")?;
+    write_atomic(&with_ext(&stem, "json"), (json + "\n").as_bytes())?;
+    report(&r.summary, &stem);
+    if let Some(s) = &r.linear_theory {
+        for line in spectrum_theory::standing_text(s).lines() {
+            eprintln!("plateau: {}", line.trim_start());
+        }
+    }
+    for line in capacity_text(&r.capacity).lines() {
+        eprintln!("plateau: {line}");
+    }
+    Ok(r)
 }
 
 /// The predicted curves of learned linear estimators on the group's data, where theory has

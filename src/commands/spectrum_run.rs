@@ -93,3 +93,36 @@ pub fn ensure(cfg: &SweepConfig, results: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(name: &str) -> SweepConfig {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("experiments")
+            .join(name);
+        SweepConfig::load(&path).unwrap()
+    }
+
+    #[test]
+    fn the_photos_sweep_gets_a_spectrum_run_and_the_field_sweep_none() {
+        let args = spectrum_args(&config("photos_denoise.toml")).unwrap();
+        let flag = |f: &str| {
+            let i = args.iter().position(|a| a == f).unwrap();
+            args[i + 1].clone()
+        };
+        assert_eq!(flag("--data"), "skimage");
+        assert_eq!(flag("--image-size"), "16");
+        assert_eq!(flag("--noise-std"), "0.0980392");
+        let sizes: Vec<usize> = flag("--train-sizes")
+            .split(',')
+            .map(|s| s.parse().unwrap())
+            .collect();
+        // From the sweep's smallest N (16) to MAX_N, at least PER_DECADE per decade.
+        assert_eq!((sizes[0], *sizes.last().unwrap()), (16, MAX_N));
+        assert!(sizes.len() > PER_DECADE * 3, "{sizes:?}");
+        assert!(spectrum_args(&config("denoise_cpu.toml")).is_none());
+        assert!(spectrum_args(&config("mri_field_cpu.toml")).is_none());
+    }
+}

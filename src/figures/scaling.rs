@@ -307,10 +307,18 @@ fn chart(g: &GroupSummary, extra: Predicted<'_>, band: Option<&Band>, view: View
     }
     for l in extra.levels {
         if let Some(y) = view.y(l.mse) {
+            let psnr = |m: f64| -10.0 * m.log10();
+            let value = match (view, l.band) {
+                (View::Psnr, Some((lo, hi))) => {
+                    format!("{y:.2} dB (95% {:.2} to {:.2} dB)", psnr(hi), psnr(lo))
+                }
+                (View::Psnr, None) => format!("{y:.2} dB"),
+                (_, Some((lo, hi))) => format!("{:.4e} (95% {lo:.2e} to {hi:.2e})", l.mse),
+                (_, None) => format!("{:.4e}", l.mse),
+            };
             let value = match view {
-                View::Psnr => format!("{y:.2} dB"),
-                View::Excess(_) => format!("{:.4e} - {:.4e}", l.mse, l.mse - y),
-                View::Error => format!("{:.4e}", l.mse),
+                View::Excess(c) => format!("{value}, drawn minus {c:.4e}"),
+                _ => value,
             };
             hlines.push((format!("{} {value}", l.label), y, LEVEL));
         }
