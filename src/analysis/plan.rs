@@ -24,6 +24,7 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::capacity::{doubling_text, DoublingGain};
+use crate::analysis::spectrum_theory::{standing_text, LinearStanding};
 use crate::fit::backtest::{backtest, Backtest};
 use crate::fit::bootstrap::Method;
 use crate::fit::identified::{self, Unidentified};
@@ -309,6 +310,11 @@ pub struct MeasuredPlan {
     /// law ([`crate::analysis::capacity`]), when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doubling_gain_db: Option<DoublingGain>,
+    /// Real-image denoising with a `plateau spectrum` run: the measured error at the largest
+    /// `N` against the best linear map and the learned linear maps
+    /// ([`crate::analysis::spectrum_theory`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linear_theory: Option<LinearStanding>,
 }
 
 /// How the intervals were obtained.
@@ -617,6 +623,7 @@ pub fn plan_curve_floored(
         },
         backtest,
         doubling_gain_db: None,
+        linear_theory: None,
     })
 }
 
@@ -808,6 +815,9 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
             ci(&q.mse, &mse),
             ci(&q.psnr_db, &|v| format!("{v:.2} dB"))
         );
+    }
+    if let Some(l) = &p.linear_theory {
+        s.push_str(&standing_text(l));
     }
     if let Some(fb) = &p.floor_backtest {
         let _ = writeln!(

@@ -8,6 +8,7 @@ pub mod path;
 pub mod plan;
 pub mod reproduce;
 pub mod scaling;
+pub mod spectrum_run;
 pub mod sweep;
 pub mod theory;
 pub mod validate;

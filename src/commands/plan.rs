@@ -10,7 +10,10 @@
 //!   ([`crate::analysis::plan`]); `--backtest` adds the held-out check of the extrapolation;
 //!   `--width W` or `--params P` (with `--results`) adds, from the joint law in `N` and `P`,
 //!   the gains of doubling `N` and of doubling `P` at the largest measured `N`
-//!   ([`crate::analysis::capacity`]).
+//!   ([`crate::analysis::capacity`]); for real-image denoising with a `plateau spectrum` run
+//!   (`--linear-theory DIR`, by default `<results>/spectrum`), where the measured error at the
+//!   largest `N` stands against the best linear map (LMMSE) and the learned linear maps
+//!   ([`crate::analysis::spectrum_theory`]).
 //!
 //! stdout: a JSON array, one object per group (estimator or curve); the human summary goes to
 //! stderr, or to stdout instead of the JSON with `--format text`.
@@ -27,6 +30,7 @@ use crate::analysis::plan::{
 };
 use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
 use crate::analysis::scaling::{analyse, check_group_floor, known_floor, GroupSummary};
+use crate::analysis::spectrum_theory;
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
 use crate::fit::{BootstrapOptions, Curve};
 use crate::output::write_atomic;
@@ -138,6 +142,11 @@ pub struct Args {
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     #[arg(conflicts_with = "width")]
     pub params: Option<f64>,
+    /// With --results: a `plateau spectrum --out DIR` folder of the same data (real-image
+    /// denoising): say where the measured curve stands against its best linear map and learned
+    /// linear maps [default: RESULTS/spectrum when it holds a predictions.csv].
+    #[arg(long, value_name = "DIR", requires = "results")]
+    pub linear_theory: Option<PathBuf>,
     /// The bootstrap of the intervals.
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
@@ -351,6 +360,14 @@ fn measured(args: &Args) -> Result<()> {
                 .filter(|l| l == plateau_run::problem::LOWER_BOUND_LABEL);
         }
     }
+    if let Some(dir) = &args.results {
+        add_linear_theory(
+            &mut plans,
+            &store_groups(dir)?,
+            dir,
+            args.linear_theory.as_deref(),
+        )?;
+    }
     if let (Some(cell), Some(dir)) = (cell, &args.results) {
         // store_curves keeps the store's groups in order, so they pair with the plans.
         for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {
@@ -366,6 +383,29 @@ fn measured(args: &Args) -> Result<()> {
     }
     let text: String = plans.iter().map(summary_text).collect();
     emit(args.format, &plans, &text)
+}
+
+/// Sets each plan's standing against the linear theory of the spectrum run `explicit` (else
+/// `results/spectrum` when present); `groups` pair with `plans` in order.
+///
+/// # Errors
+/// An unreadable spectrum run, or one named in `explicit` that matches no curve.
+fn add_linear_theory(
+    plans: &mut [MeasuredPlan],
+    groups: &[GroupSummary],
+    results: &Path,
+    explicit: Option<&Path>,
+) -> Result<()> {
+    let Some(spectrum) = spectrum_theory::find(results, explicit)? else {
+        return Ok(());
+    };
+    if explicit.is_some() {
+        spectrum_theory::check_used(&spectrum, groups)?;
+    }
+    for (plan, g) in plans.iter_mut().zip(groups) {
+        plan.linear_theory = spectrum_theory::standing(g, &spectrum);
+    }
+    Ok(())
 }
 
 /// The cell of `--width` or `--params`, checked.
@@ -389,8 +429,9 @@ fn cell_choice(args: &Args) -> Result<Option<CellChoice>> {
 }
 
 /// The plan of every curve of the store in `results` with the default targets (within 10% and
-/// within 0.1 dB of the fitted floor), the error at `1e4, 1e5, 1e6` and the backtest, written
-/// to `stem.json` and `stem.txt` (what `plateau reproduce` writes per sweep). Curves with fewer
+/// within 0.1 dB of the fitted floor), the error at `1e4, 1e5, 1e6`, the backtest and, with a
+/// spectrum run in `results/spectrum`, the standing against the linear theory, written to
+/// `stem.json` and `stem.txt` (what `plateau reproduce` writes per sweep). Curves with fewer
 /// than 4 sizes are skipped with a warning.
 ///
 /// # Errors
@@ -404,9 +445,16 @@ pub fn plan_summary(results: &Path, stem: &Path) -> Result<()> {
         backtest: true,
     };
     let mut plans = Vec::new();
-    for (g, c, floor) in store_curves(results)? {
+    let groups = store_groups(results)?;
+    let spectrum = spectrum_theory::find(results, None)?;
+    for ((g, c, floor), group) in store_curves(results)?.into_iter().zip(&groups) {
         match plan_curve_floored(&g, &c, floor, &opts) {
-            Ok(p) => plans.push(p),
+            Ok(mut p) => {
+                p.linear_theory = spectrum
+                    .as_ref()
+                    .and_then(|s| spectrum_theory::standing(group, s));
+                plans.push(p);
+            }
             Err(e) => eprintln!("plateau: warning: no plan: {e:#}"),
         }
     }

@@ -2,7 +2,9 @@
 //! and draws the figures; then runs the U-Net scaling sweeps of `--preset` (`cpu`: the six
 //! configs of [`CPU_SWEEPS`] into `results/sweeps/<name>`, resumable; `capacity`: the width
 //! sweep `capacity_cpu.toml`, opt-in) and draws their scaling figures
-//! `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` and, with two or more widths, the capacity
+//! `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` (real-data denoising sweeps first get a
+//! `plateau spectrum` run in `<results>/spectrum`, whose linear theory the figures and plans
+//! show, [`crate::commands::spectrum_run`]) and, with two or more widths, the capacity
 //! figures `figures/capacity_<tag>{,_surface}.{png,svg}` (see `plateau scaling`) and a
 //! `plateau plan` summary `figures/plan_<name>.{json,txt}` each; `capacity` adds
 //! `figures/capacity_<name>.txt`, the joint law's summary (does the optimal width grow with N?).
@@ -153,7 +155,14 @@ fn sweeps(args: &Args) -> Result<()> {
                 results.join("results.jsonl").display()
             );
         }
-        let reports = crate::commands::scaling::scaling_with(&results, &args.figures, false)?;
+        // Real-data denoising: the linear theory of the data's own spectrum beside the network.
+        if let Err(e) = crate::commands::spectrum_run::ensure(&cfg, &results) {
+            eprintln!(
+                "plateau: warning: {e:#}: the figures of {} lack it",
+                cfg.name
+            );
+        }
+        let reports = crate::commands::scaling::scaling_with(&results, &args.figures, false, None)?;
         if args.preset == Preset::Capacity {
             let text: String = reports
                 .iter()

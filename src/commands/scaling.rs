@@ -7,7 +7,12 @@
 //! for denoising of synthetic Gaussian data they also show the predicted risk of learned linear
 //! estimators on the same data ([`crate::analysis::linear_theory`]; on `subspace` pictures
 //! PCA and early-stopped gradient descent of the paper's model,
-//! [`crate::analysis::subspace_theory`]); `scaling_<tag>.csv` (every run:
+//! [`crate::analysis::subspace_theory`]); for denoising of real images they show the linear
+//! Gaussian theory of the data's own spectrum, read from a `plateau spectrum` run
+//! (`--linear-theory DIR`, by default `<results>/spectrum` when it exists;
+//! [`crate::analysis::spectrum_theory`]): tuned ridge and early-stopped GD learned from `N`
+//! examples and the best linear map (LMMSE), with a sentence on where the network stands
+//! against it (stderr, and `linear_theory` in the JSON); `scaling_<tag>.csv` (every run:
 //! `N,width,seed,test_mse,val_metric,oracle_test_mse,best,id`) and `scaling_<tag>.json` (the
 //! group summary: best width per `N`, the fit with 95% bootstrap intervals, the fitted floor over
 //! `floor_mse`, extrapolation to `N = 1e6`; with `--backtest` the backtest of the best-width
@@ -24,10 +29,11 @@ use crate::analysis::capacity::{analyse_capacity, capacity_text, Capacity, Capac
 use crate::analysis::scaling::{
     analyse, check_group_floor, points_csv, GroupSummary, EXTRAPOLATE_TO,
 };
-use crate::analysis::{linear_theory, subspace_theory, PredictedCurve};
+use crate::analysis::spectrum_theory::{self, DataSpectrum, LinearStanding};
+use crate::analysis::{linear_theory, subspace_theory, PredictedCurve, PredictedLevel};
 use crate::figures::capacity::{width_chart, SurfaceFigure};
 use crate::figures::chart::render_figure;
-use crate::figures::scaling::{group_grid, scaling_views};
+use crate::figures::scaling::{group_grid, scaling_views, Predicted};
 use crate::fit::backtest::{backtest, Backtest};
 use crate::fit::{BootstrapOptions, Curve};
 use crate::output::{write_atomic, write_stdout};
@@ -46,6 +52,11 @@ pub struct Args {
     /// ("backtest" in the JSON; docs/fits.md).
     #[arg(long)]
     pub backtest: bool,
+    /// A `plateau spectrum --out DIR` folder of the same data (real-image denoising): draw its
+    /// learned-linear curves and best linear map beside the network [default: RESULTS/spectrum
+    /// when it holds a predictions.csv].
+    #[arg(long, value_name = "DIR")]
+    pub linear_theory: Option<PathBuf>,
 }
 
 /// A group's summary as written: [`GroupSummary`], the joint law in `(N, P)` and what follows
@@ -62,6 +73,10 @@ pub struct ScalingReport {
     /// The backtest of the best-width curve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtest: Option<Backtest>,
+    /// Real-image denoising with a spectrum run: the measured curve against the best linear
+    /// map and the learned linear maps at its largest `N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linear_theory: Option<LinearStanding>,
 }
 
 /// Bootstrap of the figures' bands (as the fit's).
@@ -78,7 +93,12 @@ const BAND_BOOTSTRAP: BootstrapOptions = BootstrapOptions {
 pub fn run(args: &Args) -> Result<()> {
     crate::output::check_folder(&args.out)?;
     crate::output::check_stdout()?;
-    let groups = scaling_with(&args.results, &args.out, args.backtest)?;
+    let groups = scaling_with(
+        &args.results,
+        &args.out,
+        args.backtest,
+        args.linear_theory.as_deref(),
+    )?;
     let json = serde_json::to_string_pretty(&groups).context("cannot serialise the summary")?;
     write_stdout(format!("{json}\n").as_bytes())
 }
@@ -89,17 +109,24 @@ pub fn run(args: &Args) -> Result<()> {
 /// # Errors
 /// As [`run`].
 pub fn scaling(results: &Path, out: &Path) -> Result<Vec<GroupSummary>> {
-    Ok(scaling_with(results, out, false)?
+    Ok(scaling_with(results, out, false, None)?
         .into_iter()
         .map(|r| r.summary)
         .collect())
 }
 
-/// [`scaling`], with the backtest of each best-width curve when `with_backtest`.
+/// [`scaling`], with the backtest of each best-width curve when `with_backtest`, and the linear
+/// theory of the spectrum run `linear` (by default `results/spectrum` when present,
+/// [`spectrum_theory::find`]).
 ///
 /// # Errors
-/// As [`run`].
-pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<Vec<ScalingReport>> {
+/// As [`run`]; an unreadable spectrum run, or one named in `linear` that matches no curve.
+pub fn scaling_with(
+    results: &Path,
+    out: &Path,
+    with_backtest: bool,
+    linear: Option<&Path>,
+) -> Result<Vec<ScalingReport>> {
     let store = Store::new(results);
     if !store.path().exists() {
         bail!("no {} (run plateau sweep first)", store.path().display());
@@ -124,54 +151,90 @@ pub fn scaling_with(results: &Path, out: &Path, with_backtest: bool) -> Result<V
     for g in &groups {
         check_group_floor(g)?;
     }
-    let mut reports = Vec::new();
-    for g in groups {
-        let extra = predicted(&g)?;
-        let curve = Curve::new(
-            &g.best.iter().map(|b| b.n).collect::<Vec<_>>(),
-            &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
-        )?;
-        // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
-        let band = g.fit.as_ref().and_then(|f| {
-            let c_min = g.floor_bound.unwrap_or(0.0);
-            fit_band_floored(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP, c_min).ok()
-        });
-        let stem = out.join(format!("scaling_{}", g.tag));
-        for (suffix, chart) in scaling_views(&g, &extra, band.as_ref()) {
-            let mut name = stem.as_os_str().to_owned();
-            name.push(suffix);
-            chart.render(Path::new(&name))?;
-        }
-        let bt = if with_backtest {
-            match backtest(&curve, &BAND_BOOTSTRAP) {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label);
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let cap = analyse_capacity(&g, &BAND_BOOTSTRAP);
-        if let Some(model) = &cap.model {
-            capacity_figures(&g, model, &cap.report, out)?;
-        }
-        let r = ScalingReport {
-            summary: g,
-            capacity: cap.report,
-            backtest: bt,
-        };
-        write_atomic(&with_ext(&stem, "csv"), points_csv(&r.summary).as_bytes())?;
-        let json = serde_json::to_string_pretty(&r).context("cannot serialise the summary")?;
-        write_atomic(&with_ext(&stem, "json"), (json + "\n").as_bytes())?;
-        report(&r.summary, &stem);
-        for line in capacity_text(&r.capacity).lines() {
-            eprintln!("plateau: {line}");
-        }
-        reports.push(r);
+    let spectrum = spectrum_theory::find(results, linear)?;
+    if let (Some(s), Some(_)) = (&spectrum, linear) {
+        spectrum_theory::check_used(s, &groups)?;
     }
-    Ok(reports)
+    groups
+        .into_iter()
+        .map(|g| {
+            let s = spectrum.as_ref().filter(|s| s.matches(&g.key.problem));
+            group_report(g, s, out, with_backtest)
+        })
+        .collect()
+}
+
+/// One curve's figures, CSV and JSON in `out`, its summary on stderr, and its report; `spectrum`
+/// is the spectrum run of its data, if any.
+fn group_report(
+    g: GroupSummary,
+    spectrum: Option<&DataSpectrum>,
+    out: &Path,
+    with_backtest: bool,
+) -> Result<ScalingReport> {
+    let mut extra = predicted(&g)?;
+    let levels: Vec<PredictedLevel> = spectrum
+        .map(|s| PredictedLevel {
+            label: spectrum_theory::BEST_LINEAR_LABEL.into(),
+            mse: s.best_linear_map.value,
+            band: Some((s.best_linear_map.ci95[0], s.best_linear_map.ci95[1])),
+        })
+        .into_iter()
+        .collect();
+    extra.extend(spectrum.map(DataSpectrum::curves).unwrap_or_default());
+    let curve = Curve::new(
+        &g.best.iter().map(|b| b.n).collect::<Vec<_>>(),
+        &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
+    )?;
+    // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
+    let band = g.fit.as_ref().and_then(|f| {
+        let c_min = g.floor_bound.unwrap_or(0.0);
+        fit_band_floored(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP, c_min).ok()
+    });
+    let stem = out.join(format!("scaling_{}", g.tag));
+    let views = Predicted {
+        curves: &extra,
+        levels: &levels,
+    };
+    for (suffix, chart) in scaling_views(&g, views, band.as_ref()) {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(suffix);
+        chart.render(Path::new(&name))?;
+    }
+    let bt = if with_backtest {
+        match backtest(&curve, &BAND_BOOTSTRAP) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let cap = analyse_capacity(&g, &BAND_BOOTSTRAP);
+    if let Some(model) = &cap.model {
+        capacity_figures(&g, model, &cap.report, out)?;
+    }
+    let r = ScalingReport {
+        linear_theory: spectrum.and_then(|s| spectrum_theory::standing(&g, s)),
+        summary: g,
+        capacity: cap.report,
+        backtest: bt,
+    };
+    write_atomic(&with_ext(&stem, "csv"), points_csv(&r.summary).as_bytes())?;
+    let json = serde_json::to_string_pretty(&r).context("cannot serialise the summary")?;
+    write_atomic(&with_ext(&stem, "json"), (json + "\n").as_bytes())?;
+    report(&r.summary, &stem);
+    if let Some(s) = &r.linear_theory {
+        for line in spectrum_theory::standing_text(s).lines() {
+            eprintln!("plateau: {}", line.trim_start());
+        }
+    }
+    for line in capacity_text(&r.capacity).lines() {
+        eprintln!("plateau: {line}");
+    }
+    Ok(r)
 }
 
 /// The predicted curves of learned linear estimators on the group's data, where theory has

@@ -4,8 +4,9 @@
 //! - **test error**: test MSE of every run (faint, one colour per width), the
 //!   best width per `N` (line), the fitted saturating law extrapolated to `1e6` (dashed) with its
 //!   95% bootstrap band (shaded), the floor-anchored power law, the exact floor (dotted) and any
-//!   predicted curves (e.g. learned linear estimators on the same data). The MSE axis is set by
-//!   the runs and the floor, not by the predicted curves (which are cut at its edges), so runs
+//!   predicted curves (e.g. learned linear estimators on the same data) and levels (e.g. the
+//!   best linear map of a real-data curve, a pink horizontal line). The MSE axis is set by the runs, the
+//!   floor and the levels, not by the predicted curves (which are cut at its edges), so runs
 //!   within a few percent of the floor stay readable; it is linear when they span less than a
 //!   factor 5.
 //! - **excess over the floor**: `MSE - floor` on log-log axes, where the
@@ -21,7 +22,7 @@ use plotters::style::RGBColor;
 use super::chart::{Chart, Draw, Series};
 use crate::analysis::band::Band;
 use crate::analysis::scaling::{GroupSummary, EXTRAPOLATE_TO};
-use crate::analysis::PredictedCurve;
+use crate::analysis::{PredictedCurve, PredictedLevel};
 use crate::fit::ModelKind;
 use plateau_run::problem::LOWER_BOUND_LABEL;
 
@@ -48,6 +49,8 @@ const BEST: RGBColor = RGBColor(31, 119, 180);
 const FREE_FIT: RGBColor = RGBColor(214, 39, 40);
 const ANCHORED_FIT: RGBColor = RGBColor(255, 127, 14);
 const FLOOR: RGBColor = RGBColor(40, 40, 40);
+/// The levels (best linear map): a pink apart from the extra curves' and the floor's colours.
+const LEVEL: RGBColor = RGBColor(227, 119, 194);
 
 /// `(x, y)` points.
 type Points = Vec<(f64, f64)>;
@@ -121,8 +124,8 @@ fn clip(points: &[(f64, f64)], (lo, hi): (f64, f64)) -> Vec<(f64, f64)> {
     out
 }
 
-/// The y window of a view: the runs and the floor, padded.
-fn window(g: &GroupSummary, view: View) -> Option<(f64, f64)> {
+/// The y window of a view: the runs, the floor and the levels, padded.
+fn window(g: &GroupSummary, levels: &[PredictedLevel], view: View) -> Option<(f64, f64)> {
     let ys: Vec<f64> = g
         .points
         .iter()
@@ -131,6 +134,7 @@ fn window(g: &GroupSummary, view: View) -> Option<(f64, f64)> {
             View::Excess(_) => None,
             _ => g.floor_mse,
         })
+        .chain(levels.iter().map(|l| l.mse))
         .filter_map(|m| view.y(m))
         .collect();
     let (lo, hi) = crate::fit::min_max(&ys);
@@ -148,8 +152,17 @@ fn window(g: &GroupSummary, view: View) -> Option<(f64, f64)> {
     })
 }
 
-fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: View) -> Chart {
-    let win = window(g, view).unwrap_or((f64::MIN_POSITIVE, f64::MAX));
+/// The predictions beside the measured curve: learned estimators' curves and `N`-free levels.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Predicted<'a> {
+    /// Curves against `N` (dashed).
+    pub curves: &'a [PredictedCurve],
+    /// Levels (horizontal lines, with their value in the legend).
+    pub levels: &'a [PredictedLevel],
+}
+
+fn chart(g: &GroupSummary, extra: Predicted<'_>, band: Option<&Band>, view: View) -> Chart {
+    let win = window(g, extra.levels, view).unwrap_or((f64::MIN_POSITIVE, f64::MAX));
     let map = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
         let mapped: Vec<(f64, f64)> = pts
             .iter()
@@ -269,7 +282,7 @@ fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: 
             draw: Draw::Dashed,
         });
     }
-    for (i, c) in extra.iter().enumerate() {
+    for (i, c) in extra.curves.iter().enumerate() {
         series.push(Series {
             label: c.label.clone(),
             points: map(&c.points),
@@ -290,6 +303,24 @@ fn chart(g: &GroupSummary, extra: &[PredictedCurve], band: Option<&Band>, view: 
                 (_, true) => format!("{LOWER_BOUND_LABEL} {f:.4e}"),
             };
             hlines.push((text, y, FLOOR));
+        }
+    }
+    for l in extra.levels {
+        if let Some(y) = view.y(l.mse) {
+            let psnr = |m: f64| -10.0 * m.log10();
+            let value = match (view, l.band) {
+                (View::Psnr, Some((lo, hi))) => {
+                    format!("{y:.2} dB (95% {:.2} to {:.2} dB)", psnr(hi), psnr(lo))
+                }
+                (View::Psnr, None) => format!("{y:.2} dB"),
+                (_, Some((lo, hi))) => format!("{:.4e} (95% {lo:.2e} to {hi:.2e})", l.mse),
+                (_, None) => format!("{:.4e}", l.mse),
+            };
+            let value = match view {
+                View::Excess(c) => format!("{value}, drawn minus {c:.4e}"),
+                _ => value,
+            };
+            hlines.push((format!("{} {value}", l.label), y, LEVEL));
         }
     }
     let y_log = view.log(win);
@@ -340,7 +371,7 @@ fn excess_floor(g: &GroupSummary) -> Option<f64> {
 /// (only with a floor, see [`excess_floor`]), `"_psnr"`.
 pub fn scaling_views(
     g: &GroupSummary,
-    extra: &[PredictedCurve],
+    extra: Predicted<'_>,
     band: Option<&Band>,
 ) -> Vec<(&'static str, Chart)> {
     let views = [
