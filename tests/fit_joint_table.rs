@@ -14,8 +14,11 @@ use plateau::fit::{BootstrapOptions, Method};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+/// A parameter of a law.
+type Param = fn(&JointLaw) -> f64;
+
 /// The five parameters, as functions of a law, with their names.
-const PARAMS: [(&str, fn(&JointLaw) -> f64); 5] = [
+const PARAMS: [(&str, Param); 5] = [
     ("E", |l| l.e),
     ("ln A", |l| l.a.ln()),
     ("alpha", |l| l.alpha),
@@ -28,7 +31,11 @@ fn opts(loss: Loss, reps: usize) -> TableFitOptions {
         family: FamilyAsk::Given(Family::Additive),
         loss,
         bootstrap: BootstrapOptions {
-            method: if reps == 0 { Method::None } else { Method::Auto },
+            method: if reps == 0 {
+                Method::None
+            } else {
+                Method::Auto
+            },
             reps,
             seed: 3,
         },
@@ -52,7 +59,11 @@ fn check_coverage(loss: Loss, outliers: usize, seed: u64) {
     let mut est = vec![Vec::new(); PARAMS.len()];
     let mut covered = [0usize; PARAMS.len()];
     for _ in 0..TABLES {
-        let fit = fit_table(&group(&points(&TRUTH, outliers, &mut rng)), &opts(loss, 100)).unwrap();
+        let fit = fit_table(
+            &group(&points(&TRUTH, outliers, &mut rng)),
+            &opts(loss, 200),
+        )
+        .unwrap();
         assert_eq!(fit.samples.method, Method::Cells);
         for (k, (_, f)) in PARAMS.iter().enumerate() {
             est[k].push(f(&fit.law));
@@ -69,8 +80,15 @@ fn check_coverage(loss: Loss, outliers: usize, seed: u64) {
         let (m, s) = mean_sd(&est[k]);
         let se = s / (TABLES as f64).sqrt();
         let rate = covered[k] as f64 / TABLES as f64;
-        eprintln!("{what}: {name} mean {m:.4} (truth {:.4}, se {se:.4}), coverage {rate:.3}", f(&TRUTH));
-        assert!((m - f(&TRUTH)).abs() < 4.0 * se, "{what}: {name} mean {m} vs {}", f(&TRUTH));
+        eprintln!(
+            "{what}: {name} mean {m:.4} (truth {:.4}, se {se:.4}), coverage {rate:.3}",
+            f(&TRUTH)
+        );
+        assert!(
+            (m - f(&TRUTH)).abs() < 4.0 * se,
+            "{what}: {name} mean {m} vs {}",
+            f(&TRUTH)
+        );
         assert!(
             (rate - p0).abs() <= 3.0 * sd,
             "{what}: {name} coverage {rate} outside {p0} -+ {:.3}",
@@ -131,10 +149,19 @@ fn the_cli_prints_fit_s_json_with_the_joint_parameters() {
     let out = plateau_ok(&[&["fit", "--input", &p][..], &common::words(args)].concat());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = &v[0];
-    assert_eq!((r["group"].as_str(), r["model"].as_str()), (Some("all"), Some("joint")));
-    assert_eq!(r["loss"], serde_json::json!({"name": "huber", "delta": 1e-3}));
+    assert_eq!(
+        (r["group"].as_str(), r["model"].as_str()),
+        (Some("all"), Some("joint"))
+    );
+    assert_eq!(
+        r["loss"],
+        serde_json::json!({"name": "huber", "delta": 1e-3})
+    );
     assert_eq!(r["bootstrap"]["method"], "cells");
-    assert_eq!((r["n_rows"].as_u64(), r["n_cells"].as_u64()), (Some(36), Some(36)));
+    assert_eq!(
+        (r["n_rows"].as_u64(), r["n_cells"].as_u64()),
+        (Some(36), Some(36))
+    );
     for name in ["E", "A", "alpha", "B", "beta"] {
         let v = r["params"][name].as_f64().unwrap();
         let ci = &r["ci95"][name];
@@ -146,7 +173,10 @@ fn the_cli_prints_fit_s_json_with_the_joint_parameters() {
     let fam = &r["family_choice"];
     assert_eq!(fam["asked"], "auto");
     assert_eq!(fam["selection"]["candidates"].as_array().unwrap().len(), 2);
-    assert!(fam["reason"].as_str().unwrap().contains("held-out"), "{fam}");
+    assert!(
+        fam["reason"].as_str().unwrap().contains("held-out"),
+        "{fam}"
+    );
 }
 
 #[test]
@@ -161,34 +191,71 @@ fn bad_tables_and_flags_are_refused_in_one_line() {
     };
     let two_sizes: String = good
         .lines()
-        .filter(|l| !(l.starts_with("4096,") || l.starts_with("16384,") || l.starts_with("1024,") || l.starts_with("256,")))
+        .filter(|l| {
+            !(l.starts_with("4096,")
+                || l.starts_with("16384,")
+                || l.starts_with("1024,")
+                || l.starts_with("256,"))
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     let with_line = |line: &str| format!("{good}{line}\n");
     let cases: Vec<(String, &str, &str)> = vec![
         (good.replace("N,P,loss", "N,Q,loss"), "", "no column 'P'"),
-        (with_line("64,abc,0.1"), "", "line 38: column 'P' has 'abc', not a number"),
-        (with_line("64,1000,-0.1"), "", "line 38: column 'loss' has -0.1"),
+        (
+            with_line("64,abc,0.1"),
+            "",
+            "line 38: column 'P' has 'abc', not a number",
+        ),
+        (
+            with_line("64,1000,-0.1"),
+            "",
+            "line 38: column 'loss' has -0.1",
+        ),
         (with_line("0,1000,0.1"), "", "column 'N' has 0"),
         (with_line("64,1000,inf"), "", "column 'loss' is inf"),
         (two_sizes, "", "column 'N' has 2 distinct value(s)"),
         (good.clone(), "--loss l1", "unknown loss 'l1'"),
-        (good.clone(), "--loss huber --huber-delta 0", "--huber-delta 0 must be positive"),
+        (
+            good.clone(),
+            "--loss huber --huber-delta 0",
+            "--huber-delta 0 must be positive",
+        ),
         (good.clone(), "--family kaplan", "unknown family 'kaplan'"),
-        (good.clone(), "--bootstrap parametric", "parametric is not available"),
-        (good.clone(), "--bootstrap draws", "at least two runs in every (N, P) cell"),
-        (good.clone(), "--range 10:100", "--range is for one-axis models"),
+        (
+            good.clone(),
+            "--bootstrap parametric",
+            "parametric is not available",
+        ),
+        (
+            good.clone(),
+            "--bootstrap draws",
+            "at least two runs in every (N, P) cell",
+        ),
+        (
+            good.clone(),
+            "--range 10:100",
+            "--range is for one-axis models",
+        ),
     ];
     for (body, extra, want) in cases {
         let (_d, f) = table_file(&body);
         assert_refused(&fit(extra, &f), want, &format!("{want} ({extra})"));
     }
-    let same = plateau(&common::words(&format!("fit --input {p} --x N --p N --y loss --model joint")));
+    let same = plateau(&common::words(&format!(
+        "fit --input {p} --x N --p N --y loss --model joint"
+    )));
     assert_refused(&same, "three different columns", "--p N");
-    let no_p = plateau(&common::words(&format!("fit --input {p} --x N --y loss --model joint")));
+    let no_p = plateau(&common::words(&format!(
+        "fit --input {p} --x N --y loss --model joint"
+    )));
     assert_refused(&no_p, "needs --p COLUMN", "no --p");
-    let no_joint = plateau(&common::words(&format!("fit --input {p} --x N --p P --y loss")));
+    let no_joint = plateau(&common::words(&format!(
+        "fit --input {p} --x N --p P --y loss"
+    )));
     assert_refused(&no_joint, "use it with --model joint", "--p alone");
-    let huber_alone = plateau(&common::words(&format!("fit --input {p} --x N --y loss --loss huber")));
+    let huber_alone = plateau(&common::words(&format!(
+        "fit --input {p} --x N --y loss --loss huber"
+    )));
     assert_refused(&huber_alone, "are for the joint law", "--loss alone");
 }

@@ -39,17 +39,28 @@ fn the_budget_allocation_minimises_the_law_and_scales_as_the_closed_form() {
         let mut ln_p = Vec::new();
         for c in budgets {
             let (n, p) = allocation(&law, c);
-            assert!((n * p / c - 1.0).abs() < 1e-12, "{law:?}: N P = {} at C = {c}", n * p);
+            assert!(
+                (n * p / c - 1.0).abs() < 1e-12,
+                "{law:?}: N P = {} at C = {c}",
+                n * p
+            );
             // The scan's minimiser is within one grid step of the allocation.
             let scan = argmin_ln_p(&law, c, h);
-            assert!((scan - p.ln()).abs() <= h, "{law:?}, C = {c}: {scan} vs {}", p.ln());
+            assert!(
+                (scan - p.ln()).abs() <= h,
+                "{law:?}, C = {c}: {scan} vs {}",
+                p.ln()
+            );
             ln_p.push(p.ln());
         }
         // P* ∝ C^(alpha / (alpha + beta)): the slope of ln P* against ln C.
         let want = law.alpha / (law.alpha + law.beta);
         for w in ln_p.windows(2) {
             let slope = (w[1] - w[0]) / (100f64).ln();
-            assert!((slope - want).abs() < 1e-12, "{law:?}: slope {slope} vs {want}");
+            assert!(
+                (slope - want).abs() < 1e-12,
+                "{law:?}: slope {slope} vs {want}"
+            );
         }
     }
 }
@@ -66,7 +77,8 @@ fn table_file() -> (tempfile::TempDir, String) {
 #[test]
 fn the_plan_answers_doubling_optimal_p_and_budget_from_the_fitted_law() {
     let (_d, p) = table_file();
-    let args = "--x N --p P --y loss --family additive --reps 100 --at-cell 1024,64000 --budget 1e8,1e12";
+    let args =
+        "--x N --p P --y loss --family additive --reps 100 --at-cell 1024,64000 --budget 1e8,1e12";
     let out = plateau_ok(&[&["plan", "--input", &p][..], &common::words(args)].concat());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let g = &v[0];
@@ -78,20 +90,42 @@ fn the_plan_answers_doubling_optimal_p_and_budget_from_the_fitted_law() {
     let a = b["params_exponent"]["value"].as_f64().unwrap();
     assert!((a - alpha / (alpha + beta)).abs() < 1e-12, "{b}");
     let ci = &b["params_exponent"]["ci95"];
-    assert!(ci[0].as_f64().unwrap() <= a && a <= ci[1].as_f64().unwrap(), "{b}");
+    assert!(
+        ci[0].as_f64().unwrap() <= a && a <= ci[1].as_f64().unwrap(),
+        "{b}"
+    );
     let allocs = b["allocations"].as_array().unwrap();
     assert_eq!(allocs.len(), 2);
     for (al, c) in allocs.iter().zip([1e8, 1e12]) {
-        let (n, pp) = (al["n"]["value"].as_f64().unwrap(), al["params"]["value"].as_f64().unwrap());
+        let (n, pp) = (
+            al["n"]["value"].as_f64().unwrap(),
+            al["params"]["value"].as_f64().unwrap(),
+        );
         assert!((n * pp / c - 1.0).abs() < 1e-9, "{al}");
     }
     // 1e8 lies inside the table's N x P (1.6e4 to 1.6e10), 1e12 beyond it.
     assert!(allocs[0].get("extrapolation").is_none(), "{}", allocs[0]);
-    assert!(allocs[1]["extrapolation"].as_str().unwrap().contains("outside the table"), "{}", allocs[1]);
+    assert!(
+        allocs[1]["extrapolation"]
+            .as_str()
+            .unwrap()
+            .contains("outside the table"),
+        "{}",
+        allocs[1]
+    );
     let d = &g["doubling_gain_db"];
-    assert_eq!((d["at_n"].as_f64(), d["at_params"].as_f64()), (Some(1024.0), Some(64000.0)));
+    assert_eq!(
+        (d["at_n"].as_f64(), d["at_params"].as_f64()),
+        (Some(1024.0), Some(64000.0))
+    );
     assert_eq!(g["optimal_params"].as_array().unwrap().len(), 6);
-    let text = plateau_ok(&[&["plan", "--input", &p, "--format", "text"][..], &common::words(args)].concat());
+    let text = plateau_ok(
+        &[
+            &["plan", "--input", &p, "--format", "text"][..],
+            &common::words(args),
+        ]
+        .concat(),
+    );
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("optimal P grows as C^a"), "{text}");
     assert!(text.contains("doubling N gains"), "{text}");
@@ -102,7 +136,10 @@ fn bad_budgets_and_cells_are_refused_in_one_line() {
     let (_d, p) = table_file();
     let base = format!("plan --input {p} --x N --p P --y loss --reps 10 --family additive");
     for (extra, want) in [
-        ("--budget 1e13", "decades outside the table's range of N x P"),
+        (
+            "--budget 1e13",
+            "decades outside the table's range of N x P",
+        ),
         ("--budget -1", "--budget -1 must be positive"),
         ("--at-cell 5", "--at-cell expects N,P"),
         ("--at-cell 5,-1", "--at-cell expects N,P"),
@@ -111,6 +148,12 @@ fn bad_budgets_and_cells_are_refused_in_one_line() {
         let out = common::plateau(&common::words(&format!("{base} {extra}")));
         assert_refused(&out, want, extra);
     }
-    let no_p = common::plateau(&common::words(&format!("plan --input {p} --x N --y loss --budget 1e9")));
-    assert_refused(&no_p, "--at-cell and --budget ask the joint law", "--budget without --p");
+    let no_p = common::plateau(&common::words(&format!(
+        "plan --input {p} --x N --y loss --budget 1e9"
+    )));
+    assert_refused(
+        &no_p,
+        "--at-cell and --budget ask the joint law",
+        "--budget without --p",
+    );
 }

@@ -29,11 +29,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::plan::{fmt_n, BootstrapSummary, Estimate};
 use crate::analysis::scaling::GroupSummary;
+use crate::fit::joint::report::{param_verdicts, JointValues};
 use crate::fit::joint::{
     bootstrap_joint, corner_backtest, fit_joint, CornerBacktest, Family, JointData, JointLaw,
     JointPoint, JointSamples,
 };
-use crate::fit::joint::report::{param_verdicts, JointValues};
 use crate::fit::BootstrapOptions;
 
 /// Tolerance of the optimal-width rule, dB.

@@ -120,7 +120,12 @@ pub fn joint_plan(fit: &TableFit, cell: Option<(f64, f64)>, budgets: &[f64]) -> 
     let (sizes, counts) = (fit.data.sizes(), fit.data.param_counts());
     let n_max = sizes[sizes.len() - 1];
     let cell = cell.unwrap_or_else(|| {
-        let p = fit.data.cells().iter().filter(|c| c.n == n_max).map(|c| c.p);
+        let p = fit
+            .data
+            .cells()
+            .iter()
+            .filter(|c| c.n == n_max)
+            .map(|c| c.p);
         (n_max, p.fold(0.0, f64::max))
     });
     let [p_lo, p_hi] = [counts[0], counts[counts.len() - 1]];

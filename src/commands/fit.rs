@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
 use crate::commands::joint_args::JointArgs;
-use crate::fit::joint::table_fit::fit_table;
 use crate::fit::backtest::{fit_curve_backtested, SelectBy};
+use crate::fit::joint::table_fit::fit_table;
 use crate::fit::{FitOptions, ModelChoice};
 use crate::output::write_stdout;
 
@@ -102,7 +102,8 @@ pub fn run(args: &Args) -> Result<()> {
     if args.joint.p.is_some() {
         bail!("--p is the parameter count of the joint law: use it with --model joint");
     }
-    args.joint.refuse_unused("use them with --model joint and --p COLUMN")?;
+    args.joint
+        .refuse_unused("use them with --model joint and --p COLUMN")?;
     let model: ModelChoice = args.model.parse()?;
     let bootstrap = args.bootstrap.options()?;
     let range = args.range.as_deref().map(parse_range).transpose()?;

@@ -37,7 +37,8 @@ impl JointArgs {
     /// # Errors
     /// `--family`, `--loss` or `--huber-delta` changed from its default without `--p`.
     pub fn refuse_unused(&self, what: &str) -> Result<()> {
-        let changed = self.family != "auto" || self.loss != "squares" || self.huber_delta != HUBER_DELTA;
+        let changed =
+            self.family != "auto" || self.loss != "squares" || self.huber_delta != HUBER_DELTA;
         if self.p.is_none() && changed {
             bail!("--family, --loss and --huber-delta are for the joint law: {what}");
         }

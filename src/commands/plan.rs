@@ -21,14 +21,14 @@ use crate::output::write_stdout;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::capacity::{doubling_plan, CellChoice};
+use crate::analysis::joint_plan::{check_budget, joint_plan, table_budget_range};
+use crate::analysis::joint_plan_text::joint_plan_text;
 use crate::analysis::plan::{
     check_floor, fmt_n, plan_curve_floored, summary_text, KnownFloor, MeasuredPlan, PlanOptions,
     Reach, Target,
 };
 use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
 use crate::analysis::scaling::{analyse, check_group_floor, known_floor, GroupSummary};
-use crate::analysis::joint_plan::{check_budget, joint_plan, table_budget_range};
-use crate::analysis::joint_plan_text::joint_plan_text;
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
 use crate::commands::joint_args::JointArgs;
 use crate::fit::joint::table_fit::fit_table;
@@ -151,7 +151,12 @@ pub struct Args {
     pub at_cell: Vec<f64>,
     /// With --p: budgets C on the product N x P (training compute up to a constant): the
     /// allocation (N, P) minimising the law for each.
-    #[arg(long, value_name = "C[,C...]", value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "C[,C...]",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
     pub budget: Vec<f64>,
     /// The bootstrap of the intervals.
     #[command(flatten)]
@@ -173,7 +178,8 @@ pub fn run(args: &Args) -> Result<()> {
     if !(args.at_cell.is_empty() && args.budget.is_empty()) {
         bail!("--at-cell and --budget ask the joint law: give the table's parameter counts with --input FILE.csv --p COLUMN");
     }
-    args.joint.refuse_unused("use them with --input FILE.csv --p COLUMN")?;
+    args.joint
+        .refuse_unused("use them with --input FILE.csv --p COLUMN")?;
     if args.results.is_some() || args.input.is_some() {
         return measured(args);
     }
@@ -507,7 +513,10 @@ fn joint(args: &Args) -> Result<()> {
     };
     let one_axis = [
         (args.results.is_some(), "--results"),
-        (args.width.is_some() || args.params.is_some(), "--width and --params"),
+        (
+            args.width.is_some() || args.params.is_some(),
+            "--width and --params",
+        ),
         (args.exact_floor.is_some(), "--exact-floor"),
         (args.backtest, "--backtest"),
     ];

@@ -13,7 +13,8 @@
 //!   and with a robust loss it keeps outlying cells outlying (resampled residuals would spread
 //!   an outlier's residual onto every cell). `plateau fit --model joint` uses it under `auto`.
 //!
-//! Every refit minimises the loss of the fit ([`super::loss::Loss`]).
+//! Every refit minimises the loss of the fit ([`super::loss::Loss`]); a `cells` replicate
+//! is refitted from the original fit alone (no grid of starts).
 //!
 //! `auto` resamples the seeds only when the law fits within the seed-to-seed noise (reduced
 //! chi-square of the log residuals against the standard errors of the cell means at most its
@@ -147,7 +148,10 @@ pub fn bootstrap_joint(
             }
             _ => data.with_log_means(&resample_residuals(&fitted, &resid, &mut rng)),
         };
-        fit_layout(&star, layout, fit.loss, Some(&fit.law), 1).map(|f| f.law)
+        // A case replicate keeps the original cells, so the original fit is a start close
+        // to its optimum: the grid of starts is skipped (most of a refit's cost).
+        let keep = usize::from(method != Method::Cells);
+        fit_layout(&star, layout, fit.loss, Some(&fit.law), keep).map(|f| f.law)
     };
     let laws: Vec<Option<JointLaw>> = (0..opts.reps).into_par_iter().map(replicate).collect();
     for l in laws {

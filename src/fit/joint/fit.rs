@@ -79,7 +79,8 @@ pub fn fit_joint_loss(
             k + 1
         );
     }
-    fit_layout(data, layout, loss, None, 3).ok_or_else(|| anyhow::anyhow!("the {family} fit failed"))
+    fit_layout(data, layout, loss, None, 3)
+        .ok_or_else(|| anyhow::anyhow!("the {family} fit failed"))
 }
 
 /// The fit of `layout` under `loss` from the `keep` best grid starts and `warm` (the bootstrap
@@ -114,7 +115,13 @@ pub(crate) fn fit_layout(
         }
         true
     };
-    let mut starts: Vec<Vec<f64>> = grid_starts(data, layout, loss, keep)
+    // keep = 0: the warm start alone (a case-bootstrap replicate, near the original fit).
+    let grid = if keep == 0 {
+        vec![]
+    } else {
+        grid_starts(data, layout, loss, keep)
+    };
+    let mut starts: Vec<Vec<f64>> = grid
         .into_iter()
         .flat_map(|law| {
             let qs: &[f64] = match layout.family {
@@ -189,8 +196,11 @@ fn grid_starts(data: &JointData, layout: Layout, loss: Loss, keep: usize) -> Vec
                 beta,
                 q: 1.0,
             };
-            let rss =
-                loss.objective(cells.iter().map(|c| law.predict(c.n, c.p).ln() - c.mean.ln()));
+            let rss = loss.objective(
+                cells
+                    .iter()
+                    .map(|c| law.predict(c.n, c.p).ln() - c.mean.ln()),
+            );
             if rss.is_finite() {
                 laws.push((law, rss));
             }

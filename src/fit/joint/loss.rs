@@ -90,10 +90,16 @@ mod tests {
             let (t, d) = loss.pseudo(r);
             assert!((t * t - 2.0 * rho(r)).abs() < 1e-15, "{r}");
             // d(r~^2)/dr = 2 r~ dr~/dr must be 2 rho'(r) = 2 clamp(r, -delta, delta).
-            assert!((2.0 * t * d - 2.0 * r.clamp(-delta, delta)).abs() < 1e-12, "{r}");
+            assert!(
+                (2.0 * t * d - 2.0 * r.clamp(-delta, delta)).abs() < 1e-12,
+                "{r}"
+            );
         }
         assert_eq!(Loss::Squares.pseudo(-3.0), (-3.0, 1.0));
-        assert_eq!(Loss::parse("huber", 1e-3).unwrap(), Loss::Huber { delta: 1e-3 });
+        assert_eq!(
+            Loss::parse("huber", 1e-3).unwrap(),
+            Loss::Huber { delta: 1e-3 }
+        );
         assert!(Loss::parse("huber", 0.0).is_err());
         assert!(Loss::parse("l1", 1e-3).is_err());
     }

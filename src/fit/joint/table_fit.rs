@@ -2,7 +2,8 @@
 //! (given, or chosen on the held-out large-`N`, large-`P` corner), the fit under the loss
 //! asked for, from the grid of starts of [`super::fit`], and its bootstrap (under `auto`, the
 //! cells resampled with replacement, each with its seeds). Cost: one fit and `reps` refits,
-//! plus for `--family auto` two fits and `2 reps` refits of the corner's training cells.
+//! plus for `--family auto` two fits and at most `2 CORNER_REPS` refits of the corner's
+//! training cells.
 
 use anyhow::{bail, Result};
 
@@ -14,6 +15,11 @@ use super::{
 };
 use crate::fit::report::{BootstrapInfo, Verdict};
 use crate::fit::{BootstrapOptions, Method};
+
+/// Most bootstrap replicates of the corner hold-out under `--family auto`: its intervals
+/// only report the held-out coverage (the family is chosen on the held-out error), so they
+/// need not cost as much as the final fit's.
+pub const CORNER_REPS: usize = 500;
 
 /// Which family `--family` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,11 +77,22 @@ fn choose_family(
         FamilyAsk::Given(f) => {
             let reason = format!("given by --family {f}");
             let asked = f.name().to_string();
-            return (f, FamilyChoice { asked, reason, selection: None });
+            return (
+                f,
+                FamilyChoice {
+                    asked,
+                    reason,
+                    selection: None,
+                },
+            );
         }
         FamilyAsk::Auto => Family::Additive,
     };
-    let (family, reason, selection) = match corner_backtest_loss(data, None, loss, opts) {
+    let corner_opts = BootstrapOptions {
+        reps: opts.reps.min(CORNER_REPS),
+        ..*opts
+    };
+    let (family, reason, selection) = match corner_backtest_loss(data, None, loss, &corner_opts) {
         Ok(sel) => {
             let rms: Vec<String> = sel
                 .candidates
@@ -98,7 +115,14 @@ fn choose_family(
         Err(e) => (family, format!("{e:#}; the additive law is used"), None),
     };
     let asked = "auto".to_string();
-    (family, FamilyChoice { asked, reason, selection })
+    (
+        family,
+        FamilyChoice {
+            asked,
+            reason,
+            selection,
+        },
+    )
 }
 
 /// Fits the joint law to `group` as `opts` asks and bootstraps its intervals.
