@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::plan::{fmt_n, BootstrapSummary, Estimate};
 use crate::analysis::scaling::GroupSummary;
+use crate::fit::joint::report::{param_verdicts, JointValues};
 use crate::fit::joint::{
     bootstrap_joint, corner_backtest, fit_joint, CornerBacktest, Family, JointData, JointLaw,
     JointPoint, JointSamples,
@@ -293,26 +294,38 @@ impl CapacityModel {
 
     /// Doubling gains at `(n, p)` (`width` only labels the cell).
     pub fn doubling(&self, n: f64, p: f64, width: Option<f64>) -> DoublingGain {
-        let data = |l: &JointLaw| l.gain_db((n, p), (2.0 * n, p));
-        let params = |l: &JointLaw| l.gain_db((n, p), (n, 2.0 * p));
-        let difference = self.estimate(|l| data(l) - params(l));
-        let [lo, hi] = difference.ci95;
-        let better = if lo > 0.0 {
-            Better::Data
-        } else if hi < 0.0 {
-            Better::Params
-        } else {
-            Better::Uncertain
-        };
-        DoublingGain {
-            at_n: n,
-            at_width: width,
-            at_params: p,
-            data: self.estimate(data),
-            params: self.estimate(params),
-            difference,
-            better,
-        }
+        doubling_gain(&self.law, &self.samples, (n, p), width)
+    }
+}
+
+/// The gains of doubling `N` and of doubling `P` at the cell `(n, p)` under `law`, with
+/// intervals over its replicates `samples` (`width` only labels the cell).
+pub fn doubling_gain(
+    law: &JointLaw,
+    samples: &JointSamples,
+    (n, p): (f64, f64),
+    width: Option<f64>,
+) -> DoublingGain {
+    let estimate = |f: &dyn Fn(&JointLaw) -> f64| Estimate::new(f(law), samples.interval(f));
+    let data = |l: &JointLaw| l.gain_db((n, p), (2.0 * n, p));
+    let params = |l: &JointLaw| l.gain_db((n, p), (n, 2.0 * p));
+    let difference = estimate(&|l| data(l) - params(l));
+    let [lo, hi] = difference.ci95;
+    let better = if lo > 0.0 {
+        Better::Data
+    } else if hi < 0.0 {
+        Better::Params
+    } else {
+        Better::Uncertain
+    };
+    DoublingGain {
+        at_n: n,
+        at_width: width,
+        at_params: p,
+        data: estimate(&data),
+        params: estimate(&params),
+        difference,
+        better,
     }
 }
 
@@ -396,7 +409,7 @@ fn fit_model(g: &GroupSummary, opts: &BootstrapOptions) -> Result<(CapacityModel
         .iter()
         .map(|c| c.mean)
         .fold(0.0, f64::max);
-    let params = joint_params(&model, family, floor.is_none(), ymax);
+    let params = joint_params(&model, floor.is_none(), ymax);
     let report = JointFitReport {
         family,
         formula: family.formula().to_string(),
@@ -424,38 +437,19 @@ fn fit_model(g: &GroupSummary, opts: &BootstrapOptions) -> Result<(CapacityModel
 }
 
 /// The joint law's parameters with their intervals, each flagged when the data do not identify
-/// it ([`crate::fit::identified`]): at a bound of the fit (exponents in `[0, 10]`, `q` in
-/// `[0.1, 10]`, `ln A`, `ln B` in `[-500, 500]`, a fitted `E` in `[0, ymax]`) or, for the
-/// positive scales, with an interval over two decades.
-fn joint_params(model: &CapacityModel, family: Family, fitted_e: bool, ymax: f64) -> JointParams {
-    use crate::fit::identified::at_bound;
+/// it (the rules of [`param_verdicts`]).
+fn joint_params(model: &CapacityModel, fitted_e: bool, ymax: f64) -> JointParams {
     let law = &model.law;
-    let e = model.estimate(|l| l.e);
+    let ci = JointValues::of(law, |f| model.samples.interval(f));
+    let why = param_verdicts(law, &ci, fitted_e, ymax);
+    let est = |v: f64, c: [f64; 2], w| Estimate::new(v, c).flag(w);
     JointParams {
-        e: if fitted_e {
-            e.flag(at_bound("E", law.e, [0.0, ymax])).as_positive()
-        } else {
-            e
-        },
-        a: model
-            .estimate(|l| l.a)
-            .flag(at_bound("ln A", law.a.ln(), [-500.0, 500.0]))
-            .as_positive(),
-        alpha: model
-            .estimate(|l| l.alpha)
-            .flag(at_bound("alpha", law.alpha, [0.0, 10.0])),
-        b: model
-            .estimate(|l| l.b)
-            .flag(at_bound("ln B", law.b.ln(), [-500.0, 500.0]))
-            .as_positive(),
-        beta: model
-            .estimate(|l| l.beta)
-            .flag(at_bound("beta", law.beta, [0.0, 10.0])),
-        q: (family == Family::PowerMean).then(|| {
-            model
-                .estimate(|l| l.q)
-                .flag(at_bound("q", law.q, [0.1, 10.0]))
-        }),
+        e: est(law.e, ci.e, why.e),
+        a: est(law.a, ci.a, why.a),
+        alpha: est(law.alpha, ci.alpha, why.alpha),
+        b: est(law.b, ci.b, why.b),
+        beta: est(law.beta, ci.beta, why.beta),
+        q: ci.q.map(|c| est(law.q, c, why.q.flatten())),
     }
 }
 

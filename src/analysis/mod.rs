@@ -4,6 +4,8 @@
 
 pub mod band;
 pub mod capacity;
+pub mod joint_plan;
+pub mod joint_plan_text;
 pub mod linear_theory;
 pub mod plan;
 pub mod plan_theory;

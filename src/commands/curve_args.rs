@@ -24,12 +24,12 @@ pub struct CsvColumns {
 }
 
 impl CsvColumns {
-    /// The curves of the CSV file `input`; its warnings (skipped rows) go to stderr.
+    /// The grouping of `--group`.
     ///
     /// # Errors
-    /// An empty name in `--group`, or what [`read_curves`] refuses (one line).
-    pub fn read(&self, input: &Path) -> Result<Curves> {
-        let group = match &self.group {
+    /// An empty name in `--group` (one line).
+    pub fn group_by(&self) -> Result<GroupBy> {
+        Ok(match &self.group {
             None => GroupBy::Default,
             Some(g) => {
                 let cols: Vec<String> = g.split(',').map(|c| c.trim().to_string()).collect();
@@ -38,7 +38,15 @@ impl CsvColumns {
                 }
                 GroupBy::Columns(cols)
             }
-        };
+        })
+    }
+
+    /// The curves of the CSV file `input`; its warnings (skipped rows) go to stderr.
+    ///
+    /// # Errors
+    /// An empty name in `--group`, or what [`read_curves`] refuses (one line).
+    pub fn read(&self, input: &Path) -> Result<Curves> {
+        let group = self.group_by()?;
         let csv = CsvOptions {
             x: self.x.clone(),
             y: self.y.clone(),

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
+use crate::commands::joint_args::JointArgs;
 use crate::fit::backtest::{fit_curve_backtested, SelectBy};
+use crate::fit::joint::table_fit::fit_table;
 use crate::fit::{FitOptions, ModelChoice};
 use crate::output::write_stdout;
 
@@ -19,8 +21,12 @@ pub struct Args {
     /// The columns of N, the risk and the groups.
     #[command(flatten)]
     pub columns: CsvColumns,
+    /// The joint law in N and P (with --model joint).
+    #[command(flatten)]
+    pub joint: JointArgs,
     /// Model: power (R = beta N^alpha), saturating (R = a N^-b + c), broken (smoothly broken
-    /// power law) or auto (detect the steep segment, choose by AICc).
+    /// power law), auto (detect the steep segment, choose by AICc), or joint (the law in N and
+    /// the parameter count P of --p).
     #[arg(long, default_value = "auto", value_name = "MODEL")]
     pub model: String,
     /// Fit only the points with LO <= x <= HI (one end may be left empty).
@@ -90,6 +96,14 @@ fn parse_at(s: &str) -> Result<Vec<(String, f64)>> {
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
     crate::output::check_stdout()?;
+    if args.model == "joint" {
+        return run_joint(args);
+    }
+    if args.joint.p.is_some() {
+        bail!("--p is the parameter count of the joint law: use it with --model joint");
+    }
+    args.joint
+        .refuse_unused("use them with --model joint and --p COLUMN")?;
     let model: ModelChoice = args.model.parse()?;
     let bootstrap = args.bootstrap.options()?;
     let range = args.range.as_deref().map(parse_range).transpose()?;
@@ -105,6 +119,30 @@ pub fn run(args: &Args) -> Result<()> {
         .groups
         .iter()
         .map(|g| fit_curve_backtested(&g.name, &g.curve, &opts, args.backtest, args.select))
+        .collect::<Result<Vec<_>>>()?;
+    let json = serde_json::to_string_pretty(&reports).context("cannot serialise the report")?;
+    write_stdout(format!("{json}\n").as_bytes())
+}
+
+/// `plateau fit --model joint`: the joint law fitted to each group of the table.
+fn run_joint(args: &Args) -> Result<()> {
+    let unused = [
+        (args.range.is_some(), "--range"),
+        (args.backtest, "--backtest"),
+        (args.at != "1e5,1e6,1e7", "--at"),
+    ];
+    if let Some((_, flag)) = unused.iter().find(|(given, _)| *given) {
+        bail!("{flag} is for one-axis models; --model joint fits every row (plateau plan --p answers at given cells)");
+    }
+    let opts = args.joint.options(args.bootstrap.options()?)?;
+    let groups = args.joint.read(&args.columns, &args.input)?;
+    let reports = groups
+        .iter()
+        .map(|g| {
+            fit_table(g, &opts)
+                .map(|f| f.report)
+                .with_context(|| format!("group '{}'", crate::text::quote(&g.name)))
+        })
         .collect::<Result<Vec<_>>>()?;
     let json = serde_json::to_string_pretty(&reports).context("cannot serialise the report")?;
     write_stdout(format!("{json}\n").as_bytes())

@@ -4,6 +4,7 @@
 pub mod curve_args;
 pub mod external;
 pub mod fit;
+pub mod joint_args;
 pub mod path;
 pub mod plan;
 pub mod reproduce;

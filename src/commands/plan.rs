@@ -24,6 +24,8 @@ use crate::output::write_stdout;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::capacity::{doubling_plan, CellChoice};
+use crate::analysis::joint_plan::{check_budget, joint_plan, table_budget_range};
+use crate::analysis::joint_plan_text::joint_plan_text;
 use crate::analysis::plan::{
     check_floor, fmt_n, plan_curve_floored, summary_text, KnownFloor, MeasuredPlan, PlanOptions,
     Reach, Target,
@@ -32,6 +34,8 @@ use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan}
 use crate::analysis::scaling::{analyse, check_group_floor, known_floor, GroupSummary};
 use crate::analysis::spectrum_theory;
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
+use crate::commands::joint_args::JointArgs;
+use crate::fit::joint::table_fit::fit_table;
 use crate::fit::{BootstrapOptions, Curve};
 use crate::output::write_atomic;
 use crate::sweep::Store;
@@ -147,6 +151,22 @@ pub struct Args {
     /// linear maps [default: RESULTS/spectrum when it holds a predictions.csv].
     #[arg(long, value_name = "DIR", requires = "results")]
     pub linear_theory: Option<PathBuf>,
+    /// The joint law in N and P of a table (with --input and --p).
+    #[command(flatten)]
+    pub joint: JointArgs,
+    /// With --p: the cell N,P at which to compare doubling N with doubling P [default: the
+    /// largest P measured at the largest N].
+    #[arg(long, value_name = "N,P", value_delimiter = ',', num_args = 1)]
+    pub at_cell: Vec<f64>,
+    /// With --p: budgets C on the product N x P (training compute up to a constant): the
+    /// allocation (N, P) minimising the law for each.
+    #[arg(
+        long,
+        value_name = "C[,C...]",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    pub budget: Vec<f64>,
     /// The bootstrap of the intervals.
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
@@ -161,6 +181,14 @@ pub struct Args {
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
     crate::output::check_stdout()?;
+    if args.joint.p.is_some() {
+        return joint(args);
+    }
+    if !(args.at_cell.is_empty() && args.budget.is_empty()) {
+        bail!("--at-cell and --budget ask the joint law: give the table's parameter counts with --input FILE.csv --p COLUMN");
+    }
+    args.joint
+        .refuse_unused("use them with --input FILE.csv --p COLUMN")?;
     if args.results.is_some() || args.input.is_some() {
         return measured(args);
     }
@@ -509,4 +537,52 @@ fn theory_text(p: &TheoryPlan) -> String {
         );
     }
     s
+}
+
+/// The cell of `--at-cell`, checked.
+///
+/// # Errors
+/// Not two positive finite numbers.
+fn at_cell(args: &Args) -> Result<Option<(f64, f64)>> {
+    match args.at_cell[..] {
+        [] => Ok(None),
+        [n, p] if [n, p].iter().all(|v| v.is_finite() && *v > 0.0) => Ok(Some((n, p))),
+        _ => bail!(
+            "--at-cell expects N,P: two positive numbers such as 1e5,1e7 (got {} value(s))",
+            args.at_cell.len()
+        ),
+    }
+}
+
+/// `plateau plan --input FILE.csv --p P`: the joint law's answers for each group.
+fn joint(args: &Args) -> Result<()> {
+    let Some(input) = &args.input else {
+        bail!("--p (the joint law) needs --input FILE.csv, a table with a column of P");
+    };
+    let one_axis = [
+        (args.results.is_some(), "--results"),
+        (
+            args.width.is_some() || args.params.is_some(),
+            "--width and --params",
+        ),
+        (args.exact_floor.is_some(), "--exact-floor"),
+        (args.backtest, "--backtest"),
+    ];
+    if let Some((_, flag)) = one_axis.iter().find(|(given, _)| *given) {
+        bail!("{flag} is for the plan in N alone; with --p use --at-cell and --budget");
+    }
+    let cell = at_cell(args)?;
+    let opts = args.joint.options(args.bootstrap.options()?)?;
+    let mut plans = Vec::new();
+    for g in args.joint.read(&args.columns, input)? {
+        let with_group = || format!("group '{}'", crate::text::quote(&g.name));
+        let fit = fit_table(&g, &opts).with_context(with_group)?;
+        let range = table_budget_range(&fit);
+        for &c in &args.budget {
+            check_budget(c, range).with_context(with_group)?;
+        }
+        plans.push(joint_plan(&fit, cell, &args.budget));
+    }
+    let text: String = plans.iter().map(joint_plan_text).collect();
+    emit(args.format, &plans, &text)
 }

@@ -49,6 +49,9 @@ pub enum Method {
     Parametric,
     /// Resample the log residuals of the fit.
     Residuals,
+    /// Resample the cells `(N, P)` of a joint fit with replacement, each with all its seeds
+    /// (a case bootstrap; `plateau fit --model joint` only).
+    Cells,
     /// No bootstrap.
     None,
 }
@@ -61,9 +64,11 @@ impl std::str::FromStr for Method {
             "draws" => Method::Draws,
             "parametric" => Method::Parametric,
             "residuals" => Method::Residuals,
+            "cells" => Method::Cells,
             "none" => Method::None,
             _ => bail!(
-                "unknown bootstrap method '{s}' (expected auto, draws, parametric, residuals or none)"
+                "unknown bootstrap method '{s}' (expected auto, draws, parametric, residuals, \
+                 cells or none)"
             ),
         })
     }
@@ -89,6 +94,10 @@ impl Method {
                     "parametric bootstrap needs 'std' and 'runs' (>= 2) columns with one row per x"
                 )
             }
+            Method::Cells => bail!(
+                "bootstrap over cells resamples the (N, P) cells of a joint fit (--model joint \
+                 with --p); a curve resamples draws, parametric or residuals"
+            ),
             m => m,
         })
     }
@@ -330,7 +339,7 @@ pub fn bootstrap(
                     .collect()
             }
             Method::Residuals => resample_residuals(&fitted, &resid, &mut rng),
-            Method::Auto | Method::None => unreachable!("resolved above"),
+            Method::Auto | Method::Cells | Method::None => unreachable!("resolved above"),
         };
         let f = fit_model_log(kind, &ls, &lys_star, Some(fit))?;
         let params = f.params();

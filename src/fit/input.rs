@@ -76,7 +76,112 @@ pub struct Curves {
     pub warnings: Vec<String>,
 }
 
-fn parse_cell(s: &str, line: u64, col: &str) -> Result<Option<f64>> {
+/// The header of a CSV file being read: its column names, checked to be distinct.
+pub(crate) struct Header {
+    /// The file (for messages).
+    path: std::path::PathBuf,
+    /// Column names, in order.
+    pub names: csv::StringRecord,
+}
+
+impl Header {
+    /// Opens `path` (cells trimmed) and reads its header.
+    ///
+    /// # Errors
+    /// The file cannot be read, or its header cannot be parsed or names a column twice.
+    pub fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Header)> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let names = reader
+            .headers()
+            .with_context(|| format!("cannot read the header of {}", path.display()))?
+            .clone();
+        if let Some((i, h)) = names
+            .iter()
+            .enumerate()
+            .find(|(i, h)| names.iter().take(*i).any(|g| g == *h))
+        {
+            bail!(
+                "{}: column {} of the header repeats the name '{}' (each column needs its own \
+                 name)",
+                path.display(),
+                i + 1,
+                quote(h)
+            );
+        }
+        let path = path.to_path_buf();
+        Ok((reader, Header { path, names }))
+    }
+
+    fn columns(&self) -> String {
+        quote(&self.names.iter().collect::<Vec<_>>().join(", "))
+    }
+
+    /// The position of column `name`.
+    ///
+    /// # Errors
+    /// No such column (naming the file and its columns).
+    pub fn index(&self, name: &str) -> Result<usize> {
+        self.names.iter().position(|h| h == name).with_context(|| {
+            format!(
+                "{} has no column '{}' (columns: {})",
+                self.path.display(),
+                quote(name),
+                self.columns()
+            )
+        })
+    }
+
+    /// The `(name, position)` of the columns that split the file into groups.
+    ///
+    /// # Errors
+    /// A group column that is missing.
+    pub fn group_columns(&self, group: &GroupBy) -> Result<Vec<(String, usize)>> {
+        let find = |name: &str| self.names.iter().position(|h| h == name);
+        match group {
+            GroupBy::Default => Ok(find("estimator")
+                .map(|i| vec![("estimator".to_string(), i)])
+                .unwrap_or_default()),
+            GroupBy::Columns(cols) => cols
+                .iter()
+                .map(|c| {
+                    let i = find(c).with_context(|| {
+                        format!(
+                            "{} has no column '{}' to group by (columns: {})",
+                            self.path.display(),
+                            quote(c),
+                            self.columns()
+                        )
+                    })?;
+                    Ok((c.clone(), i))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The group of `record` (see [`GroupBy`]): `all` without group columns, the value for one,
+/// `col1=v1,col2=v2` for several.
+pub(crate) fn group_name(cols: &[(String, usize)], record: &csv::StringRecord) -> String {
+    let cell = |i: usize| record.get(i).unwrap_or("");
+    match cols.len() {
+        0 => "all".to_string(),
+        1 => cell(cols[0].1).to_string(),
+        _ => cols
+            .iter()
+            .map(|(c, i)| format!("{c}={}", cell(*i)))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The number in a cell (`None` when empty).
+///
+/// # Errors
+/// Text that is not a number, or a non-finite number (naming the line and column).
+pub(crate) fn parse_cell(s: &str, line: u64, col: &str) -> Result<Option<f64>> {
     let t = s.trim();
     if t.is_empty() {
         return Ok(None);
@@ -171,64 +276,12 @@ fn partial_spread(name: &str, std: &[f64], lines: &[u64]) -> Option<String> {
 /// The file cannot be read or parsed, a named column is missing, a cell of `x` or `y` is not a
 /// finite number, or no row has usable `x` and `y`.
 pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let headers = reader
-        .headers()
-        .with_context(|| format!("cannot read the header of {}", path.display()))?
-        .clone();
-    if let Some((i, h)) = headers
-        .iter()
-        .enumerate()
-        .find(|(i, h)| headers.iter().take(*i).any(|g| g == *h))
-    {
-        bail!(
-            "{}: column {} of the header repeats the name '{}' (each column needs its own name)",
-            path.display(),
-            i + 1,
-            quote(h)
-        );
-    }
-    let find = |name: &str| headers.iter().position(|h| h == name);
-    let columns = || quote(&headers.iter().collect::<Vec<_>>().join(", "));
-    let ix = find(&opts.x).with_context(|| {
-        format!(
-            "{} has no column '{}' (columns: {})",
-            path.display(),
-            opts.x,
-            columns()
-        )
-    })?;
-    let iy = find(&opts.y).with_context(|| {
-        format!(
-            "{} has no column '{}' (columns: {})",
-            path.display(),
-            opts.y,
-            columns()
-        )
-    })?;
+    let (mut reader, header) = Header::open(path)?;
+    let ix = header.index(&opts.x)?;
+    let iy = header.index(&opts.y)?;
     let mut warnings = Vec::new();
-    let group_cols: Vec<(String, usize)> = match &opts.group {
-        GroupBy::Default => find("estimator")
-            .map(|i| vec![("estimator".to_string(), i)])
-            .unwrap_or_default(),
-        GroupBy::Columns(cols) => {
-            let mut found = Vec::with_capacity(cols.len());
-            for c in cols {
-                let i = find(c).with_context(|| {
-                    format!(
-                        "{} has no column '{c}' to group by (columns: {})",
-                        path.display(),
-                        columns()
-                    )
-                })?;
-                found.push((c.clone(), i));
-            }
-            found
-        }
-    };
+    let group_cols = header.group_columns(&opts.group)?;
+    let find = |name: &str| header.names.iter().position(|h| h == name);
     let istd = find("std");
     let iruns = find("runs");
     // Per group: x, y, std, runs, line.
@@ -245,15 +298,7 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
         ) else {
             continue;
         };
-        let name = match group_cols.len() {
-            0 => "all".to_string(),
-            1 => cell(group_cols[0].1).to_string(),
-            _ => group_cols
-                .iter()
-                .map(|(c, i)| format!("{c}={}", cell(*i)))
-                .collect::<Vec<_>>()
-                .join(","),
-        };
+        let name = group_name(&group_cols, &record);
         let (std, runs) = parse_spread(istd.map(cell), iruns.map(cell), line)?;
         let g = match names.iter().position(|n| *n == name) {
             Some(g) => g,

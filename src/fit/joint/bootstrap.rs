@@ -7,7 +7,14 @@
 //!   replacement, deviations inflated by `sqrt(k / (k - 1))` (so with two seeds a cell mean
 //!   keeps its unbiased variance `s^2 / 2`);
 //! - `residuals`: `ln R*_i = fitted_i + e*_i`, `e*` drawn from the centred cell residuals
-//!   inflated by `sqrt(m / (m - k))`.
+//!   inflated by `sqrt(m / (m - k))`;
+//! - `cells` (a case bootstrap): `m` cells drawn with replacement, each with its mean over its
+//!   seeds; it assumes neither that the law is right nor that the noise is alike across cells,
+//!   and with a robust loss it keeps outlying cells outlying (resampled residuals would spread
+//!   an outlier's residual onto every cell). `plateau fit --model joint` uses it under `auto`.
+//!
+//! Every refit minimises the loss of the fit ([`super::loss::Loss`]); a `cells` replicate
+//! is refitted from the original fit alone (no grid of starts).
 //!
 //! `auto` resamples the seeds only when the law fits within the seed-to-seed noise (reduced
 //! chi-square of the log residuals against the standard errors of the cell means at most its
@@ -18,7 +25,7 @@
 //! started) over the rayon pool.
 
 use anyhow::{bail, Result};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
@@ -133,12 +140,18 @@ pub fn bootstrap_joint(
     let replicate = |rep: usize| -> Option<JointLaw> {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         rng.set_stream(rep as u64);
-        let lys = match method {
-            Method::Draws => resample_draws_log(&draws, &means, &mut rng)?,
-            _ => resample_residuals(&fitted, &resid, &mut rng),
+        let star = match method {
+            Method::Draws => data.with_log_means(&resample_draws_log(&draws, &means, &mut rng)?),
+            Method::Cells => {
+                let m = data.len();
+                data.resample((0..m).map(|_| rng.random_range(0..m)))
+            }
+            _ => data.with_log_means(&resample_residuals(&fitted, &resid, &mut rng)),
         };
-        let star = data.with_log_means(&lys);
-        fit_layout(&star, layout, Some(&fit.law), 1).map(|f| f.law)
+        // A case replicate keeps the original cells, so the original fit is a start close
+        // to its optimum: the grid of starts is skipped (most of a refit's cost).
+        let keep = usize::from(method != Method::Cells);
+        fit_layout(&star, layout, fit.loss, Some(&fit.law), keep).map(|f| f.law)
     };
     let laws: Vec<Option<JointLaw>> = (0..opts.reps).into_par_iter().map(replicate).collect();
     for l in laws {

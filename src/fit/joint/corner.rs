@@ -17,7 +17,7 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::fitted_log;
-use super::{bootstrap_joint, fit_joint, Family, JointData};
+use super::{bootstrap_joint, fit_joint_loss, Family, JointData, Loss};
 use crate::fit::backtest::{held_out_summary, observation_intervals};
 use crate::fit::bootstrap::centred_residuals;
 use crate::fit::nullable;
@@ -107,10 +107,23 @@ pub fn corner_backtest(
     floor: Option<f64>,
     opts: &BootstrapOptions,
 ) -> Result<CornerBacktest> {
+    corner_backtest_loss(data, floor, Loss::Squares, opts)
+}
+
+/// As [`corner_backtest`], each family fitted (and bootstrapped) under `loss`.
+///
+/// # Errors
+/// As [`corner_split`].
+pub fn corner_backtest_loss(
+    data: &JointData,
+    floor: Option<f64>,
+    loss: Loss,
+    opts: &BootstrapOptions,
+) -> Result<CornerBacktest> {
     let (train, test, [n_from, p_from]) = corner_split(data)?;
     let candidates: Vec<CornerCandidate> = Family::ALL
         .iter()
-        .map(|&f| candidate(f, &train, &test, floor, opts))
+        .map(|&f| candidate(f, &train, &test, (floor, loss), opts))
         .collect();
     let best = candidates
         .iter()
@@ -133,7 +146,7 @@ fn candidate(
     family: Family,
     train: &JointData,
     test: &JointData,
-    floor: Option<f64>,
+    (floor, loss): (Option<f64>, Loss),
     opts: &BootstrapOptions,
 ) -> CornerCandidate {
     let skipped = |note: String| CornerCandidate {
@@ -143,7 +156,7 @@ fn candidate(
         rms_log_error: None,
         coverage: None,
     };
-    let fit = match fit_joint(train, family, floor) {
+    let fit = match fit_joint_loss(train, family, floor, loss) {
         Ok(f) => f,
         Err(e) => return skipped(format!("{e:#}")),
     };

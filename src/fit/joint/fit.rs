@@ -11,6 +11,7 @@
 use anyhow::{bail, Result};
 
 use super::law::{JointLaw, Layout};
+use super::loss::Loss;
 use super::{Family, JointData};
 use crate::fit::linalg::lstsq;
 use crate::fit::lm::minimize;
@@ -29,6 +30,10 @@ pub struct JointFit {
     pub rss_log: f64,
     /// Cells fitted.
     pub n_cells: usize,
+    /// The loss minimised (the bootstrap refits with it).
+    pub loss: Loss,
+    /// Its value at the fit (`rss_log` for least squares).
+    pub objective: f64,
 }
 
 impl JointFit {
@@ -45,6 +50,19 @@ impl JointFit {
 /// A floor that is not positive and finite, fewer cells than parameters plus one, or no start
 /// that the optimiser could evaluate.
 pub fn fit_joint(data: &JointData, family: Family, floor: Option<f64>) -> Result<JointFit> {
+    fit_joint_loss(data, family, floor, Loss::Squares)
+}
+
+/// As [`fit_joint`], minimising `loss` on the log residuals (the starts are ranked by it too).
+///
+/// # Errors
+/// As [`fit_joint`].
+pub fn fit_joint_loss(
+    data: &JointData,
+    family: Family,
+    floor: Option<f64>,
+    loss: Loss,
+) -> Result<JointFit> {
     if let Some(f) = floor {
         if !(f.is_finite() && f > 0.0) {
             bail!("the floor {f} is not positive and finite");
@@ -61,14 +79,16 @@ pub fn fit_joint(data: &JointData, family: Family, floor: Option<f64>) -> Result
             k + 1
         );
     }
-    fit_layout(data, layout, None, 3).ok_or_else(|| anyhow::anyhow!("the {family} fit failed"))
+    fit_layout(data, layout, loss, None, 3)
+        .ok_or_else(|| anyhow::anyhow!("the {family} fit failed"))
 }
 
-/// The fit of `layout` from the `keep` best grid starts and `warm` (the bootstrap passes the
-/// fit to the original data); `None` when no start can be evaluated.
+/// The fit of `layout` under `loss` from the `keep` best grid starts and `warm` (the bootstrap
+/// passes the fit to the original data); `None` when no start can be evaluated.
 pub(crate) fn fit_layout(
     data: &JointData,
     layout: Layout,
+    loss: Loss,
     warm: Option<&JointLaw>,
     keep: usize,
 ) -> Option<JointFit> {
@@ -82,15 +102,26 @@ pub(crate) fn fit_layout(
     let k = layout.len();
     let model = |theta: &[f64], r: &mut [f64], jac: &mut [f64]| -> bool {
         for i in 0..m {
-            let f = layout.eval(theta, ln_n[i], ln_p[i], &mut jac[i * k..(i + 1) * k]);
+            let row = &mut jac[i * k..(i + 1) * k];
+            let f = layout.eval(theta, ln_n[i], ln_p[i], row);
             if !f.is_finite() {
                 return false;
             }
-            r[i] = f - lys[i];
+            let (pseudo, slope) = loss.pseudo(f - lys[i]);
+            r[i] = pseudo;
+            if slope != 1.0 {
+                row.iter_mut().for_each(|g| *g *= slope);
+            }
         }
         true
     };
-    let mut starts: Vec<Vec<f64>> = grid_starts(data, layout, keep)
+    // keep = 0: the warm start alone (a case-bootstrap replicate, near the original fit).
+    let grid = if keep == 0 {
+        vec![]
+    } else {
+        grid_starts(data, layout, loss, keep)
+    };
+    let mut starts: Vec<Vec<f64>> = grid
         .into_iter()
         .flat_map(|law| {
             let qs: &[f64] = match layout.family {
@@ -109,17 +140,26 @@ pub(crate) fn fit_layout(
         .iter()
         .filter_map(|t| minimize(&model, m, t, &lower, &upper))
         .min_by(|a, b| a.rss.total_cmp(&b.rss))?;
+    let law = layout.law(&best.theta);
+    let rss_log = match loss {
+        Loss::Squares => best.rss,
+        Loss::Huber { .. } => (0..m)
+            .map(|i| (law.predict(cells[i].n, cells[i].p).ln() - lys[i]).powi(2))
+            .sum(),
+    };
     Some(JointFit {
-        law: layout.law(&best.theta),
+        law,
         floor_fixed: layout.floor.is_some(),
-        rss_log: best.rss,
+        rss_log,
         n_cells: m,
+        loss,
+        objective: best.rss,
     })
 }
 
-/// The `keep` additive laws of smallest log residual sum of squares over the exponent grid
+/// The `keep` additive laws of smallest `loss` of the log residuals over the exponent grid
 /// (see the module docs).
-fn grid_starts(data: &JointData, layout: Layout, keep: usize) -> Vec<JointLaw> {
+fn grid_starts(data: &JointData, layout: Layout, loss: Loss, keep: usize) -> Vec<JointLaw> {
     let cells = data.cells();
     let m = cells.len();
     let ymin = cells.iter().map(|c| c.mean).fold(f64::INFINITY, f64::min);
@@ -156,10 +196,11 @@ fn grid_starts(data: &JointData, layout: Layout, keep: usize) -> Vec<JointLaw> {
                 beta,
                 q: 1.0,
             };
-            let rss: f64 = cells
-                .iter()
-                .map(|c| (law.predict(c.n, c.p).ln() - c.mean.ln()).powi(2))
-                .sum();
+            let rss = loss.objective(
+                cells
+                    .iter()
+                    .map(|c| law.predict(c.n, c.p).ln() - c.mean.ln()),
+            );
             if rss.is_finite() {
                 laws.push((law, rss));
             }

@@ -25,6 +25,10 @@ pub mod bootstrap;
 pub mod corner;
 pub mod fit;
 pub mod law;
+pub mod loss;
+pub mod report;
+pub mod table;
+pub mod table_fit;
 
 use std::fmt;
 
@@ -32,9 +36,10 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 pub use bootstrap::{bootstrap_joint, JointSamples};
-pub use corner::{corner_backtest, CornerBacktest};
-pub use fit::{fit_joint, JointFit};
+pub use corner::{corner_backtest, corner_backtest_loss, CornerBacktest};
+pub use fit::{fit_joint, fit_joint_loss, JointFit};
 pub use law::JointLaw;
+pub use loss::Loss;
 
 /// A family of joint laws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -207,6 +212,14 @@ impl JointData {
     /// The runs of each cell.
     pub(crate) fn draws(&self) -> Vec<Vec<f64>> {
         self.cells.iter().map(|c| c.draws.clone()).collect()
+    }
+
+    /// The cells at `idx`, repeated as often as they appear (a case-bootstrap replicate; not
+    /// re-validated).
+    pub(crate) fn resample(&self, idx: impl Iterator<Item = usize>) -> JointData {
+        JointData {
+            cells: idx.map(|i| self.cells[i].clone()).collect(),
+        }
     }
 
     /// The same cells with the means `exp(lys[i])` (a bootstrap replicate).
