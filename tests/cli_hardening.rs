@@ -294,10 +294,26 @@ fn degenerate_chart_axes_do_not_hang() {
         first: "validate: ",
     };
     check(&[
-        row(
-            "least squares at N = n - 1, n, n + 1",
-            "--train-sizes 9,10,11 --max-draws 200",
-        ),
+        // One point compared (the others skipped): an x axis of one value.
+        Row {
+            first: "validate: PASS 1/1 points pass",
+            ..row(
+                "least squares at N = n - 1, n, n + 1 (skipped) and 40",
+                "--train-sizes 9,10,11,40 --max-draws 200",
+            )
+        },
+        // Nothing to compare is bad input, refused before any file or figure (#23 follow-up:
+        // it printed "PASS 0/0" and exited 0).
+        Row {
+            what: "least squares at N = n - 1, n, n + 1 only",
+            script: "$P validate --d 2 --n 10 --sigma 0.1 --estimators least_squares --out v \
+                     --train-sizes 9,10,11; s=$?; ls v; exit $s",
+            status: 2,
+            stream: Stream::Stderr,
+            first: "plateau: error: nothing to validate: every requested point is skipped, the \
+                    expected risk being infinite there (least_squares at N = 9, 10, 11 (d=2, \
+                    n=10, sigma=0.1))",
+        },
         row(
             "--tol-z 1e308",
             "--train-sizes 40 --max-draws 200 --tol-z 1e308",

@@ -85,7 +85,10 @@ impl Target {
             Target::Mse(v) => (v, "--target-mse", f64::INFINITY),
             Target::Psnr(v) => {
                 if !v.is_finite() {
-                    bail!("--target-psnr {v:e} is not a finite number of dB");
+                    bail!(
+                        "--target-psnr {} is not a finite number of dB",
+                        crate::text::number(v)
+                    );
                 }
                 return Ok(());
             }
@@ -93,10 +96,16 @@ impl Target {
             Target::WithinDb(v) => (v, "--within-db", MAX_WITHIN_DB),
         };
         if !(v.is_finite() && v > 0.0) {
-            bail!("{name} {v:e} must be positive and finite");
+            bail!(
+                "{name} {} must be positive and finite",
+                crate::text::number(v)
+            );
         }
         if v > max {
-            bail!("{name} {v:e} is above {max}: the target would be 10 times the floor or more");
+            bail!(
+                "{name} {} is above {max}: the target would be 10 times the floor or more",
+                crate::text::number(v)
+            );
         }
         Ok(())
     }
@@ -120,9 +129,16 @@ impl Target {
     pub fn describe(&self) -> String {
         match *self {
             Target::Mse(t) => format!("test MSE {t:.4e}"),
-            Target::Psnr(p) => format!("PSNR {p} dB"),
-            Target::Within(f) => format!("within {}% of the fitted floor", f * 100.0),
-            Target::WithinDb(d) => format!("within {d} dB of the fitted floor"),
+            Target::Psnr(p) => format!("PSNR {} dB", crate::text::number(p)),
+            Target::Within(f) => {
+                format!(
+                    "within {}% of the fitted floor",
+                    crate::text::number(f * 100.0)
+                )
+            }
+            Target::WithinDb(d) => {
+                format!("within {} dB of the fitted floor", crate::text::number(d))
+            }
         }
     }
 }

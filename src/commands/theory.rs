@@ -86,11 +86,19 @@ pub fn run(args: &Args) -> Result<()> {
         .noise_averaged(args.noise_averaged);
     mc.validate()?;
     if !args.common.quiet {
+        let [low, high] = mc.estimated_cpu_seconds().map(human_seconds);
+        let (estimate, range) = if low == high {
+            (low, "")
+        } else {
+            (
+                format!("{low} to {high}"),
+                "; the range is the early-stopping search's",
+            )
+        };
         eprintln!(
-            "plateau: {} draws, an estimated {} of CPU time (engine cost model, within a factor \
-             of about 2)",
+            "plateau: {} draws, an estimated {estimate} of CPU time (cost model, within a factor \
+             of about 2{range})",
             sizes.len() * args.runs,
-            human_seconds(mc.estimated_cpu_seconds())
         );
     }
     // Printed even with --quiet when averaging: the CSV alone cannot tell the two apart.
@@ -111,9 +119,10 @@ pub fn run(args: &Args) -> Result<()> {
     emit(args.common.out.as_deref(), &to_csv(&setup, &rows))
 }
 
-/// A duration for people: `0.4 s`, `12 s`, `3.5 min`, `2.1 h`, `4.0 days`.
+/// A duration for people: `under 0.1 s`, `0.4 s`, `12 s`, `3.5 min`, `2.1 h`, `4.0 days`.
 fn human_seconds(s: f64) -> String {
     match s {
+        s if s < 0.05 => "under 0.1 s".into(),
         s if s < 10.0 => format!("{s:.1} s"),
         s if s < 120.0 => format!("{s:.0} s"),
         s if s < 7200.0 => format!("{:.1} min", s / 60.0),

@@ -204,6 +204,12 @@ pub fn run(args: &Args) -> Result<Verdict> {
     };
     // One `iters` for the predictions and the Monte Carlo: both search the same iterates.
     let (targets, skipped) = analytic_targets(&grid, &args.estimators, &config)?;
+    anyhow::ensure!(
+        !targets.is_empty(),
+        "nothing to validate: every requested point is skipped, the expected risk being \
+         infinite there ({}); choose N outside n - 1 ..= n + 1 for least_squares",
+        skipped_list(&skipped)
+    );
     for s in &skipped {
         eprintln!(
             "plateau validate: skipped {} at N = {} ({}): the expected risk is infinite",
@@ -253,9 +259,29 @@ pub fn run(args: &Args) -> Result<Verdict> {
         .context("cannot serialise the report")?;
     write_atomic(&args.out.join("validate.json"), json.as_bytes())?;
     crate::figures::validate::errors_vs_n(&report).render(&args.out.join("validate"))?;
-    let line = verdict_line(&report, &verdict, seconds);
+    let line = verdict_line(&report, &verdict, &skipped, seconds);
     crate::output::write_stdout(format!("{line}\n").as_bytes())?;
     Ok(verdict)
+}
+
+/// The skipped points for people: `least_squares at N = 9, 10, 11 (d=2, n=10, sigma=0.1)`,
+/// one group per estimator and setup.
+fn skipped_list(skipped: &[Skipped]) -> String {
+    let mut groups: Vec<(Estimator, Setup, Vec<String>)> = Vec::new();
+    for s in skipped {
+        match groups
+            .iter_mut()
+            .find(|g| g.0 == s.estimator && g.1 == s.setup)
+        {
+            Some(g) => g.2.push(s.n_train.to_string()),
+            None => groups.push((s.estimator, s.setup, vec![s.n_train.to_string()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(e, s, ns)| format!("{e} at N = {} ({})", ns.join(", "), describe(s)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `d=10, n=100, sigma=0.1`.
@@ -426,7 +452,7 @@ fn p_value(p: f64) -> String {
 }
 
 /// The one verdict line.
-fn verdict_line(report: &Report, verdict: &Verdict, seconds: f64) -> String {
+fn verdict_line(report: &Report, verdict: &Verdict, skipped: &[Skipped], seconds: f64) -> String {
     let total = report.points.len();
     let failures = report.failures().len();
     // Points within the absolute tolerance (zero excess) have no meaningful relative error.
@@ -483,6 +509,15 @@ fn verdict_line(report: &Report, verdict: &Verdict, seconds: f64) -> String {
             } else {
                 format!(" for {}", setups.join(", "))
             }
+        );
+    }
+    if !skipped.is_empty() {
+        // A pass says nothing about the points left out: the line names them.
+        let _ = write!(
+            line,
+            "; {} skipped (infinite expected risk): {}",
+            skipped.len(),
+            skipped_list(skipped)
         );
     }
     let _ = write!(line, "; {seconds:.0} s");

@@ -14,7 +14,6 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::linalg::lstsq;
 use super::lm::{minimize, LmResult};
 use super::{check_log_data, ModelKind};
 
@@ -60,17 +59,42 @@ fn ln_model(theta: &[f64], l: f64) -> (f64, f64) {
     if c <= 0.0 {
         return (t, 1.0);
     }
-    let lc = c.ln();
-    let (hi, d) = if t >= lc { (t, lc - t) } else { (lc, t - lc) };
-    let f = hi + d.exp().ln_1p();
-    // w = sigmoid(t - ln c)
-    let w = if t >= lc {
-        1.0 / (1.0 + (lc - t).exp())
-    } else {
-        let e = (t - lc).exp();
-        e / (1.0 + e)
-    };
+    let (f, w, _) = ln_model_at(t, c, c.ln());
     (f, w)
+}
+
+/// [`ln_model`] at `t = ln a - b L` with `ln c` given (`c > 0`): the fits evaluate it at every
+/// point with one `theta`, so `ln c` is taken once, and the one exponential `e = e^(-|t - ln c|)`
+/// serves `f`, the sigmoid `w` (the same values as computing each separately) and
+/// `g = e^(-f) = 1/(e^t + c)`, which is `1/((1 + e) c)` below `t = ln c` and `e/((1 + e) c)`
+/// above it (within a few ulps of `exp(-f)`).
+fn ln_model_at(t: f64, c: f64, lc: f64) -> (f64, f64, f64) {
+    debug_assert!(c > 0.0);
+    let (hi, d) = if t >= lc { (t, lc - t) } else { (lc, t - lc) };
+    let e = d.exp();
+    let f = hi + e.ln_1p();
+    // w = sigmoid(t - ln c)
+    let (w, g) = if t >= lc {
+        (1.0 / (1.0 + e), e / ((1.0 + e) * c))
+    } else {
+        (e / (1.0 + e), 1.0 / ((1.0 + e) * c))
+    };
+    (f, w, g)
+}
+
+/// `(f, w, e^(-f))` of [`ln_model`] as a function of `ln x` for one `theta` (its `ln c` taken
+/// once).
+fn ln_model_of(theta: &[f64]) -> impl Fn(f64) -> (f64, f64, f64) + '_ {
+    let c = theta[2];
+    let lc = if c > 0.0 { c.ln() } else { f64::NEG_INFINITY };
+    move |l| {
+        let t = theta[0] - theta[1] * l;
+        if c <= 0.0 {
+            (t, 1.0, (-t).exp())
+        } else {
+            ln_model_at(t, c, lc)
+        }
+    }
 }
 
 /// Fits `R = a N^(-b) + c` (`c >= 0`) to `(xs[i], ys[i])` by least squares of `ln y`.
@@ -165,15 +189,16 @@ fn residuals_and_jacobian(
     r: &mut [f64],
     jac: &mut [f64],
 ) -> bool {
+    let at = ln_model_of(theta);
     for (i, (&l, &ly)) in ls.iter().zip(lys).enumerate() {
-        let (f, w) = ln_model(theta, l);
+        let (f, w, g) = at(l);
         if !f.is_finite() {
             return false;
         }
         r[i] = f - ly;
         jac[i * 3] = w;
         jac[i * 3 + 1] = -w * l;
-        jac[i * 3 + 2] = (-f).exp();
+        jac[i * 3 + 2] = g;
     }
     true
 }
@@ -192,26 +217,34 @@ fn starts_from_trial_floors(
 ) -> Vec<([f64; 3], f64)> {
     let n = ls.len();
     let cost = |theta: &[f64]| -> f64 {
+        let at = ln_model_of(theta);
         ls.iter()
             .zip(lys)
             .map(|(&l, &ly)| {
-                let r = ln_model(theta, l).0 - ly;
+                let r = at(l).0 - ly;
                 r * r
             })
             .sum()
     };
+    // Shared by the nine trial floors (the bootstrap refits them for every replicate).
+    let ys: Vec<f64> = lys.iter().map(|ly| ly.exp()).collect();
+    // The line through (ln N, z) in closed form, about the mean of ln N (no cancellation).
+    let l_mean = ls.iter().sum::<f64>() / n as f64;
+    let sxx: f64 = ls.iter().map(|l| (l - l_mean) * (l - l_mean)).sum();
+    let line = |z: &[f64]| -> Option<[f64; 2]> {
+        let z_mean = z.iter().sum::<f64>() / n as f64;
+        let sxz: f64 = ls.iter().zip(z).map(|(l, z)| (l - l_mean) * z).sum();
+        let slope = sxz / sxx;
+        (sxx > 0.0 && slope.is_finite()).then(|| [z_mean - slope * l_mean, slope])
+    };
     let mut starts: Vec<([f64; 3], f64)> = Vec::new();
     for q in [0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999] {
         let c = c_min + q * (ymin - c_min).max(0.0);
-        let z: Vec<f64> = lys
-            .iter()
-            .map(|&ly| (ly.exp() - c).max(1e-6 * ly.exp()).ln())
-            .collect();
+        let z: Vec<f64> = ys.iter().map(|&y| (y - c).max(1e-6 * y).ln()).collect();
         if z.iter().any(|v| !v.is_finite()) {
             continue;
         }
-        let design: Vec<f64> = ls.iter().flat_map(|&l| [1.0, l]).collect();
-        let Some((coef, _)) = lstsq(&design, n, 2, &z) else {
+        let Some(coef) = line(&z) else {
             continue;
         };
         let theta = [

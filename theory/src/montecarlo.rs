@@ -249,14 +249,28 @@ impl MonteCarlo {
         Ok(())
     }
 
-    /// Estimated CPU time of the whole experiment (seconds of one core): `runs` draws at each
-    /// size, each by [`Engine::estimated_cpu_seconds`] (within a factor of about 2). The wall
-    /// time is about this divided by the cores in use.
-    pub fn estimated_cpu_seconds(&self) -> f64 {
-        self.train_sizes
-            .iter()
-            .map(|&n| self.runs as f64 * self.engine.estimated_cpu_seconds(&self.setup, n))
-            .sum()
+    /// Estimated CPU time of the whole experiment (seconds of one core), as a range: `runs`
+    /// draws at each size, each by [`Engine::estimated_cpu_seconds`] (within a factor of about
+    /// 2), plus, with `gd_early_stopped`, the early-stopping search over [`Self::iters`]
+    /// iterations ([`crate::spectrum::search_cpu_seconds`]: from the coarse evaluations alone to
+    /// every iterate). Without gradient descent both ends are equal. The wall time is about this
+    /// divided by the cores in use.
+    pub fn estimated_cpu_seconds(&self) -> [f64; 2] {
+        let gd = self.estimators.contains(&Estimator::GdEarlyStopped);
+        let mut total = [0.0, 0.0];
+        for &n in &self.train_sizes {
+            let draw = self.engine.estimated_cpu_seconds(&self.setup, n);
+            let search = if gd {
+                let rank = self.setup.n().min(n);
+                crate::spectrum::search_cpu_seconds(self.setup.d(), rank, self.iters)
+            } else {
+                [0.0, 0.0]
+            };
+            for (t, s) in total.iter_mut().zip(search) {
+                *t += self.runs as f64 * (draw + s);
+            }
+        }
+        total
     }
 
     /// The generator of draw `draw` at size `n_train` ([`draw_rng`] of this experiment).

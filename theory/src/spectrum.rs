@@ -24,6 +24,7 @@ use crate::simd::simd_kernel;
 use crate::Setup;
 
 mod early_stop;
+pub use early_stop::search_cpu_seconds;
 
 /// Iterations per block when evaluating a gradient-descent path: bounds the working memory to
 /// `BLOCK * r` doubles while keeping the products large enough for efficient GEMMs.

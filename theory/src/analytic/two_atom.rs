@@ -19,7 +19,9 @@
 //! Chebyshev midpoint rule ([`Rule::ChebyshevMidpoint`]): every interval ends at a square-root
 //! edge or a hard edge at 0.
 
-use super::poly::{eval, polish_real, poly_mul, poly_roots, C64};
+use super::poly::{
+    backward_error, eval, polish_real, poly_mul, poly_roots, C64, ROUNDING_BACKWARD_ERROR,
+};
 use super::population::Population;
 use super::quadrature::{Quadrature, Rule};
 
@@ -152,7 +154,12 @@ impl Population for TwoAtom {
                     break;
                 }
                 z -= step;
-                if step.norm() <= 1e-14 * z.norm() {
+                // Converged: the step is negligible, or the residual is at the rounding level
+                // (at large `N` rounding keeps the steps above 1e-14 and Newton used to give
+                // up here, sending every node to the full root finder).
+                if step.norm() <= 1e-14 * z.norm()
+                    || backward_error(&cubic, z) <= ROUNDING_BACKWARD_ERROR
+                {
                     if z.im > 1e-7 * z.norm() {
                         return Some(z);
                     }
