@@ -3,9 +3,11 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use image::{ImageBuffer, Luma, Rgb};
+use plateau_experiments::sources::planes::{decode, Planes};
+use plateau_experiments::sources::skimage::SKIMAGE_NOT_PHOTOGRAPHS;
 use plateau_experiments::sources::{skimage_dir, split_of, Color, Load as _, LoadOptions, Source};
 use plateau_experiments::streams::Split;
 use plateau_run::hash::fnv1a64;
@@ -212,6 +214,56 @@ fn crops_colour_and_jpeg() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The scikit-image sample photographs (`skimage_dir`, drawings left out) by file name, decoded
+/// gray as `--data skimage` decodes them.
+fn skimage_photographs() -> Vec<(String, Planes)> {
+    let mut photos = Vec::new();
+    for entry in std::fs::read_dir(skimage_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        if SKIMAGE_NOT_PHOTOGRAPHS.contains(&name.as_str())
+            || !ext.is_some_and(|e| ["png", "jpg", "jpeg"].contains(&e.as_str()))
+        {
+            continue;
+        }
+        photos.push((name, decode(&path, Color::Gray).unwrap()));
+    }
+    photos
+}
+
+/// For each gray `s x s` patch, the names of the photographs that hold it bit for bit at some
+/// position. One pass over each photograph's positions, looking up their first four pixels
+/// among the patches' (a full comparison only on a match): `O(h w)` per photograph.
+fn photographs_holding<'a>(
+    photos: &'a [(String, Planes)],
+    patches: &[&[f32]],
+    s: usize,
+) -> Vec<Vec<&'a str>> {
+    let key = |v: &[f32]| -> [u32; 4] { std::array::from_fn(|k| v[k].to_bits()) };
+    let mut by_key: HashMap<[u32; 4], Vec<usize>> = HashMap::new();
+    for (i, patch) in patches.iter().enumerate() {
+        by_key.entry(key(patch)).or_default().push(i);
+    }
+    let mut holders = vec![Vec::new(); patches.len()];
+    for (name, p) in photos.iter().filter(|(_, p)| p.h >= s && p.w >= s) {
+        let at = |row: usize, col: usize| &p.data[row * p.w + col..row * p.w + col + s];
+        for row in 0..=p.h - s {
+            for col in 0..=p.w - s {
+                for &i in by_key.get(&key(at(row, col))).into_iter().flatten() {
+                    let same = (0..s).all(|r| at(row + r, col) == &patches[i][r * s..(r + 1) * s]);
+                    if same && holders[i].last() != Some(&name.as_str()) {
+                        holders[i].push(name.as_str());
+                    }
+                }
+            }
+        }
+    }
+    holders
+}
+
 #[test]
 fn skimage_patches_are_split_by_photograph() {
     if !skimage_dir().is_dir() {
@@ -225,6 +277,7 @@ fn skimage_patches_are_split_by_photograph() {
     let o = opt(32);
     let train = Source::Skimage.load(Split::Train, 64, &o).unwrap();
     let test = Source::Skimage.load(Split::Test, 64, &o).unwrap();
+    let validation = Source::Skimage.load(Split::Validation, 16, &o).unwrap();
     assert_eq!(train.images.size(), vec![64, 1, 32, 32]);
     // Nested and seeded.
     let again = Source::Skimage.load(Split::Train, 16, &o).unwrap();
@@ -232,14 +285,41 @@ fn skimage_patches_are_split_by_photograph() {
         values(&again.images),
         values(&train.images)[..16 * 1024].to_vec()
     );
-    // No test patch occurs among the training patches (different photographs).
-    let tr: HashSet<Vec<u32>> = values(&train.images)
-        .chunks(1024)
-        .map(|p| p.iter().map(|v| v.to_bits()).collect())
-        .collect();
-    assert!(values(&test.images)
-        .chunks(1024)
-        .all(|p| !tr.contains(&p.iter().map(|v| v.to_bits()).collect::<Vec<_>>())));
+    // Each patch is found in a photograph of its own split and in none of another split, so
+    // the splits draw from different photographs (not only different patches of the same ones).
+    let photos = skimage_photographs();
+    let mut used = Vec::new();
+    for (split, loaded) in [
+        (Split::Train, &train),
+        (Split::Validation, &validation),
+        (Split::Test, &test),
+    ] {
+        let mut names = HashSet::new();
+        let v = values(&loaded.images);
+        let patches: Vec<&[f32]> = v.chunks(32 * 32).collect();
+        for holders in photographs_holding(&photos, &patches, 32) {
+            assert!(
+                !holders.is_empty(),
+                "{split:?}: a patch found in no photograph"
+            );
+            for name in holders {
+                assert_eq!(
+                    split_of(name),
+                    split,
+                    "a {split:?} patch comes from {name}, a photograph of another split"
+                );
+                names.insert(name.to_string());
+            }
+        }
+        used.push(names);
+    }
+    assert!(used[0].len() >= 2, "training patches from {:?}", used[0]);
+    assert!(
+        used[0].is_disjoint(&used[1])
+            && used[0].is_disjoint(&used[2])
+            && used[1].is_disjoint(&used[2]),
+        "photographs shared between splits: {used:?}"
+    );
     let v = values(&test.images);
     assert!(v.iter().all(|p| (0.0..=1.0).contains(p)));
 }
