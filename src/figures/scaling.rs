@@ -161,6 +161,27 @@ pub struct Predicted<'a> {
     pub levels: &'a [PredictedLevel],
 }
 
+/// A level's horizontal line in `view`: its legend text (the value, with its 95% band where it
+/// has one) and height; `None` where the view cannot show it (a level at or below the floor on
+/// the excess view).
+fn level_line(l: &PredictedLevel, view: View) -> Option<(String, f64, RGBColor)> {
+    let y = view.y(l.mse)?;
+    let psnr = |m: f64| -10.0 * m.log10();
+    let value = match (view, l.band) {
+        (View::Psnr, Some((lo, hi))) => {
+            format!("{y:.2} dB (95% {:.2} to {:.2} dB)", psnr(hi), psnr(lo))
+        }
+        (View::Psnr, None) => format!("{y:.2} dB"),
+        (_, Some((lo, hi))) => format!("{:.4e} (95% {lo:.2e} to {hi:.2e})", l.mse),
+        (_, None) => format!("{:.4e}", l.mse),
+    };
+    let value = match view {
+        View::Excess(c) => format!("{value}, drawn minus {c:.4e}"),
+        _ => value,
+    };
+    Some((format!("{} {value}", l.label), y, LEVEL))
+}
+
 fn chart(g: &GroupSummary, extra: Predicted<'_>, band: Option<&Band>, view: View) -> Chart {
     let win = window(g, extra.levels, view).unwrap_or((f64::MIN_POSITIVE, f64::MAX));
     let map = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
@@ -305,24 +326,7 @@ fn chart(g: &GroupSummary, extra: Predicted<'_>, band: Option<&Band>, view: View
             hlines.push((text, y, FLOOR));
         }
     }
-    for l in extra.levels {
-        if let Some(y) = view.y(l.mse) {
-            let psnr = |m: f64| -10.0 * m.log10();
-            let value = match (view, l.band) {
-                (View::Psnr, Some((lo, hi))) => {
-                    format!("{y:.2} dB (95% {:.2} to {:.2} dB)", psnr(hi), psnr(lo))
-                }
-                (View::Psnr, None) => format!("{y:.2} dB"),
-                (_, Some((lo, hi))) => format!("{:.4e} (95% {lo:.2e} to {hi:.2e})", l.mse),
-                (_, None) => format!("{:.4e}", l.mse),
-            };
-            let value = match view {
-                View::Excess(c) => format!("{value}, drawn minus {c:.4e}"),
-                _ => value,
-            };
-            hlines.push((format!("{} {value}", l.label), y, LEVEL));
-        }
-    }
+    hlines.extend(extra.levels.iter().filter_map(|l| level_line(l, view)));
     let y_log = view.log(win);
     let (title, y_label) = match view {
         View::Error => (
