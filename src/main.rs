@@ -43,7 +43,7 @@ enum Command {
     /// Run a TOML grid of training runs locally or as a Slurm job array (results.jsonl).
     Sweep(commands::sweep::Args),
     /// How much more data is needed: N to get within a fraction of the floor (theory or measured).
-    Plan(commands::plan::Args),
+    Plan(Box<commands::plan::Args>),
     /// Scaling curve of a sweep's results against the predicted floor (figure, CSV, JSON).
     Scaling(commands::scaling::Args),
     /// The second-moment spectrum of a data source's training images and the linear Gaussian

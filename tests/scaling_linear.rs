@@ -209,4 +209,20 @@ fn a_spectrum_of_other_data_or_no_spectrum_is_refused_in_one_line() {
         assert_refused(&plateau(&args), "cannot read", cmd);
     }
     assert!(!figs.exists() || std::fs::read_dir(&figs).unwrap().next().is_none());
+    let theory = [
+        "plan",
+        "--d",
+        "2",
+        "--n",
+        "4",
+        "--sigma",
+        "0.1",
+        "--linear-theory",
+        r,
+    ];
+    assert_refused(
+        &plateau(&theory),
+        "--linear-theory needs --results",
+        "theory plan",
+    );
 }

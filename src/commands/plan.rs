@@ -181,6 +181,10 @@ pub struct Args {
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
     crate::output::check_stdout()?;
+    // clap's `requires` is not enforced here (as for --exact-floor): refuse it ourselves.
+    if args.linear_theory.is_some() && args.results.is_none() {
+        bail!("--linear-theory needs --results DIR (the sweep whose curves it is set against)");
+    }
     if args.joint.p.is_some() {
         return joint(args);
     }
