@@ -34,9 +34,9 @@ use serde::Serialize;
 
 use crate::fit::detect_regime;
 
-/// Largest `N` searched: beyond it the deterministic equivalents' quadrature costs about a
-/// second per evaluation (against a millisecond below), and the extrapolations of the figures
-/// stop there too.
+/// Largest `N` searched (the extrapolations of the figures stop there too). An evaluation of
+/// the subspace model costs milliseconds up to the size bound 1e9 since the cubic's roots stop
+/// at the rounding level (it was half a second from `N = 3e5` on: docs/performance.md).
 pub const MAX_N: f64 = 1e6;
 
 /// Grid points per decade of the scan.
@@ -376,6 +376,20 @@ fn n_from_on(risk: &dyn Fn(usize) -> Result<f64>, target: f64) -> Result<Option<
 /// A fraction that is not positive and finite, a zero floor (nothing is within a fraction of
 /// 0), or a size the theory rejects.
 pub fn plan_theory(model: &TheoryModel, within: &[f64], at: &[f64]) -> Result<Vec<TheoryPlan>> {
+    plan_theory_with_progress(model, within, at, &|| {})
+}
+
+/// [`plan_theory`], calling `on_learner` after each estimator's plan (for a progress bar: one
+/// estimator of a Gaussian preset takes seconds).
+///
+/// # Errors
+/// As [`plan_theory`].
+pub fn plan_theory_with_progress(
+    model: &TheoryModel,
+    within: &[f64],
+    at: &[f64],
+    on_learner: &dyn Fn(),
+) -> Result<Vec<TheoryPlan>> {
     let floor = model.floor();
     if let Some(f) = within.iter().find(|f| !(f.is_finite() && **f > 0.0)) {
         bail!(
@@ -421,7 +435,7 @@ pub fn plan_theory(model: &TheoryModel, within: &[f64], at: &[f64]) -> Result<Ve
                     Ok((n, r.is_finite().then_some(r)))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            Ok(TheoryPlan {
+            let plan = TheoryPlan {
                 model: model.describe(),
                 group: learner.name(),
                 floor,
@@ -429,7 +443,9 @@ pub fn plan_theory(model: &TheoryModel, within: &[f64], at: &[f64]) -> Result<Ve
                 regime: regime(&risk)?,
                 at,
                 accuracy,
-            })
+            };
+            on_learner();
+            Ok(plan)
         })
         .collect()
 }

@@ -30,7 +30,7 @@ use crate::analysis::plan::{
     check_floor, fmt_n, plan_curve_floored, summary_text, KnownFloor, MeasuredPlan, PlanOptions,
     Reach, Target,
 };
-use crate::analysis::plan_theory::{plan_theory, Preset, TheoryModel, TheoryPlan};
+use crate::analysis::plan_theory::{plan_theory_with_progress, Preset, TheoryModel, TheoryPlan};
 use crate::analysis::scaling::{analyse, check_group_floor, known_floor, GroupSummary};
 use crate::analysis::spectrum_theory;
 use crate::commands::curve_args::{BootstrapArgs, CsvColumns};
@@ -221,7 +221,10 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         args.within.clone()
     };
-    let plans = plan_theory(&model, &within, &args.at)?;
+    // Hidden when stderr is not a terminal; a Gaussian preset takes seconds per estimator.
+    let bar = crate::output::progress(model.learners().len() as u64, "estimators");
+    let plans = plan_theory_with_progress(&model, &within, &args.at, &|| bar.inc(1))?;
+    bar.finish_and_clear();
     let text: String = plans.iter().map(theory_text).collect();
     emit(args.format, &plans, &text)
 }

@@ -235,7 +235,7 @@ fn starts_from_trial_floors(
         let z_mean = z.iter().sum::<f64>() / n as f64;
         let sxz: f64 = ls.iter().zip(z).map(|(l, z)| (l - l_mean) * z).sum();
         let slope = sxz / sxx;
-        (sxx > 0.0 && slope.is_finite()).then(|| [z_mean - slope * l_mean, slope])
+        (sxx > 0.0 && slope.is_finite()).then_some([z_mean - slope * l_mean, slope])
     };
     let mut starts: Vec<([f64; 3], f64)> = Vec::new();
     for q in [0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999] {
