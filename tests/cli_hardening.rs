@@ -213,6 +213,14 @@ fn write_errors_on_the_standard_streams_keep_the_exit_status() {
             first: "plateau: error: cannot write to standard output: it is closed",
         },
         Row {
+            what: "theory with stdout on /dev/null opened read-write (Python's \
+                   subprocess.DEVNULL, nohup): the output is discarded, no error",
+            script: "$P $T 1<>/dev/null",
+            status: 0,
+            stream: Stream::Stderr,
+            first: "",
+        },
+        Row {
             what: "theory --out FILE with stdout closed: the file is written",
             script: "$P $T --out x.csv >&-; s=$?; head -n 1 x.csv; exit $s",
             status: 0,

@@ -18,23 +18,47 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Whether descriptor 1 was closed when the program started ([`guard`]).
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// Whether descriptor 1 was closed when the process image started, seen by
+/// [`check_stdout_at_exec`] before Rust's runtime reopens it.
+static STDOUT_CLOSED_AT_EXEC: AtomicBool = AtomicBool::new(false);
+
+/// Runs from `.init_array`, before `main` and before Rust's runtime puts `/dev/null` on a
+/// closed descriptor 0, 1 or 2 (which it does in `lang_start`, so that after it a closed
+/// standard output cannot be told from one a parent deliberately opened on `/dev/null`, as
+/// Python's `subprocess.DEVNULL`, `nohup` and service managers do). Async-signal-safe: one
+/// `fcntl` and an atomic store.
+extern "C" fn check_stdout_at_exec() {
+    // SAFETY: F_GETFL only queries the descriptor's status flags.
+    if unsafe { libc::fcntl(1, libc::F_GETFL) } == -1 {
+        STDOUT_CLOSED_AT_EXEC.store(true, Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static CHECK_STDOUT_AT_EXEC: extern "C" fn() = check_stdout_at_exec;
+
 /// Remembers whether standard output was closed when the program started, and makes sure
 /// descriptors 0, 1 and 2 are open (on `/dev/null`), so that no file the program opens later
 /// takes their number. Call it first in `main`. A few system calls.
 ///
-/// Rust's runtime already opens `/dev/null` (read-write) on a closed descriptor 0, 1 or 2
-/// before `main`, so a closed standard output shows as descriptor 1 on `/dev/null` open for
-/// reading and writing; a shell's `>/dev/null` opens it for writing only, and is kept as the
-/// user's choice to discard the output.
+/// Whether descriptor 1 was closed is read before Rust's runtime started
+/// ([`check_stdout_at_exec`]); a standard output on `/dev/null`, opened read-write or not, is
+/// the caller's choice to discard the output and is kept.
 pub fn guard() {
+    // The constructor's static is referenced so that the linker keeps it in every binary.
+    std::hint::black_box(&CHECK_STDOUT_AT_EXEC);
+    if STDOUT_CLOSED_AT_EXEC.load(Ordering::Relaxed) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
     for fd in 0..=2 {
         // SAFETY: F_GETFL only queries the descriptor's status flags.
         let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        if fd == 1 && (flags == -1 || flags & libc::O_ACCMODE == libc::O_RDWR && is_dev_null(fd)) {
-            STDOUT_CLOSED.store(true, Ordering::Relaxed);
-        }
         if flags != -1 {
             continue;
+        }
+        if fd == 1 {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
         }
         let mode = if fd == 0 {
             libc::O_RDONLY
@@ -52,18 +76,6 @@ pub fn guard() {
             }
         }
     }
-}
-
-/// Whether descriptor `fd` is open on `/dev/null` (same device number).
-fn is_dev_null(fd: i32) -> bool {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let (Ok(open), Ok(null)) = (
-        std::fs::metadata(format!("/proc/self/fd/{fd}")),
-        std::fs::metadata("/dev/null"),
-    ) else {
-        return false;
-    };
-    open.file_type().is_char_device() && open.rdev() == null.rdev()
 }
 
 /// Whether standard output was closed at start (`plateau ... >&-`): results written to it
