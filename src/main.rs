@@ -19,9 +19,6 @@ struct Cli {
     command: Command,
 }
 
-// One value, parsed once per process: the size of the largest variant (`plan`'s many flags)
-// costs nothing, and boxing it would only add an indirection.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Monte Carlo (or analytic) risk of learned linear estimators over training-set sizes (CSV).
