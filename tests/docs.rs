@@ -64,7 +64,10 @@ fn named_paths(text: &str) -> Vec<String> {
             p.trim_end_matches(['.', ',', ')']).to_string()
         })
         .filter(|p| {
-            !p.is_empty() && !["<", "*", "{", "...", "$", "NAME", "TAG"].iter().any(|c| p.contains(c))
+            !p.is_empty()
+                && !["<", "*", "{", "...", "$", "NAME", "TAG"]
+                    .iter()
+                    .any(|c| p.contains(c))
         })
         .collect()
 }
@@ -78,13 +81,23 @@ fn every_path_the_docs_name_exists() {
         for p in named_paths(&text) {
             checked += 1;
             if !Path::new(ROOT).join(&p).exists() {
-                missing.push(format!("{}: {p}", page.strip_prefix(ROOT).unwrap().display()));
+                missing.push(format!(
+                    "{}: {p}",
+                    page.strip_prefix(ROOT).unwrap().display()
+                ));
             }
         }
     }
     // The scan must see the paths the README certainly names (a broken scanner finds none).
-    assert!(checked > 50, "only {checked} paths found: the scanner is broken");
-    assert!(missing.is_empty(), "paths named but missing:\n{}", missing.join("\n"));
+    assert!(
+        checked > 50,
+        "only {checked} paths found: the scanner is broken"
+    );
+    assert!(
+        missing.is_empty(),
+        "paths named but missing:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -93,7 +106,12 @@ fn the_scanner_finds_paths_and_skips_patterns() {
                 `figures/scaling_<tag>.png`, `theory/*.md`, `cargo test`, `src/fit/lm.rs:42`";
     assert_eq!(
         named_paths(text),
-        vec!["docs/fits.md", "src/fit/", "src/fit/lm.rs", "docs/capacity.md"]
+        vec![
+            "docs/fits.md",
+            "src/fit/",
+            "src/fit/lm.rs",
+            "docs/capacity.md"
+        ]
     );
 }
 
@@ -130,7 +148,11 @@ fn readme_commands() -> Vec<Vec<String>> {
 #[test]
 fn every_command_line_in_the_readme_parses() {
     let commands = readme_commands();
-    assert!(commands.len() >= 8, "only {} command lines found", commands.len());
+    assert!(
+        commands.len() >= 8,
+        "only {} command lines found",
+        commands.len()
+    );
     let dir = tempfile::tempdir().unwrap();
     for words in commands {
         let mut cmd = common::command();
