@@ -221,6 +221,11 @@ fn bad_tables_and_flags_are_refused_in_one_line() {
             "--loss huber --huber-delta 0",
             "--huber-delta 0 must be positive",
         ),
+        (
+            good.clone(),
+            "--huber-delta 0.01",
+            "--huber-delta is Huber's threshold: use it with --loss huber",
+        ),
         (good.clone(), "--family kaplan", "unknown family 'kaplan'"),
         (
             good.clone(),

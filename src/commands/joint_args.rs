@@ -26,9 +26,10 @@ pub struct JointArgs {
     /// Loss on the log residuals of the joint fit: squares or huber (robust to outliers).
     #[arg(long, default_value = "squares", value_name = "LOSS")]
     pub loss: String,
-    /// Where Huber's loss turns from quadratic to linear, in ln R.
-    #[arg(long, default_value_t = HUBER_DELTA, value_name = "DELTA", allow_negative_numbers = true)]
-    pub huber_delta: f64,
+    /// Where Huber's loss turns from quadratic to linear, in ln R (with --loss huber)
+    /// [default: 1e-3].
+    #[arg(long, value_name = "DELTA", allow_negative_numbers = true)]
+    pub huber_delta: Option<f64>,
 }
 
 impl JointArgs {
@@ -37,8 +38,7 @@ impl JointArgs {
     /// # Errors
     /// `--family`, `--loss` or `--huber-delta` changed from its default without `--p`.
     pub fn refuse_unused(&self, what: &str) -> Result<()> {
-        let changed =
-            self.family != "auto" || self.loss != "squares" || self.huber_delta != HUBER_DELTA;
+        let changed = self.family != "auto" || self.loss != "squares" || self.huber_delta.is_some();
         if self.p.is_none() && changed {
             bail!("--family, --loss and --huber-delta are for the joint law: {what}");
         }
@@ -48,11 +48,15 @@ impl JointArgs {
     /// The fit's settings, with the bootstrap `bootstrap`.
     ///
     /// # Errors
-    /// An unknown family or loss, or a bad `--huber-delta` (one line).
+    /// An unknown family or loss, a bad `--huber-delta`, or one given without `--loss huber`
+    /// (it would be ignored; one line).
     pub fn options(&self, bootstrap: BootstrapOptions) -> Result<TableFitOptions> {
+        if self.huber_delta.is_some() && self.loss != "huber" {
+            bail!("--huber-delta is Huber's threshold: use it with --loss huber");
+        }
         Ok(TableFitOptions {
             family: self.family.parse::<FamilyAsk>()?,
-            loss: Loss::parse(&self.loss, self.huber_delta)?,
+            loss: Loss::parse(&self.loss, self.huber_delta.unwrap_or(HUBER_DELTA))?,
             bootstrap,
         })
     }
