@@ -599,11 +599,20 @@ pub fn plan_curve_floored(
     let y_top = curve.ys.iter().copied().fold(0.0, f64::max);
     let flags = param_flags(&point, known.is_none(), y_top);
     let b_flag = flags[1];
-    let floor = estimate(&|p| p[2]).flag(flags[2]).as_positive();
+    // A flat law (b at its bound 0) is the constant a + c, and any split of that level between
+    // a and c fits it: its floor is the level, the law's value at the largest N.
+    let saturated = b_flag.is_some() && point[1] < 1.0;
+    let level = |p: &[f64]| sat(p, n_max);
+    let floor_of: &dyn Fn(&[f64]) -> f64 = if saturated { &level } else { &|p| p[2] };
+    let floor = if saturated {
+        estimate(floor_of)
+    } else {
+        estimate(floor_of).flag(flags[2]).as_positive()
+    };
     let targets = opts
         .targets
         .iter()
-        .map(|t| target_plan(t, &estimate, &floor, y_top, b_flag, opts.peak))
+        .map(|t| target_plan(t, &estimate, (&floor, floor_of), y_top, b_flag, opts.peak))
         .collect();
     let predictions = predictions(&estimate, opts);
     let params = param_estimates(&estimate, &flags);
@@ -620,7 +629,7 @@ pub fn plan_curve_floored(
         exact_floor: known.map(|k| k.mse),
         floor_bound: known.map(|k| k.bound()),
         free_fit,
-        saturated: b_flag.is_some() && point[1] <= 0.0,
+        saturated,
         exact_floor_label: None,
         largest_n: n_max,
         measured_at_largest_n: y_max,
@@ -712,13 +721,14 @@ fn param_estimates(
 fn target_plan(
     t: &Target,
     estimate: &Estimator,
-    floor: &Estimate,
+    floor: (&Estimate, &dyn Fn(&[f64]) -> f64),
     y_top: f64,
     b_flag: Option<Unidentified>,
     peak: f64,
 ) -> TargetPlan {
-    let mse = estimate(&|p| t.mse(p[2], peak));
-    let n = estimate(&|p| n_for(p[0], p[1], p[2], t.mse(p[2], peak)))
+    let (floor, floor_of) = floor;
+    let mse = estimate(&|p| t.mse(floor_of(p), peak));
+    let n = estimate(&|p| n_for(p[0], p[1], p[2], t.mse(floor_of(p), peak)))
         .flag(b_flag)
         .as_size();
     let reachable = if mse.value >= y_top {
