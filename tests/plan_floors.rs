@@ -38,7 +38,7 @@ const ROWS: &[(&str, i32, &str)] = &[
     (
         "plan --within-db 100 --input {law}",
         2,
-        "--within-db 1e2 is above 10",
+        "--within-db 100 is above 10",
     ),
     (
         "plan --within 1e308 --input {law}",

@@ -174,7 +174,10 @@ impl FiniteSize {
             for (j, atom) in node.atoms[2..].iter().enumerate() {
                 debug_assert_eq!(atom.x, shared[j]);
                 lin_b[j] += node.weight * atom.nu;
-                lin_c[j] += node.weight * (atom.nu + self.s * atom.kappa) / atom.x;
+                // As in `filter`: an atom at 0 carries no `C` (its filter value is 0).
+                if atom.x > 0.0 {
+                    lin_c[j] += node.weight * (atom.nu + self.s * atom.kappa) / atom.x;
+                }
             }
         }
         let scale = 1.0 / (self.d * self.alpha * self.alpha);
