@@ -48,7 +48,7 @@ const ROWS: &[(&str, i32, &str)] = &[
     (
         "plan --within 0 --input {law}",
         2,
-        "--within 0e0 must be positive",
+        "--within 0 must be positive",
     ),
     (
         "plan --within 9 --input {law}",

@@ -603,7 +603,7 @@ pub fn plan_curve_floored(
     // a and c fits it: its floor is the level, the law's value at the largest N.
     let saturated = b_flag.is_some() && point[1] < 1.0;
     let level = |p: &[f64]| sat(p, n_max);
-    let floor_of: &dyn Fn(&[f64]) -> f64 = if saturated { &level } else { &|p| p[2] };
+    let floor_of: FloorOf<'_> = if saturated { &level } else { &|p| p[2] };
     let floor = if saturated {
         estimate(floor_of)
     } else {
@@ -714,6 +714,9 @@ fn param_estimates(
     )
 }
 
+/// The floor of a parameter vector `(a, b, c)`: `c`, or the level of a flat law.
+type FloorOf<'a> = &'a dyn Fn(&[f64]) -> f64;
+
 /// One target's answer. One rule for targets already met, absolute or relative: a target
 /// MSE at or above every measured error (`y_top`, the largest) is [`Reach::AlreadyMet`], with
 /// nothing to plan; a target met only at the larger measured sizes gets its `N` from the law
@@ -721,7 +724,7 @@ fn param_estimates(
 fn target_plan(
     t: &Target,
     estimate: &Estimator,
-    floor: (&Estimate, &dyn Fn(&[f64]) -> f64),
+    floor: (&Estimate, FloorOf<'_>),
     y_top: f64,
     b_flag: Option<Unidentified>,
     peak: f64,
