@@ -178,7 +178,7 @@ impl Optimizer {
         });
     }
 
-    /// The state as named tensors: [`STEP`] and `NAME.SLOT` per variable.
+    /// The state as named tensors: `STEP` and `NAME.SLOT` per variable.
     pub fn state(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![(STEP.to_string(), Tensor::from_slice(&[self.step]))];
         for p in &self.params {

@@ -43,7 +43,7 @@ static CHECK_STDOUT_AT_EXEC: extern "C" fn() = check_stdout_at_exec;
 /// takes their number. Call it first in `main`. A few system calls.
 ///
 /// Whether descriptor 1 was closed is read before Rust's runtime started
-/// ([`check_stdout_at_exec`]); a standard output on `/dev/null`, opened read-write or not, is
+/// (`check_stdout_at_exec`); a standard output on `/dev/null`, opened read-write or not, is
 /// the caller's choice to discard the output and is kept.
 pub fn guard() {
     // The constructor's static is referenced so that the linker keeps it in every binary.

@@ -106,7 +106,7 @@ impl WidthMap {
 }
 
 /// The optimal width at `n` under `law` (see the module docs): the smallest width of a
-/// [`WIDTH_GRID`]-point log grid over the swept range whose predicted error is within
+/// `WIDTH_GRID`-point log grid over the swept range whose predicted error is within
 /// [`WIDTH_TOLERANCE_DB`] of the grid's smallest. Cost `O(WIDTH_GRID)`.
 pub fn optimal_width(law: &JointLaw, n: f64, widths: &WidthMap) -> f64 {
     let [lo, hi] = widths.range();

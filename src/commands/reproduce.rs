@@ -1,6 +1,6 @@
 //! `plateau reproduce`: the main job. Computes the theory results of the paper's eight setups
 //! and draws the figures; then runs the U-Net scaling sweeps of `--preset` (`cpu`: the six
-//! configs of [`CPU_SWEEPS`] into `results/sweeps/<name>`, resumable; `capacity`: the width
+//! configs of `CPU_SWEEPS` into `results/sweeps/<name>`, resumable; `capacity`: the width
 //! sweep `capacity_cpu.toml`, opt-in) and draws their scaling figures
 //! `figures/scaling_<tag>{,_excess,_psnr}.{png,svg}` (real-data denoising sweeps first get a
 //! `plateau spectrum` run in `<results>/spectrum`, whose linear theory the figures and plans
@@ -60,7 +60,7 @@ const CPU_SWEEPS: [&str; 6] = [
 /// Which sweeps the `sweep` part runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// [`CPU_SWEEPS`]: six small sweeps sized for a 2-core CPU.
+    /// `CPU_SWEEPS`: six small sweeps sized for a 2-core CPU.
     Cpu,
     /// `experiments/denoise_paper.toml` and `experiments/mri_paper.toml`: the paper's grids
     /// (GPU, ImageNet and fastMRI; days of compute).

@@ -372,7 +372,7 @@ fn excess_floor(g: &GroupSummary) -> Option<f64> {
 }
 
 /// Every view (see the module docs) with its file-name suffix: `""` (test error), `"_excess"`
-/// (only with a floor, see [`excess_floor`]), `"_psnr"`.
+/// (only with a floor, see `excess_floor`), `"_psnr"`.
 pub fn scaling_views(
     g: &GroupSummary,
     extra: Predicted<'_>,

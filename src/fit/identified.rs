@@ -60,7 +60,7 @@ impl fmt::Display for Unidentified {
 /// Fraction of a parameter's range within which it counts as sitting at a bound.
 const AT_BOUND: f64 = 1e-6;
 
-/// `Some(AtBound)` when `value` sits at `lo` or `hi` (within [`AT_BOUND`] of the range, or of
+/// `Some(AtBound)` when `value` sits at `lo` or `hi` (within `AT_BOUND` of the range, or of
 /// the bound's size for an infinite range).
 pub fn at_bound(param: &'static str, value: f64, [lo, hi]: [f64; 2]) -> Option<Unidentified> {
     let scale = if (hi - lo).is_finite() {

@@ -25,7 +25,7 @@
 //!
 //! Cost `O(n^2)` for `n` points: every candidate's residual sum of squares is screened in
 //! `O(1)` from suffix sums (the hinge columns orthogonalised against the one-segment fit, see
-//! [`HingeScreen`]), and the [`RECHECK`] best of each `K` are refitted by Householder least
+//! `HingeScreen`), and the `RECHECK` best of each `K` are refitted by Householder least
 //! squares, the most accurate of which is kept; exhaustive least squares over all `O(n^2)`
 //! break pairs, `O(n^3)` in all, took over 30 s at 1000 points.
 

@@ -121,7 +121,7 @@ struct Shared<'a> {
     error: Option<anyhow::Error>,
 }
 
-/// Runs every unfinished cell of `cfg`, [`Slots::count`] at a time (cells are handed out in
+/// Runs every unfinished cell of `cfg`, `Slots::count` at a time (cells are handed out in
 /// index order, each to the next free slot), with a progress bar. Cells another process is
 /// running are waited for at the end (and then usually found finished). Concurrent cells record
 /// through the store's lock as concurrent sweeps do.

@@ -201,7 +201,7 @@ impl Spectrum {
     /// is `E[R_k]` with a smaller variance (the mean path, not the early-stopped risk: a minimum
     /// over `k` of conditional means is not the conditional mean of the minimum). It is the
     /// plain path with `v_i` replaced by its conditional mean `a_i / alpha` and `sigma^2 ||v_i||^2`
-    /// by the weight `c_i` of [`Spectrum::noise_weights`]. Same cost as [`Spectrum::gd_risk_path`].
+    /// by the weight `c_i` of `Spectrum::noise_weights`. Same cost as [`Spectrum::gd_risk_path`].
     pub fn gd_risk_path_noise_averaged(&self, eta: f64, iters: usize, par: Par) -> Vec<f64> {
         let inv_alpha = 1.0 / self.setup.alpha();
         let mean_v = Mat::from_fn(self.a.nrows(), self.rank(), |p, i| {

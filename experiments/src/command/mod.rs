@@ -1,5 +1,5 @@
 //! The training binaries' commands: `plateau-train` ([`train`]), `plateau-bench-train`
-//! ([`bench`]) and `plateau-spectrum` ([`spectrum`]). `plateau train ...` and `plateau bench-train ...` run them (git-style), so the
+//! ([`bench`](mod@bench)) and `plateau-spectrum` ([`spectrum`]). `plateau train ...` and `plateau bench-train ...` run them (git-style), so the
 //! flags, output and exit codes are the same either way.
 
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
 //! `folder:PATH`: PNG and JPEG files anywhere below a folder (an ImageNet-like layout works as
-//! is), split by file ([`super::files`]), each fitted to one `s x s` image ([`Planes::fit`]).
+//! is), split by file ([`super::files`]), each fitted to one `s x s` image (`Planes::fit`).
 //!
 //! Files smaller than `s` are always skipped; undecodable files fail the load with their name,
 //! or are skipped with `skip_bad`. Every skip is listed with its reason, and a split with too
