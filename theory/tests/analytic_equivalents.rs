@@ -356,6 +356,25 @@ fn errors_and_degenerate_setups() {
         assert_eq!(analytic::floor(&clean), 0.0);
     }
     assert!(least_squares(&clean, 40).unwrap().unwrap() < 1e-12);
+    // No noise dimensions (n = d): no noise block for the finite-size correction to model.
+    for (d, sigma) in [(1, 0.5), (3, 0.1)] {
+        let full = Setup::new(d, d, sigma).unwrap();
+        for n_train in [1, 2, 4, 8, 100] {
+            for e in Estimator::ALL {
+                if e == Estimator::LeastSquares && n_train <= d + 1 {
+                    continue; // infinite expectation at N <= n + 1
+                }
+                let r = expected_risk(&full, n_train, e, StepSize::Paper)
+                    .unwrap()
+                    .risk
+                    .unwrap();
+                assert!(
+                    r.is_finite() && (0.0..=1.0 + 1e-9).contains(&r),
+                    "n = d = {d}: {e} N={n_train}: {r}"
+                );
+            }
+        }
+    }
 }
 
 /// PCA up to N = 1e15 (the quadrature alone gave 0.0237 at d = 10, n = 100, sigma = 0.1,

@@ -95,6 +95,9 @@ impl FiniteSize {
         n_train: usize,
         model: NoiseModel,
     ) -> Option<Self> {
+        // Without noise dimensions (n = d) there is no noise block to model: the flat form,
+        // whose domain with noise is N + d < n, that is, no correction.
+        let model = if n > d { model } else { NoiseModel::Flat };
         if n_train == d || (s > 0.0 && model == NoiseModel::Flat && n_train + d >= n) {
             return None;
         }
