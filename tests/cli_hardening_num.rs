@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{plateau, words};
+use common::{field_store_line, plateau, words};
 
 /// One row: the arguments (`{dir}` is replaced by the temporary directory), the exit status,
 /// and a piece of the first line of stderr (exit 2) or stdout (otherwise).
@@ -212,25 +212,6 @@ fn bad_spread_cells_and_headers_are_refused_naming_the_line() {
     assert!(err.contains("line 4 has no 'std' while 7 rows do"), "{err}");
 }
 
-/// One `ok` record of a results store at `N = n` with test MSE `mse` (as `sweep` writes it).
-fn record(id: &str, n: u64, mse: f64) -> String {
-    serde_json::json!({
-        "id": id, "index": 0, "sweep": "s", "status": "ok",
-        "params": {"train_size": n, "channels": 8},
-        "metrics": {
-            "task": "denoise", "data": "gaussian-field", "model": "unet", "pools": 2,
-            "image_size": 32, "noise_std": 0.1, "field_exponent": 2.0, "field_cutoff": 0.05,
-            "field_std": 0.25, "batch_size": 16, "lr": 1e-3, "epochs": 30, "early_stop": 6,
-            "val_size": 128, "test_size": 512,
-            "train_size": n, "channels": 8, "seed": 0, "best_val_psnr": 30.0,
-            "test_mse": mse, "test_mse_stderr": 1e-5, "floor_mse": 0.007,
-            "oracle_test_mse": 0.0069, "status": "ok"
-        },
-        "error": null, "seconds": 1.0, "host": "h", "finished_unix": 0
-    })
-    .to_string()
-}
-
 /// Item 12: an `ok` record whose test MSE is not positive is refused, naming the record, by
 /// `scaling` and `plan --results` (it was dropped silently: "3 runs" instead of 4).
 #[test]
@@ -248,7 +229,7 @@ fn ok_records_without_a_positive_test_mse_are_refused() {
                 } else {
                     0.02 * (n as f64).powf(-0.6) + 0.007
                 };
-                record(&format!("r{i}"), n, mse)
+                field_store_line(&format!("r{i}"), n, mse, 1e-5, 0.007).to_string()
             })
             .collect();
         std::fs::write(store.join("results.jsonl"), lines.join("\n") + "\n").unwrap();
