@@ -578,10 +578,10 @@ pub fn plan_curve_floored(
     let ctx = |e: anyhow::Error| anyhow::anyhow!("group '{group}': {e:#}");
     let bound = known.map_or(0.0, |k| k.bound());
     let s = fit_saturating_floored(&curve.xs, &curve.ys, bound).map_err(ctx)?;
-    let free_fit = match known {
-        Some(_) => Some(free_fit(curve, bound).map_err(ctx)?),
-        None => None,
-    };
+    let free_fit = known
+        .map(|_| free_fit(curve, bound))
+        .transpose()
+        .map_err(ctx)?;
     let fit = Fit::Saturating(s);
     let point = [s.a, s.b, s.c];
     let boot = bootstrap(curve, &fit, &[], &opts.bootstrap).map_err(ctx)?;
@@ -599,16 +599,10 @@ pub fn plan_curve_floored(
     let y_top = curve.ys.iter().copied().fold(0.0, f64::max);
     let flags = param_flags(&point, known.is_none(), y_top);
     let b_flag = flags[1];
-    // A flat law (b at its bound 0) is the constant a + c, and any split of that level between
-    // a and c fits it: its floor is the level, the law's value at the largest N.
     let saturated = b_flag.is_some() && point[1] < 1.0;
     let level = |p: &[f64]| sat(p, n_max);
     let floor_of: FloorOf<'_> = if saturated { &level } else { &|p| p[2] };
-    let floor = if saturated {
-        estimate(floor_of)
-    } else {
-        estimate(floor_of).flag(flags[2]).as_positive()
-    };
+    let floor = floor_estimate(&estimate, floor_of, saturated, flags[2]);
     let targets = opts
         .targets
         .iter()
@@ -712,6 +706,22 @@ fn param_estimates(
             })
             .collect(),
     )
+}
+
+/// The fitted floor. A flat law (`b` at its bound 0) is the constant `a + c`, and any split of
+/// that level between `a` and `c` fits it, so its floor is the level (`floor_of`, the law at
+/// the largest `N`) and is identified; otherwise it is `c`, flagged where `c` is at its bound.
+fn floor_estimate(
+    estimate: &Estimator,
+    floor_of: FloorOf<'_>,
+    saturated: bool,
+    c_flag: Option<Unidentified>,
+) -> Estimate {
+    if saturated {
+        estimate(floor_of)
+    } else {
+        estimate(floor_of).flag(c_flag).as_positive()
+    }
 }
 
 /// The floor of a parameter vector `(a, b, c)`: `c`, or the level of a flat law.
