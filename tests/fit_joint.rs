@@ -11,18 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-const TRUTH: JointLaw = JointLaw {
-    family: Family::Additive,
-    e: 0.01,
-    a: 0.5,
-    alpha: 0.6,
-    b: 3.0,
-    beta: 0.5,
-    q: 1.0,
-};
-
-/// Log noise per run.
-const SIGMA: f64 = 0.03;
+// The law and the noise level of the table tests (`tests/joint_table`): one truth for both.
+mod joint_table;
+use joint_table::{SIGMA, TRUTH};
 
 fn table(law: &JointLaw, rng: &mut ChaCha8Rng) -> JointData {
     let noise = Normal::new(0.0, SIGMA).unwrap();
