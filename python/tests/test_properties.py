@@ -39,3 +39,16 @@ def test_no_estimator_beats_the_floor(pair, seed):
     assert risks["optimal"]["risk"] == setup.floor
     for e in ("pca", "least_squares", "gd_early_stopped"):
         assert risks[e]["risk"] >= setup.floor * (1 - 1e-12)
+
+
+# The case the least-squares property above found (CI, 2026-12-07): at a vanishing noise level the
+# finite-size correction of gradient descent overflowed (inf at sigma = 2.1e-156, d = 1, n = 2).
+# Every estimator's prediction is finite, and at sigma -> 0 it is the noiseless one.
+def test_vanishing_noise_gives_the_noiseless_predictions():
+    sizes = [4, 8]
+    noiseless = plateau.analytic(plateau.Setup(1, 2, 0.0), sizes)
+    for sigma in (2.0982800864566003e-156, 1e-60):
+        got = plateau.analytic(plateau.Setup(1, 2, sigma), sizes)
+        assert list(got["estimator"]) == list(noiseless["estimator"])
+        for a, b in zip(got["mean"], noiseless["mean"]):
+            assert math.isfinite(a) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (sigma, a, b)

@@ -58,6 +58,13 @@ use super::noise_block::{decompose, Atom, NoiseModel};
 const MIN_NODES: usize = 16;
 const MAX_NODES: usize = 4096;
 
+/// A noise variance at or below this is treated as none. The flat block then differs from the
+/// exact one by `O(s)` relative to the signal eigenvalues (`alpha >= 1`), below rounding, while
+/// the Marchenko-Pastur block's products of `s` with the noise eigenvalues (`O(s^2)`) underflow
+/// to 0 for `s` below about `1e-154` (the Python hypothesis test found an infinite GD risk at
+/// `sigma = 2e-156`; test `negligible_noise_is_the_noiseless_limit`).
+const NEGLIGIBLE_NOISE: f64 = 1e-100;
+
 /// Gauss-Chebyshev nodes on the noise block's Marchenko-Pastur bulk (section 8b; test
 /// `finite_size::tests::bulk_quadrature_is_converged`).
 pub(crate) const BULK_NODES: usize = 48;
@@ -98,14 +105,15 @@ impl FiniteSize {
         // Without noise dimensions (n = d) there is no noise block to model: the flat form,
         // whose domain with noise is N + d < n, that is, no correction.
         let model = if n > d { model } else { NoiseModel::Flat };
-        if n_train == d || (s > 0.0 && model == NoiseModel::Flat && n_train + d >= n) {
+        let noiseless = s <= NEGLIGIBLE_NOISE;
+        if n_train == d || (!noiseless && model == NoiseModel::Flat && n_train + d >= n) {
             return None;
         }
         let (df, nf) = (d as f64, n_train as f64);
         let alpha = 1.0 + s;
         let gamma = (n - d) as f64 / nf;
         // Without noise the block is 0 and the outlier is exact: the flat form with beta = 0.
-        let model = if s > 0.0 { model } else { NoiseModel::Flat };
+        let model = if noiseless { NoiseModel::Flat } else { model };
         let nodes = arcsine_rule(df, nf)
             .into_iter()
             .map(|(a, weight)| {
@@ -333,6 +341,31 @@ mod tests {
             assert!(step(2, 1) < 2.0 * step(1, 0), "s={s}: GD");
         }
         assert!(FiniteSize::new(10, 100, 0.01, 90, NoiseModel::Flat).is_none());
+    }
+
+    /// A noise variance at or below [`NEGLIGIBLE_NOISE`] gives the noiseless correction, finite
+    /// (the Marchenko-Pastur block overflowed at `s = 4.4e-312`, `sigma = 2.1e-156`), and just
+    /// above it the Marchenko-Pastur block agrees with that limit: no jump at the threshold.
+    #[test]
+    fn negligible_noise_is_the_noiseless_limit() {
+        let mp = NoiseModel::MarchenkoPastur { bulk: BULK_NODES };
+        for (d, n, n_train) in [(1, 2, 4), (10, 100, 95), (10, 100, 44)] {
+            let exact = FiniteSize::new(d, n, 0.0, n_train, mp).unwrap();
+            let (pca, path) = (exact.pca(), exact.gd_path(0.5, 200));
+            let scale = path.iter().fold(pca.abs(), |m, x| m.max(x.abs()));
+            for s in [2.1e-156f64.powi(2), 1e-120, 1e-90] {
+                let f = FiniteSize::new(d, n, s, n_train, mp).unwrap();
+                let close = |a: f64, b: f64| a.is_finite() && (a - b).abs() <= 1e-9 * scale;
+                assert!(
+                    close(f.pca(), pca),
+                    "{d} {n} {n_train} s={s}: PCA {}",
+                    f.pca()
+                );
+                for (k, (a, b)) in f.gd_path(0.5, 200).iter().zip(&path).enumerate() {
+                    assert!(close(*a, *b), "{d} {n} {n_train} s={s} k={k}: {a} vs {b}");
+                }
+            }
+        }
     }
 
     /// The fast path (shared noise atoms, linear terms summed once) equals the general filter

@@ -123,26 +123,28 @@ fn outlier_and_zero(t: f64, s: f64, gamma: f64) -> Vec<Atom> {
 /// `-(1/pi) Im K(x + i0)` times `(pi/count) sqrt((x - l)(r - x))`. `S`'s density vanishes like a
 /// square root at the edges and `K`'s diverges like an inverse square root, so both weighted
 /// integrands are smooth in the angle and the rule converges geometrically. Cost `O(count)`.
+///
+/// Both weights are invariant under `(x, s, t) -> (x, s, t)/s`, so they are computed in units of
+/// `s` (`u = x/s`, `g_hat = s g`, `tau = t/s`): in absolute units the products `x s` and the
+/// square of `g' ~ 1/s^2` leave the range of `f64` for `s` below about `1e-75`.
 fn bulk_atoms(t: f64, s: f64, gamma: f64, count: usize) -> impl Iterator<Item = Atom> {
-    let (l, r) = (
-        s * (1.0 - gamma.sqrt()).powi(2),
-        s * (1.0 + gamma.sqrt()).powi(2),
-    );
+    let tau = t / s;
+    let (l, r) = ((1.0 - gamma.sqrt()).powi(2), (1.0 + gamma.sqrt()).powi(2));
     (0..count).map(move |j| {
         let theta = std::f64::consts::PI * (j as f64 + 0.5) / count as f64;
-        let x = 0.5 * (l + r) - 0.5 * (r - l) * theta.cos();
+        let u = 0.5 * (l + r) - 0.5 * (r - l) * theta.cos();
         let jacobian = std::f64::consts::PI / count as f64 * 0.5 * (r - l) * theta.sin();
-        let b = x + s * (1.0 - gamma);
-        let root = (4.0 * x * s - b * b).max(0.0).sqrt();
-        let g = C64::new(b, -root) / (2.0 * x * s);
-        let one_minus = C64::new(1.0, 0.0) - t * g;
-        let nu = t * root / (2.0 * std::f64::consts::PI * x * s) / (x * one_minus.norm_sqr());
+        let b = u + 1.0 - gamma;
+        let root = (4.0 * u - b * b).max(0.0).sqrt();
+        let g = C64::new(b, -root) / (2.0 * u);
+        let one_minus = C64::new(1.0, 0.0) - tau * g;
+        let nu = tau * root / (2.0 * std::f64::consts::PI * u) / (u * one_minus.norm_sqr());
         // g' = -1/(dz/dm) at m = -g.
         let m = -g;
-        let dzdm = C64::new(1.0, 0.0) / (m * m) - gamma * s * s / ((1.0 + s * m) * (1.0 + s * m));
-        let k = t / dzdm / one_minus;
+        let dzdm = C64::new(1.0, 0.0) / (m * m) - gamma / ((1.0 + m) * (1.0 + m));
+        let k = tau / dzdm / one_minus;
         Atom {
-            x,
+            x: s * u,
             nu: jacobian * nu,
             kappa: -jacobian * k.im / std::f64::consts::PI,
         }
