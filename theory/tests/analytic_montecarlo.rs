@@ -176,6 +176,27 @@ fn check_setup(index: usize) {
     assert!(failures.is_empty(), "{setup:?}: {}", failures.join("; "));
 }
 
+/// Small noise (`sigma = 1e-2, 1e-4`: the scales of signal and noise far apart), where the
+/// subspace model's noise bulk once fell out of the support and PCA was predicted at risk 1
+/// (`two_atom::tests::tiny_noise_keeps_the_noise_bulk`): every estimator within the default
+/// criterion of 50 draws, as on the paper setups.
+#[test]
+fn small_noise_matches_monte_carlo() {
+    for sigma in [1e-2, 1e-4] {
+        let setup = Setup::new(10, 100, sigma).unwrap();
+        let rows = compare(&setup, vec![44, 64, 200, 1024], SEED);
+        for row in rows.iter().filter(|r| !exempt(&setup, r)) {
+            let (rel, z) = row.errors(setup.floor()).unwrap_or((f64::NAN, f64::NAN));
+            assert!(
+                row.passes(setup.floor()),
+                "sigma {sigma} N={} {}: rel {rel:+.4} z {z:+.2}",
+                row.n_train,
+                row.estimator
+            );
+        }
+    }
+}
+
 #[test]
 fn setup_10_100_020() {
     check_setup(0);

@@ -97,8 +97,40 @@ impl TwoAtom {
 
     /// Real roots of `x'(m) = 0`, i.e. of
     /// `(1+am)^2 (1+sm)^2 - c1 a^2 m^2 (1+sm)^2 - c2 s^2 m^2 (1+am)^2`.
+    ///
+    /// With a small noise variance the roots come in two scales, `|m| ~ 1/a` (the signal
+    /// cluster's edges) and `|m| ~ 1/s` (the noise bulk's). In `m` the quartic's leading
+    /// coefficient is `O(s^2)` and the root finder drops it below `1e-15` of the largest, losing
+    /// the noise bulk (for `s <= 1e-8` the whole bulk vanished from the support and PCA's risk
+    /// came out as 1); in `mu = s m` the small roots are lost instead. So when the scales are apart
+    /// ([`scale_separated`](Self::scale_separated)) each scale's roots come from the quartic written in it, split at `|m| = 1/sqrt(a s)`.
+    /// Test `tiny_noise_keeps_the_noise_bulk`.
     fn critical_points(&self) -> Vec<f64> {
-        let (a, s, c1, c2) = (self.a, self.s, self.c1, self.c2);
+        let (a, s) = (self.a, self.s);
+        let mut roots = if self.scale_separated() {
+            let split = 1.0 / (a * s).sqrt();
+            let mut small: Vec<f64> = self.quartic_roots(1.0);
+            small.retain(|m| m.abs() < split);
+            let large = self.quartic_roots(s).into_iter().map(|mu| mu / s);
+            small.extend(large.filter(|m| m.abs() >= split));
+            small
+        } else {
+            self.quartic_roots(1.0)
+        };
+        roots.retain(|&m| m != 0.0 && (1.0 + a * m).abs() > 1e-12 && (1.0 + s * m).abs() > 1e-12);
+        roots
+    }
+
+    /// Whether the noise variance is so far below the signal's (`s < 1e-3 a`, `sigma < 0.03`)
+    /// that the polynomials in `m` lose the noise bulk's roots to rounding; then they are found
+    /// in the bulk's own scale. Above it (the paper's setups) the plain polynomials are exact.
+    fn scale_separated(&self) -> bool {
+        self.c2 > 0.0 && self.s < 1e-3 * self.a
+    }
+
+    /// The real roots `mu` of the critical-point quartic written in `mu = k m`, Newton-polished.
+    fn quartic_roots(&self, k: f64) -> Vec<f64> {
+        let (a, s, c1, c2) = (self.a / k, self.s / k, self.c1, self.c2);
         let pa = [1.0, a];
         let ps = [1.0, s];
         let pa2 = poly_mul(&pa, &pa);
@@ -113,7 +145,6 @@ impl TwoAtom {
             .into_iter()
             .filter(|r| r.im.abs() <= 1e-6 * (1.0 + r.re.abs()))
             .map(|r| polish_real(&p, r.re))
-            .filter(|&m| m != 0.0 && (1.0 + a * m).abs() > 1e-12 && (1.0 + s * m).abs() > 1e-12)
             .collect()
     }
 }
@@ -167,7 +198,19 @@ impl Population for TwoAtom {
                 }
             }
         }
-        let roots = poly_roots(&cubic);
+        let roots = if self.scale_separated() && x < (self.a * self.s).sqrt() {
+            // In the noise bulk `mt ~ 1/x`: the cubic in `mu = x mt` keeps its leading
+            // coefficient `x a s`, which in `mt` is below the root finder's 1e-15 cut-off.
+            let scaled = [
+                cubic[0] * x * x * x,
+                cubic[1] * x * x,
+                cubic[2] * x,
+                cubic[3],
+            ];
+            poly_roots(&scaled).into_iter().map(|mu| mu / x).collect()
+        } else {
+            poly_roots(&cubic)
+        };
         let best = roots.into_iter().max_by(|p, q| p.im.total_cmp(&q.im))?;
         (best.im > 1e-7 * best.norm()).then_some(best)
     }
@@ -226,6 +269,38 @@ mod tests {
             assert!((esd - rank).abs() < 1e-9, "esd mass {esd} vs {rank}");
             assert!((wu - pop.trace_over_n()).abs() < 1e-9 * wu, "u mass {wu}");
             assert!((we - pop.a).abs() < 1e-9, "e mass {we}");
+        }
+    }
+
+    /// With a small noise variance (scales `a` and `s` apart) the noise bulk stays in the support
+    /// and the grid reproduces every measure's mass on few nodes. Before, for `sigma <= 1e-4`,
+    /// the bulk's edges and Stieltjes roots fell below the root finder's cut-off: the support
+    /// lost the bulk, the grid ran to its node limit, and PCA's predicted risk came out as 1.
+    #[test]
+    fn tiny_noise_keeps_the_noise_bulk() {
+        for sigma in [3e-2, 1e-2, 1e-4, 1e-6, 1e-8] {
+            for n_train in [44, 200, 1024] {
+                let pop = TwoAtom::new(10, 100, sigma * sigma, n_train);
+                let sup = pop.support();
+                assert_eq!(sup.len(), 2, "sigma {sigma} N {n_train}: {sup:?}");
+                let g = Grid::adaptive(&pop, 64);
+                assert!(
+                    g.x.len() <= 1024,
+                    "sigma {sigma} N {n_train}: {} nodes",
+                    g.x.len()
+                );
+                let esd: f64 = g.esd.iter().sum();
+                let rank = pop.sample_rank() as f64 / 100.0;
+                assert!(
+                    (esd - rank).abs() < 1e-9,
+                    "sigma {sigma} N {n_train}: esd {esd}"
+                );
+                let we: f64 = g.we.iter().sum();
+                assert!(
+                    (we - pop.a).abs() < 1e-9,
+                    "sigma {sigma} N {n_train}: e mass {we}"
+                );
+            }
         }
     }
 }
