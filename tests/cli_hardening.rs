@@ -62,6 +62,17 @@ fn sh(dir: &Path, script: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A row refused with exit 2, `first` the start of its first stderr line.
+fn refused(what: &'static str, script: String, first: &'static str) -> Row {
+    Row {
+        what,
+        script: Box::leak(script.into_boxed_str()),
+        status: 2,
+        stream: Stream::Stderr,
+        first,
+    }
+}
+
 fn check(rows: &[Row]) {
     for row in rows {
         let dir = tempfile::tempdir().unwrap();
@@ -237,36 +248,29 @@ fn write_errors_on_the_standard_streams_keep_the_exit_status() {
 #[test]
 fn an_output_that_cannot_be_written_is_refused_before_the_work() {
     let mc = "$P theory --d 2 --n 8 --sigma 0.1 --train-sizes 4 --runs 2";
-    let row = |what, script: String, first| Row {
-        what,
-        script: Box::leak(script.into_boxed_str()),
-        status: 2,
-        stream: Stream::Stderr,
-        first,
-    };
     check(&[
-        row(
+        refused(
             "--out /proc/version",
             format!("{mc} --out /proc/version"),
             "plateau: error: cannot write /proc/version: cannot create a file in /proc: ",
         ),
-        row(
+        refused(
             "--out in a folder that cannot be created",
             format!("{mc} --out /proc/plateau-missing/x.csv"),
             "plateau: error: cannot write /proc/plateau-missing/x.csv: cannot create a file in \
              /proc: ",
         ),
-        row(
+        refused(
             "path --out /proc/version",
             "$P path --d 2 --n 8 --sigma 0.1 --train-size 4 --out /proc/version".into(),
             "plateau: error: cannot write /proc/version",
         ),
-        row(
+        refused(
             "validate --out an unwritable folder",
             "$P validate --d 3 --n 20 --sigma 0.3 --train-sizes 40 --out /proc/plateau-v".into(),
             "plateau: error: cannot write into /proc/plateau-v: cannot create a file in /proc: ",
         ),
-        row(
+        refused(
             "validate --out a dangling link",
             "ln -s missing/deeper v; $P validate --d 3 --n 20 --sigma 0.3 --train-sizes 40 \
              --out v"
@@ -274,12 +278,12 @@ fn an_output_that_cannot_be_written_is_refused_before_the_work() {
             "plateau: error: cannot write into v: v is a link to missing/deeper, which does \
              not exist",
         ),
-        row(
+        refused(
             "--out a file in a dangling link's folder",
             format!("ln -s missing d; {mc} --out d/x.csv"),
             "plateau: error: cannot write d/x.csv: d is a link to missing, which does not exist",
         ),
-        row(
+        refused(
             "scaling --out a file",
             "echo x > f; $P scaling --results f --out f".into(),
             "plateau: error: cannot write into f: f is not a folder",
@@ -333,44 +337,37 @@ fn degenerate_chart_axes_do_not_hang() {
 #[test]
 fn sizes_are_estimated_before_anything_is_allocated() {
     let big = "--d 100000 --n 100000 --sigma 0.1";
-    let row = |what, script: String, first| Row {
-        what,
-        script: Box::leak(script.into_boxed_str()),
-        status: 2,
-        stream: Stream::Stderr,
-        first,
-    };
     check(&[
-        row(
+        refused(
             "theory, least squares, d = n = 1e5, N = 1",
             format!("$P theory {big} --train-sizes 1 --estimators least_squares"),
             "plateau: error: ",
         ),
-        row(
+        refused(
             "theory, dense engine, d = n = 1e5, N = 1",
             format!("$P theory {big} --train-sizes 1 --engine dense"),
             "plateau: error: ",
         ),
-        row(
+        refused(
             "path --method explicit, d = n = 1e5, N = 1",
             format!("$P path {big} --train-size 1 --method explicit"),
             "plateau: error: explicit training set needs an estimated",
         ),
-        row(
+        refused(
             "path --method explicit, N = 2^64 - 1",
             "$P path --d 2 --n 10 --sigma 0.1 --train-size 18446744073709551615 \
              --method explicit"
                 .into(),
             "plateau: error: explicit training set needs an estimated",
         ),
-        row(
+        refused(
             "fit --reps 2^64 - 1",
             "printf 'N,mse\\n10,0.5\\n20,0.3\\n40,0.2\\n80,0.15\\n160,0.12\\n' > c.csv; \
              $P fit --input c.csv --reps 18446744073709551615"
                 .into(),
             "plateau: error: --reps 18446744073709551615 is above the bound 100000",
         ),
-        row(
+        refused(
             "plan --reps 1e9",
             "printf 'N,mse\\n10,0.5\\n20,0.3\\n40,0.2\\n80,0.15\\n160,0.12\\n' > c.csv; \
              $P plan --input c.csv --reps 1000000000"
@@ -433,57 +430,50 @@ fn an_interrupted_write_leaves_no_temporary_file() {
 #[test]
 fn train_sizes_and_outputs_are_refused_before_the_work() {
     let train = "$P train --task denoise --train-size 8 --val-size 4 --test-size 8 --epochs 1";
-    let row = |what, script: String, first| Row {
-        what,
-        script: Box::leak(script.into_boxed_str()),
-        status: 2,
-        stream: Stream::Stderr,
-        first,
-    };
     let needs = "plateau: error: the run needs an estimated ";
     check(&[
-        row(
+        refused(
             "--image-size 100000 on the Gaussian field",
             format!("{train} --data gaussian-field --image-size 100000 --out r"),
             needs,
         ),
-        row(
+        refused(
             "--image-size 20000 on the Gaussian field (took 14 s)",
             format!("{train} --data gaussian-field --image-size 20000 --out r"),
             needs,
         ),
-        row(
+        refused(
             "--image-size 2^64 - 1",
             format!("{train} --data gaussian-field --image-size 18446744073709551615 --out r"),
             "plateau: error: --image-size 18446744073709551615 must be a positive multiple of",
         ),
-        row(
+        refused(
             "--image-size 2^64 - 4 (a multiple of 2^pools)",
             format!("{train} --data gaussian-field --image-size 18446744073709551612 --out r"),
             needs,
         ),
-        row(
+        refused(
             "--image-size 2^64 - 4 on a subspace",
             format!("{train} --data subspace --image-size 18446744073709551612 --out r"),
             needs,
         ),
-        row(
+        refused(
             "bench-train --image-size 100000 (LibTorch panicked)",
             "$P bench-train --image-size 100000 --steps 1 --warmup 0".into(),
             needs,
         ),
-        row(
+        refused(
             "--channels 2^32: an estimate, not inf",
             format!("{train} --data subspace --image-size 16 --channels 4294967296 --out r"),
             needs,
         ),
-        row(
+        refused(
             "--out a dangling link",
             format!("ln -s missing/deeper r; {train} --data subspace --image-size 16 --out r"),
             "plateau: error: cannot write into r: r is a link to missing/deeper, which does \
              not exist",
         ),
-        row(
+        refused(
             "--out in an unwritable folder",
             format!("{train} --data subspace --image-size 16 --out /proc/plateau-r"),
             "plateau: error: cannot write into /proc/plateau-r: cannot create a file in /proc",
@@ -602,4 +592,93 @@ fn a_dangling_link_in_a_data_folder_is_a_bad_file() {
     common::assert_bad_input(&failed, "cannot decode", "a dangling link");
     assert!(err.contains("link"), "{err}");
     assert!(err.matches("os error").count() <= 1, "{err}");
+}
+
+/// Issue #23's leftover: a `plan` flag of one mode given in another was accepted and ignored
+/// (`--exact-floor` from theory: clap waives `requires = "input"` because `--input` conflicts
+/// with `--d`). clap now refuses each with its usage error (exit 2) before any file is read;
+/// the flags' own modes still run.
+#[test]
+fn plan_flags_of_another_mode_are_refused_by_clap() {
+    let theory = "$P plan --d 10 --n 100 --sigma 0.1";
+    let table = "$P plan --input t.csv --x N --p P --y loss";
+    check(&[
+        refused(
+            "--exact-floor from theory",
+            format!("{theory} --exact-floor 0.01"),
+            "error: the argument '--d <D>' cannot be used with '--exact-floor <MSE>'",
+        ),
+        refused(
+            "--exact-floor with a preset",
+            "$P plan --preset field16 --exact-floor 0.01".into(),
+            "error: the argument '--preset <PRESET>' cannot be used with '--exact-floor <MSE>'",
+        ),
+        refused(
+            "--exact-floor with a results store",
+            "$P plan --results r --exact-floor 0.01".into(),
+            "error: the argument '--results <DIR>' cannot be used with '--exact-floor <MSE>'",
+        ),
+        refused(
+            "--floor-se from theory",
+            format!("{theory} --floor-se 0.001"),
+            "error: the argument '--d <D>' cannot be used with '--floor-se <SE>'",
+        ),
+        refused(
+            "--backtest from theory",
+            format!("{theory} --backtest"),
+            "error: the argument '--d <D>' cannot be used with '--backtest'",
+        ),
+        refused(
+            "--peak from theory",
+            format!("{theory} --peak 255"),
+            "error: the argument '--d <D>' cannot be used with '--peak <PEAK>'",
+        ),
+        refused(
+            "--reps from theory",
+            format!("{theory} --reps 100"),
+            "error: the argument '--d <D>' cannot be used with:",
+        ),
+        refused(
+            "a CSV column from theory",
+            format!("{theory} --y loss"),
+            "error: the argument '--d <D>' cannot be used with:",
+        ),
+        refused(
+            "a CSV column with a results store",
+            "$P plan --results r --group estimator".into(),
+            "error: the argument '--results <DIR>' cannot be used with:",
+        ),
+        refused(
+            "--within with the joint law",
+            format!("{table} --within 0.1"),
+            "error: the argument '--p <COLUMN>' cannot be used with '--within <F[,F...]>'",
+        ),
+        refused(
+            "--target-mse with the joint law",
+            format!("{table} --target-mse 0.1"),
+            "error: the argument '--p <COLUMN>' cannot be used with '--target-mse <MSE[,MSE...]>'",
+        ),
+        refused(
+            "--at with the joint law",
+            format!("{table} --at 1e6"),
+            "error: the argument '--p <COLUMN>' cannot be used with '--at <N[,N...]>'",
+        ),
+        Row {
+            what: "--exact-floor and --floor-se with a CSV",
+            script:
+                "printf 'N,mean\\n16,0.3\\n32,0.2\\n64,0.15\\n128,0.12\\n256,0.11\\n' > c.csv; \
+                     $P plan --input c.csv --exact-floor 0.1 --floor-se 0.001 --reps 20 \
+                     --format text",
+            status: 0,
+            stream: Stream::Stdout,
+            first: "all",
+        },
+        Row {
+            what: "--within and --at from theory",
+            script: "$P plan --d 10 --n 100 --sigma 0.1 --within 0.1 --at 1e4 --format text",
+            status: 0,
+            stream: Stream::Stdout,
+            first: "subspace model d = 10",
+        },
+    ]);
 }

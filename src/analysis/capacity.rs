@@ -21,18 +21,27 @@
 //!
 //! Every interval is the percentile interval of the quantity over the bootstrap replicates of
 //! the law, so it carries the parameters' joint uncertainty (not that of the family choice).
+//!
+//! This module computes; the JSON types it fills are in `schema` and their text in `text`
+//! (both re-exported here). The checks of `plateau plan --width`/`--params` are in
+//! `crate::commands::plan`.
 
-use std::fmt::Write as _;
+mod schema;
+mod text;
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
 
-use crate::analysis::plan::{fmt_n, BootstrapSummary, Estimate};
+pub use self::schema::{
+    Better, Capacity, DoublingGain, FloorSource, JointFitReport, JointParams, OptimalWidth,
+    WidthGrowth, WidthSaturation,
+};
+pub use self::text::{capacity_text, doubling_text};
+use crate::analysis::estimate::{BootstrapSummary, Estimate};
 use crate::analysis::scaling::GroupSummary;
 use crate::fit::joint::report::{param_verdicts, JointValues};
 use crate::fit::joint::{
-    bootstrap_joint, corner_backtest, fit_joint, CornerBacktest, Family, JointData, JointLaw,
-    JointPoint, JointSamples,
+    bootstrap_joint, corner_backtest, fit_joint, Family, JointData, JointLaw, JointPoint,
+    JointSamples,
 };
 use crate::fit::BootstrapOptions;
 
@@ -120,158 +129,6 @@ pub fn optimal_width(law: &JointLaw, n: f64, widths: &WidthMap) -> f64 {
     errs.iter()
         .position(|&e| e <= tol)
         .map_or(f64::NAN, |i| grid[i])
-}
-
-/// Where `E` comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FloorSource {
-    /// The exact Bayes error the records carry (`floor_mse`), fixed.
-    Exact,
-    /// Fitted with the other parameters.
-    Fitted,
-}
-
-/// The parameters of the joint law with their intervals.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JointParams {
-    /// Floor `E` (its interval is the point when it is exact).
-    #[serde(rename = "E")]
-    pub e: Estimate,
-    /// Scale `A` of the data term.
-    #[serde(rename = "A")]
-    pub a: Estimate,
-    /// Exponent of the data term.
-    pub alpha: Estimate,
-    /// Scale `B` of the width term.
-    #[serde(rename = "B")]
-    pub b: Estimate,
-    /// Exponent of the width term.
-    pub beta: Estimate,
-    /// Power-mean index (absent for the additive law).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub q: Option<Estimate>,
-}
-
-/// The fitted joint law (`joint_fit` in the scaling JSON).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JointFitReport {
-    /// The family chosen.
-    pub family: Family,
-    /// Its formula.
-    pub formula: String,
-    /// Where `E` comes from.
-    pub floor: FloorSource,
-    /// Parameters with 95% intervals.
-    pub params: JointParams,
-    /// Cells `(N, width)` fitted, distinct sizes and widths.
-    pub cells: usize,
-    /// Distinct training-set sizes.
-    pub sizes: usize,
-    /// Distinct widths.
-    pub widths: usize,
-    /// Residual sum of squares of `ln R` over the cells.
-    pub rss_log: f64,
-    /// Reduced chi-square against the seed-to-seed standard errors (`null` with one seed).
-    pub chi2_dof: Option<f64>,
-    /// How the intervals were obtained.
-    pub bootstrap: BootstrapSummary,
-    /// The corner hold-out that chose the family (`null` when the grid is too small for one).
-    pub selection: Option<CornerBacktest>,
-    /// Why there is no corner hold-out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selection_note: Option<String>,
-}
-
-/// The optimal width at one measured `N`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OptimalWidth {
-    /// Training-set size.
-    pub n: f64,
-    /// Optimal width (continuous; see the module docs).
-    pub width: Estimate,
-    /// Its parameter count.
-    pub params: Estimate,
-    /// The width chosen on validation at this `N` (measured, for comparison).
-    pub measured_best_width: Option<i64>,
-}
-
-/// The saturation size of one measured width.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WidthSaturation {
-    /// Width.
-    pub width: f64,
-    /// Its parameter count.
-    pub params: f64,
-    /// `N` beyond which more data lowers the excess at this width by at most 10%.
-    pub n: Estimate,
-}
-
-/// Which doubling buys more.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Better {
-    /// Doubling `N` (the interval of the difference is above zero).
-    Data,
-    /// Doubling `P` (the interval of the difference is below zero).
-    Params,
-    /// The interval of the difference contains zero.
-    Uncertain,
-}
-
-/// The gains of doubling `N` and of doubling `P` at one cell (`doubling_gain_db`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DoublingGain {
-    /// `N` of the cell.
-    pub at_n: f64,
-    /// Width of the cell (`null` when given as a parameter count).
-    pub at_width: Option<f64>,
-    /// `P` of the cell.
-    pub at_params: f64,
-    /// dB gained by doubling `N`.
-    pub data: Estimate,
-    /// dB gained by doubling `P`.
-    pub params: Estimate,
-    /// `data - params`, dB.
-    pub difference: Estimate,
-    /// Which buys more.
-    pub better: Better,
-}
-
-/// Whether the optimal width grows with `N`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WidthGrowth {
-    /// The optimal width at the largest `N` exceeds that at the smallest by more than one
-    /// grid step (1.2%).
-    pub grows: bool,
-    /// Optimal width at the smallest measured `N`.
-    pub from: f64,
-    /// Optimal width at the largest measured `N`.
-    pub to: f64,
-    /// Fraction of bootstrap replicates in which it grows.
-    pub replicates_growing: Option<f64>,
-    /// Whether the widths chosen on validation grow (largest `N`'s above smallest `N`'s).
-    pub measured_grows: Option<bool>,
-}
-
-/// Everything the joint law adds to a curve's scaling report (flattened into its JSON).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Capacity {
-    /// The joint law, `null` when it cannot be fitted (see `joint_fit_note`).
-    pub joint_fit: Option<JointFitReport>,
-    /// Why there is no joint fit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub joint_fit_note: Option<String>,
-    /// The optimal width at each measured `N`.
-    #[serde(default)]
-    pub optimal_width: Vec<OptimalWidth>,
-    /// The saturation size of each measured width.
-    #[serde(default)]
-    pub width_saturation: Vec<WidthSaturation>,
-    /// Doubling gains at the largest measured cell.
-    pub doubling_gain_db: Option<DoublingGain>,
-    /// Whether the optimal width grows with `N`.
-    pub optimal_width_growth: Option<WidthGrowth>,
 }
 
 /// The fitted law and what it was fitted to (for figures and `plateau plan`).
@@ -542,24 +399,6 @@ pub enum CellChoice {
     Params(f64),
 }
 
-impl CellChoice {
-    /// Checks the value.
-    ///
-    /// # Errors
-    /// A value that is not positive and finite (one line naming the flag).
-    pub fn validate(&self) -> Result<()> {
-        let (flag, v) = match *self {
-            CellChoice::Width(w) => ("--width", w),
-            CellChoice::Params(p) => ("--params", p),
-        };
-        anyhow::ensure!(
-            v.is_finite() && v > 0.0,
-            "{flag} {v} must be positive and finite"
-        );
-        Ok(())
-    }
-}
-
 /// The doubling gains of `g` at the largest measured `N` and the cell `cell`.
 ///
 /// # Errors
@@ -584,131 +423,4 @@ pub fn doubling_plan(
         CellChoice::Width(w) => model.doubling(n, model.widths.params(w), Some(w)),
         CellChoice::Params(p) => model.doubling(n, p, None),
     })
-}
-
-/// `value (lo to hi)` with `f` formatting each number, or `not identified (reason)`.
-fn with_ci(e: &Estimate, f: impl Fn(f64) -> String) -> String {
-    match &e.unidentified {
-        Some(why) => format!("not identified ({why})"),
-        None => format!("{} ({} to {})", f(e.value), f(e.ci95[0]), f(e.ci95[1])),
-    }
-}
-
-/// The human summary of a curve's capacity analysis (a few lines, each starting with two
-/// spaces).
-pub fn capacity_text(c: &Capacity) -> String {
-    let mut s = String::new();
-    let Some(fit) = &c.joint_fit else {
-        let _ = writeln!(
-            s,
-            "  no joint fit in (N, P): {}",
-            c.joint_fit_note.as_deref().unwrap_or("-")
-        );
-        return s;
-    };
-    let g3 = |v: f64| format!("{v:.3}");
-    let p = &fit.params;
-    let _ = write!(
-        s,
-        "  joint law {} ({} floor E = {:.4e}): alpha = {}, beta = {}",
-        fit.formula,
-        match fit.floor {
-            FloorSource::Exact => "exact",
-            FloorSource::Fitted => "fitted",
-        },
-        p.e.value,
-        with_ci(&p.alpha, g3),
-        with_ci(&p.beta, g3)
-    );
-    if let Some(q) = &p.q {
-        let _ = write!(s, ", q = {}", with_ci(q, g3));
-    }
-    let _ = writeln!(s);
-    match &fit.selection {
-        Some(sel) => {
-            let rms: Vec<String> = sel
-                .candidates
-                .iter()
-                .map(|c| match c.rms_log_error {
-                    Some(e) => format!("{} {:.2}%", c.family, 100.0 * e),
-                    None => format!("{} -", c.family),
-                })
-                .collect();
-            let _ = writeln!(
-                s,
-                "  family chosen on the held-out corner N >= {}, P >= {:.0} (rms error {}): {}",
-                fmt_n(sel.n_from),
-                sel.p_from,
-                rms.join(", "),
-                fit.family
-            );
-        }
-        None => {
-            let _ = writeln!(s, "  {}", fit.selection_note.as_deref().unwrap_or(""));
-        }
-    }
-    let w1 = |v: f64| format!("{v:.1}");
-    let widths: Vec<String> = c
-        .optimal_width
-        .iter()
-        .map(|o| format!("N = {}: {}", fmt_n(o.n), with_ci(&o.width, w1)))
-        .collect();
-    let _ = writeln!(
-        s,
-        "  optimal width (smallest within {WIDTH_TOLERANCE_DB} dB of the best in the swept range): {}",
-        widths.join("; ")
-    );
-    let sat: Vec<String> = c
-        .width_saturation
-        .iter()
-        .map(|w| format!("width {:.0}: N = {}", w.width, with_ci(&w.n, fmt_n)))
-        .collect();
-    let _ = writeln!(
-        s,
-        "  widths saturate (more data lowers the excess by < {:.0}%) at {}",
-        100.0 * SATURATION_FRACTION,
-        sat.join("; ")
-    );
-    if let Some(d) = &c.doubling_gain_db {
-        let _ = writeln!(s, "  {}", doubling_text(d));
-    }
-    if let Some(gr) = &c.optimal_width_growth {
-        let _ = writeln!(
-            s,
-            "  the optimal width {} with N: {:.1} at the smallest N, {:.1} at the largest{}{}",
-            if gr.grows { "grows" } else { "does not grow" },
-            gr.from,
-            gr.to,
-            gr.replicates_growing.map_or(String::new(), |f| format!(
-                " (grows in {:.0}% of bootstrap replicates)",
-                100.0 * f
-            )),
-            gr.measured_grows.map_or(String::new(), |m| format!(
-                "; widths chosen on validation {}",
-                if m { "grow" } else { "do not grow" }
-            ))
-        );
-    }
-    s
-}
-
-/// One line: the doubling gains at a cell and which buys more.
-pub fn doubling_text(d: &DoublingGain) -> String {
-    let db = |v: f64| format!("{v:.3} dB");
-    format!(
-        "at N = {}, {}: doubling N gains {}, doubling P gains {}: {}",
-        fmt_n(d.at_n),
-        d.at_width
-            .map_or(format!("P = {:.0}", d.at_params), |w| format!(
-                "width {w} (P = {:.0})",
-                d.at_params
-            )),
-        with_ci(&d.data, db),
-        with_ci(&d.params, db),
-        match d.better {
-            Better::Data => "more data buys more",
-            Better::Params => "a bigger network buys more",
-            Better::Uncertain => "the difference is within its interval",
-        }
-    )
 }

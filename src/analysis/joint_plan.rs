@@ -22,7 +22,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 
 use crate::analysis::capacity::{doubling_gain, optimal_width, DoublingGain, WidthMap};
-use crate::analysis::plan::Estimate;
+use crate::analysis::estimate::Estimate;
 use crate::fit::joint::report::JointReport;
 use crate::fit::joint::table_fit::TableFit;
 use crate::fit::joint::JointLaw;

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::analysis::capacity::doubling_text;
+use crate::analysis::estimate::{fmt_n, Estimate};
 use crate::analysis::joint_plan::JointPlan;
-use crate::analysis::plan::{fmt_n, Estimate};
 use crate::fit::report::Verdict;
 
 /// `value (95% interval lo to hi)` with 3 significant digits, or `not identified (reason)`.

@@ -4,10 +4,12 @@
 
 pub mod band;
 pub mod capacity;
+pub mod estimate;
 pub mod joint_plan;
 pub mod joint_plan_text;
 pub mod linear_theory;
 pub mod plan;
+pub mod plan_text;
 pub mod plan_theory;
 pub mod scaling;
 pub mod spectrum_theory;

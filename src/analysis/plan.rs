@@ -21,17 +21,18 @@
 //! uncertain (the `N` interval is then open above, `null` in JSON).
 
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::analysis::capacity::{doubling_text, DoublingGain};
-use crate::analysis::spectrum_theory::{standing_text, LinearStanding};
+use crate::analysis::capacity::DoublingGain;
+use crate::analysis::estimate::{fmt_n, BootstrapSummary, Estimate};
+use crate::analysis::spectrum_theory::LinearStanding;
 use crate::fit::backtest::{backtest, Backtest};
-use crate::fit::bootstrap::Method;
 use crate::fit::identified::{self, Unidentified};
-use crate::fit::nullable;
 use crate::fit::report::OrderedMap;
 use crate::fit::saturating::fit_saturating_floored;
-use crate::fit::{bootstrap, fit_saturating, BootstrapOptions, Curve, Fit, ModelKind};
+use crate::fit::{
+    bootstrap, fit_saturating, BootstrapOptions, BootstrapSamples, Curve, Fit, ModelKind,
+};
 
 /// Level of every interval.
 const LEVEL: f64 = 0.95;
@@ -158,87 +159,6 @@ pub struct PlanOptions {
     pub backtest: bool,
 }
 
-/// A number with its 95% interval; infinite ends (open intervals) serialise as `null`, which
-/// reads back as NaN. A number the data do not identify ([`crate::fit::identified`]) keeps its
-/// raw value and serialises `"identified": false` with the `reason` beside it; the text prints
-/// `not identified (reason)` instead of it.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
-pub struct Estimate {
-    /// Point estimate (from the fit itself).
-    #[serde(deserialize_with = "nullable::f64")]
-    pub value: f64,
-    /// 95% bootstrap percentile interval (`[null, null]` without bootstrap).
-    #[serde(deserialize_with = "nullable::pair")]
-    pub ci95: [f64; 2],
-    /// Why the data do not identify it (`None`: identified).
-    #[serde(skip)]
-    pub unidentified: Option<Unidentified>,
-}
-
-impl Estimate {
-    /// An identified estimate.
-    pub fn new(value: f64, ci95: [f64; 2]) -> Self {
-        Estimate {
-            value,
-            ci95,
-            unidentified: None,
-        }
-    }
-
-    /// The same estimate, not identified for `why` unless already flagged.
-    #[must_use]
-    pub fn flag(mut self, why: Option<Unidentified>) -> Self {
-        self.unidentified = self.unidentified.or(why);
-        self
-    }
-
-    /// Flags a derived size by [`identified::size`].
-    #[must_use]
-    pub fn as_size(self) -> Self {
-        let why = identified::size(self.value, self.ci95);
-        self.flag(why)
-    }
-
-    /// Flags a positive quantity whose interval is too wide ([`identified::wide`]).
-    #[must_use]
-    pub fn as_positive(self) -> Self {
-        let why = identified::wide(self.ci95);
-        self.flag(why)
-    }
-
-    /// Whether the data identify it.
-    pub fn identified(&self) -> bool {
-        self.unidentified.is_none()
-    }
-
-    /// `value (95% interval lo to hi)` with `f`, or `not identified (reason)`.
-    pub fn text(&self, f: &dyn Fn(f64) -> String) -> String {
-        match &self.unidentified {
-            Some(why) => format!("not identified ({why})"),
-            None => format!(
-                "{} (95% interval {} to {})",
-                f(self.value),
-                f(self.ci95[0]),
-                f(self.ci95[1])
-            ),
-        }
-    }
-}
-
-impl Serialize for Estimate {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut st = s.serialize_struct("Estimate", 4)?;
-        st.serialize_field("value", &self.value)?;
-        st.serialize_field("ci95", &self.ci95)?;
-        st.serialize_field("identified", &self.identified())?;
-        if let Some(why) = &self.unidentified {
-            st.serialize_field("reason", &why.to_string())?;
-        }
-        st.end()
-    }
-}
-
 /// Whether a target can be reached under the fitted law.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -331,19 +251,6 @@ pub struct MeasuredPlan {
     /// ([`crate::analysis::spectrum_theory`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linear_theory: Option<LinearStanding>,
-}
-
-/// How the intervals were obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BootstrapSummary {
-    /// Method used.
-    pub method: Method,
-    /// Replicates used.
-    pub reps: usize,
-    /// Replicates that failed.
-    pub failed: usize,
-    /// Seed.
-    pub seed: u64,
 }
 
 /// Percentile interval that keeps infinite values (an open interval stays open); NaNs are left
@@ -571,31 +478,13 @@ pub fn plan_curve_floored(
     known: Option<KnownFloor>,
     opts: &PlanOptions,
 ) -> Result<MeasuredPlan> {
-    let kind = ModelKind::Saturating;
     check_plannable(group, curve, opts)?;
     let last = curve.len() - 1;
     let (n_max, y_max) = (curve.xs[last], curve.ys[last]);
     let ctx = |e: anyhow::Error| anyhow::anyhow!("group '{group}': {e:#}");
     let bound = known.map_or(0.0, |k| k.bound());
-    let s = fit_saturating_floored(&curve.xs, &curve.ys, bound).map_err(ctx)?;
-    let free_fit = known
-        .map(|_| free_fit(curve, bound))
-        .transpose()
-        .map_err(ctx)?;
-    let fit = Fit::Saturating(s);
-    let point = [s.a, s.b, s.c];
-    let boot = bootstrap(curve, &fit, &[], &opts.bootstrap).map_err(ctx)?;
-    let reps = &boot.params;
-    let estimate = |f: &dyn Fn(&[f64]) -> f64| {
-        Estimate::new(
-            f(&point),
-            if reps.is_empty() {
-                [f64::NAN; 2]
-            } else {
-                interval(&reps.iter().map(|p| f(p)).collect::<Vec<_>>())
-            },
-        )
-    };
+    let (point, boot, free_fit) = fit_with_replicates(curve, known, bound, opts).map_err(ctx)?;
+    let estimate = |f: &dyn Fn(&[f64]) -> f64| estimate_over(f, &point, &boot.params);
     let y_top = curve.ys.iter().copied().fold(0.0, f64::max);
     let flags = param_flags(&point, known.is_none(), y_top);
     let b_flag = flags[1];
@@ -610,14 +499,14 @@ pub fn plan_curve_floored(
         .collect();
     let predictions = predictions(&estimate, opts);
     let params = param_estimates(&estimate, &flags);
-    let backtest = if opts.backtest {
-        Some(backtest(curve, &opts.bootstrap).map_err(ctx)?)
-    } else {
-        None
-    };
+    let backtest = opts
+        .backtest
+        .then(|| backtest(curve, &opts.bootstrap))
+        .transpose()
+        .map_err(ctx)?;
     Ok(MeasuredPlan {
         group: group.to_string(),
-        model: kind,
+        model: ModelKind::Saturating,
         params,
         floor,
         exact_floor: known.map(|k| k.mse),
@@ -630,20 +519,42 @@ pub fn plan_curve_floored(
         db_per_doubling: estimate(&|p| 10.0 * (sat(p, n_max) / sat(p, 2.0 * n_max)).log10()),
         targets,
         predictions,
-        bootstrap: BootstrapSummary {
-            method: boot.method,
-            reps: boot.params.len(),
-            failed: boot.failed,
-            seed: opts.bootstrap.seed,
-        },
-        floor_backtest: match (opts.backtest, known) {
-            (true, Some(_)) => floor_backtest(curve, bound),
-            _ => None,
-        },
+        bootstrap: BootstrapSummary::of(&boot, opts.bootstrap.seed),
+        floor_backtest: known
+            .filter(|_| opts.backtest)
+            .and_then(|_| floor_backtest(curve, bound)),
         backtest,
         doubling_gain_db: None,
         linear_theory: None,
     })
+}
+
+/// The saturating law fitted with its floor at least `bound` (`[a, b, c]`), its bootstrap
+/// replicates and, with a known floor, the free fit beside it (a diagnostic).
+fn fit_with_replicates(
+    curve: &Curve,
+    known: Option<KnownFloor>,
+    bound: f64,
+    opts: &PlanOptions,
+) -> Result<([f64; 3], BootstrapSamples, Option<FreeFit>)> {
+    let s = fit_saturating_floored(&curve.xs, &curve.ys, bound)?;
+    let free_fit = known.map(|_| free_fit(curve, bound)).transpose()?;
+    let fit = Fit::Saturating(s);
+    let boot = bootstrap(curve, &fit, &[], &opts.bootstrap)?;
+    Ok(([s.a, s.b, s.c], boot, free_fit))
+}
+
+/// `f` at the fitted parameters `point`, with its percentile interval over the replicates
+/// `reps` (NaN without replicates).
+fn estimate_over(f: &dyn Fn(&[f64]) -> f64, point: &[f64], reps: &[Vec<f64>]) -> Estimate {
+    Estimate::new(
+        f(point),
+        if reps.is_empty() {
+            [f64::NAN; 2]
+        } else {
+            interval(&reps.iter().map(|p| f(p)).collect::<Vec<_>>())
+        },
+    )
 }
 
 /// An [`Estimate`] of a function of the parameters `(a, b, c)`: its value at the fit and its
@@ -765,140 +676,6 @@ fn target_plan(
         n,
         reachable,
     }
-}
-
-/// Formats a training-set size for people (`1.2e5`, `3400`), `never` when infinite.
-pub fn fmt_n(n: f64) -> String {
-    if !n.is_finite() {
-        "no finite N".into()
-    } else if n < 1e5 {
-        format!("{:.0}", n.ceil())
-    } else {
-        format!("{n:.2e}")
-    }
-}
-
-/// The one-screen summary of a plan.
-pub fn summary_text(p: &MeasuredPlan) -> String {
-    use std::fmt::Write as _;
-    let ci = |e: &Estimate, f: &dyn Fn(f64) -> String| e.text(f);
-    let mse = |v: f64| {
-        if v.is_finite() {
-            format!("{v:.4e}")
-        } else {
-            "?".into()
-        }
-    };
-    let mut s = String::new();
-    let _ = writeln!(s, "{}", p.group);
-    // A floor the network lacks the information for is named by its label (a lower bound).
-    let name = p.exact_floor_label.as_deref().unwrap_or("exact floor");
-    let exact = match (p.exact_floor, p.floor_bound) {
-        (Some(f), Some(b)) => {
-            format!(", {name} {f:.4e} (the fit's floor constrained to >= {b:.4e})")
-        }
-        (Some(f), None) => format!(", {name} {f:.4e}"),
-        _ => String::new(),
-    };
-    let _ = writeln!(
-        s,
-        "  measured: {} at N = {}; fitted floor {}{exact}",
-        mse(p.measured_at_largest_n),
-        fmt_n(p.largest_n),
-        ci(&p.floor, &mse),
-    );
-    if let (Some(free), Some(f)) = (&p.free_fit, p.exact_floor) {
-        if free.below_floor {
-            let c = free.params.get("c").copied().unwrap_or(f64::NAN);
-            // A floor at its bound 0 (to rounding) reads as 0.
-            let c = if c <= 1e-9 * f {
-                "0".into()
-            } else {
-                format!("{c:.3e}")
-            };
-            let _ = writeln!(
-                s,
-                "  the free fit's floor {c} is below the exact floor {f:.3e}: it is not used"
-            );
-        }
-    }
-    if p.saturated {
-        let _ = writeln!(
-            s,
-            "  the curve is flat (b at its bound 0): it has saturated at about {}",
-            mse(p.floor.value)
-        );
-    }
-    let _ = writeln!(
-        s,
-        "  doubling N from {} gains {}",
-        fmt_n(p.largest_n),
-        ci(&p.db_per_doubling, &|v| format!("{v:.3} dB"))
-    );
-    for t in &p.targets {
-        let what = match t.reachable {
-            Reach::NotReachable => "not reachable (below the fitted floor's interval)".into(),
-            Reach::AlreadyMet => format!(
-                "already met at every measured N (target MSE {})",
-                mse(t.mse.value)
-            ),
-            _ => format!("N = {}", ci(&t.n, &fmt_n)),
-        };
-        let _ = writeln!(s, "  {}: {what}", t.target);
-    }
-    for q in &p.predictions {
-        let _ = writeln!(
-            s,
-            "  at N = {}: MSE {}, PSNR {}",
-            fmt_n(q.n),
-            ci(&q.mse, &mse),
-            ci(&q.psnr_db, &|v| format!("{v:.2} dB"))
-        );
-    }
-    if let Some(l) = &p.linear_theory {
-        s.push_str(&standing_text(l));
-    }
-    if let Some(fb) = &p.floor_backtest {
-        let _ = writeln!(
-            s,
-            "  floor backtest (fit N <= {}): rms error {:.2}% constrained, {:.2}% free",
-            fmt_n(fb.train_max_n),
-            100.0 * fb.constrained_rms_log_error,
-            100.0 * fb.free_rms_log_error
-        );
-    }
-    if let Some(d) = &p.doubling_gain_db {
-        let _ = writeln!(s, "  {}", doubling_text(d));
-    }
-    if let Some(bt) = &p.backtest {
-        let _ = writeln!(
-            s,
-            "  backtest (fit N <= {}, predict {:?}):",
-            fmt_n(bt.train_range[1]),
-            bt.held_out_x
-        );
-        for c in &bt.candidates {
-            match (&c.note, c.rms_log_error) {
-                (None, Some(e)) => {
-                    let _ = writeln!(
-                        s,
-                        "    {}: rms error {:.2}%, covered {}/{}",
-                        c.model,
-                        100.0 * e,
-                        c.held_out
-                            .iter()
-                            .filter(|h| h.covered == Some(true))
-                            .count(),
-                        c.held_out.len()
-                    );
-                }
-                (note, _) => {
-                    let _ = writeln!(s, "    {}: {}", c.model, note.as_deref().unwrap_or("-"));
-                }
-            }
-        }
-    }
-    s
 }
 
 #[cfg(test)]
@@ -1056,6 +833,7 @@ mod tests {
 #[cfg(test)]
 mod floor_tests {
     use super::*;
+    use crate::analysis::plan_text::summary_text;
 
     fn opts(targets: Vec<Target>) -> PlanOptions {
         PlanOptions {

@@ -391,6 +391,21 @@ pub fn plan_theory_with_progress(
     on_learner: &dyn Fn(),
 ) -> Result<Vec<TheoryPlan>> {
     let floor = model.floor();
+    check_request(floor, within, at)?;
+    model
+        .learners()
+        .into_iter()
+        .map(|learner| {
+            let plan = learner_plan(model, learner, floor, within, at)?;
+            on_learner();
+            Ok(plan)
+        })
+        .collect()
+}
+
+/// Errors unless every `--within` fraction is positive and finite (and the floor positive when
+/// there is one) and every `--at` size is from 1 to the theory's largest.
+fn check_request(floor: f64, within: &[f64], at: &[f64]) -> Result<()> {
     if let Some(f) = within.iter().find(|f| !(f.is_finite() && **f > 0.0)) {
         bail!(
             "--within {} must be positive and finite",
@@ -411,43 +426,46 @@ pub fn plan_theory_with_progress(
             crate::text::number(*n)
         );
     }
-    let accuracy = match model {
-        TheoryModel::Subspace(_) => ACCURACY_SUBSPACE,
-        TheoryModel::Gaussian(..) => ACCURACY_GAUSSIAN,
-    };
-    model
-        .learners()
-        .into_iter()
-        .map(|learner| {
-            let compute = |n: usize| model.risk(learner, n);
-            let memo = Memo::new(&compute);
-            memo.prefetch(&scan_grid()?)?;
-            memo.prefetch(&integer_sizes(REGIME_MAX_N, REGIME_PER_DECADE)?)?;
-            let risk = |n: usize| memo.get(n);
-            let within = within
-                .iter()
-                .map(|&f| within_plan(model, learner, &risk, floor, f))
-                .collect::<Result<Vec<_>>>()?;
-            let at = at
-                .iter()
-                .map(|&n| {
-                    let r = risk(n.round() as usize)?;
-                    Ok((n, r.is_finite().then_some(r)))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let plan = TheoryPlan {
-                model: model.describe(),
-                group: learner.name(),
-                floor,
-                within,
-                regime: regime(&risk)?,
-                at,
-                accuracy,
-            };
-            on_learner();
-            Ok(plan)
+    Ok(())
+}
+
+/// One learner's plan: its risk computed once on the scan and regime grids (memoised), then
+/// each `within` answer, the regime and the risk at each `at`.
+fn learner_plan(
+    model: &TheoryModel,
+    learner: Learner,
+    floor: f64,
+    within: &[f64],
+    at: &[f64],
+) -> Result<TheoryPlan> {
+    let compute = |n: usize| model.risk(learner, n);
+    let memo = Memo::new(&compute);
+    memo.prefetch(&scan_grid()?)?;
+    memo.prefetch(&integer_sizes(REGIME_MAX_N, REGIME_PER_DECADE)?)?;
+    let risk = |n: usize| memo.get(n);
+    let within = within
+        .iter()
+        .map(|&f| within_plan(model, learner, &risk, floor, f))
+        .collect::<Result<Vec<_>>>()?;
+    let at = at
+        .iter()
+        .map(|&n| {
+            let r = risk(n.round() as usize)?;
+            Ok((n, r.is_finite().then_some(r)))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok(TheoryPlan {
+        model: model.describe(),
+        group: learner.name(),
+        floor,
+        within,
+        regime: regime(&risk)?,
+        at,
+        accuracy: match model {
+            TheoryModel::Subspace(_) => ACCURACY_SUBSPACE,
+            TheoryModel::Gaussian(..) => ACCURACY_GAUSSIAN,
+        },
+    })
 }
 
 fn within_plan(

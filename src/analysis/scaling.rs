@@ -308,114 +308,28 @@ fn summarise(
     runs: &[(&str, &RunRecord)],
 ) -> GroupSummary {
     let has_val = runs.iter().all(|(_, m)| m.results.best_val_psnr.is_some());
-    let points: Vec<RunPoint> = runs
-        .iter()
-        .map(|(id, m)| RunPoint {
-            id: id.to_string(),
-            n: m.config.train_size as f64,
-            width: m.config.channels,
-            seed: i64::try_from(m.config.seed).ok(),
-            params: m.results.params,
-            test_mse: m.results.test_mse.unwrap_or(f64::NAN),
-            val_metric: m.results.best_val_psnr,
-            oracle_test_mse: m.results.oracle_test_mse,
-        })
-        .collect();
-    let floors: Vec<f64> = runs
-        .iter()
-        .filter_map(|(_, m)| m.results.floor_mse)
-        .collect();
-    // The floor is a property of the data model, the same for every run of the curve.
-    let floor_mse = (floors.len() == runs.len() && !floors.is_empty())
-        .then(|| floors.iter().sum::<f64>() / floors.len() as f64);
-    let floor_mse_stderr = runs
-        .iter()
-        .filter_map(|(_, m)| m.results.floor_mse_stderr)
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    let masks: Vec<Option<&Vec<usize>>> = runs
-        .iter()
-        .map(|(_, m)| m.results.mask_columns.as_ref())
-        .collect();
-    let mask_columns = masks
-        .first()
-        .copied()
-        .flatten()
-        .filter(|m| masks.iter().all(|o| *o == Some(*m)))
-        .cloned();
+    let points = run_points(runs);
+    let (floor_mse, floor_mse_stderr) = curve_floor(runs);
     let stderr_of: BTreeMap<&str, f64> = runs
         .iter()
         .filter_map(|(id, m)| Some((*id, m.results.test_mse_stderr?)))
         .collect();
-
-    // Per N and width: mean over seeds.
-    let mut by_n: BTreeMap<u64, BTreeMap<Option<i64>, Vec<&RunPoint>>> = BTreeMap::new();
-    for p in &points {
-        by_n.entry(p.n as u64)
-            .or_default()
-            .entry(p.width)
-            .or_default()
-            .push(p);
-    }
+    let by_n = by_size_and_width(&points);
     let multi_width = by_n.values().any(|w| w.len() > 1);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let mut best = Vec::new();
-    for widths in by_n.values() {
-        let candidates: Vec<(Option<i64>, &Vec<&RunPoint>, Option<f64>)> = widths
-            .iter()
-            .map(|(w, runs)| {
-                let vals: Option<Vec<f64>> = runs.iter().map(|r| r.val_metric).collect();
-                (*w, runs, vals.map(|v| mean(&v)))
-            })
-            .collect();
-        let chosen = if has_val {
-            candidates
-                .iter()
-                .max_by(|a, b| a.2.unwrap_or(f64::NAN).total_cmp(&b.2.unwrap_or(f64::NAN)))
-        } else {
-            // Without a validation metric only a single width per N can be reported.
-            candidates.first()
-        };
-        let Some((width, runs, val)) = chosen else {
-            continue;
-        };
-        let mses: Vec<f64> = runs.iter().map(|r| r.test_mse).collect();
-        let m = mean(&mses);
-        let se = if mses.len() >= 2 {
-            let var = mses.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (mses.len() - 1) as f64;
-            Some((var / mses.len() as f64).sqrt())
-        } else {
-            stderr_of.get(runs[0].id.as_str()).copied()
-        };
-        let ratios: Option<Vec<f64>> = runs
-            .iter()
-            .map(|r| r.oracle_test_mse.map(|o| r.test_mse / o))
-            .collect();
-        best.push(BestPoint {
-            n: runs[0].n,
-            width: *width,
-            test_mse: m,
-            test_mse_se: se,
-            val_metric: *val,
-            seeds: runs.len(),
-            over_floor: floor_mse.map(|f| m / f),
-            over_oracle: ratios.map(|r| mean(&r)),
-        });
-    }
+    let best: Vec<BestPoint> = by_n
+        .values()
+        .filter_map(|widths| best_width(widths, has_val, &stderr_of, floor_mse))
+        .collect();
     let label = label_of(map, shown);
     let known = floor_of(floor_mse, floor_mse_stderr, &best);
     let floor_bound = known.map(|k| k.bound());
     let (fit, fit_note) = fit_best(&label, &best, floor_bound.unwrap_or(0.0));
-    let free_floor = match (&fit, floor_bound) {
-        (Some(f), Some(_)) if f.model == ModelKind::Saturating => {
-            let (xs, ys): (Vec<f64>, Vec<f64>) = best.iter().map(|b| (b.n, b.test_mse)).unzip();
-            crate::fit::fit_saturating(&xs, &ys).ok().map(|f| f.c)
-        }
-        _ => None,
-    };
-    let fitted_floor_over_floor = match (&fit, floor_mse) {
-        (Some(f), Some(floor)) if f.model == ModelKind::Saturating => {
-            f.params.get("c").map(|c| c / floor)
-        }
+    let saturating = fit.as_ref().filter(|f| f.model == ModelKind::Saturating);
+    let free_floor = saturating
+        .and(floor_bound)
+        .and_then(|_| free_saturating_floor(&best));
+    let fitted_floor_over_floor = match (saturating, floor_mse) {
+        (Some(f), Some(floor)) => f.params.get("c").map(|c| c / floor),
         _ => None,
     };
     let anchored_fit = floor_mse.and_then(|f| anchored(&best, f));
@@ -429,7 +343,7 @@ fn summarise(
         tag: tag_of(map, shown),
         selection_metric: (multi_width && has_val).then(|| SELECTION_METRIC.to_string()),
         floor_label: floor_mse.map(|_| key.problem.task().floor_label().to_string()),
-        mask_columns,
+        mask_columns: common_mask(runs),
         key,
         floor_mse,
         floor_mse_stderr,
@@ -444,6 +358,128 @@ fn summarise(
         below_floor,
         below_oracle,
     }
+}
+
+/// Every run of a curve as a point (`test_mse` NaN where the record has none).
+fn run_points(runs: &[(&str, &RunRecord)]) -> Vec<RunPoint> {
+    runs.iter()
+        .map(|(id, m)| RunPoint {
+            id: id.to_string(),
+            n: m.config.train_size as f64,
+            width: m.config.channels,
+            seed: i64::try_from(m.config.seed).ok(),
+            params: m.results.params,
+            test_mse: m.results.test_mse.unwrap_or(f64::NAN),
+            val_metric: m.results.best_val_psnr,
+            oracle_test_mse: m.results.oracle_test_mse,
+        })
+        .collect()
+}
+
+/// The curve's exact floor (the mean over its runs, `None` unless every run has one) and the
+/// largest Monte Carlo standard error recorded for it.
+fn curve_floor(runs: &[(&str, &RunRecord)]) -> (Option<f64>, Option<f64>) {
+    let floors: Vec<f64> = runs
+        .iter()
+        .filter_map(|(_, m)| m.results.floor_mse)
+        .collect();
+    // The floor is a property of the data model, the same for every run of the curve.
+    let floor_mse = (floors.len() == runs.len() && !floors.is_empty())
+        .then(|| floors.iter().sum::<f64>() / floors.len() as f64);
+    let floor_mse_stderr = runs
+        .iter()
+        .filter_map(|(_, m)| m.results.floor_mse_stderr)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    (floor_mse, floor_mse_stderr)
+}
+
+/// The fixed mask's columns, when every run recorded the same one.
+fn common_mask(runs: &[(&str, &RunRecord)]) -> Option<Vec<usize>> {
+    let masks: Vec<Option<&Vec<usize>>> = runs
+        .iter()
+        .map(|(_, m)| m.results.mask_columns.as_ref())
+        .collect();
+    masks
+        .first()
+        .copied()
+        .flatten()
+        .filter(|m| masks.iter().all(|o| *o == Some(*m)))
+        .cloned()
+}
+
+/// The runs of one width at one training-set size (its seeds).
+type Seeds<'a> = Vec<&'a RunPoint>;
+
+/// The runs by training-set size, then width (both increasing).
+fn by_size_and_width(points: &[RunPoint]) -> BTreeMap<u64, BTreeMap<Option<i64>, Seeds<'_>>> {
+    let mut by_n: BTreeMap<u64, BTreeMap<Option<i64>, Seeds<'_>>> = BTreeMap::new();
+    for p in points {
+        by_n.entry(p.n as u64)
+            .or_default()
+            .entry(p.width)
+            .or_default()
+            .push(p);
+    }
+    by_n
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// The best width at one training-set size, averaged over its seeds: by the validation metric
+/// when every run has one, else the only (first) width. `stderr_of` gives a single run's
+/// recorded test-set standard error by record id.
+fn best_width(
+    widths: &BTreeMap<Option<i64>, Seeds<'_>>,
+    has_val: bool,
+    stderr_of: &BTreeMap<&str, f64>,
+    floor_mse: Option<f64>,
+) -> Option<BestPoint> {
+    let candidates: Vec<(Option<i64>, &Seeds<'_>, Option<f64>)> = widths
+        .iter()
+        .map(|(w, runs)| {
+            let vals: Option<Vec<f64>> = runs.iter().map(|r| r.val_metric).collect();
+            (*w, runs, vals.map(|v| mean(&v)))
+        })
+        .collect();
+    let chosen = if has_val {
+        candidates
+            .iter()
+            .max_by(|a, b| a.2.unwrap_or(f64::NAN).total_cmp(&b.2.unwrap_or(f64::NAN)))
+    } else {
+        // Without a validation metric only a single width per N can be reported.
+        candidates.first()
+    };
+    let (width, runs, val) = chosen?;
+    let mses: Vec<f64> = runs.iter().map(|r| r.test_mse).collect();
+    let m = mean(&mses);
+    let se = if mses.len() >= 2 {
+        let var = mses.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (mses.len() - 1) as f64;
+        Some((var / mses.len() as f64).sqrt())
+    } else {
+        stderr_of.get(runs[0].id.as_str()).copied()
+    };
+    let ratios: Option<Vec<f64>> = runs
+        .iter()
+        .map(|r| r.oracle_test_mse.map(|o| r.test_mse / o))
+        .collect();
+    Some(BestPoint {
+        n: runs[0].n,
+        width: *width,
+        test_mse: m,
+        test_mse_se: se,
+        val_metric: *val,
+        seeds: runs.len(),
+        over_floor: floor_mse.map(|f| m / f),
+        over_oracle: ratios.map(|r| mean(&r)),
+    })
+}
+
+/// The floor `c` of the unconstrained saturating fit of the best points (a diagnostic).
+fn free_saturating_floor(best: &[BestPoint]) -> Option<f64> {
+    let (xs, ys): (Vec<f64>, Vec<f64>) = best.iter().map(|b| (b.n, b.test_mse)).unzip();
+    crate::fit::fit_saturating(&xs, &ys).ok().map(|f| f.c)
 }
 
 fn fit_best(label: &str, best: &[BestPoint], c_min: f64) -> (Option<FitReport>, Option<String>) {

@@ -23,7 +23,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use plateau_run::problem::{Data, Problem, Task};
 use serde::{Deserialize, Serialize};
 
-use super::plan::Estimate;
+use super::estimate::Estimate;
 use super::scaling::GroupSummary;
 use super::PredictedCurve;
 
@@ -386,7 +386,7 @@ pub fn standing_text(s: &LinearStanding) -> String {
         e(lm.ci95[0]),
         e(lm.ci95[1]),
         e(s.measured_mse),
-        super::plan::fmt_n(s.n),
+        super::estimate::fmt_n(s.n),
     );
     for l in &s.learned {
         let side = if l.db_above >= 0.0 { "above" } else { "below" };
@@ -395,7 +395,7 @@ pub fn standing_text(s: &LinearStanding) -> String {
             "  learned linear, {} (Gaussian theory) at N = {}: {} (95% {} to {}); the measured \
              error is {:.2} dB {side} it",
             learner_name(&l.estimator),
-            super::plan::fmt_n(s.n),
+            super::estimate::fmt_n(s.n),
             e(l.mse.value),
             e(l.mse.ci95[0]),
             e(l.mse.ci95[1]),

@@ -24,12 +24,13 @@ use crate::output::write_stdout;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::capacity::{doubling_plan, CellChoice};
+use crate::analysis::estimate::fmt_n;
 use crate::analysis::joint_plan::{check_budget, joint_plan, table_budget_range};
 use crate::analysis::joint_plan_text::joint_plan_text;
 use crate::analysis::plan::{
-    check_floor, fmt_n, plan_curve_floored, summary_text, KnownFloor, MeasuredPlan, PlanOptions,
-    Reach, Target,
+    check_floor, plan_curve_floored, KnownFloor, MeasuredPlan, PlanOptions, Reach, Target,
 };
+use crate::analysis::plan_text::summary_text;
 use crate::analysis::plan_theory::{plan_theory_with_progress, Preset, TheoryModel, TheoryPlan};
 use crate::analysis::scaling::{analyse, check_group_floor, known_floor, GroupSummary};
 use crate::analysis::spectrum_theory;
@@ -49,11 +50,26 @@ pub enum Format {
     Text,
 }
 
+/// The flags of plans from measurements (`--results`, `--input`) that theory has no use for:
+/// the CSV's columns, the bootstrap, the backtest and the peak of PSNR.
+const MEASURED_ONLY: [&str; 4] = ["CsvColumns", "BootstrapArgs", "backtest", "peak"];
+
+/// The modes that are not a CSV's plan in `N` (`--exact-floor` and `--floor-se` are for it
+/// alone; with `--p`, [`joint`] refuses them in words).
+const NOT_A_CSV: [&str; 3] = ["d", "preset", "results"];
+
 /// Arguments of `plateau plan`.
+///
+/// Four modes: theory (`--d --n --sigma` or `--preset`), a results store (`--results`), a CSV
+/// (`--input`) and a table's joint law (`--input --p`). A flag of one mode given in another is
+/// refused by clap (exit 2), or by [`run`] with a message of ours where a test pins it. clap's
+/// `requires` is not enough on its own: it is waived when the required flag conflicts with one
+/// given (`--exact-floor` requires `--input`, which conflicts with `--d`), so each flag also
+/// names the modes it conflicts with.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Subspace model: subspace dimension d (with --n and --sigma).
-    #[arg(long, requires_all = ["n", "sigma"])]
+    #[arg(long, requires_all = ["n", "sigma"], conflicts_with_all = MEASURED_ONLY)]
     pub d: Option<usize>,
     /// Subspace model: ambient dimension n.
     #[arg(long, requires = "d")]
@@ -63,77 +79,54 @@ pub struct Args {
     pub sigma: Option<f64>,
     /// General Gaussian model preset (per-pixel MSE).
     #[arg(long, value_enum, conflicts_with_all = ["d", "results", "input"])]
+    #[arg(conflicts_with_all = MEASURED_ONLY)]
     pub preset: Option<Preset>,
     /// A sweep's results folder (holding results.jsonl): plan from its measured curves.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["d", "input"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["d", "input", "CsvColumns"])]
     pub results: Option<PathBuf>,
     /// A CSV of measured errors: plan from its curves (same layout flags as `plateau fit`).
     #[arg(long, value_name = "FILE.csv", conflicts_with = "d")]
     pub input: Option<PathBuf>,
     /// With --input: the exact floor of the data (Bayes error, MSE units): the fit's floor is
     /// constrained to at least it minus --floor-se, and no printed MSE is below that.
-    #[arg(
-        long,
-        value_name = "MSE",
-        requires = "input",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "MSE", allow_negative_numbers = true)]
+    #[arg(requires = "input", conflicts_with_all = NOT_A_CSV)]
     pub exact_floor: Option<f64>,
     /// With --exact-floor: the test-set standard error of the floor (MSE units, default 0).
-    #[arg(
-        long,
-        value_name = "SE",
-        requires = "exact_floor",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "SE", allow_negative_numbers = true)]
+    #[arg(requires = "exact_floor", conflicts_with_all = NOT_A_CSV)]
     pub floor_se: Option<f64>,
     /// The CSV's columns of N, the error and the groups.
     #[command(flatten)]
     pub columns: CsvColumns,
     /// Within these fractions of the floor (0.1: 10% above it) [default: 0.1,0.01 for theory;
     /// 0.1 with --within-db 0.1 for measurements when no target is given].
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "F[,F...]",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(conflicts_with = "p")]
+    #[arg(value_name = "F[,F...]")]
     pub within: Vec<f64>,
     /// Measurements: within this many dB of the fitted floor.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "DB[,DB...]",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(conflicts_with = "p")]
+    #[arg(value_name = "DB[,DB...]")]
     pub within_db: Vec<f64>,
     /// Measurements: reach this test MSE.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "MSE[,MSE...]",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(conflicts_with = "p")]
+    #[arg(value_name = "MSE[,MSE...]")]
     pub target_mse: Vec<f64>,
     /// Measurements: reach this PSNR (dB; PSNR = 10 log10(peak^2 / MSE)).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "DB[,DB...]",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(conflicts_with = "p")]
+    #[arg(value_name = "DB[,DB...]")]
     pub target_psnr: Vec<f64>,
     /// Peak value of PSNR (1 for images in [0, 1]).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, conflicts_with = "p")]
     pub peak: f64,
     /// Training-set sizes at which to give the error.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "N[,N...]",
-        default_value = "1e4,1e5,1e6",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(conflicts_with = "p")]
+    #[arg(value_name = "N[,N...]", default_value = "1e4,1e5,1e6")]
     pub at: Vec<f64>,
     /// Measurements: backtest the extrapolation (fit on N <= max/4, predict the rest).
     #[arg(long)]
@@ -181,7 +174,8 @@ pub struct Args {
 /// Bad arguments or input (one line, printed by `main`).
 pub fn run(args: &Args) -> Result<()> {
     crate::output::check_stdout()?;
-    // clap's `requires` is not enforced here (as for --exact-floor): refuse it ourselves.
+    // clap waives `requires = "results"` where --results conflicts with a flag given (--d,
+    // --input): refused here, with the message users know.
     if args.linear_theory.is_some() && args.results.is_none() {
         bail!("--linear-theory needs --results DIR (the sweep whose curves it is set against)");
     }
@@ -355,6 +349,31 @@ fn refuse_met_targets(plans: &[MeasuredPlan], asked: bool) -> Result<()> {
 }
 
 fn measured(args: &Args) -> Result<()> {
+    let opts = measured_options(args)?;
+    let cell = cell_choice(args)?;
+    let mut plans: Vec<MeasuredPlan> = curves(args)?
+        .iter()
+        .map(|(g, c, floor)| plan_curve_floored(g, c, *floor, &opts))
+        .collect::<Result<_>>()?;
+    let asked = !(args.within.is_empty()
+        && args.within_db.is_empty()
+        && args.target_mse.is_empty()
+        && args.target_psnr.is_empty());
+    refuse_met_targets(&plans, asked)?;
+    if let Some(dir) = &args.results {
+        // store_curves keeps the store's groups in order, so they pair with the plans.
+        let groups = store_groups(dir)?;
+        add_store_answers(&mut plans, &groups, dir, args, cell, &opts)?;
+    }
+    let text: String = plans.iter().map(summary_text).collect();
+    emit(args.format, &plans, &text)
+}
+
+/// The settings of a plan from measurements, checked: `--peak`, `--at` and the targets.
+///
+/// # Errors
+/// A value out of its range (one line naming the flag).
+fn measured_options(args: &Args) -> Result<PlanOptions> {
     if !(args.peak.is_finite() && args.peak > 0.0) {
         bail!(
             "--peak {} must be positive and finite",
@@ -377,47 +396,42 @@ fn measured(args: &Args) -> Result<()> {
     for t in &opts.targets {
         t.validate()?;
     }
-    let cell = cell_choice(args)?;
-    let mut plans: Vec<MeasuredPlan> = curves(args)?
-        .iter()
-        .map(|(g, c, floor)| plan_curve_floored(g, c, *floor, &opts))
-        .collect::<Result<_>>()?;
-    let asked = !(args.within.is_empty()
-        && args.within_db.is_empty()
-        && args.target_mse.is_empty()
-        && args.target_psnr.is_empty());
-    refuse_met_targets(&plans, asked)?;
-    if let Some(dir) = &args.results {
-        // A floor the network lacks the information for is named a lower bound, never a floor.
-        for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {
-            plan.exact_floor_label = g
-                .floor_label
-                .filter(|l| l == plateau_run::problem::LOWER_BOUND_LABEL);
+    Ok(opts)
+}
+
+/// What a results store adds to each curve's plan (`groups`, in the plans' order): the name of
+/// a floor that is only a lower bound, the standing against the linear theory, and, with
+/// `cell`, the doubling answer of the joint law.
+fn add_store_answers(
+    plans: &mut [MeasuredPlan],
+    groups: &[GroupSummary],
+    dir: &Path,
+    args: &Args,
+    cell: Option<CellChoice>,
+    opts: &PlanOptions,
+) -> Result<()> {
+    // A floor the network lacks the information for is named a lower bound, never a floor.
+    for (plan, g) in plans.iter_mut().zip(groups) {
+        plan.exact_floor_label = g
+            .floor_label
+            .clone()
+            .filter(|l| l == plateau_run::problem::LOWER_BOUND_LABEL);
+    }
+    add_linear_theory(plans, groups, dir, args.linear_theory.as_deref())?;
+    let Some(cell) = cell else {
+        return Ok(());
+    };
+    for (plan, g) in plans.iter_mut().zip(groups) {
+        match doubling_plan(g, cell, &opts.bootstrap) {
+            Ok(d) => plan.doubling_gain_db = Some(d),
+            Err(e) => eprintln!(
+                "plateau: warning: {}: no doubling answer: {e:#} (the N-only plan is \
+                 unaffected)",
+                g.label
+            ),
         }
     }
-    if let Some(dir) = &args.results {
-        add_linear_theory(
-            &mut plans,
-            &store_groups(dir)?,
-            dir,
-            args.linear_theory.as_deref(),
-        )?;
-    }
-    if let (Some(cell), Some(dir)) = (cell, &args.results) {
-        // store_curves keeps the store's groups in order, so they pair with the plans.
-        for (plan, g) in plans.iter_mut().zip(store_groups(dir)?) {
-            match doubling_plan(&g, cell, &opts.bootstrap) {
-                Ok(d) => plan.doubling_gain_db = Some(d),
-                Err(e) => eprintln!(
-                    "plateau: warning: {}: no doubling answer: {e:#} (the N-only plan is \
-                     unaffected)",
-                    g.label
-                ),
-            }
-        }
-    }
-    let text: String = plans.iter().map(summary_text).collect();
-    emit(args.format, &plans, &text)
+    Ok(())
 }
 
 /// Sets each plan's standing against the linear theory of the spectrum run `explicit` (else
@@ -448,12 +462,16 @@ fn add_linear_theory(
 /// # Errors
 /// A value that is not positive, or either flag without `--results`.
 fn cell_choice(args: &Args) -> Result<Option<CellChoice>> {
-    let cell = match (args.width, args.params) {
-        (Some(w), _) => CellChoice::Width(w),
-        (None, Some(p)) => CellChoice::Params(p),
+    let (flag, cell) = match (args.width, args.params) {
+        (Some(w), _) => ("--width", CellChoice::Width(w)),
+        (None, Some(p)) => ("--params", CellChoice::Params(p)),
         (None, None) => return Ok(None),
     };
-    cell.validate()?;
+    let (CellChoice::Width(v) | CellChoice::Params(v)) = cell;
+    anyhow::ensure!(
+        v.is_finite() && v > 0.0,
+        "{flag} {v} must be positive and finite"
+    );
     if args.results.is_none() {
         bail!(
             "--width and --params need --results DIR (runs with their widths and parameter \
@@ -509,7 +527,7 @@ pub fn plan_summary(results: &Path, stem: &Path) -> Result<()> {
 fn theory_text(p: &TheoryPlan) -> String {
     use std::fmt::Write as _;
     let mut s = format!("{} — {} (floor {:.4e})\n", p.model, p.group, p.floor);
-    let n = |v: Option<f64>| v.map_or("beyond 1e6".into(), crate::analysis::plan::fmt_n);
+    let n = |v: Option<f64>| v.map_or("beyond 1e6".into(), crate::analysis::estimate::fmt_n);
     for w in &p.within {
         let range = w.n_range.map_or(String::new(), |[lo, hi]| {
             format!(" ({} to {} for a 5% error in the excess)", n(lo), n(hi))

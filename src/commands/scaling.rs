@@ -172,46 +172,20 @@ fn group_report(
     out: &Path,
     with_backtest: bool,
 ) -> Result<ScalingReport> {
-    let mut extra = predicted(&g)?;
-    let levels: Vec<PredictedLevel> = spectrum
-        .map(|s| PredictedLevel {
-            label: spectrum_theory::BEST_LINEAR_LABEL.into(),
-            mse: s.best_linear_map.value,
-            band: Some((s.best_linear_map.ci95[0], s.best_linear_map.ci95[1])),
-        })
-        .into_iter()
-        .collect();
-    extra.extend(spectrum.map(DataSpectrum::curves).unwrap_or_default());
+    let (curves, levels) = predictions(&g, spectrum)?;
     let curve = Curve::new(
         &g.best.iter().map(|b| b.n).collect::<Vec<_>>(),
         &g.best.iter().map(|b| b.test_mse).collect::<Vec<_>>(),
     )?;
-    // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
-    let band = g.fit.as_ref().and_then(|f| {
-        let c_min = g.floor_bound.unwrap_or(0.0);
-        fit_band_floored(&curve, f.model, &group_grid(&g), &BAND_BOOTSTRAP, c_min).ok()
-    });
     let stem = out.join(format!("scaling_{}", g.tag));
-    let views = Predicted {
-        curves: &extra,
+    let extra = Predicted {
+        curves: &curves,
         levels: &levels,
     };
-    for (suffix, chart) in scaling_views(&g, views, band.as_ref()) {
-        let mut name = stem.as_os_str().to_owned();
-        name.push(suffix);
-        chart.render(Path::new(&name))?;
-    }
-    let bt = if with_backtest {
-        match backtest(&curve, &BAND_BOOTSTRAP) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label);
-                None
-            }
-        }
-    } else {
-        None
-    };
+    scaling_figures(&g, extra, &curve, &stem)?;
+    let bt = with_backtest
+        .then(|| optional_backtest(&g, &curve))
+        .flatten();
     let cap = analyse_capacity(&g, &BAND_BOOTSTRAP);
     if let Some(model) = &cap.model {
         capacity_figures(&g, model, &cap.report, out)?;
@@ -235,6 +209,52 @@ fn group_report(
         eprintln!("plateau: {line}");
     }
     Ok(r)
+}
+
+/// The predictions beside a curve: the learned linear estimators' curves and, with
+/// `spectrum`, its curves and the best linear map's level.
+fn predictions(
+    g: &GroupSummary,
+    spectrum: Option<&DataSpectrum>,
+) -> Result<(Vec<PredictedCurve>, Vec<PredictedLevel>)> {
+    let mut curves = predicted(g)?;
+    let levels: Vec<PredictedLevel> = spectrum
+        .map(|s| PredictedLevel {
+            label: spectrum_theory::BEST_LINEAR_LABEL.into(),
+            mse: s.best_linear_map.value,
+            band: Some((s.best_linear_map.ci95[0], s.best_linear_map.ci95[1])),
+        })
+        .into_iter()
+        .collect();
+    curves.extend(spectrum.map(DataSpectrum::curves).unwrap_or_default());
+    Ok((curves, levels))
+}
+
+/// The views of [`scaling_views`] as `stem<suffix>.{png,svg}`.
+fn scaling_figures(
+    g: &GroupSummary,
+    extra: Predicted<'_>,
+    curve: &Curve,
+    stem: &Path,
+) -> Result<()> {
+    // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
+    let band = g.fit.as_ref().and_then(|f| {
+        let c_min = g.floor_bound.unwrap_or(0.0);
+        fit_band_floored(curve, f.model, &group_grid(g), &BAND_BOOTSTRAP, c_min).ok()
+    });
+    for (suffix, chart) in scaling_views(g, extra, band.as_ref()) {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(suffix);
+        chart.render(Path::new(&name))?;
+    }
+    Ok(())
+}
+
+/// The backtest of the best curve; `None` with a warning when it cannot be done.
+fn optional_backtest(g: &GroupSummary, curve: &Curve) -> Option<Backtest> {
+    backtest(curve, &BAND_BOOTSTRAP)
+        .inspect_err(|e| eprintln!("plateau: warning: {}: no backtest: {e:#}", g.label))
+        .ok()
 }
 
 /// The predicted curves of learned linear estimators on the group's data, where theory has

@@ -166,6 +166,20 @@ impl Verdict {
 /// Bad input (an invalid setup, `N = 0`, the optimal estimator) or a file that cannot be
 /// written; a failing point is not an error but a [`Verdict`].
 pub fn run(args: &Args) -> Result<Verdict> {
+    let (config, targets, skipped) = plan(args)?;
+    let (report, seconds) = compare_with_progress(&targets, &config)?;
+    let verdict = Verdict {
+        points_pass: report.all_pass(),
+        pooled_rejects: report.pooled_rejects(POOLED_LEVEL),
+        strict: args.strict,
+    };
+    record(args, &report, &skipped, &verdict, seconds)?;
+    Ok(verdict)
+}
+
+/// The checked settings and the points to compare (their analytic predictions), with the
+/// points skipped for an infinite expected risk; warns on stderr about both.
+fn plan(args: &Args) -> Result<(Config, Vec<Target>, Vec<Skipped>)> {
     let criterion = Criterion::new(
         args.tol_excess,
         args.tol_z,
@@ -175,23 +189,7 @@ pub fn run(args: &Args) -> Result<Verdict> {
     // Before the work: the files and the verdict line must have somewhere to go.
     crate::output::check_folder(&args.out)?;
     crate::output::check_stdout()?;
-    let mut grid = match (args.preset, args.d, args.n, args.sigma) {
-        (Some(p), ..) => p.grid(),
-        (None, Some(d), Some(n), Some(sigma)) => {
-            let s = Setup::new(d, n, sigma)?;
-            vec![(s, default_sizes(&s))]
-        }
-        _ => anyhow::bail!("give --preset, or --d, --n and --sigma"),
-    };
-    if let Some(sizes) = &args.train_sizes {
-        for (_, s) in &mut grid {
-            s.clone_from(sizes);
-        }
-    }
-    anyhow::ensure!(
-        grid.iter().all(|(_, s)| !s.is_empty()),
-        "at least one training-set size is needed"
-    );
+    let grid = grid(args)?;
     anyhow::ensure!(
         !args.estimators.is_empty(),
         "at least one estimator is needed"
@@ -210,7 +208,36 @@ pub fn run(args: &Args) -> Result<Verdict> {
          infinite there ({}); choose N outside n - 1 ..= n + 1 for least_squares",
         skipped_list(&skipped)
     );
-    for s in &skipped {
+    warn_left_out(&targets, &skipped);
+    Ok((config, targets, skipped))
+}
+
+/// The setups with their training-set sizes: the preset's or the one setup's, with
+/// `--train-sizes` replacing every setup's sizes.
+fn grid(args: &Args) -> Result<Vec<(Setup, Vec<usize>)>> {
+    let mut grid = match (args.preset, args.d, args.n, args.sigma) {
+        (Some(p), ..) => p.grid(),
+        (None, Some(d), Some(n), Some(sigma)) => {
+            let s = Setup::new(d, n, sigma)?;
+            vec![(s, default_sizes(&s))]
+        }
+        _ => anyhow::bail!("give --preset, or --d, --n and --sigma"),
+    };
+    if let Some(sizes) = &args.train_sizes {
+        for (_, s) in &mut grid {
+            s.clone_from(sizes);
+        }
+    }
+    anyhow::ensure!(
+        grid.iter().all(|(_, s)| !s.is_empty()),
+        "at least one training-set size is needed"
+    );
+    Ok(grid)
+}
+
+/// One line on stderr per skipped point and per point with a caveat.
+fn warn_left_out(targets: &[Target], skipped: &[Skipped]) {
+    for s in skipped {
         eprintln!(
             "plateau validate: skipped {} at N = {} ({}): the expected risk is infinite",
             s.estimator,
@@ -227,10 +254,15 @@ pub fn run(args: &Args) -> Result<Verdict> {
             t.caveat.expect("filtered")
         );
     }
+}
+
+/// The Monte Carlo comparison of every target, with a progress bar and one stderr line per
+/// finished setup; the report and the seconds it took.
+fn compare_with_progress(targets: &[Target], config: &Config) -> Result<(Report, f64)> {
     let started = Instant::now();
     let bar = progress(targets.len() as u64, "points");
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let report = compare(&targets, &config, |p| {
+    let report = compare(targets, config, |p| {
         bar.inc(1);
         // One line per finished setup, for logs (the bar is hidden when stderr is not a terminal).
         let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -247,21 +279,25 @@ pub fn run(args: &Args) -> Result<Verdict> {
         }
     })?;
     bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
+    Ok((report, started.elapsed().as_secs_f64()))
+}
 
-    let verdict = Verdict {
-        points_pass: report.all_pass(),
-        pooled_rejects: report.pooled_rejects(POOLED_LEVEL),
-        strict: args.strict,
-    };
-    write_atomic(&args.out.join("validate.csv"), to_csv(&report).as_bytes())?;
-    let json = serde_json::to_string_pretty(&to_json(&report, &skipped, &verdict, seconds))
+/// Writes the CSV, the JSON and the figure, then prints the verdict line.
+fn record(
+    args: &Args,
+    report: &Report,
+    skipped: &[Skipped],
+    verdict: &Verdict,
+    seconds: f64,
+) -> Result<()> {
+    write_atomic(&args.out.join("validate.csv"), to_csv(report).as_bytes())?;
+    let json = serde_json::to_string_pretty(&to_json(report, skipped, verdict, seconds))
         .context("cannot serialise the report")?;
     write_atomic(&args.out.join("validate.json"), json.as_bytes())?;
-    crate::figures::validate::errors_vs_n(&report).render(&args.out.join("validate"))?;
-    let line = verdict_line(&report, &verdict, &skipped, seconds);
+    crate::figures::validate::errors_vs_n(report).render(&args.out.join("validate"))?;
+    let line = verdict_line(report, verdict, skipped, seconds);
     crate::output::write_stdout(format!("{line}\n").as_bytes())?;
-    Ok(verdict)
+    Ok(())
 }
 
 /// The skipped points for people: `least_squares at N = 9, 10, 11 (d=2, n=10, sigma=0.1)`,
@@ -375,45 +411,11 @@ fn point_json(p: &Point) -> Value {
 
 /// The JSON report: criterion, pooled statistics overall and per setup, points, verdict.
 pub fn to_json(report: &Report, skipped: &[Skipped], verdict: &Verdict, seconds: f64) -> Value {
-    let c = &report.criterion;
     let all: Vec<&Point> = report.points.iter().collect();
-    let per_setup: Vec<Value> = report
-        .pooled_by_setup()
-        .into_iter()
-        .map(|(s, pooled)| {
-            let points: Vec<&Point> = all
-                .iter()
-                .copied()
-                .filter(|p| p.target.setup == s)
-                .collect();
-            json!({
-                "setup": setup_json(&s),
-                "points": points.len(),
-                "failures": points.iter().filter(|p| !p.pass).count(),
-                "pooled": pooled_json(pooled, &points),
-            })
-        })
-        .collect();
     json!({
-        "criterion": {
-            "rule": "|predicted - mc_mean| <= max(tol_excess * (mc_mean - floor), abs_tol) or |z_normal| <= tol_z",
-            "abs_tol": ABS_TOL,
-            "tol_excess": c.tol_excess(),
-            "tol_z": c.tol_z(),
-            "target_rel_se": c.target_rel_se(),
-            "max_draws": c.max_draws(),
-            "min_draws": MIN_DRAWS,
-            "seed": report.seed,
-            "pooled_level": POOLED_LEVEL,
-            "early_stopping": "predicted min_k E[R_k] against the minimum of the Monte Carlo mean path",
-            "monte_carlo": if report.noise_averaged {
-                "noise-averaged (Rao-Blackwellised) for least squares and the mean gradient-descent path; PCA and the early-stopping oracle plain"
-            } else {
-                "plain: each draw's own risk"
-            },
-        },
+        "criterion": criterion_json(report),
         "pooled": pooled_json(report.pooled(), &all),
-        "per_setup": per_setup,
+        "per_setup": per_setup_json(report),
         "pooled_family": {
             "procedure": "Holm over the four pooled tests overall and per setup; rejects when an adjusted p-value is below pooled_level",
             "tests": report.pooled_family().iter().map(|t| json!({
@@ -442,6 +444,49 @@ pub fn to_json(report: &Report, skipped: &[Skipped], verdict: &Verdict, seconds:
     })
 }
 
+/// The criterion a point is judged by, and how the Monte Carlo was drawn.
+fn criterion_json(report: &Report) -> Value {
+    let c = &report.criterion;
+    json!({
+        "rule": "|predicted - mc_mean| <= max(tol_excess * (mc_mean - floor), abs_tol) or |z_normal| <= tol_z",
+        "abs_tol": ABS_TOL,
+        "tol_excess": c.tol_excess(),
+        "tol_z": c.tol_z(),
+        "target_rel_se": c.target_rel_se(),
+        "max_draws": c.max_draws(),
+        "min_draws": MIN_DRAWS,
+        "seed": report.seed,
+        "pooled_level": POOLED_LEVEL,
+        "early_stopping": "predicted min_k E[R_k] against the minimum of the Monte Carlo mean path",
+        "monte_carlo": if report.noise_averaged {
+            "noise-averaged (Rao-Blackwellised) for least squares and the mean gradient-descent path; PCA and the early-stopping oracle plain"
+        } else {
+            "plain: each draw's own risk"
+        },
+    })
+}
+
+/// Each setup's points, failures and pooled statistics.
+fn per_setup_json(report: &Report) -> Vec<Value> {
+    report
+        .pooled_by_setup()
+        .into_iter()
+        .map(|(s, pooled)| {
+            let points: Vec<&Point> = report
+                .points
+                .iter()
+                .filter(|p| p.target.setup == s)
+                .collect();
+            json!({
+                "setup": setup_json(&s),
+                "points": points.len(),
+                "failures": points.iter().filter(|p| !p.pass).count(),
+                "pooled": pooled_json(pooled, &points),
+            })
+        })
+        .collect()
+}
+
 /// A p-value for people: three decimals, or scientific below 0.001.
 fn p_value(p: f64) -> String {
     if p >= 1e-3 {
@@ -453,28 +498,7 @@ fn p_value(p: f64) -> String {
 
 /// The one verdict line.
 fn verdict_line(report: &Report, verdict: &Verdict, skipped: &[Skipped], seconds: f64) -> String {
-    let total = report.points.len();
-    let failures = report.failures().len();
-    // Points within the absolute tolerance (zero excess) have no meaningful relative error.
-    let absolute = report.points.iter().filter(|p| p.within_abs_tol()).count();
-    let max_rel = report
-        .points
-        .iter()
-        .filter(|p| !p.within_abs_tol())
-        .map(|p| p.rel_excess_err.abs())
-        .fold(0.0, f64::max);
-    let mut line = format!(
-        "validate: {} {}/{} points pass (largest error {:.1}% of the excess{})",
-        if verdict.passed() { "PASS" } else { "FAIL" },
-        total - failures,
-        total,
-        100.0 * max_rel,
-        if absolute > 0 {
-            format!("; {absolute} within the absolute tolerance {ABS_TOL:e}")
-        } else {
-            String::new()
-        }
-    );
+    let mut line = points_text(report, verdict);
     if let Some(p) = report.pooled() {
         let _ = write!(
             line,
@@ -490,26 +514,7 @@ fn verdict_line(report: &Report, verdict: &Verdict, skipped: &[Skipped], seconds
         );
     }
     if verdict.pooled_rejects {
-        let family = report.pooled_family();
-        let rejected = family.iter().filter(|t| t.holm_p < POOLED_LEVEL);
-        let mut setups: Vec<String> = Vec::new();
-        for s in rejected.clone().filter_map(|t| t.setup) {
-            let name = format!("({}, {}, {})", s.d(), s.n(), s.sigma());
-            if !setups.contains(&name) {
-                setups.push(name);
-            }
-        }
-        let overall = rejected.clone().any(|t| t.setup.is_none());
-        let _ = write!(
-            line,
-            "; POOLED REJECTS at 1% family-wise (Holm){}{}",
-            if overall { " overall" } else { "" },
-            if setups.is_empty() {
-                String::new()
-            } else {
-                format!(" for {}", setups.join(", "))
-            }
-        );
+        line.push_str(&rejection_text(report));
     }
     if !skipped.is_empty() {
         // A pass says nothing about the points left out: the line names them.
@@ -522,4 +527,53 @@ fn verdict_line(report: &Report, verdict: &Verdict, skipped: &[Skipped], seconds
     }
     let _ = write!(line, "; {seconds:.0} s");
     line
+}
+
+/// The verdict line's start: PASS or FAIL, the points passing and the largest relative error.
+fn points_text(report: &Report, verdict: &Verdict) -> String {
+    let total = report.points.len();
+    let failures = report.failures().len();
+    // Points within the absolute tolerance (zero excess) have no meaningful relative error.
+    let absolute = report.points.iter().filter(|p| p.within_abs_tol()).count();
+    let max_rel = report
+        .points
+        .iter()
+        .filter(|p| !p.within_abs_tol())
+        .map(|p| p.rel_excess_err.abs())
+        .fold(0.0, f64::max);
+    format!(
+        "validate: {} {}/{} points pass (largest error {:.1}% of the excess{})",
+        if verdict.passed() { "PASS" } else { "FAIL" },
+        total - failures,
+        total,
+        100.0 * max_rel,
+        if absolute > 0 {
+            format!("; {absolute} within the absolute tolerance {ABS_TOL:e}")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Where the pooled tests reject at 1% family-wise: overall and/or the setups.
+fn rejection_text(report: &Report) -> String {
+    let family = report.pooled_family();
+    let rejected = family.iter().filter(|t| t.holm_p < POOLED_LEVEL);
+    let mut setups: Vec<String> = Vec::new();
+    for s in rejected.clone().filter_map(|t| t.setup) {
+        let name = format!("({}, {}, {})", s.d(), s.n(), s.sigma());
+        if !setups.contains(&name) {
+            setups.push(name);
+        }
+    }
+    let overall = rejected.clone().any(|t| t.setup.is_none());
+    format!(
+        "; POOLED REJECTS at 1% family-wise (Holm){}{}",
+        if overall { " overall" } else { "" },
+        if setups.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", setups.join(", "))
+        }
+    )
 }

@@ -11,6 +11,7 @@
 //!   contrast), the held-out corner outlined and the optimal width per `N` drawn as a line.
 
 use plateau_theory::grid::log_spaced;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
@@ -57,18 +58,51 @@ fn width_of(g: &GroupSummary, p: f64) -> Option<i64> {
 /// Error against `N`, one curve per width, with the law's best-width envelope.
 pub fn width_chart(g: &GroupSummary, model: &CapacityModel) -> Chart {
     let cells = model.data.cells();
-    let counts = model.data.param_counts();
     let sizes = model.data.sizes();
     let grid = log_spaced(sizes[0], sizes[sizes.len() - 1], CURVE_POINTS).unwrap_or_default();
+    // The envelope is drawn first and pale, so the dashed law of the best width stays visible
+    // on it.
+    let mut series = vec![envelope_series(model, &grid)];
+    series.extend(width_series(g, model, &grid));
+    series.push(Series {
+        label: "width chosen on validation (measured)".into(),
+        points: g.best.iter().map(|b| (b.n, b.test_mse)).collect(),
+        errors: None,
+        color: VALIDATION,
+        draw: Draw::Line,
+    });
+    let means: Vec<f64> = cells.iter().map(|c| c.mean).collect();
+    let lo = means.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = means.iter().copied().fold(0.0, f64::max);
+    Chart {
+        title: format!("Error against N per width: {}", g.label),
+        x_label: "training-set size N".into(),
+        y_label: "test MSE per pixel (mean over seeds)".into(),
+        x_log: true,
+        y_log: hi / lo > 5.0,
+        series,
+        hlines: g
+            .floor_mse
+            .map(|f| (format!("exact floor {f:.4e}"), f, FLOOR))
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Per measured width: its cells (markers, bars from the smallest to the largest seed) and the
+/// joint law over `grid` (dashed, same colour; only the first in the legend).
+fn width_series(g: &GroupSummary, model: &CapacityModel, grid: &[f64]) -> Vec<Series> {
+    let cells = model.data.cells();
+    let counts = model.data.param_counts();
+    let spread = |c: &JointCell| {
+        let lo = c.draws.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = c.draws.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, hi)
+    };
     let mut series = Vec::new();
     for (i, &p) in counts.iter().enumerate() {
         let color = width_color(i, counts.len());
         let mine: Vec<&JointCell> = cells.iter().filter(|c| c.p == p).collect();
-        let spread = |c: &JointCell| {
-            let lo = c.draws.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = c.draws.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (lo, hi)
-        };
         series.push(Series {
             label: match width_of(g, p) {
                 Some(w) => format!("width {w} (P = {})", tick(p)),
@@ -94,6 +128,11 @@ pub fn width_chart(g: &GroupSummary, model: &CapacityModel) -> Chart {
             draw: Draw::Dashed,
         });
     }
+    series
+}
+
+/// The law's smallest predicted error over the swept widths at each `N` of `grid`.
+fn envelope_series(model: &CapacityModel, grid: &[f64]) -> Series {
     let [w_lo, w_hi] = model.widths.range();
     let widths = log_spaced(w_lo, w_hi, CURVE_POINTS).unwrap_or_default();
     let envelope: Vec<(f64, f64)> = grid
@@ -106,39 +145,12 @@ pub fn width_chart(g: &GroupSummary, model: &CapacityModel) -> Chart {
             (n, best)
         })
         .collect();
-    // Drawn first and pale, so the dashed law of the best width stays visible on it.
-    series.insert(
-        0,
-        Series {
-            label: format!("best-width envelope of the law (widths {w_lo}-{w_hi})"),
-            points: envelope,
-            errors: None,
-            color: ENVELOPE,
-            draw: Draw::Line,
-        },
-    );
-    series.push(Series {
-        label: "width chosen on validation (measured)".into(),
-        points: g.best.iter().map(|b| (b.n, b.test_mse)).collect(),
+    Series {
+        label: format!("best-width envelope of the law (widths {w_lo}-{w_hi})"),
+        points: envelope,
         errors: None,
-        color: VALIDATION,
+        color: ENVELOPE,
         draw: Draw::Line,
-    });
-    let means: Vec<f64> = cells.iter().map(|c| c.mean).collect();
-    let lo = means.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = means.iter().copied().fold(0.0, f64::max);
-    Chart {
-        title: format!("Error against N per width: {}", g.label),
-        x_label: "training-set size N".into(),
-        y_label: "test MSE per pixel (mean over seeds)".into(),
-        x_log: true,
-        y_log: hi / lo > 5.0,
-        series,
-        hlines: g
-            .floor_mse
-            .map(|f| (format!("exact floor {f:.4e}"), f, FLOOR))
-            .into_iter()
-            .collect(),
     }
 }
 
@@ -190,7 +202,6 @@ impl Figure for SurfaceFigure<'_> {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let (w, _) = root.dim_in_pixel();
         let (main, bar) = root.split_horizontally(w - 190);
-        let (mw, mh) = main.dim_in_pixel();
         let (ns, ps, z) = self.heat();
         let cells = self.model.data.cells();
         let measured: Vec<f64> = cells.iter().map(|c| psnr(c.mean)).collect();
@@ -201,9 +212,58 @@ impl Figure for SurfaceFigure<'_> {
         let ([n0, n1], [p0, p1]) = self.ranges();
         let (n0, n1) = drawable_range(n0, n1, true);
         let (p0, p1) = drawable_range(p0, p1, true);
+        let mut chart = self.axes(&main, w, [n0, n1], [p0, p1])?;
+        chart.draw_series((0..HEAT.0).flat_map(|i| {
+            let (ns, ps, z) = (&ns, &ps, &z);
+            (0..HEAT.1).map(move |j| {
+                Rectangle::new(
+                    [(ns[i], ps[j]), (ns[i + 1], ps[j + 1])],
+                    color(z[i][j]).filled(),
+                )
+            })
+        }))?;
+        if let Some(corner) = self.corner {
+            let top = (ns[ns.len() - 1].min(n1), ps[ps.len() - 1].min(p1));
+            draw_corner(&mut chart, corner, top)?;
+        }
+        self.draw_optimal(&mut chart, n0, n1)?;
+        chart
+            .draw_series(
+                cells
+                    .iter()
+                    .zip(&measured)
+                    .map(|(c, &v)| Circle::new((c.n, c.p), 9, color(v).filled())),
+            )?
+            .label("measured cell (filled with its PSNR)")
+            .legend(|(x, y)| Circle::new((x + 15, y), 7, BLACK.stroke_width(2)));
+        chart.draw_series(
+            cells
+                .iter()
+                .map(|c| Circle::new((c.n, c.p), 9, BLACK.stroke_width(2))),
+        )?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, (18, 45))?;
+        colour_bar(&bar, zmin, zmax)
+    }
+}
+
+/// The surface's chart: log `N` against log `P`.
+type SurfaceChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, WithKeyPoints<LogCoord<f64>>>>;
+
+impl SurfaceFigure<'_> {
+    /// The titled chart on `main` over `[n0, n1] x [p0, p1]`, its axes drawn (no mesh: the heat
+    /// map fills it); the title's size follows the figure's width `w` in pixels.
+    fn axes<'a, DB: DrawingBackend>(
+        &self,
+        main: &'a DrawingArea<DB, Shift>,
+        w: u32,
+        [n0, n1]: [f64; 2],
+        [p0, p1]: [f64; 2],
+    ) -> Result<SurfaceChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let (mw, mh) = main.dim_in_pixel();
         let title_size = (1.8 * f64::from(w) / self.title.chars().count().max(1) as f64)
             .clamp(14.0, 28.0) as u32;
-        let mut chart = ChartBuilder::on(&main)
+        let mut chart = ChartBuilder::on(main)
             .caption(&self.title, ("sans-serif", title_size))
             .margin(20)
             .x_label_area_size(60)
@@ -227,28 +287,16 @@ impl Figure for SurfaceFigure<'_> {
             .x_label_formatter(&|v: &f64| tick(*v))
             .y_label_formatter(&|v: &f64| tick(*v))
             .draw()?;
-        chart.draw_series((0..HEAT.0).flat_map(|i| {
-            let (ns, ps, z) = (&ns, &ps, &z);
-            (0..HEAT.1).map(move |j| {
-                Rectangle::new(
-                    [(ns[i], ps[j]), (ns[i + 1], ps[j + 1])],
-                    color(z[i][j]).filled(),
-                )
-            })
-        }))?;
-        if let Some([nf, pf]) = self.corner {
-            let (nm, pm) = (ns[ns.len() - 1].min(n1), ps[ps.len() - 1].min(p1));
-            let edge = ShapeStyle::from(&BLACK).stroke_width(2);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(nf / 1.25, pm), (nf / 1.25, pf / 1.25), (nm, pf / 1.25)],
-                    8,
-                    6,
-                    edge,
-                ))?
-                .label("held-out corner (family choice)")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], edge));
-        }
+        Ok(chart)
+    }
+
+    /// The optimal width per `N` from `n0` to `n1`, as its parameter count (a line).
+    fn draw_optimal<DB: DrawingBackend>(
+        &self,
+        chart: &mut SurfaceChart<'_, DB>,
+        n0: f64,
+        n1: f64,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let map = &self.model.widths;
         let optimal: Vec<(f64, f64)> = log_spaced(n0, n1, 80)
             .unwrap_or_default()
@@ -262,23 +310,27 @@ impl Figure for SurfaceFigure<'_> {
                 "optimal width (within {WIDTH_TOLERANCE_DB} dB of the best)"
             ))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], line));
-        chart
-            .draw_series(
-                cells
-                    .iter()
-                    .zip(&measured)
-                    .map(|(c, &v)| Circle::new((c.n, c.p), 9, color(v).filled())),
-            )?
-            .label("measured cell (filled with its PSNR)")
-            .legend(|(x, y)| Circle::new((x + 15, y), 7, BLACK.stroke_width(2)));
-        chart.draw_series(
-            cells
-                .iter()
-                .map(|c| Circle::new((c.n, c.p), 9, BLACK.stroke_width(2))),
-        )?;
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, (18, 45))?;
-        colour_bar(&bar, zmin, zmax)
+        Ok(())
     }
+}
+
+/// The held-out corner `N >= nf, P >= pf` outlined (dashed, just outside it) up to `top`.
+fn draw_corner<DB: DrawingBackend>(
+    chart: &mut SurfaceChart<'_, DB>,
+    [nf, pf]: [f64; 2],
+    (nm, pm): (f64, f64),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let edge = ShapeStyle::from(&BLACK).stroke_width(2);
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(nf / 1.25, pm), (nf / 1.25, pf / 1.25), (nm, pf / 1.25)],
+            8,
+            6,
+            edge,
+        ))?
+        .label("held-out corner (family choice)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], edge));
+    Ok(())
 }
 
 /// The colour scale: predicted PSNR from `lo` to `hi` dB.

@@ -182,153 +182,219 @@ fn level_line(l: &PredictedLevel, view: View) -> Option<(String, f64, RGBColor)>
     Some((format!("{} {value}", l.label), y, LEVEL))
 }
 
+/// One view of one curve: what every series of [`chart`] is mapped and clipped through.
+struct Frame<'a> {
+    g: &'a GroupSummary,
+    view: View,
+    /// The y window (see [`window`]).
+    win: (f64, f64),
+}
+
+impl Frame<'_> {
+    /// A predicted curve's `(N, MSE)` points in the view, cut at the window's edges.
+    fn map(&self, pts: &[(f64, f64)]) -> Points {
+        let mapped: Points = pts
+            .iter()
+            .filter_map(|&(n, m)| self.view.y(m).map(|y| (n, y)))
+            .collect();
+        clip(&mapped, self.win)
+    }
+}
+
 fn chart(g: &GroupSummary, extra: Predicted<'_>, band: Option<&Band>, view: View) -> Chart {
     let win = window(g, extra.levels, view).unwrap_or((f64::MIN_POSITIVE, f64::MAX));
-    let map = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        let mapped: Vec<(f64, f64)> = pts
-            .iter()
-            .filter_map(|&(n, m)| view.y(m).map(|y| (n, y)))
-            .collect();
-        clip(&mapped, win)
-    };
-    let mut series = Vec::new();
+    let frame = Frame { g, view, win };
+    let grid = group_grid(g);
+    let mut series = run_series(g, view);
+    series.push(best_series(&frame));
+    if let Some(fit) = &g.fit {
+        series.extend(band.and_then(|b| band_series(&frame, b)));
+        series.push(fit_series(&frame, fit, &grid));
+    }
+    series.extend(anchored_series(&frame, &grid));
+    series.extend(extra_series(&frame, extra.curves));
+    let mut hlines: Vec<_> = floor_line(g, view).into_iter().collect();
+    hlines.extend(extra.levels.iter().filter_map(|l| level_line(l, view)));
+    let y_log = view.log(win);
+    let (title, y_label) = titles(g, view, y_log);
+    Chart {
+        title: format!("{title}: {}", g.label),
+        x_label: "training-set size N".into(),
+        y_label,
+        x_log: true,
+        y_log,
+        series,
+        hlines,
+    }
+}
+
+/// Every run as a marker, one series (and tint) per width in increasing order.
+fn run_series(g: &GroupSummary, view: View) -> Vec<Series> {
     let mut widths: Vec<Option<i64>> = g.points.iter().map(|p| p.width).collect();
     widths.sort();
     widths.dedup();
-    for (i, w) in widths.iter().enumerate() {
-        let pts: Vec<(f64, f64)> = g
-            .points
-            .iter()
-            .filter(|p| p.width == *w)
-            .filter_map(|p| view.y(p.test_mse).map(|y| (p.n, y)))
-            .collect();
-        series.push(Series {
+    widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Series {
             label: match w {
                 Some(w) => format!("U-Net width {w}, every run"),
                 None => "every run".into(),
             },
-            points: pts,
+            points: g
+                .points
+                .iter()
+                .filter(|p| p.width == *w)
+                .filter_map(|p| view.y(p.test_mse).map(|y| (p.n, y)))
+                .collect(),
             errors: None,
             color: RUN_TINTS[i % RUN_TINTS.len()],
             draw: Draw::Markers,
-        });
-    }
-    series.push(Series {
-        label: match &g.selection_metric {
+        })
+        .collect()
+}
+
+/// The best width per `N` (a line).
+fn best_series(f: &Frame<'_>) -> Series {
+    Series {
+        label: match &f.g.selection_metric {
             Some(m) => format!("best width per N (by {m})"),
             None => "test MSE".into(),
         },
-        points: map(&g.best.iter().map(|b| (b.n, b.test_mse)).collect::<Vec<_>>()),
+        points: f.map(
+            &f.g.best
+                .iter()
+                .map(|b| (b.n, b.test_mse))
+                .collect::<Vec<_>>(),
+        ),
         errors: None,
         color: BEST,
         draw: Draw::Line,
-    });
-    let grid = group_grid(g);
-    if let Some(fit) = &g.fit {
-        // The band is of the fitted curve; its excess over a floor is not the fit's own
-        // uncertainty (the ends cross the floor), so the excess view shows the lines only.
-        if let Some(band) = band.filter(|_| !matches!(view, View::Excess(_))) {
-            // The view's transform may reverse the order (PSNR), so sort each pair.
-            let (pts, errs): (Points, Points) = band
-                .iter()
-                .filter_map(|&(n, lo, hi)| {
-                    let (a, b) = (view.y(lo)?, view.y(hi)?);
-                    let (a, b) = (a.min(b).max(win.0), a.max(b).min(win.1));
-                    (a <= b).then_some(((n, a), (a, b)))
-                })
-                .unzip();
-            series.push(Series {
-                label: "95% bootstrap band of the fit".into(),
-                points: pts,
-                errors: Some(errs),
-                color: FREE_FIT,
-                draw: Draw::Band,
-            });
-        }
-        let p = |k: &str| fit.params.get(k).copied().unwrap_or(f64::NAN);
-        let pts: Vec<(f64, f64)> = grid
-            .iter()
-            .filter_map(|&n| match view {
-                // A fitted floor within its uncertainty below the exact floor counts as the
-                // floor here: the excess is then the learnable part a N^-b, a straight line,
-                // not a curve diving to minus infinity where it crosses the floor.
-                View::Excess(floor) if fit.model == ModelKind::Saturating => Some((
-                    n,
-                    floor + p("a") * n.powf(-p("b")) + (p("c") - floor).max(0.0),
-                )),
-                _ => g.predict(n).map(|y| (n, y)),
-            })
-            .collect();
-        let label = match fit.model {
-            ModelKind::Saturating => format!(
-                "fit a N^-b + c{}: b = {:.2}, c = {:.3e}{}",
-                if g.floor_bound.is_some() {
-                    ", c >= floor - 1 se"
-                } else {
-                    ""
-                },
-                p("b"),
-                p("c"),
-                g.fitted_floor_over_floor
-                    .map_or(String::new(), |r| format!(" ({r:.3} x floor)"))
-            ),
-            _ => format!("power-law fit: alpha = {:.2}", p("alpha")),
-        };
-        series.push(Series {
-            label,
-            points: map(&pts),
-            errors: None,
-            color: FREE_FIT,
-            draw: Draw::Dashed,
-        });
     }
-    if let (Some(a), Some(floor)) = (&g.anchored_fit, g.floor_mse) {
-        let pts: Vec<(f64, f64)> = grid
-            .iter()
-            .map(|&n| (n, floor + a.beta * n.powf(a.alpha)))
-            .collect();
-        series.push(Series {
-            label: format!(
-                "floor + beta N^alpha: alpha = {:.2}{}",
-                a.alpha,
-                if matches!(view, View::Excess(_)) {
-                    " (slope)"
-                } else {
-                    ""
-                }
-            ),
-            points: map(&pts),
-            errors: None,
-            color: ANCHORED_FIT,
-            draw: Draw::Dashed,
-        });
+}
+
+/// The fit's 95% bootstrap band (shaded); `None` on the excess view.
+fn band_series(f: &Frame<'_>, band: &Band) -> Option<Series> {
+    // The band is of the fitted curve; its excess over a floor is not the fit's own
+    // uncertainty (the ends cross the floor), so the excess view shows the lines only.
+    if matches!(f.view, View::Excess(_)) {
+        return None;
     }
-    for (i, c) in extra.curves.iter().enumerate() {
-        series.push(Series {
-            label: c.label.clone(),
-            points: map(&c.points),
-            errors: None,
-            color: EXTRA_COLORS[i % EXTRA_COLORS.len()],
-            draw: Draw::Dashed,
-        });
+    // The view's transform may reverse the order (PSNR), so sort each pair.
+    let (pts, errs): (Points, Points) = band
+        .iter()
+        .filter_map(|&(n, lo, hi)| {
+            let (a, b) = (f.view.y(lo)?, f.view.y(hi)?);
+            let (a, b) = (a.min(b).max(f.win.0), a.max(b).min(f.win.1));
+            (a <= b).then_some(((n, a), (a, b)))
+        })
+        .unzip();
+    Some(Series {
+        label: "95% bootstrap band of the fit".into(),
+        points: pts,
+        errors: Some(errs),
+        color: FREE_FIT,
+        draw: Draw::Band,
+    })
+}
+
+/// The free fit over `grid` (dashed), its parameters in the legend.
+fn fit_series(f: &Frame<'_>, fit: &crate::fit::FitReport, grid: &[f64]) -> Series {
+    let g = f.g;
+    let p = |k: &str| fit.params.get(k).copied().unwrap_or(f64::NAN);
+    let pts: Points = grid
+        .iter()
+        .filter_map(|&n| match f.view {
+            // A fitted floor within its uncertainty below the exact floor counts as the
+            // floor here: the excess is then the learnable part a N^-b, a straight line,
+            // not a curve diving to minus infinity where it crosses the floor.
+            View::Excess(floor) if fit.model == ModelKind::Saturating => Some((
+                n,
+                floor + p("a") * n.powf(-p("b")) + (p("c") - floor).max(0.0),
+            )),
+            _ => g.predict(n).map(|y| (n, y)),
+        })
+        .collect();
+    let label = match fit.model {
+        ModelKind::Saturating => format!(
+            "fit a N^-b + c{}: b = {:.2}, c = {:.3e}{}",
+            if g.floor_bound.is_some() {
+                ", c >= floor - 1 se"
+            } else {
+                ""
+            },
+            p("b"),
+            p("c"),
+            g.fitted_floor_over_floor
+                .map_or(String::new(), |r| format!(" ({r:.3} x floor)"))
+        ),
+        _ => format!("power-law fit: alpha = {:.2}", p("alpha")),
+    };
+    Series {
+        label,
+        points: f.map(&pts),
+        errors: None,
+        color: FREE_FIT,
+        draw: Draw::Dashed,
     }
-    let mut hlines = Vec::new();
-    if let Some(f) = g.floor_mse {
-        if let Some(y) = view.y(f) {
-            // A floor the network cannot reach for lack of information is named a bound.
-            let bound = g.floor_label.as_deref() == Some(LOWER_BOUND_LABEL);
-            let text = match (view, bound) {
-                (View::Psnr, false) => format!("Bayes floor {y:.2} dB"),
-                (View::Psnr, true) => format!("{LOWER_BOUND_LABEL} {y:.2} dB"),
-                (_, false) => format!("predicted floor (Bayes error) {f:.4e}"),
-                (_, true) => format!("{LOWER_BOUND_LABEL} {f:.4e}"),
-            };
-            hlines.push((text, y, FLOOR));
-        }
-    }
-    hlines.extend(extra.levels.iter().filter_map(|l| level_line(l, view)));
-    let y_log = view.log(win);
-    let (title, y_label) = match view {
+}
+
+/// The floor-anchored power law over `grid` (dashed), where the curve has both.
+fn anchored_series(f: &Frame<'_>, grid: &[f64]) -> Option<Series> {
+    let (a, floor) = (f.g.anchored_fit.as_ref()?, f.g.floor_mse?);
+    let pts: Points = grid
+        .iter()
+        .map(|&n| (n, floor + a.beta * n.powf(a.alpha)))
+        .collect();
+    Some(Series {
+        label: format!(
+            "floor + beta N^alpha: alpha = {:.2}{}",
+            a.alpha,
+            if matches!(f.view, View::Excess(_)) {
+                " (slope)"
+            } else {
+                ""
+            }
+        ),
+        points: f.map(&pts),
+        errors: None,
+        color: ANCHORED_FIT,
+        draw: Draw::Dashed,
+    })
+}
+
+/// The predicted curves (dashed), each in its own colour.
+fn extra_series<'a>(
+    f: &'a Frame<'_>,
+    curves: &'a [PredictedCurve],
+) -> impl Iterator<Item = Series> + 'a {
+    curves.iter().enumerate().map(|(i, c)| Series {
+        label: c.label.clone(),
+        points: f.map(&c.points),
+        errors: None,
+        color: EXTRA_COLORS[i % EXTRA_COLORS.len()],
+        draw: Draw::Dashed,
+    })
+}
+
+/// The exact floor's horizontal line, where the curve has one the view can show.
+fn floor_line(g: &GroupSummary, view: View) -> Option<(String, f64, RGBColor)> {
+    let f = g.floor_mse?;
+    let y = view.y(f)?;
+    // A floor the network cannot reach for lack of information is named a bound.
+    let bound = g.floor_label.as_deref() == Some(LOWER_BOUND_LABEL);
+    let text = match (view, bound) {
+        (View::Psnr, false) => format!("Bayes floor {y:.2} dB"),
+        (View::Psnr, true) => format!("{LOWER_BOUND_LABEL} {y:.2} dB"),
+        (_, false) => format!("predicted floor (Bayes error) {f:.4e}"),
+        (_, true) => format!("{LOWER_BOUND_LABEL} {f:.4e}"),
+    };
+    Some((text, y, FLOOR))
+}
+
+/// The view's title and y-axis label.
+fn titles(g: &GroupSummary, view: View, y_log: bool) -> (&'static str, String) {
+    match view {
         View::Error => (
             "Scaling",
             if y_log {
@@ -350,15 +416,6 @@ fn chart(g: &GroupSummary, extra: Predicted<'_>, band: Option<&Band>, view: View
             ),
         ),
         View::Psnr => ("PSNR", "PSNR of the test MSE, peak 1 (dB)".to_string()),
-    };
-    Chart {
-        title: format!("{title}: {}", g.label),
-        x_label: "training-set size N".into(),
-        y_label,
-        x_log: true,
-        y_log,
-        series,
-        hlines,
     }
 }
 

@@ -47,58 +47,15 @@ pub fn risk_vs_n(
     analytic: &[AnalyticCurve],
     fits: &[PowerLawLine],
 ) -> Chart {
-    let mut series = Vec::new();
-    let mut estimators: Vec<Estimator> = mc.iter().map(|r| r.estimator).collect();
-    estimators.dedup();
-    estimators.sort();
-    estimators.dedup();
-    for &e in &estimators {
-        // The optimal estimator's risk is the floor, drawn as a reference line.
-        if e == Estimator::Optimal {
-            continue;
-        }
-        let rows: Vec<&Summary> = mc.iter().filter(|r| r.estimator == e).collect();
-        let runs = rows.first().map_or(0, |r| r.runs);
-        series.push(Series {
-            label: format!("{e} (mean of {runs} draws, ±1 s.e.)"),
-            points: rows.iter().map(|r| (r.n_train as f64, r.mean)).collect(),
-            errors: Some(
-                rows.iter()
-                    .map(|r| {
-                        let se = r.stderr.unwrap_or(0.0);
-                        (r.mean - se, r.mean + se)
-                    })
-                    .collect(),
-            ),
-            color: color(e),
-            draw: Draw::Markers,
-        });
-    }
-    for (e, points) in analytic {
-        series.push(Series {
-            label: format!("{e} (analytic)"),
-            points: points.clone(),
-            errors: None,
-            color: color(*e),
-            draw: Draw::Dashed,
-        });
-    }
-    for f in fits {
-        let (lo, hi) = (f.range[0], f.range[1]);
-        // 21 points over the fitted range; none for a degenerate range.
-        let points = log_spaced(lo, hi, 21)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|x| (x, f.beta * x.powf(f.alpha)))
-            .collect();
-        series.push(Series {
-            label: format!("fit {}: N^{:.2} on [{}, {}]", f.estimator, f.alpha, lo, hi),
-            points,
-            errors: None,
-            color: color(f.estimator),
-            draw: Draw::Line,
-        });
-    }
+    let mut series = monte_carlo_series(mc);
+    series.extend(analytic.iter().map(|(e, points)| Series {
+        label: format!("{e} (analytic)"),
+        points: points.clone(),
+        errors: None,
+        color: color(*e),
+        draw: Draw::Dashed,
+    }));
+    series.extend(fits.iter().map(power_law_series));
     Chart {
         title: format!("Risk vs training-set size ({})", describe(setup)),
         x_label: "training examples N".into(),
@@ -111,6 +68,53 @@ pub fn risk_vs_n(
             setup.floor(),
             color(Estimator::Optimal),
         )],
+    }
+}
+
+/// The Monte Carlo means of each estimator with their standard-error bars, in estimator order;
+/// the optimal estimator's risk is the floor, drawn as a reference line instead.
+fn monte_carlo_series(mc: &[Summary]) -> Vec<Series> {
+    let mut estimators: Vec<Estimator> = mc.iter().map(|r| r.estimator).collect();
+    estimators.sort();
+    estimators.dedup();
+    estimators
+        .into_iter()
+        .filter(|&e| e != Estimator::Optimal)
+        .map(|e| {
+            let rows: Vec<&Summary> = mc.iter().filter(|r| r.estimator == e).collect();
+            let runs = rows.first().map_or(0, |r| r.runs);
+            Series {
+                label: format!("{e} (mean of {runs} draws, ±1 s.e.)"),
+                points: rows.iter().map(|r| (r.n_train as f64, r.mean)).collect(),
+                errors: Some(
+                    rows.iter()
+                        .map(|r| {
+                            let se = r.stderr.unwrap_or(0.0);
+                            (r.mean - se, r.mean + se)
+                        })
+                        .collect(),
+                ),
+                color: color(e),
+                draw: Draw::Markers,
+            }
+        })
+        .collect()
+}
+
+/// A fitted power law over its range (21 points; none for a degenerate range).
+fn power_law_series(f: &PowerLawLine) -> Series {
+    let (lo, hi) = (f.range[0], f.range[1]);
+    let points = log_spaced(lo, hi, 21)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|x| (x, f.beta * x.powf(f.alpha)))
+        .collect();
+    Series {
+        label: format!("fit {}: N^{:.2} on [{}, {}]", f.estimator, f.alpha, lo, hi),
+        points,
+        errors: None,
+        color: color(f.estimator),
+        draw: Draw::Line,
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::Path;
 use anyhow::Result;
 use plateau_theory::validate::Report;
 use plateau_theory::Estimator;
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
@@ -156,46 +158,25 @@ impl ValidateFigure<'_> {
         out
     }
 
-    /// One panel: `value(point)` against N with the band `[-band, band]`.
-    #[allow(clippy::too_many_arguments)]
+    /// One panel: `spec.value(point)` against N with the band `[-spec.band, spec.band]`.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
-        title: &str,
-        y_label: &str,
-        band: f64,
-        band_label: &str,
-        value: impl Fn(&plateau_theory::validate::Point) -> f64,
-        legend: bool,
+        spec: &Panel<'_>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let pts = &self.report.points;
-        let xs = pts.iter().map(|p| p.target.n_train as f64);
-        let x0 = xs.clone().fold(f64::INFINITY, f64::min).max(1.0) / 1.4;
-        let x1 = xs.fold(1.0, f64::max) * 1.4;
-        let ymax = pts
-            .iter()
-            .map(|p| value(p).abs())
-            .filter(|v| v.is_finite())
-            .fold(band, f64::max)
-            * 1.2;
         let setups = self.setups();
         let estimators = self.estimators();
-        // Room at the top for the legend.
-        let rows = (estimators.len() + setups.len() + 1) as f64;
-        let ytop = ymax * (1.0 + 0.09 * rows);
-        let (x0, x1) = drawable_range(x0, x1, true);
-        let (ymin, ytop) = drawable_range(-ymax, ytop, false);
-        let ymax = -ymin;
+        let win = self.window(spec, estimators.len() + setups.len());
         let mut chart = ChartBuilder::on(area)
-            .caption(title, ("sans-serif", 26))
+            .caption(spec.title, ("sans-serif", 26))
             .margin(15)
             .x_label_area_size(55)
             .y_label_area_size(80)
-            .build_cartesian_2d((x0..x1).log_scale(), -ymax..ytop)?;
+            .build_cartesian_2d((win.x0..win.x1).log_scale(), -win.ymax..win.ytop)?;
         chart
             .configure_mesh()
             .x_desc("training examples N")
-            .y_desc(y_label)
+            .y_desc(spec.y_label)
             .label_style(("sans-serif", 18))
             .axis_desc_style(("sans-serif", 22))
             .x_label_formatter(&|v| tick(*v))
@@ -203,64 +184,153 @@ impl ValidateFigure<'_> {
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(200, 200, 200))
             .draw()?;
-        let band_style = RGBColor(120, 180, 120).mix(0.18).filled();
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                // Within the axis: plotters' pixel arithmetic overflows far outside it.
-                [(x0, -band.min(ymax)), (x1, band.min(ytop))],
-                band_style,
-            )))?
-            .label(band_label)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 25, y + 6)], band_style));
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(x0, 0.0), (x1, 0.0)],
-            BLACK.stroke_width(1),
-        )))?;
+        draw_band(&mut chart, spec, win)?;
         for (si, s) in setups.iter().enumerate() {
             for &e in &estimators {
-                let c = color(e);
-                let series: Vec<(f64, f64, bool)> = pts
-                    .iter()
-                    .filter(|p| p.target.setup == *s && p.target.estimator == e)
-                    .map(|p| (p.target.n_train as f64, value(p), p.pass))
-                    .filter(|(_, y, _)| y.is_finite())
-                    .map(|(x, y, pass)| (x, y.clamp(-ymax, ytop), pass))
-                    .collect();
-                let line: Vec<(f64, f64)> = series.iter().map(|&(x, y, _)| (x, y)).collect();
-                chart.draw_series(std::iter::once(PathElement::new(
-                    line.clone(),
-                    c.mix(0.35).stroke_width(1),
-                )))?;
-                chart.draw_series(series.iter().map(|&(x, y, _)| Marker::new(si, (x, y), c)))?;
-                chart.draw_series(
-                    series
-                        .iter()
-                        .filter(|(_, _, pass)| !pass)
-                        .map(|&(x, y, _)| Circle::new((x, y), 11, BLACK.stroke_width(2))),
-                )?;
+                self.draw_points(&mut chart, spec, win, (si, s), e)?;
             }
         }
-        if legend {
-            for &e in &estimators {
-                let c = color(e);
-                chart
-                    .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                    .label(e.name())
-                    .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));
-            }
-            for (si, s) in setups.iter().enumerate() {
-                chart
-                    .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                    .label(setup_label(s))
-                    .legend(move |(x, y)| Marker::new(si, (x + 12, y), GREY));
-            }
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                .label("fails the criterion")
-                .legend(|(x, y)| Circle::new((x + 12, y), 9, BLACK.stroke_width(2)));
+        if spec.legend {
+            legend_entries(&mut chart, &estimators, &setups)?;
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (16, 35))
     }
+
+    /// The panel's axes: `N` padded by a factor 1.4 each side, the values symmetric about 0
+    /// with room at the top for a legend of `legend_rows` entries (and the criterion's).
+    fn window(&self, spec: &Panel<'_>, legend_rows: usize) -> Window {
+        let pts = &self.report.points;
+        let xs = pts.iter().map(|p| p.target.n_train as f64);
+        let x0 = xs.clone().fold(f64::INFINITY, f64::min).max(1.0) / 1.4;
+        let x1 = xs.fold(1.0, f64::max) * 1.4;
+        let ymax = pts
+            .iter()
+            .map(|p| (spec.value)(p).abs())
+            .filter(|v| v.is_finite())
+            .fold(spec.band, f64::max)
+            * 1.2;
+        // Room at the top for the legend.
+        let rows = (legend_rows + 1) as f64;
+        let ytop = ymax * (1.0 + 0.09 * rows);
+        let (x0, x1) = drawable_range(x0, x1, true);
+        let (ymin, ytop) = drawable_range(-ymax, ytop, false);
+        Window {
+            x0,
+            x1,
+            ymax: -ymin,
+            ytop,
+        }
+    }
+
+    /// One estimator's points on one setup: a faint line through them, its markers, and a
+    /// black ring round each failing point.
+    fn draw_points<DB: DrawingBackend>(
+        &self,
+        chart: &mut PanelChart<'_, DB>,
+        spec: &Panel<'_>,
+        win: Window,
+        (si, s): (usize, &plateau_theory::Setup),
+        e: Estimator,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let c = color(e);
+        let series: Vec<(f64, f64, bool)> = self
+            .report
+            .points
+            .iter()
+            .filter(|p| p.target.setup == *s && p.target.estimator == e)
+            .map(|p| (p.target.n_train as f64, (spec.value)(p), p.pass))
+            .filter(|(_, y, _)| y.is_finite())
+            .map(|(x, y, pass)| (x, y.clamp(-win.ymax, win.ytop), pass))
+            .collect();
+        let line: Vec<(f64, f64)> = series.iter().map(|&(x, y, _)| (x, y)).collect();
+        chart.draw_series(std::iter::once(PathElement::new(
+            line,
+            c.mix(0.35).stroke_width(1),
+        )))?;
+        chart.draw_series(series.iter().map(|&(x, y, _)| Marker::new(si, (x, y), c)))?;
+        chart.draw_series(
+            series
+                .iter()
+                .filter(|(_, _, pass)| !pass)
+                .map(|&(x, y, _)| Circle::new((x, y), 11, BLACK.stroke_width(2))),
+        )?;
+        Ok(())
+    }
+}
+
+/// What one panel shows.
+struct Panel<'a> {
+    title: &'a str,
+    y_label: &'a str,
+    /// Half-width of the tolerance band.
+    band: f64,
+    band_label: &'a str,
+    /// The value drawn for a point.
+    value: &'a dyn Fn(&plateau_theory::validate::Point) -> f64,
+    /// Whether this panel carries the legend.
+    legend: bool,
+}
+
+/// A panel's axes: `x0..x1` (log) and `-ymax..ytop`.
+#[derive(Clone, Copy)]
+struct Window {
+    x0: f64,
+    x1: f64,
+    ymax: f64,
+    ytop: f64,
+}
+
+/// A panel's chart: log `N` against a linear value.
+type PanelChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+
+/// The tolerance band (shaded, in the legend) and the zero line.
+fn draw_band<DB: DrawingBackend>(
+    chart: &mut PanelChart<'_, DB>,
+    spec: &Panel<'_>,
+    win: Window,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let band_style = RGBColor(120, 180, 120).mix(0.18).filled();
+    let Window { x0, x1, ymax, ytop } = win;
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            // Within the axis: plotters' pixel arithmetic overflows far outside it.
+            [(x0, -spec.band.min(ymax)), (x1, spec.band.min(ytop))],
+            band_style,
+        )))?
+        .label(spec.band_label)
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 25, y + 6)], band_style));
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(x0, 0.0), (x1, 0.0)],
+        BLACK.stroke_width(1),
+    )))?;
+    Ok(())
+}
+
+/// The legend's entries: one colour per estimator, one marker per setup, and the ring of a
+/// failing point.
+fn legend_entries<DB: DrawingBackend>(
+    chart: &mut PanelChart<'_, DB>,
+    estimators: &[Estimator],
+    setups: &[plateau_theory::Setup],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for &e in estimators {
+        let c = color(e);
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(e.name())
+            .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));
+    }
+    for (si, s) in setups.iter().enumerate() {
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(setup_label(s))
+            .legend(move |(x, y)| Marker::new(si, (x + 12, y), GREY));
+    }
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label("fails the criterion")
+        .legend(|(x, y)| Circle::new((x + 12, y), 9, BLACK.stroke_width(2)));
+    Ok(())
 }
 
 impl Figure for ValidateFigure<'_> {
@@ -272,24 +342,28 @@ impl Figure for ValidateFigure<'_> {
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
         self.panel(
             &top,
-            "Analytic prediction against exact Monte Carlo: z = (predicted - MC) / s.e.",
-            "z",
-            c.tol_z(),
-            &format!("|z| <= {}", crate::text::number(c.tol_z())),
-            |p| p.z,
-            true,
+            &Panel {
+                title: "Analytic prediction against exact Monte Carlo: z = (predicted - MC) / s.e.",
+                y_label: "z",
+                band: c.tol_z(),
+                band_label: &format!("|z| <= {}", crate::text::number(c.tol_z())),
+                value: &|p| p.z,
+                legend: true,
+            },
         )?;
         self.panel(
             &bottom,
-            "Error as a fraction of the excess risk: (predicted - MC) / (MC - floor)",
-            "relative error",
-            c.tol_excess(),
-            &format!(
-                "|error| <= {} of the excess",
-                crate::text::number(c.tol_excess())
-            ),
-            |p| p.rel_excess_err,
-            false,
+            &Panel {
+                title: "Error as a fraction of the excess risk: (predicted - MC) / (MC - floor)",
+                y_label: "relative error",
+                band: c.tol_excess(),
+                band_label: &format!(
+                    "|error| <= {} of the excess",
+                    crate::text::number(c.tol_excess())
+                ),
+                value: &|p| p.rel_excess_err,
+                legend: false,
+            },
         )
     }
 }
