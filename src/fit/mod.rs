@@ -38,6 +38,7 @@ pub mod select;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
+use strum::{Display, EnumString, VariantNames};
 
 pub use bootstrap::{bootstrap, percentile_interval, BootstrapOptions, BootstrapSamples, Method};
 pub use broken::{fit_broken, BrokenFit};
@@ -50,25 +51,9 @@ pub use saturating::{fit_saturating, SaturatingFit};
 pub use select::{aicc, bic, select_model, Candidate, Selection};
 
 /// The parametric models, named in lower case on the command line and in the JSON.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Display, EnumString, VariantNames)]
 #[serde(rename_all = "lowercase")]
-#[strum(
-    serialize_all = "lowercase",
-    parse_err_ty = anyhow::Error,
-    parse_err_fn = unknown_model
-)]
+#[strum(serialize_all = "lowercase", parse_err_ty = anyhow::Error, parse_err_fn = unknown_model)]
 pub enum ModelKind {
     /// `R = beta N^alpha`.
     Power,
@@ -104,7 +89,7 @@ impl ModelKind {
 
 /// The error of `s` as a [`ModelKind`], listing the models.
 fn unknown_model(s: &str) -> anyhow::Error {
-    crate::text::unknown("model", s, <ModelKind as strum::VariantNames>::VARIANTS)
+    crate::text::unknown("model", s, ModelKind::VARIANTS)
 }
 
 /// A fitted model of any kind.

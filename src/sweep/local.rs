@@ -545,3 +545,42 @@ fn log_tail(path: &Path) -> String {
         .collect::<Vec<_>>()
         .join(" | ")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    /// The `error` of a failed cell's line names how the trainer ended, then its last attempt's
+    /// output.
+    #[test]
+    fn failures_say_how_the_run_ended() {
+        assert_eq!(Failure::of(ExitStatus::from_raw(0)), None);
+        let status = Failure::of(ExitStatus::from_raw(3 << 8)).unwrap();
+        assert_eq!(status, Failure::Status(3));
+        assert_eq!(status.to_string(), "plateau train exited with status 3");
+        let killed = Failure::of(ExitStatus::from_raw(libc::SIGKILL)).unwrap();
+        assert!(matches!(killed, Failure::Killed(_)), "{killed:?}");
+        assert!(
+            killed
+                .to_string()
+                .starts_with("plateau train was killed (signal: 9"),
+            "{killed}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Failure::NoMetrics.explained(dir.path()),
+            "the run exited without metrics.json"
+        );
+        std::fs::write(
+            dir.path().join("log.txt"),
+            "=== plateau train --seed 0\nold\n=== plateau train --seed 0 --resume\n a \n\nb\n",
+        )
+        .unwrap();
+        assert_eq!(
+            status.explained(dir.path()),
+            "plateau train exited with status 3; output tail: a | b"
+        );
+    }
+}
