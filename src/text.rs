@@ -11,6 +11,21 @@ pub fn quote(text: &str) -> String {
     }
 }
 
+/// `a, b or c`: the names of a list for a message.
+pub fn one_of(names: &[&str]) -> String {
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The error of an unknown `what` named `s`, listing the valid `names`:
+/// `unknown model 'cubic' (expected power, saturating or broken)`.
+pub fn unknown(what: &str, s: &str, names: &[&str]) -> anyhow::Error {
+    anyhow::anyhow!("unknown {what} '{s}' (expected {})", one_of(names))
+}
+
 /// A number for a message: as Rust prints it when that is short (`0.1`, `250000`, `-3`), else
 /// in scientific notation (`1e308`, `1.5e-9`), so that `1e308` is not echoed as 309 digits.
 pub fn number(v: f64) -> String {
@@ -25,6 +40,14 @@ pub fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(one_of(&[]), "");
+        assert_eq!(one_of(&["a"]), "a");
+        assert_eq!(one_of(&["a", "b"]), "a or b");
+        assert_eq!(one_of(&["a", "b", "c"]), "a, b or c");
+    }
 
     #[test]
     fn numbers_stay_short() {

@@ -215,7 +215,6 @@ fn bad_tables_and_flags_are_refused_in_one_line() {
         (with_line("0,1000,0.1"), "", "column 'N' has 0"),
         (with_line("64,1000,inf"), "", "column 'loss' is inf"),
         (two_sizes, "", "column 'N' has 2 distinct value(s)"),
-        (good.clone(), "--loss l1", "unknown loss 'l1'"),
         (
             good.clone(),
             "--loss huber --huber-delta 0",
@@ -226,7 +225,6 @@ fn bad_tables_and_flags_are_refused_in_one_line() {
             "--huber-delta 0.01",
             "--huber-delta is Huber's threshold: use it with --loss huber",
         ),
-        (good.clone(), "--family kaplan", "unknown family 'kaplan'"),
         (
             good.clone(),
             "--bootstrap parametric",
@@ -246,6 +244,25 @@ fn bad_tables_and_flags_are_refused_in_one_line() {
     for (body, extra, want) in cases {
         let (_d, f) = table_file(&body);
         assert_refused(&fit(extra, &f), want, &format!("{want} ({extra})"));
+    }
+    // The family and the loss are typed flags: clap refuses other values, listing the valid.
+    let (_d, f) = table_file(&good);
+    for (extra, want, choices) in [
+        (
+            "--loss l1",
+            "invalid value 'l1' for '--loss <LOSS>'",
+            "[possible values: squares, huber]",
+        ),
+        (
+            "--family kaplan",
+            "invalid value 'kaplan' for '--family <FAMILY>'",
+            "[possible values: additive, power_mean, auto]",
+        ),
+    ] {
+        let out = fit(extra, &f);
+        common::assert_bad_input(&out, want, extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(choices), "{extra}: '{err}' lacks '{choices}'");
     }
     let same = plateau(&common::words(&format!(
         "fit --input {p} --x N --p N --y loss --model joint"

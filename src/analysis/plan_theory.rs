@@ -104,8 +104,9 @@ pub enum TheoryModel {
 }
 
 /// The learned linear estimators planned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Learner {
     /// PCA onto the top-`d` sample eigenvectors (subspace model).
     Pca,
@@ -115,17 +116,6 @@ pub enum Learner {
     GdEarlyStopped,
     /// Ridge with the best penalty (Gaussian model).
     RidgeOptimal,
-}
-
-impl Learner {
-    fn name(self) -> &'static str {
-        match self {
-            Learner::Pca => "pca",
-            Learner::LeastSquares => "least_squares",
-            Learner::GdEarlyStopped => "gd_early_stopped",
-            Learner::RidgeOptimal => "ridge_optimal",
-        }
-    }
 }
 
 impl TheoryModel {
@@ -456,7 +446,7 @@ fn learner_plan(
         .collect::<Result<Vec<_>>>()?;
     Ok(TheoryPlan {
         model: model.describe(),
-        group: learner.name(),
+        group: learner.into(),
         floor,
         within,
         regime: regime(&risk)?,

@@ -9,8 +9,41 @@ use crate::commands::curve_args::CsvColumns;
 use crate::fit::joint::loss::HUBER_DELTA;
 use crate::fit::joint::table::{read_table, TableColumns, TableGroup};
 use crate::fit::joint::table_fit::{FamilyAsk, TableFitOptions};
-use crate::fit::joint::Loss;
+use crate::fit::joint::{Family, Loss};
 use crate::fit::BootstrapOptions;
+
+/// `--family`: a family of joint laws, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FamilyArg {
+    /// `E + A N^-alpha + B P^-beta`.
+    Additive,
+    /// `E + ((A N^-alpha)^(1/q) + (B P^-beta)^(1/q))^q`.
+    PowerMean,
+    /// The family that best predicts the held-out large-N, large-P corner.
+    Auto,
+}
+
+impl From<FamilyArg> for FamilyAsk {
+    fn from(arg: FamilyArg) -> FamilyAsk {
+        match arg {
+            FamilyArg::Additive => FamilyAsk::Given(Family::Additive),
+            FamilyArg::PowerMean => FamilyAsk::Given(Family::PowerMean),
+            FamilyArg::Auto => FamilyAsk::Auto,
+        }
+    }
+}
+
+/// `--loss`: the loss on the log residuals of the joint fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, strum::IntoStaticStr)]
+#[value(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LossArg {
+    /// Least squares.
+    Squares,
+    /// Huber's loss (robust to outliers; threshold --huber-delta).
+    Huber,
+}
 
 /// The joint law's flags.
 #[derive(Debug, clap::Args)]
@@ -21,11 +54,11 @@ pub struct JointArgs {
     pub p: Option<String>,
     /// Joint law family: additive, power_mean, or auto (the one that best predicts the
     /// held-out large-N, large-P corner).
-    #[arg(long, default_value = "auto", value_name = "FAMILY")]
-    pub family: String,
+    #[arg(long, value_enum, default_value = "auto", value_name = "FAMILY")]
+    pub family: FamilyArg,
     /// Loss on the log residuals of the joint fit: squares or huber (robust to outliers).
-    #[arg(long, default_value = "squares", value_name = "LOSS")]
-    pub loss: String,
+    #[arg(long, value_enum, default_value = "squares", value_name = "LOSS")]
+    pub loss: LossArg,
     /// Where Huber's loss turns from quadratic to linear, in ln R (with --loss huber)
     /// [default: 1e-3].
     #[arg(long, value_name = "DELTA", allow_negative_numbers = true)]
@@ -38,7 +71,9 @@ impl JointArgs {
     /// # Errors
     /// `--family`, `--loss` or `--huber-delta` changed from its default without `--p`.
     pub fn refuse_unused(&self, what: &str) -> Result<()> {
-        let changed = self.family != "auto" || self.loss != "squares" || self.huber_delta.is_some();
+        let changed = self.family != FamilyArg::Auto
+            || self.loss != LossArg::Squares
+            || self.huber_delta.is_some();
         if self.p.is_none() && changed {
             bail!("--family, --loss and --huber-delta are for the joint law: {what}");
         }
@@ -48,15 +83,15 @@ impl JointArgs {
     /// The fit's settings, with the bootstrap `bootstrap`.
     ///
     /// # Errors
-    /// An unknown family or loss, a bad `--huber-delta`, or one given without `--loss huber`
-    /// (it would be ignored; one line).
+    /// A bad `--huber-delta`, or one given without `--loss huber` (it would be ignored; one
+    /// line).
     pub fn options(&self, bootstrap: BootstrapOptions) -> Result<TableFitOptions> {
-        if self.huber_delta.is_some() && self.loss != "huber" {
+        if self.huber_delta.is_some() && self.loss != LossArg::Huber {
             bail!("--huber-delta is Huber's threshold: use it with --loss huber");
         }
         Ok(TableFitOptions {
-            family: self.family.parse::<FamilyAsk>()?,
-            loss: Loss::parse(&self.loss, self.huber_delta.unwrap_or(HUBER_DELTA))?,
+            family: self.family.into(),
+            loss: Loss::parse(self.loss.into(), self.huber_delta.unwrap_or(HUBER_DELTA))?,
             bootstrap,
         })
     }

@@ -101,72 +101,17 @@ pub fn run(args: &Args) -> Result<()> {
         .clone()
         .unwrap_or_else(|| default_results(&cfg));
     if args.dry_run {
-        let mut list = String::new();
-        for c in &cfg.cells {
-            let _ = writeln!(list, "{}\t{}\t{}", c.index, c.id, c.canonical());
-        }
-        write_stdout(list.as_bytes())?;
-        eprintln!("plateau: {} cells", cfg.cells.len());
-        return Ok(());
+        return list_cells(&cfg);
     }
     if args.status {
         return print_status(&cfg, &results);
     }
     let store = Store::new(&results);
     if let Some(i) = args.cell {
-        let Some(cell) = cfg.cells.get(i) else {
-            bail!(
-                "--cell {i}: the sweep has {} cells (0..{})",
-                cfg.cells.len(),
-                cfg.cells.len()
-            );
-        };
-        return match local::run_cell(&cfg, cell, &store, &exe()?, false, None)? {
-            Outcome::Done => {
-                eprintln!("plateau: cell {i} already finished");
-                Ok(())
-            }
-            Outcome::Busy => {
-                eprintln!("plateau: cell {i} is running in another process; left to it");
-                Ok(())
-            }
-            Outcome::Recorded(s) if s == FAILED => {
-                bail!(
-                    "cell {i} ({}) failed; recorded in {}",
-                    cell.label(),
-                    store.path().display()
-                )
-            }
-            Outcome::Recorded(s) => {
-                eprintln!("plateau: cell {i} ({}) {s}", cell.label());
-                Ok(())
-            }
-        };
+        return run_one(&cfg, &store, i);
     }
     match args.backend {
-        Backend::Local => {
-            let s = local::run_all(&cfg, &store, &exe()?, &args.slots())?;
-            eprintln!(
-                "plateau: sweep {}: {} cells, {} already done, {} ok, {} other status, {} failed; \
-                 results in {}",
-                cfg.name,
-                s.cells,
-                s.skipped,
-                s.ok,
-                s.other,
-                s.failed,
-                store.path().display()
-            );
-            if s.failed > 0 {
-                bail!(
-                    "{} of {} cells failed (see their 'error' in {}; rerunning retries them)",
-                    s.failed,
-                    s.cells,
-                    store.path().display()
-                );
-            }
-            Ok(())
-        }
+        Backend::Local => run_here(&cfg, &store, &args.slots()),
         Backend::Slurm => {
             anyhow::ensure!(
                 args.jobs == 1 && args.gpus.is_none(),
@@ -178,12 +123,73 @@ pub fn run(args: &Args) -> Result<()> {
     }
 }
 
+/// `--dry-run`: the cells on stdout (index, id, parameters), their count on stderr.
+fn list_cells(cfg: &SweepConfig) -> Result<()> {
+    let mut list = String::new();
+    for c in &cfg.cells {
+        let _ = writeln!(list, "{}\t{}\t{}", c.index, c.id, c.canonical());
+    }
+    write_stdout(list.as_bytes())?;
+    eprintln!("plateau: {} cells", cfg.cells.len());
+    Ok(())
+}
+
+/// `--cell I`: runs cell `i` alone (what a Slurm array task does); a failed cell is an error.
+fn run_one(cfg: &SweepConfig, store: &Store, i: usize) -> Result<()> {
+    let Some(cell) = cfg.cells.get(i) else {
+        bail!(
+            "--cell {i}: the sweep has {} cells (0..{})",
+            cfg.cells.len(),
+            cfg.cells.len()
+        );
+    };
+    match local::run_cell(cfg, cell, store, &exe()?, false, None)? {
+        Outcome::Done => eprintln!("plateau: cell {i} already finished"),
+        Outcome::Busy => {
+            eprintln!("plateau: cell {i} is running in another process; left to it");
+        }
+        Outcome::Recorded(s) if s == FAILED => {
+            bail!(
+                "cell {i} ({}) failed; recorded in {}",
+                cell.label(),
+                store.path().display()
+            )
+        }
+        Outcome::Recorded(s) => eprintln!("plateau: cell {i} ({}) {s}", cell.label()),
+    }
+    Ok(())
+}
+
+/// `--backend local`: every unfinished cell on `slots`, then the counts; failed cells are an
+/// error.
+fn run_here(cfg: &SweepConfig, store: &Store, slots: &local::Slots) -> Result<()> {
+    let s = local::run_all(cfg, store, &exe()?, slots)?;
+    eprintln!(
+        "plateau: sweep {}: {} cells, {} already done, {} ok, {} other status, {} failed; \
+         results in {}",
+        cfg.name,
+        s.cells,
+        s.skipped,
+        s.ok,
+        s.other,
+        s.failed,
+        store.path().display()
+    );
+    if s.failed > 0 {
+        bail!(
+            "{} of {} cells failed (see their 'error' in {}; rerunning retries them)",
+            s.failed,
+            s.cells,
+            store.path().display()
+        );
+    }
+    Ok(())
+}
+
 fn submit(cfg: &SweepConfig, config: &Path, store: &Store) -> Result<()> {
     let loaded = store.load()?;
-    let todo: Vec<usize> = cfg
-        .cells
+    let todo: Vec<usize> = local::unfinished(cfg, &loaded)
         .iter()
-        .filter(|c| !loaded.records.get(&c.id).is_some_and(|r| r.finished()))
         .map(|c| c.index)
         .collect();
     if todo.is_empty() {

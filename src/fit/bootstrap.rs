@@ -33,12 +33,14 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, VariantNames};
 
 use super::{fit_model_log, Curve, Fit};
 
 /// How replicates are drawn (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, EnumString, VariantNames)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", parse_err_ty = anyhow::Error, parse_err_fn = unknown_method)]
 pub enum Method {
     /// `draws` when every `x` has two or more draws, else `parametric` when `std` and `runs`
     /// are known, provided the model fits within that noise; else `residuals`.
@@ -56,22 +58,9 @@ pub enum Method {
     None,
 }
 
-impl std::str::FromStr for Method {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "auto" => Method::Auto,
-            "draws" => Method::Draws,
-            "parametric" => Method::Parametric,
-            "residuals" => Method::Residuals,
-            "cells" => Method::Cells,
-            "none" => Method::None,
-            _ => bail!(
-                "unknown bootstrap method '{s}' (expected auto, draws, parametric, residuals, \
-                 cells or none)"
-            ),
-        })
-    }
+/// The error of `s` as a [`Method`], listing the methods.
+fn unknown_method(s: &str) -> anyhow::Error {
+    crate::text::unknown("bootstrap method", s, Method::VARIANTS)
 }
 
 impl Method {

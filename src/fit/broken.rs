@@ -138,32 +138,7 @@ pub(crate) fn fit_broken_log(
     }
     let lower = [-500.0, -20.0, -20.0, lmin, DELTA_BOUNDS[0].ln()];
     let upper = [500.0, 20.0, 20.0, lmax, DELTA_BOUNDS[1].ln()];
-    const GRID_BREAK: usize = 20;
-    const GRID_DELTA: [f64; 6] = [0.05, 0.15, 0.4, 1.0, 2.5, 6.0];
-    let mut starts: Vec<([f64; 5], f64)> = Vec::new();
-    let mut design = vec![0.0; n * 3];
-    for i in 0..GRID_BREAK {
-        let lnb = lmin + (lmax - lmin) * (i as f64 + 0.5) / GRID_BREAK as f64;
-        for &delta in &GRID_DELTA {
-            for (k, &l) in ls.iter().enumerate() {
-                let s = delta * softplus((l - lnb) / delta);
-                design[k * 3] = 1.0;
-                design[k * 3 + 1] = l - s;
-                design[k * 3 + 2] = s;
-            }
-            let Some((coef, rss)) = lstsq(&design, n, 3, lys) else {
-                continue;
-            };
-            let theta = [
-                coef[0].clamp(lower[0], upper[0]),
-                coef[1].clamp(lower[1], upper[1]),
-                coef[2].clamp(lower[2], upper[2]),
-                lnb,
-                delta.ln(),
-            ];
-            starts.push((theta, rss));
-        }
-    }
+    let mut starts = grid_starts(ls, lys, &lower, &upper);
     starts.sort_by(|a, b| a.1.total_cmp(&b.1));
     let keep = if warm.is_some() { 1 } else { 3 };
     starts.truncate(keep);
@@ -199,6 +174,46 @@ pub(crate) fn fit_broken_log(
         rss_log: best.rss,
         n,
     })
+}
+
+/// Starts on a grid of break points (evenly spaced in `ln x` over the bounds' range) and
+/// smoothnesses: at fixed `(n_break, delta)` the law is linear in `(ln beta, alpha1, alpha2)`,
+/// solved by least squares and clipped into the box. Each with its RSS; `O(120 n)`.
+fn grid_starts(
+    ls: &[f64],
+    lys: &[f64],
+    lower: &[f64; 5],
+    upper: &[f64; 5],
+) -> Vec<([f64; 5], f64)> {
+    const GRID_BREAK: usize = 20;
+    const GRID_DELTA: [f64; 6] = [0.05, 0.15, 0.4, 1.0, 2.5, 6.0];
+    let n = ls.len();
+    let (lmin, lmax) = (lower[3], upper[3]);
+    let mut starts: Vec<([f64; 5], f64)> = Vec::new();
+    let mut design = vec![0.0; n * 3];
+    for i in 0..GRID_BREAK {
+        let lnb = lmin + (lmax - lmin) * (i as f64 + 0.5) / GRID_BREAK as f64;
+        for &delta in &GRID_DELTA {
+            for (k, &l) in ls.iter().enumerate() {
+                let s = delta * softplus((l - lnb) / delta);
+                design[k * 3] = 1.0;
+                design[k * 3 + 1] = l - s;
+                design[k * 3 + 2] = s;
+            }
+            let Some((coef, rss)) = lstsq(&design, n, 3, lys) else {
+                continue;
+            };
+            let theta = [
+                coef[0].clamp(lower[0], upper[0]),
+                coef[1].clamp(lower[1], upper[1]),
+                coef[2].clamp(lower[2], upper[2]),
+                lnb,
+                delta.ln(),
+            ];
+            starts.push((theta, rss));
+        }
+    }
+    starts
 }
 
 #[cfg(test)]

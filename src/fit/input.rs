@@ -276,18 +276,70 @@ fn partial_spread(name: &str, std: &[f64], lines: &[u64]) -> Option<String> {
 /// The file cannot be read or parsed, a named column is missing, a cell of `x` or `y` is not a
 /// finite number, or no row has usable `x` and `y`.
 pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
+    let rows = read_group_rows(path, opts)?;
+    if rows.is_empty() {
+        bail!(
+            "{} has no row with numeric '{}' and '{}'",
+            path.display(),
+            opts.x,
+            opts.y
+        );
+    }
+    let mut groups = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, rows) in rows {
+        if let Some(w) = partial_spread(&name, &rows.std, &rows.lines) {
+            warnings.push(w);
+        }
+        let curve = rows
+            .curve()
+            .with_context(|| format!("group '{}'", quote(&name)))?;
+        groups.push(Group { name, curve });
+    }
+    Ok(Curves { groups, warnings })
+}
+
+/// The usable rows of one group, in file order.
+#[derive(Default)]
+struct GroupRows {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    /// `NaN` where not given.
+    std: Vec<f64>,
+    /// `NaN` where not given.
+    runs: Vec<f64>,
+    /// 1-based line of each row (for messages).
+    lines: Vec<u64>,
+}
+
+impl GroupRows {
+    /// The curve of these rows, with `std` and `runs` when there is one row per `x`.
+    fn curve(&self) -> Result<Curve> {
+        let (xs, ys) = (&self.x, &self.y);
+        let curve = Curve::new(xs, ys)?;
+        if curve.len() != xs.len() {
+            return Ok(curve);
+        }
+        // One row per x: order std and runs like the sorted curve.
+        let mut order: Vec<usize> = (0..xs.len()).collect();
+        order.sort_by(|&i, &j| xs[i].total_cmp(&xs[j]));
+        let s: Vec<f64> = order.iter().map(|&i| self.std[i]).collect();
+        let r: Vec<f64> = order.iter().map(|&i| self.runs[i]).collect();
+        Ok(curve.with_std_runs(&s, &r))
+    }
+}
+
+/// The rows of the CSV file at `path` with numeric `x` and `y`, by group in order of first
+/// appearance.
+fn read_group_rows(path: &Path, opts: &CsvOptions) -> Result<Vec<(String, GroupRows)>> {
     let (mut reader, header) = Header::open(path)?;
     let ix = header.index(&opts.x)?;
     let iy = header.index(&opts.y)?;
-    let mut warnings = Vec::new();
     let group_cols = header.group_columns(&opts.group)?;
     let find = |name: &str| header.names.iter().position(|h| h == name);
     let istd = find("std");
     let iruns = find("runs");
-    // Per group: x, y, std, runs, line.
-    type Rows = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<u64>);
-    let mut names: Vec<String> = Vec::new();
-    let mut rows: Vec<Rows> = Vec::new();
+    let mut groups: Vec<(String, GroupRows)> = Vec::new();
     for record in reader.records() {
         let record = record.with_context(|| format!("cannot parse {}", path.display()))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -300,44 +352,19 @@ pub fn read_curves(path: &Path, opts: &CsvOptions) -> Result<Curves> {
         };
         let name = group_name(&group_cols, &record);
         let (std, runs) = parse_spread(istd.map(cell), iruns.map(cell), line)?;
-        let g = match names.iter().position(|n| *n == name) {
+        let g = match groups.iter().position(|(n, _)| *n == name) {
             Some(g) => g,
             None => {
-                names.push(name);
-                rows.push(Default::default());
-                names.len() - 1
+                groups.push((name, GroupRows::default()));
+                groups.len() - 1
             }
         };
-        rows[g].0.push(x);
-        rows[g].1.push(y);
-        rows[g].2.push(std);
-        rows[g].3.push(runs);
-        rows[g].4.push(line);
+        let rows = &mut groups[g].1;
+        rows.x.push(x);
+        rows.y.push(y);
+        rows.std.push(std);
+        rows.runs.push(runs);
+        rows.lines.push(line);
     }
-    if names.is_empty() {
-        bail!(
-            "{} has no row with numeric '{}' and '{}'",
-            path.display(),
-            opts.x,
-            opts.y
-        );
-    }
-    let mut groups = Vec::new();
-    for (name, (xs, ys, std, runs, lines)) in names.into_iter().zip(rows) {
-        let mut curve =
-            Curve::new(&xs, &ys).with_context(|| format!("group '{}'", quote(&name)))?;
-        if let Some(w) = partial_spread(&name, &std, &lines) {
-            warnings.push(w);
-        }
-        if curve.len() == xs.len() {
-            // One row per x: order std and runs like the sorted curve.
-            let mut order: Vec<usize> = (0..xs.len()).collect();
-            order.sort_by(|&i, &j| xs[i].total_cmp(&xs[j]));
-            let s: Vec<f64> = order.iter().map(|&i| std[i]).collect();
-            let r: Vec<f64> = order.iter().map(|&i| runs[i]).collect();
-            curve = curve.with_std_runs(&s, &r);
-        }
-        groups.push(Group { name, curve });
-    }
-    Ok(Curves { groups, warnings })
+    Ok(groups)
 }

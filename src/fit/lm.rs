@@ -46,137 +46,262 @@ pub(crate) fn minimize(
     upper: &[f64],
 ) -> Option<LmResult> {
     const MAX_ITER: usize = 300;
-    const XTOL: f64 = 1e-13;
-    const FTOL: f64 = 1e-15;
-    let p = theta0.len();
-    let clip = |t: &mut [f64]| {
-        for j in 0..p {
-            t[j] = t[j].clamp(lower[j], upper[j]);
-        }
-    };
-    let mut theta = theta0.to_vec();
-    clip(&mut theta);
-    let mut r = vec![0.0; m];
-    let mut jac = vec![0.0; m * p];
-    if !model.eval(&theta, &mut r, &mut jac) {
-        return None;
-    }
-    let mut rss: f64 = r.iter().map(|v| v * v).sum();
-    if !rss.is_finite() {
-        return None;
-    }
-    let mut r_new = vec![0.0; m];
-    let mut jac_new = vec![0.0; m * p];
-    let mut scale = vec![0.0_f64; p];
-    let mut mu = -1.0_f64;
-    let mut nu = 2.0_f64;
-    let mut g = vec![0.0; p];
-    let mut a = vec![0.0; p * p];
-    'outer: for _ in 0..MAX_ITER {
-        // g = J^T r, A = J^T J.
-        for j in 0..p {
-            g[j] = (0..m).map(|i| jac[i * p + j] * r[i]).sum();
-            for k in 0..=j {
-                let v: f64 = (0..m).map(|i| jac[i * p + j] * jac[i * p + k]).sum();
-                a[j * p + k] = v;
-                a[k * p + j] = v;
-            }
-        }
-        let amax = (0..p).fold(0.0_f64, |acc, j| acc.max(a[j * p + j]));
-        if amax == 0.0 || !amax.is_finite() {
+    let mut lm = Lm::start(model, m, theta0, lower, upper)?;
+    for _ in 0..MAX_ITER {
+        lm.normal_equations();
+        if !lm.rescale() {
             break;
         }
+        let Some(free) = lm.free_parameters() else {
+            break;
+        };
+        if let Iteration::Stop = lm.damped_step(&free) {
+            break;
+        }
+    }
+    Some(LmResult {
+        theta: lm.theta,
+        rss: lm.rss,
+    })
+}
+
+/// Relative step size (in the scaled norm) below which the minimiser stops.
+const XTOL: f64 = 1e-13;
+/// Relative decrease of the sum of squares below which the minimiser stops.
+const FTOL: f64 = 1e-15;
+/// Damping beyond which no step can lower the cost any more.
+const MU_MAX: f64 = 1e30;
+
+/// How an iteration ended.
+enum Iteration {
+    /// A step was accepted; iterate again.
+    Continue,
+    /// Converged, or no step lowers the cost.
+    Stop,
+}
+
+/// The minimiser's state: the current point with its residuals and Jacobian, the normal
+/// equations there, and the damping.
+struct Lm<'a, M> {
+    model: &'a M,
+    lower: &'a [f64],
+    upper: &'a [f64],
+    /// Number of parameters.
+    p: usize,
+    theta: Vec<f64>,
+    r: Vec<f64>,
+    jac: Vec<f64>,
+    rss: f64,
+    /// Residuals and Jacobian at the trial point (swapped in when it is accepted).
+    r_new: Vec<f64>,
+    jac_new: Vec<f64>,
+    /// `D`: the running maximum of `diag(J^T J)`.
+    scale: Vec<f64>,
+    /// Marquardt's damping (negative until the first iteration sets it) and Nielsen's factor.
+    mu: f64,
+    nu: f64,
+    /// `J^T r` (length `p`) and `J^T J` (`p x p` row-major).
+    g: Vec<f64>,
+    a: Vec<f64>,
+}
+
+/// Clips `t` into the box.
+fn clip(t: &mut [f64], lower: &[f64], upper: &[f64]) {
+    for j in 0..t.len() {
+        t[j] = t[j].clamp(lower[j], upper[j]);
+    }
+}
+
+impl<'a, M: Residuals> Lm<'a, M> {
+    /// The state at `theta0` clipped into the box; `None` when it cannot be evaluated.
+    fn start(
+        model: &'a M,
+        m: usize,
+        theta0: &[f64],
+        lower: &'a [f64],
+        upper: &'a [f64],
+    ) -> Option<Self> {
+        let p = theta0.len();
+        let mut theta = theta0.to_vec();
+        clip(&mut theta, lower, upper);
+        let mut r = vec![0.0; m];
+        let mut jac = vec![0.0; m * p];
+        if !model.eval(&theta, &mut r, &mut jac) {
+            return None;
+        }
+        let rss: f64 = r.iter().map(|v| v * v).sum();
+        if !rss.is_finite() {
+            return None;
+        }
+        Some(Lm {
+            model,
+            lower,
+            upper,
+            p,
+            theta,
+            r,
+            jac,
+            rss,
+            r_new: vec![0.0; m],
+            jac_new: vec![0.0; m * p],
+            scale: vec![0.0; p],
+            mu: -1.0,
+            nu: 2.0,
+            g: vec![0.0; p],
+            a: vec![0.0; p * p],
+        })
+    }
+
+    /// `g = J^T r`, `A = J^T J` at the current point.
+    fn normal_equations(&mut self) {
+        let (m, p) = (self.r.len(), self.p);
         for j in 0..p {
-            scale[j] = scale[j].max(a[j * p + j]).max(1e-12 * amax);
+            self.g[j] = (0..m).map(|i| self.jac[i * p + j] * self.r[i]).sum();
+            for k in 0..=j {
+                let v: f64 = (0..m)
+                    .map(|i| self.jac[i * p + j] * self.jac[i * p + k])
+                    .sum();
+                self.a[j * p + k] = v;
+                self.a[k * p + j] = v;
+            }
         }
-        if mu < 0.0 {
-            mu = 1e-3;
+    }
+
+    /// Raises the scaling `D` to the new `diag(J^T J)` (at least `1e-12` of its largest entry);
+    /// `false` when `J^T J` vanishes or is not finite.
+    fn rescale(&mut self) -> bool {
+        let p = self.p;
+        let amax = (0..p).fold(0.0_f64, |acc, j| acc.max(self.a[j * p + j]));
+        if amax == 0.0 || !amax.is_finite() {
+            return false;
         }
-        let free: Vec<usize> = (0..p)
+        for j in 0..p {
+            self.scale[j] = self.scale[j].max(self.a[j * p + j]).max(1e-12 * amax);
+        }
+        if self.mu < 0.0 {
+            self.mu = 1e-3;
+        }
+        true
+    }
+
+    /// The parameters not held on a bound by an outward gradient; `None` when none is free to
+    /// move (the point is stationary in the box).
+    fn free_parameters(&self) -> Option<Vec<usize>> {
+        let (theta, g) = (&self.theta, &self.g);
+        let free: Vec<usize> = (0..self.p)
             .filter(|&j| {
-                !((theta[j] <= lower[j] && g[j] > 0.0) || (theta[j] >= upper[j] && g[j] < 0.0))
+                !((theta[j] <= self.lower[j] && g[j] > 0.0)
+                    || (theta[j] >= self.upper[j] && g[j] < 0.0))
             })
             .collect();
         if free.is_empty() || free.iter().all(|&j| g[j] == 0.0) {
-            break;
+            return None;
         }
-        let q = free.len();
+        Some(free)
+    }
+
+    /// Tries damped steps on the `free` parameters, raising the damping after each failure,
+    /// until one lowers the cost (accepted) or the step or damping says to stop.
+    fn damped_step(&mut self, free: &[usize]) -> Iteration {
         loop {
-            let mut mat = vec![0.0; q * q];
-            let mut rhs = vec![0.0; q];
-            for (u, &j) in free.iter().enumerate() {
-                rhs[u] = -g[j];
-                for (v, &k) in free.iter().enumerate() {
-                    mat[u * q + v] = a[j * p + k];
-                }
-                mat[u * q + u] += mu * scale[j];
-            }
-            let Some(step_f) = solve_spd(&mat, &rhs, q) else {
-                mu *= nu;
-                nu *= 2.0;
-                if mu > 1e30 {
-                    break 'outer;
+            let Some(step_f) = self.solve_damped(free) else {
+                if self.raise_damping() {
+                    return Iteration::Stop;
                 }
                 continue;
             };
-            let mut cand = theta.clone();
+            let mut cand = self.theta.clone();
             for (u, &j) in free.iter().enumerate() {
                 cand[j] += step_f[u];
             }
-            clip(&mut cand);
-            let step: Vec<f64> = (0..p).map(|j| cand[j] - theta[j]).collect();
-            // Norms in the scaling diag(J^T J) of the damping.
-            let scaled_norm = |v: &[f64]| -> f64 {
-                v.iter()
-                    .zip(&scale)
-                    .map(|(x, d)| x * x * d)
-                    .sum::<f64>()
-                    .sqrt()
-            };
-            if scaled_norm(&step) <= XTOL * (scaled_norm(&theta) + XTOL) {
-                break 'outer;
+            clip(&mut cand, self.lower, self.upper);
+            let step: Vec<f64> = (0..self.p).map(|j| cand[j] - self.theta[j]).collect();
+            if self.scaled_norm(&step) <= XTOL * (self.scaled_norm(&self.theta) + XTOL) {
+                return Iteration::Stop;
             }
-            let ok = model.eval(&cand, &mut r_new, &mut jac_new);
+            let ok = self.model.eval(&cand, &mut self.r_new, &mut self.jac_new);
             let rss_new: f64 = if ok {
-                r_new.iter().map(|v| v * v).sum()
+                self.r_new.iter().map(|v| v * v).sum()
             } else {
                 f64::INFINITY
             };
-            if rss_new.is_finite() && rss_new < rss {
-                // Predicted decrease of the quadratic model for the step actually taken.
-                let mut pred = 0.0;
-                for j in 0..p {
-                    pred -= 2.0 * g[j] * step[j];
-                    for k in 0..p {
-                        pred -= step[j] * a[j * p + k] * step[k];
-                    }
-                }
-                let rho = if pred > 0.0 {
-                    (rss - rss_new) / pred
-                } else {
-                    0.5
-                };
-                let improvement = rss - rss_new;
-                theta = cand;
-                std::mem::swap(&mut r, &mut r_new);
-                std::mem::swap(&mut jac, &mut jac_new);
-                let converged = improvement <= FTOL * rss;
-                rss = rss_new;
-                mu *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 3.0);
-                nu = 2.0;
-                if converged {
-                    break 'outer;
-                }
-                break;
+            if rss_new.is_finite() && rss_new < self.rss {
+                return self.accept(cand, &step, rss_new);
             }
-            mu *= nu;
-            nu *= 2.0;
-            if mu > 1e30 {
-                break 'outer;
+            if self.raise_damping() {
+                return Iteration::Stop;
             }
         }
     }
-    Some(LmResult { theta, rss })
+
+    /// Solves `(A + mu D) s = -g` restricted to the `free` parameters; `None` when the matrix
+    /// is not numerically positive definite.
+    fn solve_damped(&self, free: &[usize]) -> Option<Vec<f64>> {
+        let (p, q) = (self.p, free.len());
+        let mut mat = vec![0.0; q * q];
+        let mut rhs = vec![0.0; q];
+        for (u, &j) in free.iter().enumerate() {
+            rhs[u] = -self.g[j];
+            for (v, &k) in free.iter().enumerate() {
+                mat[u * q + v] = self.a[j * p + k];
+            }
+            mat[u * q + u] += self.mu * self.scale[j];
+        }
+        solve_spd(&mat, &rhs, q)
+    }
+
+    /// Norm in the scaling `diag(J^T J)` of the damping.
+    fn scaled_norm(&self, v: &[f64]) -> f64 {
+        v.iter()
+            .zip(&self.scale)
+            .map(|(x, d)| x * x * d)
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// After a failed step: `mu *= nu`, `nu *= 2`; `true` when the damping is past [`MU_MAX`].
+    fn raise_damping(&mut self) -> bool {
+        self.mu *= self.nu;
+        self.nu *= 2.0;
+        self.mu > MU_MAX
+    }
+
+    /// Moves to `cand` (reached by `step`, cost `rss_new`) and lowers the damping by
+    /// Nielsen's rule from the gain ratio.
+    fn accept(&mut self, cand: Vec<f64>, step: &[f64], rss_new: f64) -> Iteration {
+        let pred = self.predicted_decrease(step);
+        let rho = if pred > 0.0 {
+            (self.rss - rss_new) / pred
+        } else {
+            0.5
+        };
+        let improvement = self.rss - rss_new;
+        self.theta = cand;
+        std::mem::swap(&mut self.r, &mut self.r_new);
+        std::mem::swap(&mut self.jac, &mut self.jac_new);
+        let converged = improvement <= FTOL * self.rss;
+        self.rss = rss_new;
+        self.mu *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 3.0);
+        self.nu = 2.0;
+        if converged {
+            Iteration::Stop
+        } else {
+            Iteration::Continue
+        }
+    }
+
+    /// Decrease of the quadratic model `-2 g.s - s^T A s` for the step `s` actually taken.
+    fn predicted_decrease(&self, step: &[f64]) -> f64 {
+        let p = self.p;
+        let mut pred = 0.0;
+        for j in 0..p {
+            pred -= 2.0 * self.g[j] * step[j];
+            for k in 0..p {
+                pred -= step[j] * self.a[j * p + k] * step[k];
+            }
+        }
+        pred
+    }
 }
 
 #[cfg(test)]

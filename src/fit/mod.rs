@@ -36,11 +36,9 @@ pub mod report;
 pub mod saturating;
 pub mod select;
 
-use std::fmt;
-use std::str::FromStr;
-
 use anyhow::{bail, Result};
 use serde::Serialize;
+use strum::{Display, EnumString, VariantNames};
 
 pub use bootstrap::{bootstrap, percentile_interval, BootstrapOptions, BootstrapSamples, Method};
 pub use broken::{fit_broken, BrokenFit};
@@ -52,9 +50,10 @@ pub use report::{fit_curve, FitOptions, FitReport, ModelChoice};
 pub use saturating::{fit_saturating, SaturatingFit};
 pub use select::{aicc, bic, select_model, Candidate, Selection};
 
-/// The parametric models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+/// The parametric models, named in lower case on the command line and in the JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Display, EnumString, VariantNames)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", parse_err_ty = anyhow::Error, parse_err_fn = unknown_model)]
 pub enum ModelKind {
     /// `R = beta N^alpha`.
     Power,
@@ -67,15 +66,6 @@ pub enum ModelKind {
 impl ModelKind {
     /// All models, simplest first.
     pub const ALL: [ModelKind; 3] = [ModelKind::Power, ModelKind::Saturating, ModelKind::Broken];
-
-    /// Name used on the command line and in the JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Power => "power",
-            ModelKind::Saturating => "saturating",
-            ModelKind::Broken => "broken",
-        }
-    }
 
     /// Parameter names, in report order.
     pub fn param_names(self) -> &'static [&'static str] {
@@ -97,22 +87,9 @@ impl ModelKind {
     }
 }
 
-impl fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ModelKind {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "power" => Ok(ModelKind::Power),
-            "saturating" => Ok(ModelKind::Saturating),
-            "broken" => Ok(ModelKind::Broken),
-            _ => bail!("unknown model '{s}' (expected power, saturating or broken)"),
-        }
-    }
+/// The error of `s` as a [`ModelKind`], listing the models.
+fn unknown_model(s: &str) -> anyhow::Error {
+    crate::text::unknown("model", s, ModelKind::VARIANTS)
 }
 
 /// A fitted model of any kind.
@@ -271,4 +248,38 @@ pub(crate) fn check_min_points(n: usize, kind: ModelKind) -> Result<()> {
 pub(crate) fn rss_floor(lys: &[f64]) -> f64 {
     let scale = 1.0 + lys.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     lys.len() as f64 * (1e-10 * scale).powi(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived names read and print as the hand-written tables did, and an unknown name
+    /// is refused with the list of valid ones.
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_valid() {
+        for kind in ModelKind::ALL {
+            assert_eq!(kind.to_string().parse::<ModelKind>().unwrap(), kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.to_string());
+        }
+        let unknown = |r: Result<(), anyhow::Error>| r.unwrap_err().to_string();
+        assert_eq!(
+            unknown("cubic".parse::<ModelKind>().map(drop)),
+            "unknown model 'cubic' (expected power, saturating or broken)"
+        );
+        assert_eq!(
+            unknown("cubic".parse::<ModelChoice>().map(drop)),
+            "unknown model 'cubic' (expected power, saturating, broken or auto)"
+        );
+        assert_eq!("auto".parse::<ModelChoice>().unwrap(), ModelChoice::Auto);
+        assert_eq!(
+            unknown("jackknife".parse::<Method>().map(drop)),
+            "unknown bootstrap method 'jackknife' (expected auto, draws, parametric, residuals, \
+             cells or none)"
+        );
+        for name in ["auto", "draws", "parametric", "residuals", "cells", "none"] {
+            let m: Method = name.parse().unwrap();
+            assert_eq!(serde_json::to_value(m).unwrap(), name);
+        }
+    }
 }

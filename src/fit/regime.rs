@@ -241,8 +241,8 @@ fn refit_best<const K: usize>(
     ls: &[f64],
     lys: &[f64],
     candidates: Vec<[usize; K]>,
-) -> Option<(Vec<usize>, Vec<f64>, f64)> {
-    let mut best: Option<(Vec<usize>, Vec<f64>, f64)> = None;
+) -> Option<Piecewise> {
+    let mut best: Option<Piecewise> = None;
     for breaks in candidates {
         if let Some((coef, rss)) = hinge_fit(ls, lys, &breaks) {
             if best.as_ref().is_none_or(|b| rss < b.2) {
@@ -253,18 +253,45 @@ fn refit_best<const K: usize>(
     best
 }
 
+/// Shortest segment, in points (its two ends included).
+const MIN_SEG: usize = 3;
+
+/// A piecewise power law in hinge form: (break indices, hinge coefficients, rss).
+type Piecewise = (Vec<usize>, Vec<f64>, f64);
+
 /// Detection on sorted data with distinct `xs`; `ls = ln xs`, `lys = ln ys`.
 pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<Regime> {
     let n = ls.len();
     if n < 3 {
         bail!("{n} points, regime detection needs at least 3");
     }
-    let floor = rss_floor(lys);
-    let nf = n as f64;
-    let bic_of = |rss: f64, k: usize| nf * (rss.max(floor) / nf).ln() + k as f64 * nf.ln();
-    const MIN_SEG: usize = 3;
-    // (break indices, hinge coefficients, rss) of the best fit with K = 1, 2, 3 segments.
-    type Piecewise = (Vec<usize>, Vec<f64>, f64);
+    let best = best_piecewise(ls, lys);
+    let bic = bic_per_count(&best, lys);
+    let Some(k) = lowest(&bic) else {
+        bail!("regime detection failed: the x values must not all be equal");
+    };
+    let (breaks, coef, _) = best[k].clone().expect("chosen has a fit");
+    let segments = segment_lines(xs, ls, &breaks, &coef);
+    let (steep, plateau) = steep_and_plateau(&segments);
+    let (s, t) = (&segments[steep], &segments[plateau]);
+    let bend = bend(&segments, steep, plateau);
+    let fit_range = [s.lo, t.hi];
+    Ok(Regime {
+        steep_range: [segments[steep].lo, segments[steep].hi],
+        steep_slope: segments[steep].slope,
+        segments,
+        steep,
+        plateau,
+        fit_range,
+        bend,
+        bic,
+    })
+}
+
+/// The best fit with `K = 1, 2, 3` segments (index `K - 1`), `None` where there are too few
+/// points or no fit.
+fn best_piecewise(ls: &[f64], lys: &[f64]) -> Vec<Option<Piecewise>> {
+    let n = ls.len();
     let mut best: Vec<Option<Piecewise>> = vec![None, None, None];
     // K = 1.
     if let Some((coef, rss)) = hinge_fit(ls, lys, &[]) {
@@ -276,34 +303,46 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
     let lo = MIN_SEG - 1;
     if n > 2 * 2 + 1 {
         let screen = HingeScreen::new(ls, lys);
-        if n > 2 * 2 + 1 {
-            let singles = (lo..=(n - MIN_SEG)).map(|j| [j]);
-            best[1] = refit_best(ls, lys, screen.best_candidates(singles));
-        }
+        let singles = (lo..=(n - MIN_SEG)).map(|j| [j]);
+        best[1] = refit_best(ls, lys, screen.best_candidates(singles));
         if n > 2 * 3 + 1 {
             let pairs = (lo..=(n - MIN_SEG))
                 .flat_map(|j1| ((j1 + MIN_SEG - 1)..=(n - MIN_SEG)).map(move |j2| [j1, j2]));
             best[2] = refit_best(ls, lys, screen.best_candidates(pairs));
         }
     }
-    let bic: Vec<Option<f64>> = best
-        .iter()
+    best
+}
+
+/// The BIC of each fit of [`best_piecewise`] (`2K + 1` parameters for `K` segments; the RSS
+/// floored by [`rss_floor`]).
+fn bic_per_count(best: &[Option<Piecewise>], lys: &[f64]) -> Vec<Option<f64>> {
+    let floor = rss_floor(lys);
+    let nf = lys.len() as f64;
+    let bic_of = |rss: f64, k: usize| nf * (rss.max(floor) / nf).ln() + k as f64 * nf.ln();
+    best.iter()
         .enumerate()
         .map(|(k, b)| b.as_ref().map(|b| bic_of(b.2, 2 * (k + 1) + 1)))
-        .collect();
+        .collect()
+}
+
+/// The index of the lowest value (the first on a tie), `None` when there is none.
+fn lowest(values: &[Option<f64>]) -> Option<usize> {
     let mut chosen = None;
-    for (k, v) in bic.iter().enumerate() {
+    for (k, v) in values.iter().enumerate() {
         if let Some(v) = v {
             if chosen.is_none_or(|(_, cv): (usize, f64)| *v < cv) {
                 chosen = Some((k, *v));
             }
         }
     }
-    let Some((k, _)) = chosen else {
-        bail!("regime detection failed: the x values must not all be equal");
-    };
-    let (breaks, coef, _) = best[k].clone().expect("chosen has a fit");
-    // Segment lines from the hinge coefficients.
+    chosen.map(|(k, _)| k)
+}
+
+/// The segment lines of the hinge fit `coef` with `breaks`: each break adds its hinge's
+/// coefficient to the slope.
+fn segment_lines(xs: &[f64], ls: &[f64], breaks: &[usize], coef: &[f64]) -> Vec<Segment> {
+    let n = ls.len();
     let mut segments = Vec::new();
     let mut slope = coef[1];
     let mut intercept = coef[0];
@@ -325,6 +364,12 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
         });
         start = end;
     }
+    segments
+}
+
+/// The steepest segment, and the last segment of the plateau after it: the run of following
+/// segments whose slope stays at most [`RISE`] times the steep slope's magnitude.
+fn steep_and_plateau(segments: &[Segment]) -> (usize, usize) {
     let steep = (0..segments.len())
         .min_by(|&a, &b| segments[a].slope.total_cmp(&segments[b].slope))
         .expect("at least one segment");
@@ -333,8 +378,14 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
     while plateau + 1 < segments.len() && segments[plateau + 1].slope <= rise {
         plateau += 1;
     }
+    (steep, plateau)
+}
+
+/// Where the steep segment's line meets the plateau's, when a flatter segment follows and
+/// they meet within the steep segment's start and the plateau's end.
+fn bend(segments: &[Segment], steep: usize, plateau: usize) -> Option<f64> {
     let (s, t) = (&segments[steep], &segments[plateau]);
-    let bend = if plateau == steep || t.slope <= s.slope {
+    if plateau == steep || t.slope <= s.slope {
         None
     } else if plateau == steep + 1 {
         // Adjacent segments meet at their shared break point.
@@ -342,18 +393,7 @@ pub(crate) fn detect_regime_log(xs: &[f64], ls: &[f64], lys: &[f64]) -> Result<R
     } else {
         let b = ((t.intercept - s.intercept) / (s.slope - t.slope)).exp();
         (b >= s.lo && b <= t.hi).then_some(b)
-    };
-    let fit_range = [s.lo, t.hi];
-    Ok(Regime {
-        steep_range: [segments[steep].lo, segments[steep].hi],
-        steep_slope: segments[steep].slope,
-        segments,
-        steep,
-        plateau,
-        fit_range,
-        bend,
-        bic,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ impl std::str::FromStr for ModelChoice {
         match s {
             "auto" => Ok(ModelChoice::Auto),
             _ => s.parse().map(ModelChoice::Model).map_err(|_| {
-                anyhow::anyhow!("unknown model '{s}' (expected power, saturating, broken or auto)")
+                let models = <ModelKind as strum::VariantNames>::VARIANTS;
+                crate::text::unknown("model", s, &[models, &["auto"]].concat())
             }),
         }
     }
@@ -245,11 +246,7 @@ fn regime_report(regime: &Regime, ls: &[f64], lys: &[f64], at: &[(String, f64)])
             .collect(),
         steep_range: regime.steep_range,
         steep_fit: OrderedMap(vec![("beta".into(), beta), ("alpha".into(), alpha)]),
-        steep_extrapolation: OrderedMap(
-            at.iter()
-                .map(|(k, x)| (k.clone(), beta * x.powf(alpha)))
-                .collect(),
-        ),
+        steep_extrapolation: by_point(at, |_, x| beta * x.powf(alpha)),
         bend: regime.bend,
         fit_range: regime.fit_range,
     }
@@ -284,115 +281,173 @@ pub fn fit_curve_floored(
 }
 
 fn fit_curve_inner(curve: &Curve, opts: &FitOptions, c_min: f64) -> Result<FitReport> {
-    let curve = match opts.range {
+    let curve = points_in_range(curve, opts.range)?;
+    let chosen = match opts.model {
+        ModelChoice::Model(kind) => fit_given(kind, curve, c_min)?,
+        ModelChoice::Auto => fit_auto(curve, &opts.at)?,
+    };
+    check_min_points(chosen.curve.len(), chosen.fit.kind())?;
+    let goodness = Goodness::of(&chosen.fit, &chosen.curve);
+    let xs_at: Vec<f64> = opts.at.iter().map(|(_, x)| *x).collect();
+    let boot = bootstrap(&chosen.curve, &chosen.fit, &xs_at, &opts.bootstrap)?;
+    Ok(report(chosen, goodness, &boot, opts))
+}
+
+/// The points of `curve` in `range` (all without one); at least one.
+fn points_in_range(curve: &Curve, range: Option<[f64; 2]>) -> Result<Curve> {
+    let curve = match range {
         Some([lo, hi]) => curve.restrict(lo, hi),
         None => curve.clone(),
     };
     if curve.is_empty() {
         bail!("no point in the range");
     }
-    let kind0 = match opts.model {
-        ModelChoice::Model(k) => k,
-        ModelChoice::Auto => ModelKind::Power,
+    Ok(curve)
+}
+
+/// The fit reported, the points it was fitted to, and under `auto` how it was chosen.
+struct Chosen {
+    fit: super::Fit,
+    curve: Curve,
+    selection: Option<Selection>,
+    regime: Option<RegimeReport>,
+}
+
+/// `kind` fitted to all points of `curve` (a saturating floor `c >= c_min`).
+fn fit_given(kind: ModelKind, curve: Curve, c_min: f64) -> Result<Chosen> {
+    let (ls, lys) = check_log_data(&curve.xs, &curve.ys, kind)?;
+    let fit = if kind == ModelKind::Saturating {
+        super::saturating::fit_saturating_log_floored(&ls, &lys, None, c_min)
+            .map(super::Fit::Saturating)
+    } else {
+        fit_model_log(kind, &ls, &lys, None)
+    }
+    .with_context(|| format!("the {kind} fit failed (x values degenerate?)"))?;
+    Ok(Chosen {
+        fit,
+        curve,
+        selection: None,
+        regime: None,
+    })
+}
+
+/// The regimes of `curve`, then the model chosen by AICc on the points from the start of the
+/// steep segment to the end of the plateau.
+fn fit_auto(curve: Curve, at: &[(String, f64)]) -> Result<Chosen> {
+    let (ls, lys) = check_log_data(&curve.xs, &curve.ys, ModelKind::Power)?;
+    let regime = detect_regime_log(&curve.xs, &ls, &lys)?;
+    let start = regime.segments[regime.steep].start;
+    let end = regime.segments[regime.plateau].end;
+    let report = regime_report(&regime, &ls, &lys, at);
+    let Some((fit, selection)) = select_log(&ls[start..=end], &lys[start..=end]) else {
+        bail!(
+            "{} points from the start of the steep segment to the end of the plateau; \
+             automatic model selection needs at least {} (use --model power)",
+            end + 1 - start,
+            ModelKind::Power.n_params() + 3
+        );
     };
-    let (ls, lys) = check_log_data(&curve.xs, &curve.ys, kind0)?;
-    let (fit, curve, selection, regime) = match opts.model {
-        ModelChoice::Model(kind) => {
-            let fit = if kind == ModelKind::Saturating {
-                super::saturating::fit_saturating_log_floored(&ls, &lys, None, c_min)
-                    .map(super::Fit::Saturating)
-            } else {
-                fit_model_log(kind, &ls, &lys, None)
-            }
-            .with_context(|| format!("the {kind} fit failed (x values degenerate?)"))?;
-            (fit, curve, None, None)
+    let [lo, hi] = regime.fit_range;
+    Ok(Chosen {
+        fit,
+        curve: curve.restrict(lo, hi),
+        selection: Some(selection),
+        regime: Some(report),
+    })
+}
+
+/// How well a fit describes its points, on `ln y`.
+struct Goodness {
+    r2: f64,
+    rmse_log: f64,
+    aicc: Option<f64>,
+    bic: f64,
+}
+
+impl Goodness {
+    /// `R^2`, RMSE, AICc and BIC of `fit` on the points of `curve` (the RSS floored by
+    /// [`super::rss_floor`] in the criteria, so that exact fits compare).
+    fn of(fit: &super::Fit, curve: &Curve) -> Goodness {
+        let n = curve.len();
+        let ls: Vec<f64> = curve.xs.iter().map(|x| x.ln()).collect();
+        let lys: Vec<f64> = curve.ys.iter().map(|y| y.ln()).collect();
+        let rss = fit.rss_log();
+        let mean = lys.iter().sum::<f64>() / n as f64;
+        let tss: f64 = lys.iter().map(|y| (y - mean).powi(2)).sum();
+        debug_assert!(
+            (ls.iter()
+                .zip(&lys)
+                .map(|(&l, y)| (fit.ln_predict(l) - y).powi(2))
+                .sum::<f64>()
+                - rss)
+                .abs()
+                <= 1e-9 * (1.0 + rss)
+        );
+        let p = fit.kind().n_params();
+        let floor = super::rss_floor(&lys);
+        Goodness {
+            r2: 1.0 - rss / tss,
+            rmse_log: (rss / n as f64).sqrt(),
+            aicc: aicc(rss.max(floor), n, p),
+            bic: bic(rss.max(floor), n, p),
         }
-        ModelChoice::Auto => {
-            let regime = detect_regime_log(&curve.xs, &ls, &lys)?;
-            let start = regime.segments[regime.steep].start;
-            let end = regime.segments[regime.plateau].end;
-            let report = regime_report(&regime, &ls, &lys, &opts.at);
-            let Some((fit, selection)) = select_log(&ls[start..=end], &lys[start..=end]) else {
-                bail!(
-                    "{} points from the start of the steep segment to the end of the plateau; \
-                     automatic model selection needs at least {} (use --model power)",
-                    end + 1 - start,
-                    ModelKind::Power.n_params() + 3
-                );
-            };
-            let [lo, hi] = regime.fit_range;
-            (fit, curve.restrict(lo, hi), Some(selection), Some(report))
-        }
-    };
+    }
+}
+
+/// `value(j)` keyed by `names[j]`.
+fn by_name<T>(names: &[&str], value: impl Fn(usize) -> T) -> OrderedMap<T> {
+    OrderedMap(
+        names
+            .iter()
+            .enumerate()
+            .map(|(j, k)| (k.to_string(), value(j)))
+            .collect(),
+    )
+}
+
+/// `value(j, x)` of extrapolation point `j` at `x`, keyed as given.
+fn by_point<T>(at: &[(String, f64)], value: impl Fn(usize, f64) -> T) -> OrderedMap<T> {
+    OrderedMap(
+        at.iter()
+            .enumerate()
+            .map(|(j, (k, x))| (k.clone(), value(j, *x)))
+            .collect(),
+    )
+}
+
+/// The report of `chosen` with its intervals from `boot` (the group name left empty).
+fn report(
+    chosen: Chosen,
+    goodness: Goodness,
+    boot: &super::BootstrapSamples,
+    opts: &FitOptions,
+) -> FitReport {
+    let Chosen {
+        fit,
+        curve,
+        selection,
+        regime,
+    } = chosen;
     let kind = fit.kind();
-    check_min_points(curve.len(), kind)?;
-    let n = curve.len();
-    let ls: Vec<f64> = curve.xs.iter().map(|x| x.ln()).collect();
-    let lys: Vec<f64> = curve.ys.iter().map(|y| y.ln()).collect();
-    let rss = fit.rss_log();
-    let mean = lys.iter().sum::<f64>() / n as f64;
-    let tss: f64 = lys.iter().map(|y| (y - mean).powi(2)).sum();
-    debug_assert!(
-        (ls.iter()
-            .zip(&lys)
-            .map(|(&l, y)| (fit.ln_predict(l) - y).powi(2))
-            .sum::<f64>()
-            - rss)
-            .abs()
-            <= 1e-9 * (1.0 + rss)
-    );
-    let xs_at: Vec<f64> = opts.at.iter().map(|(_, x)| *x).collect();
-    let boot = bootstrap(&curve, &fit, &xs_at, &opts.bootstrap)?;
     let names = kind.param_names();
     let params = fit.params();
-    let p = kind.n_params();
-    let floor = super::rss_floor(&lys);
-    Ok(FitReport {
+    let n = curve.len();
+    FitReport {
         group: String::new(),
         model: kind,
-        params: OrderedMap(
-            names
-                .iter()
-                .zip(&params)
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-        ),
-        ci95: OrderedMap(
-            names
-                .iter()
-                .enumerate()
-                .map(|(j, k)| (k.to_string(), boot.param_interval(j, 0.95)))
-                .collect(),
-        ),
-        identified: OrderedMap(
-            names
-                .iter()
-                .enumerate()
-                .map(|(j, k)| {
-                    let why = param_verdict(&fit, j, boot.param_interval(j, 0.95), &curve);
-                    (k.to_string(), Verdict::from(why))
-                })
-                .collect(),
-        ),
+        params: by_name(names, |j| params[j]),
+        ci95: by_name(names, |j| boot.param_interval(j, 0.95)),
+        identified: by_name(names, |j| {
+            Verdict::from(param_verdict(&fit, j, boot.param_interval(j, 0.95), &curve))
+        }),
         range: [curve.xs[0], curve.xs[n - 1]],
         n_points: n,
-        r2: 1.0 - rss / tss,
-        rmse_log: (rss / n as f64).sqrt(),
-        aicc: aicc(rss.max(floor), n, p),
-        bic: bic(rss.max(floor), n, p),
-        extrapolation: OrderedMap(
-            opts.at
-                .iter()
-                .map(|(k, x)| (k.clone(), fit.predict(*x)))
-                .collect(),
-        ),
-        extrapolation_ci95: OrderedMap(
-            opts.at
-                .iter()
-                .enumerate()
-                .map(|(j, (k, _))| (k.clone(), boot.prediction_interval(j, 0.95)))
-                .collect(),
-        ),
+        r2: goodness.r2,
+        rmse_log: goodness.rmse_log,
+        aicc: goodness.aicc,
+        bic: goodness.bic,
+        extrapolation: by_point(&opts.at, |_, x| fit.predict(x)),
+        extrapolation_ci95: by_point(&opts.at, |j, _| boot.prediction_interval(j, 0.95)),
         bootstrap: BootstrapInfo {
             method: boot.method,
             reps: boot.reps,
@@ -402,5 +457,5 @@ fn fit_curve_inner(curve: &Curve, opts: &FitOptions, c_min: f64) -> Result<FitRe
         },
         selection,
         regime,
-    })
+    }
 }

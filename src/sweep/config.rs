@@ -295,161 +295,22 @@ impl SweepConfig {
     /// # Errors
     /// One-line messages naming the offending key or cell.
     pub fn parse(text: &str) -> Result<SweepConfig> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let at = e.span().map_or(String::new(), |s| {
-                format!("line {}: ", line_of(text, s.start))
-            });
-            anyhow!("{at}{}", e.message().trim().replace('\n', "; "))
-        })?;
-        let name = raw.sweep.name.trim().to_string();
-        if name.is_empty()
-            || name.chars().all(|c| c == '.')
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            bail!("[sweep] name '{name}' must be one path component: letters, digits, '-', '_' or '.' (not only dots)");
-        }
-        let flags = train_flags();
-        let check_key = |table: &str, key: &str| -> Result<String> {
-            let k = canonical_key(key);
-            if RESERVED.contains(&k.as_str()) {
-                bail!("[{table}] {key}: set by the sweep itself, remove it");
-            }
-            if !flags.contains_key(&k) {
-                bail!("[{table}] unknown key '{key}': not a flag of plateau train");
-            }
-            Ok(k)
-        };
-        let scalar = |table: &str, key: &str, k: &str, v: &toml::Value| -> Result<Param> {
-            let p = Param::from_toml(v).ok_or_else(|| {
-                anyhow!(
-                    "[{table}] {key}: expected a string, number or boolean, got {}",
-                    v.type_str()
-                )
-            })?;
-            let switch = flags[k].switch;
-            match (&p, switch) {
-                (Param::Bool(_), true) => {}
-                (_, true) => bail!("[{table}] {key}: a switch, expected true or false"),
-                (Param::Bool(_), false) => {
-                    bail!("[{table}] {key}: takes a value, not true/false")
-                }
-                _ => {}
-            }
-            if let Param::Float(f) = p {
-                if !f.is_finite() {
-                    bail!("[{table}] {key}: {f} is not finite");
-                }
-            }
-            Ok(p)
-        };
-
-        let mut fixed = BTreeMap::new();
-        for (key, v) in &raw.fixed {
-            let k = check_key("fixed", key)?;
-            if fixed
-                .insert(k, scalar("fixed", key, &canonical_key(key), v)?)
-                .is_some()
-            {
-                bail!("[fixed] {key} is given twice (with '-' and '_')");
-            }
-        }
-        let mut grid: BTreeMap<String, Vec<Param>> = BTreeMap::new();
-        if let Some(table) = &raw.grid {
-            if table.is_empty() {
-                bail!("[grid] is empty: give at least one key with a list of values");
-            }
-            for (key, v) in table {
-                let k = check_key("grid", key)?;
-                if fixed.contains_key(&k) {
-                    bail!("[grid] {key} is also in [fixed]: keep one");
-                }
-                let toml::Value::Array(items) = v else {
-                    bail!(
-                        "[grid] {key}: expected a list of values, got {}",
-                        v.type_str()
-                    );
-                };
-                if items.is_empty() {
-                    bail!("[grid] {key}: empty list, the grid would have no cells");
-                }
-                let values = items
-                    .iter()
-                    .map(|x| scalar("grid", key, &k, x))
-                    .collect::<Result<Vec<_>>>()?;
-                if grid.insert(k, values).is_some() {
-                    bail!("[grid] {key} is given twice (with '-' and '_')");
-                }
-            }
-        }
+        let raw = parse_toml(text)?;
+        let name = sweep_name(&raw.sweep.name)?;
+        let keys = KeyCheck::new();
+        let fixed = keys.fixed(&raw.fixed)?;
+        let grid = keys.grid(raw.grid.as_ref(), &fixed)?;
         let mut varying: Vec<String> = grid.keys().cloned().collect();
-        let mut param_sets: Vec<BTreeMap<String, Param>> = Vec::new();
+        let mut param_sets = Vec::new();
         if raw.grid.is_some() || raw.include.is_empty() {
-            // Cartesian product in key order (BTreeMap), last key fastest.
-            let mut sets = vec![fixed.clone()];
-            for (k, values) in &grid {
-                sets = sets
-                    .into_iter()
-                    .flat_map(|s| {
-                        values.iter().map(move |v| {
-                            let mut s = s.clone();
-                            s.insert(k.clone(), v.clone());
-                            s
-                        })
-                    })
-                    .collect();
-            }
-            param_sets.extend(sets);
+            param_sets = cartesian(&fixed, &grid);
         }
-        for (i, table) in raw.include.iter().enumerate() {
-            let what = format!("include #{}", i + 1);
-            if table.is_empty() {
-                bail!("[[include]] #{} is empty", i + 1);
-            }
-            let mut set = fixed.clone();
-            for (key, v) in table {
-                let k = check_key(&what, key)?;
-                if !varying.contains(&k) {
-                    varying.push(k.clone());
-                }
-                set.insert(k.clone(), scalar(&what, key, &k, v)?);
-            }
-            param_sets.push(set);
-        }
-        let slurm = SlurmOptions {
-            options: raw.slurm.map(|s| s.options).unwrap_or_default(),
-        };
-        for o in &slurm.options {
-            if !o.starts_with("--") || o.contains('\n') || o.contains("--array") {
-                bail!("[slurm] options: '{o}' must be one '--option[=value]' (not --array)");
-            }
-        }
-
-        let cmd = train_command();
-        let mut cells: Vec<Cell> = Vec::new();
-        for params in param_sets {
-            let id = cell_id(&params);
-            if cells.iter().any(|c| c.id == id) {
-                continue; // the same run listed twice (e.g. an include repeating a grid cell)
-            }
-            let cell = Cell {
-                index: cells.len(),
-                id,
-                params,
-                varying: varying.clone(),
-            };
-            let mut argv = cell.train_args();
-            argv.extend(["--out".into(), "sweep-cell".into()]);
-            if let Err(e) = cmd.clone().try_get_matches_from(&argv) {
-                bail!("cell {} ({}): {}", cell.index, cell.label(), clap_line(&e));
-            }
-            cells.push(cell);
-        }
+        param_sets.extend(keys.includes(&raw.include, &fixed, &mut varying)?);
+        let slurm = slurm_options(raw.slurm)?;
         Ok(SweepConfig {
             name,
             description: raw.sweep.description,
-            cells,
+            cells: checked_cells(param_sets, &varying)?,
             slurm,
             text: text.to_string(),
         })
@@ -459,6 +320,223 @@ impl SweepConfig {
     pub fn text_hash(&self) -> String {
         format!("{:016x}", fnv1a64(self.text.as_bytes()))
     }
+}
+
+/// The TOML structure of a sweep file; a syntax error names its line.
+fn parse_toml(text: &str) -> Result<RawFile> {
+    toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(String::new(), |s| {
+            format!("line {}: ", line_of(text, s.start))
+        });
+        anyhow!("{at}{}", e.message().trim().replace('\n', "; "))
+    })
+}
+
+/// `[sweep] name`, trimmed: one path component.
+fn sweep_name(raw: &str) -> Result<String> {
+    let name = raw.trim().to_string();
+    if name.is_empty()
+        || name.chars().all(|c| c == '.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        bail!("[sweep] name '{name}' must be one path component: letters, digits, '-', '_' or '.' (not only dots)");
+    }
+    Ok(name)
+}
+
+/// Checks keys and values against the flags of `plateau train`.
+struct KeyCheck {
+    flags: BTreeMap<String, Flag>,
+}
+
+impl KeyCheck {
+    fn new() -> KeyCheck {
+        KeyCheck {
+            flags: train_flags(),
+        }
+    }
+
+    /// The canonical form of `key` of `[table]`, which must be a flag the sweep does not set.
+    fn key(&self, table: &str, key: &str) -> Result<String> {
+        let k = canonical_key(key);
+        if RESERVED.contains(&k.as_str()) {
+            bail!("[{table}] {key}: set by the sweep itself, remove it");
+        }
+        if !self.flags.contains_key(&k) {
+            bail!("[{table}] unknown key '{key}': not a flag of plateau train");
+        }
+        Ok(k)
+    }
+
+    /// The value `v` of `key` (canonical `k`): a scalar, a boolean exactly for switches, and
+    /// finite if a float.
+    fn scalar(&self, table: &str, key: &str, k: &str, v: &toml::Value) -> Result<Param> {
+        let p = Param::from_toml(v).ok_or_else(|| {
+            anyhow!(
+                "[{table}] {key}: expected a string, number or boolean, got {}",
+                v.type_str()
+            )
+        })?;
+        match (&p, self.flags[k].switch) {
+            (Param::Bool(_), true) => {}
+            (_, true) => bail!("[{table}] {key}: a switch, expected true or false"),
+            (Param::Bool(_), false) => {
+                bail!("[{table}] {key}: takes a value, not true/false")
+            }
+            _ => {}
+        }
+        if let Param::Float(f) = p {
+            if !f.is_finite() {
+                bail!("[{table}] {key}: {f} is not finite");
+            }
+        }
+        Ok(p)
+    }
+
+    /// `[fixed]`, by canonical key.
+    fn fixed(&self, table: &toml::Table) -> Result<BTreeMap<String, Param>> {
+        let mut fixed = BTreeMap::new();
+        for (key, v) in table {
+            let k = self.key("fixed", key)?;
+            if fixed
+                .insert(k.clone(), self.scalar("fixed", key, &k, v)?)
+                .is_some()
+            {
+                bail!("[fixed] {key} is given twice (with '-' and '_')");
+            }
+        }
+        Ok(fixed)
+    }
+
+    /// `[grid]` (none: empty), by canonical key: non-empty lists of keys not in `[fixed]`.
+    fn grid(
+        &self,
+        table: Option<&toml::Table>,
+        fixed: &BTreeMap<String, Param>,
+    ) -> Result<BTreeMap<String, Vec<Param>>> {
+        let mut grid = BTreeMap::new();
+        let Some(table) = table else {
+            return Ok(grid);
+        };
+        if table.is_empty() {
+            bail!("[grid] is empty: give at least one key with a list of values");
+        }
+        for (key, v) in table {
+            let k = self.key("grid", key)?;
+            if fixed.contains_key(&k) {
+                bail!("[grid] {key} is also in [fixed]: keep one");
+            }
+            let toml::Value::Array(items) = v else {
+                bail!(
+                    "[grid] {key}: expected a list of values, got {}",
+                    v.type_str()
+                );
+            };
+            if items.is_empty() {
+                bail!("[grid] {key}: empty list, the grid would have no cells");
+            }
+            let values = items
+                .iter()
+                .map(|x| self.scalar("grid", key, &k, x))
+                .collect::<Result<Vec<_>>>()?;
+            if grid.insert(k, values).is_some() {
+                bail!("[grid] {key} is given twice (with '-' and '_')");
+            }
+        }
+        Ok(grid)
+    }
+
+    /// The `[[include]]` cells: `[fixed]` plus each table's values; their keys join `varying`.
+    fn includes(
+        &self,
+        tables: &[toml::Table],
+        fixed: &BTreeMap<String, Param>,
+        varying: &mut Vec<String>,
+    ) -> Result<Vec<BTreeMap<String, Param>>> {
+        let mut sets = Vec::with_capacity(tables.len());
+        for (i, table) in tables.iter().enumerate() {
+            let what = format!("include #{}", i + 1);
+            if table.is_empty() {
+                bail!("[[include]] #{} is empty", i + 1);
+            }
+            let mut set = fixed.clone();
+            for (key, v) in table {
+                let k = self.key(&what, key)?;
+                if !varying.contains(&k) {
+                    varying.push(k.clone());
+                }
+                set.insert(k.clone(), self.scalar(&what, key, &k, v)?);
+            }
+            sets.push(set);
+        }
+        Ok(sets)
+    }
+}
+
+/// The Cartesian product of the grid on top of `fixed`, in key order (`BTreeMap`), last key
+/// fastest.
+fn cartesian(
+    fixed: &BTreeMap<String, Param>,
+    grid: &BTreeMap<String, Vec<Param>>,
+) -> Vec<BTreeMap<String, Param>> {
+    let mut sets = vec![fixed.clone()];
+    for (k, values) in grid {
+        sets = sets
+            .into_iter()
+            .flat_map(|s| {
+                values.iter().map(move |v| {
+                    let mut s = s.clone();
+                    s.insert(k.clone(), v.clone());
+                    s
+                })
+            })
+            .collect();
+    }
+    sets
+}
+
+/// `[slurm]`: each option one `--option[=value]`, never `--array` (the sweep sets it).
+fn slurm_options(raw: Option<RawSlurm>) -> Result<SlurmOptions> {
+    let slurm = SlurmOptions {
+        options: raw.map(|s| s.options).unwrap_or_default(),
+    };
+    for o in &slurm.options {
+        if !o.starts_with("--") || o.contains('\n') || o.contains("--array") {
+            bail!("[slurm] options: '{o}' must be one '--option[=value]' (not --array)");
+        }
+    }
+    Ok(slurm)
+}
+
+/// The cells of `param_sets` in order, each run once, every argument list accepted by
+/// `plateau train`'s parser.
+fn checked_cells(
+    param_sets: Vec<BTreeMap<String, Param>>,
+    varying: &[String],
+) -> Result<Vec<Cell>> {
+    let cmd = train_command();
+    let mut cells: Vec<Cell> = Vec::new();
+    for params in param_sets {
+        let id = cell_id(&params);
+        if cells.iter().any(|c| c.id == id) {
+            continue; // the same run listed twice (e.g. an include repeating a grid cell)
+        }
+        let cell = Cell {
+            index: cells.len(),
+            id,
+            params,
+            varying: varying.to_vec(),
+        };
+        let mut argv = cell.train_args();
+        argv.extend(["--out".into(), "sweep-cell".into()]);
+        if let Err(e) = cmd.clone().try_get_matches_from(&argv) {
+            bail!("cell {} ({}): {}", cell.index, cell.label(), clap_line(&e));
+        }
+        cells.push(cell);
+    }
+    Ok(cells)
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@
 //! kill.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,7 +23,7 @@ use anyhow::{Context, Result};
 use super::config::{Cell, SweepConfig};
 use plateau_run::record::RunRecord;
 
-use super::store::{host_name, Appended, FileLock, Record, Store, FAILED};
+use super::store::{host_name, Appended, FileLock, Loaded, Record, Store, FAILED};
 use crate::output::progress;
 
 /// Bytes of the run's log kept in a failed line.
@@ -121,6 +122,14 @@ struct Shared<'a> {
     error: Option<anyhow::Error>,
 }
 
+/// The cells of `cfg` not finished in the store, in index order.
+pub fn unfinished<'a>(cfg: &'a SweepConfig, loaded: &Loaded) -> Vec<&'a Cell> {
+    cfg.cells
+        .iter()
+        .filter(|c| !loaded.records.get(&c.id).is_some_and(Record::finished))
+        .collect()
+}
+
 /// Runs every unfinished cell of `cfg`, `Slots::count` at a time (cells are handed out in
 /// index order, each to the next free slot), with a progress bar. Cells another process is
 /// running are waited for at the end (and then usually found finished). Concurrent cells record
@@ -133,104 +142,150 @@ pub fn run_all(cfg: &SweepConfig, store: &Store, exe: &Path, slots: &Slots) -> R
     slots.validate(cfg)?;
     let loaded = store.load()?;
     report_bad_lines(store, &loaded.bad_lines);
-    let mut summary = Summary {
+    let todo = unfinished(cfg, &loaded);
+    let summary = Summary {
         cells: cfg.cells.len(),
+        skipped: cfg.cells.len() - todo.len(),
         ..Summary::default()
     };
-    let todo: Vec<&Cell> = cfg
-        .cells
-        .iter()
-        .filter(|c| !loaded.records.get(&c.id).is_some_and(Record::finished))
-        .collect();
-    summary.skipped = cfg.cells.len() - todo.len();
-    let bar = progress(cfg.cells.len() as u64, "cells");
-    bar.set_position(summary.skipped as u64);
-    let tty = std::io::stderr().is_terminal();
-    let say = |line: String| {
-        if tty {
-            bar.println(line);
-        } else {
-            eprintln!("{line}");
-        }
+    let skipped = summary.skipped;
+    let sweep = LocalSweep {
+        cfg,
+        store,
+        exe,
+        slots,
+        progress: Lines::new(cfg.cells.len(), skipped),
+        shared: Mutex::new(Shared {
+            summary,
+            busy: Vec::new(),
+            error: None,
+        }),
     };
-    if summary.skipped > 0 {
-        say(format!(
+    if skipped > 0 {
+        sweep.progress.say(format!(
             "plateau: {} of {} cells already in {}",
-            summary.skipped,
+            skipped,
             cfg.cells.len(),
             store.path().display()
         ));
     }
-    let shared = Mutex::new(Shared {
-        summary,
-        busy: Vec::new(),
-        error: None,
-    });
-    for pass in 0..2 {
-        let cells: VecDeque<&Cell> = if pass == 0 {
-            todo.iter().copied().collect()
-        } else {
-            std::mem::take(&mut lock(&shared).busy).into()
-        };
-        let queue = Mutex::new(cells);
-        std::thread::scope(|scope| {
-            for slot in 0..slots.count() {
-                let (queue, shared, say, bar) = (&queue, &shared, &say, &bar);
-                scope.spawn(move || loop {
-                    if lock(shared).error.is_some() {
-                        break;
-                    }
-                    let Some(cell) = lock(queue).pop_front() else {
-                        break;
-                    };
-                    bar.set_message(format!("cell {}", cell.index));
-                    let started = Instant::now();
-                    let outcome = match run_cell(cfg, cell, store, exe, pass == 1, slots.gpu(slot))
-                    {
-                        Ok(o) => o,
-                        Err(e) => {
-                            lock(shared).error.get_or_insert(e);
-                            break;
-                        }
-                    };
-                    let mut sh = lock(shared);
-                    match &outcome {
-                        Outcome::Busy => {
-                            say(format!(
-                                "plateau: cell {} ({}) is running in another process; will wait \
-                                 for it",
-                                cell.index,
-                                cell.label()
-                            ));
-                            sh.busy.push(cell);
-                            continue;
-                        }
-                        Outcome::Done => sh.summary.skipped += 1,
-                        Outcome::Recorded(s) if s == "ok" => sh.summary.ok += 1,
-                        Outcome::Recorded(s) if s == FAILED => sh.summary.failed += 1,
-                        Outcome::Recorded(_) => sh.summary.other += 1,
-                    }
-                    drop(sh);
-                    if let Outcome::Recorded(status) = &outcome {
-                        say(format!(
-                            // 0-based like every other message and `--cell`.
-                            "plateau: cell {} of {} {status} ({}) {:.1} s",
-                            cell.index,
-                            cfg.cells.len(),
-                            cell.label(),
-                            started.elapsed().as_secs_f64()
-                        ));
-                    }
-                    bar.inc(1);
-                });
-            }
-        });
-    }
-    bar.finish_and_clear();
-    let shared = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    sweep.pass(todo, false);
+    let busy = std::mem::take(&mut lock(&sweep.shared).busy);
+    sweep.pass(busy, true);
+    sweep.progress.bar.finish_and_clear();
+    let shared = sweep
+        .shared
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
     match shared.error {
         Some(e) => Err(e),
         None => Ok(shared.summary),
+    }
+}
+
+/// The progress bar of a local sweep, and its message lines (above the bar on a terminal).
+struct Lines {
+    bar: indicatif::ProgressBar,
+    tty: bool,
+}
+
+impl Lines {
+    /// A bar over `cells` cells, `done` of them already finished.
+    fn new(cells: usize, done: usize) -> Lines {
+        let bar = progress(cells as u64, "cells");
+        bar.set_position(done as u64);
+        Lines {
+            bar,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Prints `line` on stderr.
+    fn say(&self, line: String) {
+        if self.tty {
+            self.bar.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// A local sweep in progress: what its slots share.
+struct LocalSweep<'a> {
+    cfg: &'a SweepConfig,
+    store: &'a Store,
+    exe: &'a Path,
+    slots: &'a Slots,
+    progress: Lines,
+    shared: Mutex<Shared<'a>>,
+}
+
+impl<'a> LocalSweep<'a> {
+    /// Runs `cells` on every slot at once; with `wait`, waits for cells locked elsewhere.
+    fn pass(&self, cells: Vec<&'a Cell>, wait: bool) {
+        let queue = Mutex::new(VecDeque::from(cells));
+        std::thread::scope(|scope| {
+            for slot in 0..self.slots.count() {
+                let queue = &queue;
+                scope.spawn(move || self.work(queue, slot, wait));
+            }
+        });
+    }
+
+    /// One slot: takes cells from `queue` until it is empty or a slot hit an error.
+    fn work(&self, queue: &Mutex<VecDeque<&'a Cell>>, slot: usize, wait: bool) {
+        loop {
+            if lock(&self.shared).error.is_some() {
+                break;
+            }
+            let Some(cell) = lock(queue).pop_front() else {
+                break;
+            };
+            self.progress
+                .bar
+                .set_message(format!("cell {}", cell.index));
+            let started = Instant::now();
+            let gpu = self.slots.gpu(slot);
+            match run_cell(self.cfg, cell, self.store, self.exe, wait, gpu) {
+                Ok(outcome) => self.tally(cell, &outcome, started),
+                Err(e) => {
+                    lock(&self.shared).error.get_or_insert(e);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Counts `outcome` of `cell` (started at `started`) and reports it.
+    fn tally(&self, cell: &'a Cell, outcome: &Outcome, started: Instant) {
+        let mut sh = lock(&self.shared);
+        match outcome {
+            Outcome::Busy => {
+                self.progress.say(format!(
+                    "plateau: cell {} ({}) is running in another process; will wait for it",
+                    cell.index,
+                    cell.label()
+                ));
+                sh.busy.push(cell);
+                return;
+            }
+            Outcome::Done => sh.summary.skipped += 1,
+            Outcome::Recorded(s) if s == "ok" => sh.summary.ok += 1,
+            Outcome::Recorded(s) if s == FAILED => sh.summary.failed += 1,
+            Outcome::Recorded(_) => sh.summary.other += 1,
+        }
+        drop(sh);
+        if let Outcome::Recorded(status) = outcome {
+            self.progress.say(format!(
+                // 0-based like every other message and `--cell`.
+                "plateau: cell {} of {} {status} ({}) {:.1} s",
+                cell.index,
+                self.cfg.cells.len(),
+                cell.label(),
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        self.progress.bar.inc(1);
     }
 }
 
@@ -281,35 +336,94 @@ pub fn run_cell(
     }
     let started = Instant::now();
     let metrics_path = dir.join("metrics.json");
-    let (metrics, error) = match read_metrics(&metrics_path) {
+    let (metrics, failure) = match read_metrics(&metrics_path) {
         // Finished before the sweep was killed, not yet recorded: record it as it is.
         Some(m) => (Some(m), None),
         None => {
-            let code = spawn(cell, &dir, exe, &lock, gpu)?;
-            match (code, read_metrics(&metrics_path)) {
-                (Ok(()), Some(m)) => (Some(m), None),
-                (Ok(()), None) => (None, Some("the run exited without metrics.json".into())),
-                (Err(why), _) => (None, Some(why)),
+            let exit = spawn(cell, &dir, exe, &lock, gpu)?;
+            match (Failure::of(exit), read_metrics(&metrics_path)) {
+                (None, Some(m)) => (Some(m), None),
+                (None, None) => (None, Some(Failure::NoMetrics)),
+                (Some(why), _) => (None, Some(why)),
             }
         }
     };
+    let rec = record(
+        cfg,
+        cell,
+        metrics,
+        failure.map(|f| f.explained(&dir)),
+        started,
+    );
+    let status = rec.status.clone();
+    match store.append(&rec)? {
+        Appended::AlreadyFinished => Ok(Outcome::Done),
+        Appended::Appended | Appended::Rewritten => Ok(Outcome::Recorded(status)),
+    }
+}
+
+/// Why a cell's run is recorded as failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The trainer exited with this non-zero status.
+    Status(i32),
+    /// The trainer was killed by a signal.
+    Killed(ExitStatus),
+    /// The trainer exited with status 0 but wrote no `metrics.json` that parses.
+    NoMetrics,
+}
+
+impl Failure {
+    /// Why the trainer that ended with `exit` failed; `None` for status 0.
+    fn of(exit: ExitStatus) -> Option<Failure> {
+        if exit.success() {
+            return None;
+        }
+        Some(match exit.code() {
+            Some(c) => Failure::Status(c),
+            None => Failure::Killed(exit),
+        })
+    }
+
+    /// The `error` of the cell's line: the reason and the tail of the log in `dir`.
+    fn explained(self, dir: &Path) -> String {
+        let tail = log_tail(&dir.join("log.txt"));
+        if tail.is_empty() {
+            self.to_string()
+        } else {
+            format!("{self}; output tail: {tail}")
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Status(c) => write!(f, "plateau train exited with status {c}"),
+            Failure::Killed(status) => write!(f, "plateau train was killed ({status})"),
+            Failure::NoMetrics => f.write_str("the run exited without metrics.json"),
+        }
+    }
+}
+
+/// The results line of `cell`: its run record (`None`: failed, with `error`), run since
+/// `started`.
+fn record(
+    cfg: &SweepConfig,
+    cell: &Cell,
+    metrics: Option<RunRecord>,
+    error: Option<String>,
+    started: Instant,
+) -> Record {
     let status = match &metrics {
         Some(m) => m.results.status.name().to_string(),
         None => FAILED.to_string(),
     };
-    let error = error.map(|why| {
-        let tail = log_tail(&dir.join("log.txt"));
-        if tail.is_empty() {
-            why
-        } else {
-            format!("{why}; output tail: {tail}")
-        }
-    });
-    let rec = Record {
+    Record {
         id: cell.id.clone(),
         index: cell.index,
         sweep: cfg.name.clone(),
-        status: status.clone(),
+        status,
         params: cell.params_json(),
         metrics,
         error,
@@ -318,10 +432,6 @@ pub fn run_cell(
         finished_unix: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
-    };
-    match store.append(&rec)? {
-        Appended::AlreadyFinished => Ok(Outcome::Done),
-        Appended::Appended | Appended::Rewritten => Ok(Outcome::Recorded(status)),
     }
 }
 
@@ -333,34 +443,24 @@ fn read_metrics(path: &Path) -> Option<RunRecord> {
 }
 
 /// Runs the trainer `exe` (`plateau-train`) with the cell's flags and `--out dir`, output
-/// appended to `dir/log.txt`, on GPU `gpu` if given. `Err(reason)` when it did not exit with
-/// status 0.
+/// appended to `dir/log.txt`, on GPU `gpu` if given, and returns how it exited.
+///
+/// # Errors
+/// The log cannot be opened or written, or the trainer cannot be started.
 fn spawn(
     cell: &Cell,
     dir: &Path,
     exe: &Path,
     lock: &FileLock,
     gpu: Option<u32>,
-) -> Result<Result<(), String>> {
+) -> Result<ExitStatus> {
     let log_path = dir.join("log.txt");
     let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log_path)
         .with_context(|| format!("cannot open {}", log_path.display()))?;
-    let resume = dir.join("state.json").exists();
-    let mut args = cell.train_args();
-    if gpu.is_some() {
-        // The one visible GPU is `cuda` (= `cuda:0`) whatever index the config named.
-        if let Some(i) = args.iter().position(|a| a == "--device") {
-            args[i + 1] = "cuda".into();
-        }
-    }
-    args.push("--out".into());
-    args.push(dir.display().to_string());
-    if resume {
-        args.push("--resume".into());
-    }
+    let args = train_argv(cell, dir, gpu);
     writeln!(log, "=== plateau train {}", args.join(" ")).context("cannot write the cell log")?;
     let mut cmd = Command::new(exe);
     if std::env::var_os("OMP_NUM_THREADS").is_none() {
@@ -375,6 +475,32 @@ fn spawn(
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("cannot share the cell log")?)
         .stderr(log);
+    die_with_sweep(&mut cmd, lock);
+    cmd.status()
+        .with_context(|| format!("cannot run {}", exe.display()))
+}
+
+/// The trainer's arguments for `cell` in `dir`: its flags (`--device cuda` on a GPU slot),
+/// `--out dir`, and `--resume` when the folder has a checkpoint.
+fn train_argv(cell: &Cell, dir: &Path, gpu: Option<u32>) -> Vec<String> {
+    let resume = dir.join("state.json").exists();
+    let mut args = cell.train_args();
+    if gpu.is_some() {
+        // The one visible GPU is `cuda` (= `cuda:0`) whatever index the config named.
+        if let Some(i) = args.iter().position(|a| a == "--device") {
+            args[i + 1] = "cuda".into();
+        }
+    }
+    args.push("--out".into());
+    args.push(dir.display().to_string());
+    if resume {
+        args.push("--resume".into());
+    }
+    args
+}
+
+/// Makes the child of `cmd` die with the sweep and inherit the cell's `lock`.
+fn die_with_sweep(cmd: &mut Command, lock: &FileLock) {
     let lock_fd = lock.raw_fd();
     // SAFETY: the closure only makes async-signal-safe system calls (getpid-family, prctl,
     // fcntl) between fork and exec.
@@ -399,17 +525,6 @@ fn spawn(
             Ok(())
         });
     }
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run {}", exe.display()))?;
-    Ok(if status.success() {
-        Ok(())
-    } else {
-        Err(match status.code() {
-            Some(c) => format!("plateau train exited with status {c}"),
-            None => format!("plateau train was killed ({status})"),
-        })
-    })
 }
 
 /// The last [`ERROR_TAIL`] bytes of the log's last attempt, lines joined by ` | `.
@@ -429,4 +544,43 @@ fn log_tail(path: &Path) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    /// The `error` of a failed cell's line names how the trainer ended, then its last attempt's
+    /// output.
+    #[test]
+    fn failures_say_how_the_run_ended() {
+        assert_eq!(Failure::of(ExitStatus::from_raw(0)), None);
+        let status = Failure::of(ExitStatus::from_raw(3 << 8)).unwrap();
+        assert_eq!(status, Failure::Status(3));
+        assert_eq!(status.to_string(), "plateau train exited with status 3");
+        let killed = Failure::of(ExitStatus::from_raw(libc::SIGKILL)).unwrap();
+        assert!(matches!(killed, Failure::Killed(_)), "{killed:?}");
+        assert!(
+            killed
+                .to_string()
+                .starts_with("plateau train was killed (signal: 9"),
+            "{killed}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Failure::NoMetrics.explained(dir.path()),
+            "the run exited without metrics.json"
+        );
+        std::fs::write(
+            dir.path().join("log.txt"),
+            "=== plateau train --seed 0\nold\n=== plateau train --seed 0 --resume\n a \n\nb\n",
+        )
+        .unwrap();
+        assert_eq!(
+            status.explained(dir.path()),
+            "plateau train exited with status 3; output tail: a | b"
+        );
+    }
 }

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 pub const HUBER_DELTA: f64 = 1e-3;
 
 /// Loss on the log residuals of the cells.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(tag = "name", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Loss {
     /// `sum r^2`.
     Squares,
@@ -48,10 +49,7 @@ impl Loss {
 
     /// Name in the JSON and on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            Loss::Squares => "squares",
-            Loss::Huber { .. } => "huber",
-        }
+        self.into()
     }
 
     /// The pseudo-residual of `r` and its derivative `dr~/dr` (see the module docs).

@@ -30,10 +30,9 @@ pub mod report;
 pub mod table;
 pub mod table_fit;
 
-use std::fmt;
-
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+use strum::{Display, IntoStaticStr};
 
 pub use bootstrap::{bootstrap_joint, JointSamples};
 pub use corner::{corner_backtest, corner_backtest_loss, CornerBacktest};
@@ -42,8 +41,11 @@ pub use law::JointLaw;
 pub use loss::Loss;
 
 /// A family of joint laws.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Display, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Family {
     /// `R = E + A N^-alpha + B P^-beta`.
     Additive,
@@ -57,10 +59,7 @@ impl Family {
 
     /// Name in the JSON.
     pub fn name(self) -> &'static str {
-        match self {
-            Family::Additive => "additive",
-            Family::PowerMean => "power_mean",
-        }
+        self.into()
     }
 
     /// The formula, for people.
@@ -74,12 +73,6 @@ impl Family {
     /// Fitted parameters: `A, alpha, B, beta`, `q` for the power mean, `E` unless it is fixed.
     pub fn n_params(self, floor_fixed: bool) -> usize {
         4 + usize::from(self == Family::PowerMean) + usize::from(!floor_fixed)
-    }
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

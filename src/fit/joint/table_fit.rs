@@ -5,7 +5,7 @@
 //! plus for `--family auto` two fits and at most `2 CORNER_REPS` refits of the corner's
 //! training cells.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::report::{param_verdicts, AxesRange, FamilyChoice, JointReport, JointValues};
 use super::table::TableGroup;
@@ -28,18 +28,6 @@ pub enum FamilyAsk {
     Given(Family),
     /// The one that best predicts the held-out corner ([`super::corner`]).
     Auto,
-}
-
-impl std::str::FromStr for FamilyAsk {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "additive" => FamilyAsk::Given(Family::Additive),
-            "power_mean" => FamilyAsk::Given(Family::PowerMean),
-            "auto" => FamilyAsk::Auto,
-            _ => bail!("unknown family '{s}' (expected additive, power_mean or auto)"),
-        })
-    }
 }
 
 /// Settings of [`fit_table`].
