@@ -458,8 +458,8 @@ impl FilterRiskForm {
                 continue;
             }
             let mut row = 0.0;
-            for a in 0..n {
-                row += fv[a] * self.ztz[(a, b)] * self.vdv[(a, b)];
+            for (a, &fa) in fv.iter().enumerate() {
+                row += fa * self.ztz[(a, b)] * self.vdv[(a, b)];
             }
             quad += fv[b] * row;
         }
