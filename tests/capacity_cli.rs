@@ -12,7 +12,7 @@ use plateau::analysis::capacity::{Better, Capacity, FloorSource};
 use plateau::fit::joint::{Family, JointLaw};
 use plateau::sweep::{Record, Store};
 use plateau_run::args::{train_command, TrainArgs};
-use plateau_run::plan::TrainPlan;
+use plateau_run::recipe::TrainRecipe;
 use plateau_run::record::{Environment, Results, RunRecord};
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ fn record(n: usize, width: i64, seed: u64, p: Option<i64>) -> Record {
          --seed {seed} --out x"
     );
     let m = train_command().try_get_matches_from(words(&args)).unwrap();
-    let config = TrainPlan::try_from(&TrainArgs::from_arg_matches(&m).unwrap())
+    let config = TrainRecipe::try_from(&TrainArgs::from_arg_matches(&m).unwrap())
         .unwrap()
         .config;
     // A deterministic +-1% seed effect keeps the two seeds of a cell apart.

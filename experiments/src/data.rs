@@ -135,10 +135,7 @@ impl DataSpec {
 
     /// Name on the command line: `subspace` or `gaussian-field`.
     pub fn name(&self) -> &'static str {
-        match self.kind {
-            Synthetic::Subspace { .. } => "subspace",
-            Synthetic::GaussianField { .. } => "gaussian-field",
-        }
+        self.kind.name()
     }
 
     /// The image model (for the floors and oracles of the `floors` module).

@@ -12,7 +12,8 @@
 //! Everything here is `f64` on the CPU (no LibTorch): the floors are the reference the
 //! LibTorch side is tested against.
 
-use plateau_theory::field::{subspace_pixel_floor, subspace_sr_floor, SubspaceMri};
+use faer::Mat;
+use plateau_theory::field::{subspace_pixel_floor, subspace_sr_floor, FieldSpectrum, SubspaceMri};
 
 use crate::data::{DataSpec, Model, Pairs};
 use crate::mask::{
@@ -91,7 +92,6 @@ impl DataSpec {
     pub fn task_floor(&self, task: &Task, seed: u64) -> anyhow::Result<(f64, Option<f64>)> {
         task.validate(self.side())?;
         let s = self.side();
-        let err = |e: plateau_theory::TheoryError| anyhow::anyhow!("{e}");
         Ok(match (*task, self.model()) {
             (Task::Denoise { .. }, _) => (self.floor_mse(), None),
             (
@@ -103,9 +103,11 @@ impl DataSpec {
             ) => anyhow::bail!(
                 "--downsample bicubic has no exact floor_mse for synthetic data; use --downsample area"
             ),
-            (Task::Sr { scale, .. }, Model::Field(f)) => (f.sr_floor(scale).map_err(err)?, None),
+            (Task::Sr { scale, .. }, Model::Field(f)) => {
+                (f.sr_floor(scale).map_err(theory_error)?, None)
+            }
             (Task::Sr { scale, .. }, Model::Subspace { basis, .. }) => (
-                subspace_sr_floor(basis.as_ref(), s, scale).map_err(err)?,
+                subspace_sr_floor(basis.as_ref(), s, scale).map_err(theory_error)?,
                 None,
             ),
             (
@@ -117,67 +119,17 @@ impl DataSpec {
                 },
                 model,
             ) => {
-                let low = num_low(s, center_fraction);
-                let equispaced_masks = || {
-                    (0..equispaced_offsets(s, acceleration, low))
-                        .map(move |o| equispaced_mask(s, acceleration, low, o))
+                let masks = MriMasks {
+                    task,
+                    s,
+                    seed,
+                    acceleration,
+                    center_fraction,
+                    low: num_low(s, center_fraction),
                 };
-                let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
-                let fixed = || {
-                    task.mask_for(s, Split::Train, seed, 0)
-                        .expect("an MRI task has masks")
-                };
-                match (mask, model) {
-                    (MaskKind::Fixed, Model::Field(f)) => {
-                        let p: Vec<f64> = fixed().iter().map(|&b| f64::from(u8::from(b))).collect();
-                        (f.mri_floor(&p), None)
-                    }
-                    (MaskKind::Fixed, Model::Subspace { basis, .. }) => {
-                        let op = SubspaceMri::new(basis.as_ref(), s).map_err(err)?;
-                        (op.floor(&fixed()), None)
-                    }
-                    (MaskKind::Random, Model::Field(f)) => {
-                        let p = random_column_probability(s, acceleration, low);
-                        let centre = centre_columns(s, low);
-                        let probs: Vec<f64> = (0..s)
-                            .map(|c| if centre.contains(&c) { 1.0 } else { p })
-                            .collect();
-                        (f.mri_floor(&probs), None)
-                    }
-                    (MaskKind::Equispaced, Model::Field(f)) => {
-                        let floors = equispaced_masks()
-                            .map(|m| {
-                                let p: Vec<f64> =
-                                    m.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
-                                f.mri_floor(&p)
-                            })
-                            .collect();
-                        (mean(floors), None)
-                    }
-                    (MaskKind::Equispaced, Model::Subspace { basis, .. }) => {
-                        let op = SubspaceMri::new(basis.as_ref(), s).map_err(err)?;
-                        (
-                            mean(equispaced_masks().map(|m| op.floor(&m)).collect()),
-                            None,
-                        )
-                    }
-                    (MaskKind::Random, Model::Subspace { basis, .. }) => {
-                        let op = SubspaceMri::new(basis.as_ref(), s).map_err(err)?;
-                        let mut rng = floor_mask_rng();
-                        let v: Vec<f64> = (0..SUBSPACE_MRI_MASKS)
-                            .map(|_| {
-                                op.floor(&column_mask(
-                                    s,
-                                    acceleration,
-                                    center_fraction,
-                                    MaskKind::Random,
-                                    &mut rng,
-                                ))
-                            })
-                            .collect();
-                        let (m, se) = mean_stderr(&v);
-                        (m, Some(se))
-                    }
+                match model {
+                    Model::Field(f) => (field_mri_floor(f, mask, &masks), None),
+                    Model::Subspace { basis, .. } => subspace_mri_floor(basis, mask, &masks)?,
                 }
             }
         })
@@ -204,4 +156,105 @@ impl DataSpec {
             _ => None,
         }
     }
+}
+
+fn theory_error(e: plateau_theory::TheoryError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// The column masks of an MRI task on `s x s` images, as its floors average over them.
+struct MriMasks<'a> {
+    task: &'a Task,
+    s: usize,
+    /// The run's seed (it draws a fixed mask).
+    seed: u64,
+    acceleration: usize,
+    center_fraction: f64,
+    /// Fully sampled centre columns.
+    low: usize,
+}
+
+impl MriMasks<'_> {
+    /// The run's one mask (`--mask fixed`).
+    fn fixed(&self) -> Vec<bool> {
+        self.task
+            .mask_for(self.s, Split::Train, self.seed, 0)
+            .expect("an MRI task has masks")
+    }
+
+    /// The equally likely equispaced masks, one per offset.
+    fn equispaced(&self) -> impl Iterator<Item = Vec<bool>> + '_ {
+        (0..equispaced_offsets(self.s, self.acceleration, self.low))
+            .map(move |o| equispaced_mask(self.s, self.acceleration, self.low, o))
+    }
+
+    /// Each column's probability of being sampled by a random mask.
+    fn random_probabilities(&self) -> Vec<f64> {
+        let p = random_column_probability(self.s, self.acceleration, self.low);
+        let centre = centre_columns(self.s, self.low);
+        (0..self.s)
+            .map(|c| if centre.contains(&c) { 1.0 } else { p })
+            .collect()
+    }
+
+    /// One random mask from `rng`.
+    fn random(&self, rng: &mut impl rand::Rng) -> Vec<bool> {
+        column_mask(
+            self.s,
+            self.acceleration,
+            self.center_fraction,
+            MaskKind::Random,
+            rng,
+        )
+    }
+}
+
+/// A mask as sampling probabilities (1 sampled, 0 not).
+fn indicator(mask: &[bool]) -> Vec<f64> {
+    mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect()
+}
+
+fn mean(v: Vec<f64>) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// The field's MRI floor, exact: for one mask, in expectation over random masks (independent
+/// columns), or averaged over the equispaced offsets.
+fn field_mri_floor(f: &FieldSpectrum, kind: MaskKind, masks: &MriMasks) -> f64 {
+    match kind {
+        MaskKind::Fixed => f.mri_floor(&indicator(&masks.fixed())),
+        MaskKind::Random => f.mri_floor(&masks.random_probabilities()),
+        MaskKind::Equispaced => mean(
+            masks
+                .equispaced()
+                .map(|m| f.mri_floor(&indicator(&m)))
+                .collect(),
+        ),
+    }
+}
+
+/// The subspace model's MRI floor `(d - rank) / n` for one mask, averaged over the equispaced
+/// offsets, or a Monte Carlo mean over [`SUBSPACE_MRI_MASKS`] random masks with its standard
+/// error.
+fn subspace_mri_floor(
+    basis: &Mat<f64>,
+    kind: MaskKind,
+    masks: &MriMasks,
+) -> anyhow::Result<(f64, Option<f64>)> {
+    let op = SubspaceMri::new(basis.as_ref(), masks.s).map_err(theory_error)?;
+    Ok(match kind {
+        MaskKind::Fixed => (op.floor(&masks.fixed()), None),
+        MaskKind::Equispaced => (
+            mean(masks.equispaced().map(|m| op.floor(&m)).collect()),
+            None,
+        ),
+        MaskKind::Random => {
+            let mut rng = floor_mask_rng();
+            let v: Vec<f64> = (0..SUBSPACE_MRI_MASKS)
+                .map(|_| op.floor(&masks.random(&mut rng)))
+                .collect();
+            let (m, se) = mean_stderr(&v);
+            (m, Some(se))
+        }
+    })
 }

@@ -54,7 +54,7 @@ pub fn train_linear(
     iters: usize,
     eta: Option<f64>,
     device: Device,
-    mut on_step: impl FnMut(),
+    on_step: impl FnMut(),
 ) -> anyhow::Result<LinearRun> {
     let n = setup.n();
     let count = train.count;
@@ -64,43 +64,85 @@ pub fn train_linear(
     let data = TrainingSet::from_data(setup, u.as_ref(), x64.as_ref(), y64.as_ref())
         .map_err(|e| anyhow::anyhow!("the training set does not fit the subspace model: {e}"))?;
     let exact = Some(data.spectrum(Par::Seq).gd_risk_path(eta, iters, Par::Seq));
+    let (x, y) = (to_tensor(&x64, device), to_tensor(&y64, device));
+    let judge = Judge::new(setup, u, val, device);
+    Ok(LinearRun {
+        exact,
+        ..descend(&x, &y, eta, iters, &judge, on_step)
+    })
+}
 
-    let to_t = |m: &Mat<f64>| {
-        let (r, c) = (m.nrows(), m.ncols());
-        let v: Vec<f32> = (0..r)
-            .flat_map(|i| (0..c).map(move |j| (i, j)))
-            .map(|(i, j)| m[(i, j)] as f32)
-            .collect();
-        Tensor::from_slice(&v)
-            .view([r as i64, c as i64])
-            .to_device(device)
-    };
-    let (x, y, ut) = (to_t(&x64), to_t(&y64), to_t(u));
-    let xv = to_t(&columns(&val.clean, val.count, n));
-    let yv = to_t(&columns(&val.noisy, val.count, n));
-    let sigma2 = setup.sigma2();
-    let d = setup.d() as f64;
-    let risk = |w: &Tensor| -> f64 {
-        let fit = (w.mm(&ut) - &ut)
+/// An `f64` matrix as an `f32` tensor on `device`.
+fn to_tensor(m: &Mat<f64>, device: Device) -> Tensor {
+    let (r, c) = (m.nrows(), m.ncols());
+    let v: Vec<f32> = (0..r)
+        .flat_map(|i| (0..c).map(move |j| (i, j)))
+        .map(|(i, j)| m[(i, j)] as f32)
+        .collect();
+    Tensor::from_slice(&v)
+        .view([r as i64, c as i64])
+        .to_device(device)
+}
+
+/// What each iterate `W` (`n x n`) is measured by: its exact risk and its validation MSE.
+struct Judge {
+    /// The subspace basis `U` (`n x d`).
+    ut: Tensor,
+    /// Validation images, one per column (`n x count`).
+    xv: Tensor,
+    /// Their noisy copies.
+    yv: Tensor,
+    sigma2: f64,
+    d: f64,
+}
+
+impl Judge {
+    fn new(setup: &Setup, u: &Mat<f64>, val: &Pairs, device: Device) -> Judge {
+        let n = setup.n();
+        Judge {
+            ut: to_tensor(u, device),
+            xv: to_tensor(&columns(&val.clean, val.count, n), device),
+            yv: to_tensor(&columns(&val.noisy, val.count, n), device),
+            sigma2: setup.sigma2(),
+            d: setup.d() as f64,
+        }
+    }
+
+    /// `(||W U - U||_F^2 + sigma^2 ||W||_F^2) / d`.
+    fn risk(&self, w: &Tensor) -> f64 {
+        let fit = (w.mm(&self.ut) - &self.ut)
             .square()
             .sum(Kind::Float)
             .double_value(&[]);
         let norm = w.square().sum(Kind::Float).double_value(&[]);
-        (fit + sigma2 * norm) / d
-    };
-    let val_mse = |w: &Tensor| {
-        (w.mm(&yv) - &xv)
+        (fit + self.sigma2 * norm) / self.d
+    }
+
+    fn val_mse(&self, w: &Tensor) -> f64 {
+        (w.mm(&self.yv) - &self.xv)
             .square()
             .mean(Kind::Float)
             .double_value(&[])
-    };
+    }
+}
 
-    let mut w = Tensor::zeros([n as i64, n as i64], (Kind::Float, device)).set_requires_grad(true);
-    let mut torch = vec![risk(&w)];
-    let mut best = (w.detach().copy(), 0, val_mse(&w));
+/// Gradient descent on `||W Y - X||_F^2 / 2` from `W = 0` with step `eta`, until `iters` steps
+/// or a non-finite loss or risk; the run without its exact path.
+fn descend(
+    x: &Tensor,
+    y: &Tensor,
+    eta: f64,
+    iters: usize,
+    judge: &Judge,
+    mut on_step: impl FnMut(),
+) -> LinearRun {
+    let n = x.size()[0];
+    let mut w = Tensor::zeros([n, n], (Kind::Float, x.device())).set_requires_grad(true);
+    let mut torch = vec![judge.risk(&w)];
+    let mut best = (w.detach().copy(), 0, judge.val_mse(&w));
     let mut diverged_at = None;
     for k in 1..=iters {
-        let loss = (w.mm(&y) - &x).square().sum(Kind::Float) * 0.5;
+        let loss = (w.mm(y) - x).square().sum(Kind::Float) * 0.5;
         if !loss.double_value(&[]).is_finite() {
             diverged_at = Some(k);
             break;
@@ -110,25 +152,25 @@ pub fn train_linear(
         tch::no_grad(|| {
             let _ = w.f_sub_(&(w.grad() * eta)).expect("in-place update");
         });
-        let r = risk(&w);
+        let r = judge.risk(&w);
         if !r.is_finite() {
             diverged_at = Some(k);
             break;
         }
         torch.push(r);
-        let v = val_mse(&w);
+        let v = judge.val_mse(&w);
         if v < best.2 {
             best = (w.detach().copy(), k, v);
         }
         on_step();
     }
-    Ok(LinearRun {
+    LinearRun {
         torch,
-        exact,
+        exact: None,
         eta,
         best,
         diverged_at,
-    })
+    }
 }
 
 /// Largest relative difference `|a - b| / |b|` over the common prefix of two paths.

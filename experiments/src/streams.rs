@@ -21,7 +21,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// A data split; its discriminant is the split's stream id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Split {
     /// Training pairs.
     Train = 1,
@@ -37,11 +38,7 @@ impl Split {
 
     /// `train`, `validation` or `test`.
     pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Validation => "validation",
-            Split::Test => "test",
-        }
+        self.into()
     }
 }
 

@@ -172,178 +172,294 @@ pub fn train_unet(
     dir: &Path,
     mut on_epoch: impl FnMut(usize, f64, f64, f64),
 ) -> anyhow::Result<Outcome> {
-    tch::manual_seed(cfg.seed as i64);
-    let mut vs = nn::VarStore::new(device);
-    let net = UNet::with_io(&vs.root(), cfg.net, cfg.input_channels, cfg.image_channels)
-        .in_precision(cfg.precision);
-    let params = parameter_count(&vs);
-
-    let mut state = TrainState {
-        format: checkpoint::FORMAT,
-        epochs_done: 0,
-        lr: cfg.lr,
-        best_val_psnr: f64::NEG_INFINITY,
-        best_epoch: 0,
-        lr_bad_epochs: 0,
-        config: cfg.fingerprint.clone(),
-        loss_scale: None,
-    };
-    let mut opt = Optimizer::new(Rule::of(cfg.optimiser), &vs, state.lr);
-    let mut backward = Backward::new(cfg.precision, &vs);
+    let mut run = Trainer::new(cfg, device);
     if cfg.resume {
-        if let Some(saved) = checkpoint::load_state(dir)? {
-            anyhow::ensure!(
-                saved.config == cfg.fingerprint,
-                "cannot resume: {} was written by a run with other settings ({})",
-                checkpoint::state_path(dir).display(),
-                saved.config
-            );
-            let weights = checkpoint::last_path(dir, saved.epochs_done);
-            vs.load(&weights)
-                .with_context(|| format!("cannot load {}", weights.display()))?;
-            opt.load(&checkpoint::optim_path(dir, saved.epochs_done))?;
-            opt.set_lr(saved.lr);
-            backward.restore(saved.loss_scale.as_ref())?;
-            state = saved;
+        run.resume(cfg, dir)?;
+    }
+    let mut message = None;
+    while run.continues(cfg) {
+        let epoch = run.state.epochs_done + 1;
+        let train_loss = match run.train_epoch(cfg, &splits.train, device, epoch)? {
+            EpochEnd::Trained { mean_loss } => mean_loss,
+            EpochEnd::Diverged(why) => {
+                message = Some(why);
+                break;
+            }
+        };
+        let val_psnr = validate(&run.net, &splits.val, device, cfg.data_range)?;
+        if !val_psnr.is_finite() {
+            message = Some(format!(
+                "training diverged: validation PSNR is {val_psnr} after epoch {epoch}"
+            ));
+            break;
+        }
+        if !run.keep_if_best(val_psnr, epoch, dir)? {
+            run.reduce_lr_on_plateau(cfg);
+        }
+        run.checkpoint(epoch, dir)?;
+        on_epoch(epoch, train_loss, val_psnr, run.state.lr);
+    }
+    let test = run.test(&splits.test, device, cfg.data_range, dir)?;
+    Ok(Outcome {
+        params: run.params,
+        test,
+        best_epoch: run.state.best_epoch,
+        best_val_psnr: run.state.best_val_psnr,
+        epochs_run: run.state.epochs_done,
+        status: if message.is_some() {
+            Status::Diverged
+        } else {
+            Status::Ok
+        },
+        message,
+    })
+}
+
+/// The network, its optimiser and the state a checkpoint saves, through the epochs of a run.
+struct Trainer {
+    vs: nn::VarStore,
+    net: UNet,
+    opt: Optimizer,
+    backward: Backward,
+    state: TrainState,
+    /// Trainable parameters.
+    params: i64,
+}
+
+/// How an epoch of training ended.
+enum EpochEnd {
+    /// Every mini-batch stepped; the mean training loss.
+    Trained { mean_loss: f64 },
+    /// A mini-batch's loss was not finite: why, for the record.
+    Diverged(String),
+}
+
+impl Trainer {
+    /// A fresh network whose initial weights come from `cfg.seed`, and the state of epoch 0.
+    fn new(cfg: &TrainConfig, device: Device) -> Trainer {
+        tch::manual_seed(cfg.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let net = UNet::with_io(&vs.root(), cfg.net, cfg.input_channels, cfg.image_channels)
+            .in_precision(cfg.precision);
+        let params = parameter_count(&vs);
+        let state = TrainState {
+            format: checkpoint::FORMAT,
+            epochs_done: 0,
+            lr: cfg.lr,
+            best_val_psnr: f64::NEG_INFINITY,
+            best_epoch: 0,
+            lr_bad_epochs: 0,
+            config: cfg.fingerprint.clone(),
+            loss_scale: None,
+        };
+        let opt = Optimizer::new(Rule::of(cfg.optimiser), &vs, state.lr);
+        let backward = Backward::new(cfg.precision, &vs);
+        Trainer {
+            vs,
+            net,
+            opt,
+            backward,
+            state,
+            params,
         }
     }
 
-    let n_train = splits.train.len() as i64;
-    let batch = cfg.batch_size as i64;
-    let mut status = Status::Ok;
-    let mut message = None;
-    while state.epochs_done < cfg.epochs
-        && state.epochs_done - state.best_epoch.min(state.epochs_done) < cfg.early_stop.max(1)
-    {
-        let epoch = state.epochs_done + 1;
-        tch::manual_seed(
-            (cfg.seed as i64)
-                .wrapping_mul(1_000_003)
-                .wrapping_add(epoch as i64),
+    /// Continues from the last checkpoint in `dir`, if there is one, written by a run with the
+    /// same settings: weights, optimiser state, learning rate and loss scale.
+    fn resume(&mut self, cfg: &TrainConfig, dir: &Path) -> anyhow::Result<()> {
+        let Some(saved) = checkpoint::load_state(dir)? else {
+            return Ok(());
+        };
+        anyhow::ensure!(
+            saved.config == cfg.fingerprint,
+            "cannot resume: {} was written by a run with other settings ({})",
+            checkpoint::state_path(dir).display(),
+            saved.config
         );
-        let order = Tensor::randperm(n_train, (Kind::Int64, device));
-        let order: Vec<usize> = Vec::<i64>::try_from(order.to_device(Device::Cpu))
-            .expect("a permutation")
-            .into_iter()
-            .map(|i| i as usize)
-            .collect();
+        let weights = checkpoint::last_path(dir, saved.epochs_done);
+        self.vs
+            .load(&weights)
+            .with_context(|| format!("cannot load {}", weights.display()))?;
+        self.opt
+            .load(&checkpoint::optim_path(dir, saved.epochs_done))?;
+        self.opt.set_lr(saved.lr);
+        self.backward.restore(saved.loss_scale.as_ref())?;
+        self.state = saved;
+        Ok(())
+    }
+
+    /// Epochs remain and the validation PSNR improved within the last `early_stop` epochs.
+    fn continues(&self, cfg: &TrainConfig) -> bool {
+        let s = &self.state;
+        s.epochs_done < cfg.epochs
+            && s.epochs_done - s.best_epoch.min(s.epochs_done) < cfg.early_stop.max(1)
+    }
+
+    /// One pass over the training set in the order of `epoch`, one optimiser step per
+    /// mini-batch (skipped where an fp16 loss scale overflows).
+    fn train_epoch(
+        &mut self,
+        cfg: &TrainConfig,
+        train: &SplitData,
+        device: Device,
+        epoch: usize,
+    ) -> anyhow::Result<EpochEnd> {
+        let order = epoch_order(cfg.seed, epoch, train.len() as i64, device);
         let (mut loss_sum, mut batches) = (0.0, 0usize);
-        for (step, pair) in splits
-            .train
-            .batches(order, batch as usize, device)
-            .enumerate()
-        {
-            let (mut xb, mut yb) = pair?;
-            if cfg.augment != Augment::None {
-                // One horizontal and one vertical coin per batch, from LibTorch's generator
-                // (seeded per epoch above, so a resumed run sees the same flips).
-                let coins =
-                    Vec::<i64>::try_from(Tensor::randint(2, [2], (Kind::Int64, Device::Cpu)))
-                        .expect("two coins");
-                for (coin, dim) in coins.iter().zip([3i64, 2]) {
-                    if *coin == 1 {
-                        xb = xb.flip([dim]);
-                        yb = yb.flip([dim]);
-                    }
-                }
-                // A third coin, drawn after the flips' so that `Flips` runs keep their stream.
-                if cfg.augment == Augment::Dihedral
-                    && Tensor::randint(2, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) == 1
-                {
-                    xb = xb.transpose(2, 3).contiguous();
-                    yb = yb.transpose(2, 3).contiguous();
-                }
-            }
-            let out = net.denoise(&yb);
+        for (step, pair) in train.batches(order, cfg.batch_size, device).enumerate() {
+            let (xb, yb) = pair?;
+            let (xb, yb) = augment(cfg.augment, xb, yb);
+            let out = self.net.denoise(&yb);
             let loss = match cfg.loss {
                 Loss::Mse => out.mse_loss(&xb, Reduction::Mean),
                 Loss::L1 => out.l1_loss(&xb, Reduction::Mean),
             };
             let value = loss.double_value(&[]);
             if !value.is_finite() {
-                status = Status::Diverged;
-                message = Some(format!(
+                return Ok(EpochEnd::Diverged(format!(
                     "training diverged: loss = {value} at epoch {epoch}, step {} (lr {:e}); \
                      reporting the best checkpoint so far",
                     step + 1,
-                    state.lr
-                ));
-                break;
+                    self.state.lr
+                )));
             }
-            opt.zero_grad();
-            if backward.run(&loss) {
-                opt.step();
+            self.opt.zero_grad();
+            if self.backward.run(&loss) {
+                self.opt.step();
             }
             loss_sum += value;
             batches += 1;
         }
-        if status == Status::Diverged {
-            break;
-        }
-        // Per-image PSNRs (synthetic) or MSEs (real), chunk by chunk.
-        let mut per_image = Vec::with_capacity(splits.val.len());
-        predict_chunks(&net, &splits.val, device, |out, clean| {
-            per_image.extend(match cfg.data_range {
-                None => metrics::psnr(out, clean),
-                Some(_) => metrics::mse(out, clean),
-            })
-        })?;
-        let val_psnr = match cfg.data_range {
-            // Synthetic images: the mean of the per-image PSNRs (the paper's protocol).
-            None => per_image.iter().sum::<f64>() / splits.val.len() as f64,
-            // Real patches are heterogeneous: the mean per-patch PSNR is dominated by smooth
-            // patches and can fall while the MSE (the training loss) still improves, so select
-            // on the PSNR of the mean MSE, 10 log10(R^2 / mean MSE).
-            Some(r) => {
-                let m = &per_image;
-                10.0 * (r * r * m.len() as f64 / m.iter().sum::<f64>()).log10()
-            }
-        };
-        if !val_psnr.is_finite() {
-            status = Status::Diverged;
-            message = Some(format!(
-                "training diverged: validation PSNR is {val_psnr} after epoch {epoch}"
-            ));
-            break;
-        }
-        if val_psnr > state.best_val_psnr + PSNR_THRESHOLD_DB {
-            state.best_val_psnr = val_psnr;
-            state.best_epoch = epoch;
-            state.lr_bad_epochs = 0;
-            checkpoint::save_weights(&vs, &checkpoint::best_path(dir))?;
-        } else {
-            state.lr_bad_epochs += 1;
-            if state.lr_bad_epochs > cfg.lr_patience {
-                state.lr = (state.lr * cfg.lr_factor).max(cfg.min_lr);
-                opt.set_lr(state.lr);
-                state.lr_bad_epochs = 0;
-            }
-        }
-        state.epochs_done = epoch;
-        state.loss_scale = backward.saved();
-        checkpoint::save_last(&vs, &opt, dir, &state)?;
-        on_epoch(epoch, loss_sum / batches.max(1) as f64, val_psnr, state.lr);
+        Ok(EpochEnd::Trained {
+            mean_loss: loss_sum / batches.max(1) as f64,
+        })
     }
 
-    let test = if state.best_epoch > 0 {
-        vs.load(checkpoint::best_path(dir))
-            .with_context(|| format!("cannot load {}", checkpoint::best_path(dir).display()))?;
+    /// Keeps the weights as the best checkpoint when `val_psnr` (finite) beats the best by more
+    /// than [`PSNR_THRESHOLD_DB`]; whether it did.
+    fn keep_if_best(&mut self, val_psnr: f64, epoch: usize, dir: &Path) -> anyhow::Result<bool> {
+        let state = &mut self.state;
+        if val_psnr <= state.best_val_psnr + PSNR_THRESHOLD_DB {
+            return Ok(false);
+        }
+        state.best_val_psnr = val_psnr;
+        state.best_epoch = epoch;
+        state.lr_bad_epochs = 0;
+        checkpoint::save_weights(&self.vs, &checkpoint::best_path(dir))?;
+        Ok(true)
+    }
+
+    /// ReduceLROnPlateau: counts an epoch without improvement and, past the patience, lowers
+    /// the learning rate to `max(lr * lr_factor, min_lr)`.
+    fn reduce_lr_on_plateau(&mut self, cfg: &TrainConfig) {
+        let state = &mut self.state;
+        state.lr_bad_epochs += 1;
+        if state.lr_bad_epochs > cfg.lr_patience {
+            state.lr = (state.lr * cfg.lr_factor).max(cfg.min_lr);
+            self.opt.set_lr(state.lr);
+            state.lr_bad_epochs = 0;
+        }
+    }
+
+    /// Writes the last checkpoint of `epoch` (weights, optimiser, state), from which a resumed
+    /// run continues.
+    fn checkpoint(&mut self, epoch: usize, dir: &Path) -> anyhow::Result<()> {
+        self.state.epochs_done = epoch;
+        self.state.loss_scale = self.backward.saved();
+        checkpoint::save_last(&self.vs, &self.opt, dir, &self.state)
+    }
+
+    /// The test metrics of the best checkpoint (`None` when no epoch finished).
+    fn test(
+        &mut self,
+        test: &SplitData,
+        device: Device,
+        data_range: Option<f64>,
+        dir: &Path,
+    ) -> anyhow::Result<Option<Summary>> {
+        if self.state.best_epoch == 0 {
+            return Ok(None);
+        }
+        let best = checkpoint::best_path(dir);
+        self.vs
+            .load(&best)
+            .with_context(|| format!("cannot load {}", best.display()))?;
         let mut per_image = metrics::PerImage::default();
-        predict_chunks(&net, &splits.test, device, |out, clean| {
-            per_image.extend(out, clean, cfg.data_range)
+        predict_chunks(&self.net, test, device, |out, clean| {
+            per_image.extend(out, clean, data_range)
         })?;
-        Some(per_image.summary())
-    } else {
-        None
-    };
-    Ok(Outcome {
-        params,
-        test,
-        best_epoch: state.best_epoch,
-        best_val_psnr: state.best_val_psnr,
-        epochs_run: state.epochs_done,
-        status,
-        message,
+        Ok(Some(per_image.summary()))
+    }
+}
+
+/// The training set's order in `epoch`: a permutation from LibTorch's generator seeded by
+/// `seed * 1_000_003 + epoch`, so that a resumed run sees the same order (and the same
+/// augmentation coins, drawn after it) as an uninterrupted one.
+fn epoch_order(seed: u64, epoch: usize, n_train: i64, device: Device) -> Vec<usize> {
+    tch::manual_seed(
+        (seed as i64)
+            .wrapping_mul(1_000_003)
+            .wrapping_add(epoch as i64),
+    );
+    let order = Tensor::randperm(n_train, (Kind::Int64, device));
+    Vec::<i64>::try_from(order.to_device(Device::Cpu))
+        .expect("a permutation")
+        .into_iter()
+        .map(|i| i as usize)
+        .collect()
+}
+
+/// A random symmetry of a mini-batch `[B, C, s, s]`, input and target together.
+fn augment(augment: Augment, mut xb: Tensor, mut yb: Tensor) -> (Tensor, Tensor) {
+    if augment == Augment::None {
+        return (xb, yb);
+    }
+    // One horizontal and one vertical coin per batch, from LibTorch's generator (seeded per
+    // epoch, so a resumed run sees the same flips).
+    let coins = Vec::<i64>::try_from(Tensor::randint(2, [2], (Kind::Int64, Device::Cpu)))
+        .expect("two coins");
+    for (coin, dim) in coins.iter().zip([3i64, 2]) {
+        if *coin == 1 {
+            xb = xb.flip([dim]);
+            yb = yb.flip([dim]);
+        }
+    }
+    // A third coin, drawn after the flips' so that `Flips` runs keep their stream.
+    if augment == Augment::Dihedral
+        && Tensor::randint(2, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) == 1
+    {
+        xb = xb.transpose(2, 3).contiguous();
+        yb = yb.transpose(2, 3).contiguous();
+    }
+    (xb, yb)
+}
+
+/// The validation PSNR (dB) that selects the model: the mean per-image PSNR of synthetic images
+/// (`data_range` `None`), the PSNR of the mean MSE of real ones.
+fn validate(
+    net: &UNet,
+    val: &SplitData,
+    device: Device,
+    data_range: Option<f64>,
+) -> anyhow::Result<f64> {
+    // Per-image PSNRs (synthetic) or MSEs (real), chunk by chunk.
+    let mut per_image = Vec::with_capacity(val.len());
+    predict_chunks(net, val, device, |out, clean| {
+        per_image.extend(match data_range {
+            None => metrics::psnr(out, clean),
+            Some(_) => metrics::mse(out, clean),
+        })
+    })?;
+    Ok(match data_range {
+        // Synthetic images: the mean of the per-image PSNRs (the paper's protocol).
+        None => per_image.iter().sum::<f64>() / val.len() as f64,
+        // Real patches are heterogeneous: the mean per-patch PSNR is dominated by smooth
+        // patches and can fall while the MSE (the training loss) still improves, so select
+        // on the PSNR of the mean MSE, 10 log10(R^2 / mean MSE).
+        Some(r) => {
+            let m = &per_image;
+            10.0 * (r * r * m.len() as f64 / m.iter().sum::<f64>()).log10()
+        }
     })
 }
 

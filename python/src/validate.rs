@@ -2,7 +2,7 @@
 //! harness and JSON report).
 
 use plateau::commands::validate::{to_json, Verdict, POOLED_LEVEL};
-use plateau_theory::validate::{compare, Config, Criterion, Report, Target};
+use plateau_theory::validate::{compare, Config, Criterion, Point, Report, Target};
 use plateau_theory::{Estimator, StepSize};
 use pyo3::prelude::*;
 
@@ -49,27 +49,22 @@ pub fn validate(
         )));
     }
     let start = std::time::Instant::now();
-    let mut done = Vec::with_capacity(points.len());
-    for (&(setup, n_train), &predicted) in points.iter().zip(&predicted) {
-        let target = Target {
+    let targets: Vec<Target> = points
+        .iter()
+        .zip(&predicted)
+        .map(|(&(setup, n_train), &predicted)| Target {
             setup: setup.inner,
             n_train,
             estimator,
             predicted,
             caveat: None,
-        };
-        let one = py
-            .detach(|| compare(&[target], &config, |_| {}))
-            .map_err(value_error)?;
-        done.extend(one.points);
-        py.check_signals()?;
-        report_progress(py, progress.as_ref(), done.len(), points.len())?;
-    }
+        })
+        .collect();
     let report = Report {
         criterion,
         seed,
         noise_averaged: config.noise_averaged,
-        points: done,
+        points: compare_each(py, &targets, &config, progress.as_ref())?,
     };
     let verdict = Verdict {
         points_pass: report.all_pass(),
@@ -78,4 +73,24 @@ pub fn validate(
     };
     let json = to_json(&report, &[], &verdict, start.elapsed().as_secs_f64());
     serde_json::to_string(&json).map_err(runtime_error)
+}
+
+/// Compares the targets one after the other with the GIL released, checking for Ctrl-C and
+/// reporting progress between them.
+fn compare_each(
+    py: Python<'_>,
+    targets: &[Target],
+    config: &Config,
+    progress: Option<&Py<PyAny>>,
+) -> PyResult<Vec<Point>> {
+    let mut done = Vec::with_capacity(targets.len());
+    for target in targets {
+        let one = py
+            .detach(|| compare(std::slice::from_ref(target), config, |_| {}))
+            .map_err(value_error)?;
+        done.extend(one.points);
+        py.check_signals()?;
+        report_progress(py, progress, done.len(), targets.len())?;
+    }
+    Ok(done)
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::problem::{Color, DataArg, Downsample, MaskKind, MaskSeed, MriInput};
+use crate::problem::{Color, DataArg, Downsample, MaskKind, MaskSeed, MriInput, Synthetic};
 use crate::settings::{Loss, ModelKind, OptimiserKind, Precision};
 
 /// The reconstruction task.
@@ -110,18 +110,9 @@ pub struct TrainArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// Subspace dimension d (subspace data).
-    #[arg(long, default_value_t = 10)]
-    pub subspace_dim: usize,
-    /// Power-law exponent of the field's spectrum (gaussian-field data; 2 = 1/f^2).
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
-    pub field_exponent: f64,
-    /// Low-frequency cutoff f0 of the field's spectrum, cycles per pixel.
-    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
-    pub field_cutoff: f64,
-    /// Pixel standard deviation of the clean field (0.25: natural images scaled to [0, 1]).
-    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
-    pub field_std: f64,
+    /// The synthetic images' parameters.
+    #[command(flatten)]
+    pub synthetic: SyntheticArgs,
     /// Validation examples.
     #[arg(long, default_value_t = 128)]
     pub val_size: usize,
@@ -165,6 +156,42 @@ pub struct TrainArgs {
     /// are validated as for training, but no data are loaded and nothing is written.
     #[arg(long)]
     pub print_params: bool,
+}
+
+/// The parameters of the synthetic images (`--data subspace`, `--data gaussian-field`), the
+/// same flags in `plateau train` and `plateau spectrum`.
+#[derive(Debug, clap::Args)]
+pub struct SyntheticArgs {
+    /// Subspace dimension d (subspace data).
+    #[arg(long, default_value_t = 10)]
+    pub subspace_dim: usize,
+    /// Power-law exponent of the field's spectrum (gaussian-field data; 2 = 1/f^2).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub field_exponent: f64,
+    /// Low-frequency cutoff f0 of the field's spectrum, cycles per pixel.
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
+    pub field_cutoff: f64,
+    /// Pixel standard deviation of the clean field (0.25: natural images scaled to [0, 1]).
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
+    pub field_std: f64,
+}
+
+impl SyntheticArgs {
+    /// `--data subspace` with these parameters.
+    pub fn subspace(&self) -> Synthetic {
+        Synthetic::Subspace {
+            dim: self.subspace_dim,
+        }
+    }
+
+    /// `--data gaussian-field` with these parameters.
+    pub fn gaussian_field(&self) -> Synthetic {
+        Synthetic::GaussianField {
+            exponent: self.field_exponent,
+            cutoff: self.field_cutoff,
+            std: self.field_std,
+        }
+    }
 }
 
 /// Arguments of `plateau bench-train`.

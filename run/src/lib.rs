@@ -1,13 +1,13 @@
 //! # plateau-run
 //!
-//! What a `plateau train` run is, without LibTorch: the flags ([`args`]), the validated plan
-//! they settle into ([`plan`]), the learning problem ([`problem`]) and training settings
+//! What a `plateau train` run is, without LibTorch: the flags ([`args`]), the validated recipe
+//! they settle into ([`recipe`]), the learning problem ([`problem`]) and training settings
 //! ([`settings`]), the run record that training writes as `metrics.json` and that sweeps and
 //! scaling analysis read back ([`record`]), the files a run writes ([`files`]) and the memory
 //! it needs, estimated before anything is allocated ([`budget`]).
 //!
 //! The `plateau` binary (theory, fits, sweeps, scaling) depends on this crate and not on
-//! LibTorch; the trainer (`plateau-train`, crate `plateau-experiments`) implements the plan.
+//! LibTorch; the trainer (`plateau-train`, crate `plateau-experiments`) implements the recipe.
 //!
 //! ```
 //! use plateau_run::record::RunRecord;
@@ -44,9 +44,9 @@ pub mod files;
 pub mod hash;
 pub mod interrupt;
 pub mod lock;
-#[cfg(feature = "cli")]
-pub mod plan;
 pub mod problem;
+#[cfg(feature = "cli")]
+pub mod recipe;
 pub mod record;
 pub mod settings;
 pub mod stdio;

@@ -17,9 +17,12 @@ use anyhow::{ensure, Result};
 use serde::{Deserialize, Serialize};
 
 /// The low-resolution image of super-resolution.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Downsample {
     /// Means over scale x scale blocks (a linear operator: exact floors for synthetic data).
     #[default]
@@ -32,18 +35,18 @@ pub enum Downsample {
 impl Downsample {
     /// `area` or `bicubic`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Downsample::Area => "area",
-            Downsample::Bicubic => "bicubic",
-        }
+        self.into()
     }
 }
 
 /// How the non-centre k-space columns of MRI are chosen: drawn per example (`random`,
 /// `equispaced`), or once for the whole run (`fixed`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum MaskKind {
     /// fastMRI RandomMaskFunc: centre columns plus independent random columns, each with
     /// probability `(W / acc - num_low) / (W - num_low)`.
@@ -60,11 +63,7 @@ pub enum MaskKind {
 impl MaskKind {
     /// `random`, `equispaced` or `fixed`.
     pub fn name(&self) -> &'static str {
-        match self {
-            MaskKind::Random => "random",
-            MaskKind::Equispaced => "equispaced",
-            MaskKind::Fixed => "fixed",
-        }
+        self.into()
     }
 }
 
@@ -100,6 +99,7 @@ impl fmt::Display for MaskSeed {
     }
 }
 
+// By hand: `Value` carries the number (no derive spells `run` or an integer).
 impl std::str::FromStr for MaskSeed {
     type Err = String;
 
@@ -114,9 +114,12 @@ impl std::str::FromStr for MaskSeed {
 }
 
 /// What the MRI network is given (`--mri-input`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum MriInput {
     /// The zero-filled image's real and imaginary parts as two channels and, when the mask
     /// varies per example, the mask (its columns broadcast over the rows) as a third: exactly
@@ -132,17 +135,17 @@ pub enum MriInput {
 impl MriInput {
     /// `complex` or `magnitude`.
     pub fn name(&self) -> &'static str {
-        match self {
-            MriInput::Complex => "complex",
-            MriInput::Magnitude => "magnitude",
-        }
+        self.into()
     }
 }
 
 /// Greyscale or colour for photographs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Color {
     /// Luma (Rec. 709 weights).
     #[default]
@@ -180,16 +183,13 @@ impl Color {
 
     /// `gray`, `rgb` or `rgb-split`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Color::Gray => "gray",
-            Color::Rgb => "rgb",
-            Color::RgbSplit => "rgb-split",
-        }
+        self.into()
     }
 }
 
 /// A reconstruction task.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Task {
     /// Additive white Gaussian noise of standard deviation `sigma` (pixel units).
     Denoise {
@@ -274,11 +274,7 @@ impl Task {
 
     /// `denoise`, `mri` or `sr`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Task::Denoise { .. } => "denoise",
-            Task::Mri { .. } => "mri",
-            Task::Sr { .. } => "sr",
-        }
+        self.into()
     }
 
     /// Name of the baseline that the network input (its first channels) is.
@@ -343,7 +339,8 @@ pub const LOWER_BOUND_LABEL: &str =
     "Bayes error given complex data: a lower bound for magnitude input";
 
 /// Synthetic images whose Bayes error floor is known exactly.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Synthetic {
     /// The `dim` lowest 2-D DCT modes with standard normal coefficients (the paper's model as
     /// pictures).
@@ -365,10 +362,7 @@ pub enum Synthetic {
 impl Synthetic {
     /// `subspace` or `gaussian-field`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Synthetic::Subspace { .. } => "subspace",
-            Synthetic::GaussianField { .. } => "gaussian-field",
-        }
+        self.into()
     }
 
     /// Checks the parameters for `side x side` images (through the theory's own constructors,
@@ -463,6 +457,7 @@ impl DataArg {
     }
 }
 
+// By hand: `folder:` and `fastmri:` carry a path.
 impl std::str::FromStr for DataArg {
     type Err = String;
 

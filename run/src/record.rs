@@ -188,8 +188,11 @@ impl RunConfig {
 }
 
 /// How a run ended.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     /// Finished (all epochs, or early stop).
     #[default]
@@ -201,10 +204,7 @@ pub enum Status {
 impl Status {
     /// `ok` or `diverged`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Diverged => "diverged",
-        }
+        self.into()
     }
 }
 

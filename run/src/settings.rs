@@ -19,9 +19,12 @@ pub enum ModelKind {
 /// The arithmetic of a network's forward and backward passes (`--precision`). Weights, Adam's
 /// state and the loss stay `f32` in every case; see `plateau_experiments::precision` for what
 /// each computes in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Precision {
     /// Everything in `f32` (IEEE single precision).
     #[default]
@@ -37,11 +40,7 @@ pub enum Precision {
 impl Precision {
     /// `fp32`, `bf16` or `fp16` (the flag's and the record's spelling).
     pub fn name(&self) -> &'static str {
-        match self {
-            Precision::Fp32 => "fp32",
-            Precision::Bf16 => "bf16",
-            Precision::Fp16 => "fp16",
-        }
+        self.into()
     }
 
     /// Whether this is the default, full-`f32` arithmetic.

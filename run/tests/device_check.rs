@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use clap::FromArgMatches;
 use plateau_run::args::{BenchArgs, TrainArgs};
-use plateau_run::plan::TrainPlan;
+use plateau_run::recipe::TrainRecipe;
 use plateau_run::settings::Precision;
 
 fn script(args: &[&str]) -> Output {
@@ -41,8 +41,8 @@ fn the_dry_run_prints_valid_runs_for_every_precision_and_writes_nothing() {
     for line in text.lines() {
         if let Some(flags) = line.strip_prefix("/b/plateau-train ") {
             let args: TrainArgs = parse(flags);
-            let plan = TrainPlan::try_from(&args).unwrap_or_else(|e| panic!("{flags}: {e}"));
-            trained.push((args.device, plan.config.curve.precision));
+            let recipe = TrainRecipe::try_from(&args).unwrap_or_else(|e| panic!("{flags}: {e}"));
+            trained.push((args.device, recipe.config.curve.precision));
         } else if let Some(flags) = line.strip_prefix("/b/plateau-bench-train ") {
             let args: BenchArgs = parse(flags);
             benched.push((args.device, args.precision));

@@ -27,6 +27,7 @@
 use faer::{Mat, Par};
 use rand::Rng;
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use crate::linalg::{gram_t, mul, numerical_rank, sym_eig_desc};
 pub use crate::secular::nonconverged_roots as secular_nonconverged_roots;
@@ -35,8 +36,14 @@ use crate::spectrum::Spectrum;
 use crate::wishart::null_wishart_eigenvalues;
 use crate::{Setup, TheoryError};
 
-/// How a draw's spectrum is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How a draw's spectrum is computed. Its names (`structured`, `dense`, `auto`: the command
+/// line's) are derived: [`Engine::name`] and `FromStr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, EnumString, VariantNames)]
+#[strum(
+    serialize_all = "lowercase",
+    parse_err_ty = TheoryError,
+    parse_err_fn = unknown_engine
+)]
 pub enum Engine {
     /// `d` rank-one updates of the diagonal by secular equations: `O(d^2 K^2)` flops, `O(d K)`
     /// memory.
@@ -51,11 +58,7 @@ pub enum Engine {
 impl Engine {
     /// The name used on the command line.
     pub fn name(&self) -> &'static str {
-        match self {
-            Engine::Structured => "structured",
-            Engine::Dense => "dense",
-            Engine::Auto => "auto",
-        }
+        self.into()
     }
 
     /// The engine that runs for this setup and `N`: `Auto` resolved by estimated cost.
@@ -121,25 +124,21 @@ impl Engine {
     }
 }
 
-impl std::str::FromStr for Engine {
-    type Err = TheoryError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Engine::Structured, Engine::Dense, Engine::Auto]
-            .into_iter()
-            .find(|e| e.name() == s)
-            .ok_or_else(|| {
-                TheoryError::InvalidArgument(format!(
-                    "unknown engine '{s}' (expected structured, dense or auto)"
-                ))
-            })
-    }
-}
-
+// By hand: `write_str` ignores width and fill, as the tables that print it expect (strum's
+// derived `Display` pads).
 impl std::fmt::Display for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// `FromStr`'s error: the valid names listed.
+fn unknown_engine(s: &str) -> TheoryError {
+    let (last, rest) = Engine::VARIANTS.split_last().expect("engines exist");
+    TheoryError::InvalidArgument(format!(
+        "unknown engine '{s}' (expected {} or {last})",
+        rest.join(", ")
+    ))
 }
 
 /// Units of [`structured_cost`] and [`dense_cost`] per second of one core: `d = 50, K = 2048`
@@ -300,5 +299,27 @@ impl SpectralDraw {
             }
         }
         Spectrum::new(*s, self.n_train, lambda[..r].to_vec(), a, v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_names_round_trip_and_unknown_ones_list_them() {
+        for (e, name) in [
+            (Engine::Structured, "structured"),
+            (Engine::Dense, "dense"),
+            (Engine::Auto, "auto"),
+        ] {
+            assert_eq!((e.name(), e.to_string()), (name, name.to_string()));
+            assert_eq!(name.parse::<Engine>().unwrap(), e);
+        }
+        let e = "fast".parse::<Engine>().unwrap_err().to_string();
+        assert!(
+            e.contains("unknown engine 'fast' (expected structured, dense or auto)"),
+            "{e}"
+        );
     }
 }

@@ -10,6 +10,8 @@
 //!
 //! whose minimum over `W` is the error floor `sigma^2 / (1 + sigma^2)`.
 
+use strum::{EnumString, IntoStaticStr};
+
 use crate::error::TheoryError;
 
 /// A validated model: `1 <= d <= n` and `sigma` finite and non-negative.
@@ -193,8 +195,15 @@ impl StepSize {
     }
 }
 
-/// The estimators that `plateau theory` reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The estimators that `plateau theory` reports. Their names (`optimal`, `pca`,
+/// `least_squares`, `gd_early_stopped`: the command line's and the CSV files') are derived:
+/// [`Estimator::name`] and `FromStr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, IntoStaticStr, EnumString)]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = TheoryError,
+    parse_err_fn = unknown_estimator
+)]
 pub enum Estimator {
     /// `W* = U U^T / (1 + sigma^2)`; knows `U`, its risk is the floor.
     Optimal,
@@ -217,34 +226,25 @@ impl Estimator {
 
     /// The name used on the command line and in CSV files.
     pub fn name(&self) -> &'static str {
-        match self {
-            Estimator::Optimal => "optimal",
-            Estimator::Pca => "pca",
-            Estimator::LeastSquares => "least_squares",
-            Estimator::GdEarlyStopped => "gd_early_stopped",
-        }
+        self.into()
     }
 }
 
-impl std::str::FromStr for Estimator {
-    type Err = TheoryError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Estimator::ALL
-            .into_iter()
-            .find(|e| e.name() == s)
-            .ok_or_else(|| {
-                TheoryError::InvalidArgument(format!(
-                    "unknown estimator '{s}' (expected one of optimal, pca, least_squares, gd_early_stopped)"
-                ))
-            })
-    }
-}
-
+// By hand: `write_str` ignores width and fill, as the tables that print it expect (strum's
+// derived `Display` pads).
 impl std::fmt::Display for Estimator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// `FromStr`'s error: the valid names listed.
+fn unknown_estimator(s: &str) -> TheoryError {
+    let names: Vec<&str> = Estimator::ALL.iter().map(Estimator::name).collect();
+    TheoryError::InvalidArgument(format!(
+        "unknown estimator '{s}' (expected one of {})",
+        names.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -286,6 +286,15 @@ mod tests {
         for e in Estimator::ALL {
             assert_eq!(e.name().parse::<Estimator>().unwrap(), e);
         }
-        assert!("ridge".parse::<Estimator>().is_err());
+        let e = "ridge".parse::<Estimator>().unwrap_err().to_string();
+        assert!(
+            e.contains("unknown estimator 'ridge' (expected one of optimal, pca, least_squares, gd_early_stopped)"),
+            "{e}"
+        );
+        assert_eq!(
+            format!("{:>8}", Estimator::Pca),
+            "pca",
+            "no padding, as before"
+        );
     }
 }

@@ -11,7 +11,8 @@ use std::cell::Cell;
 use std::sync::OnceLock;
 
 /// An instruction-set level of the hand-written kernels, ordered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Level {
     /// The baseline target (SSE2 on x86-64), no intrinsics.
     Portable,
@@ -27,11 +28,7 @@ impl Level {
 
     /// The name `PLATEAU_SIMD` takes.
     pub fn name(self) -> &'static str {
-        match self {
-            Level::Portable => "portable",
-            Level::Avx2 => "avx2",
-            Level::Avx512 => "avx512",
-        }
+        self.into()
     }
 }
 

@@ -188,6 +188,8 @@ fn ql_block(d: &mut [f64], e2: &mut [f64], mut l: usize, lend: usize, budget: &m
 }
 
 /// Root-free implicit QR on the block `lend..=l` (`l >= lend`), eigenvalues found at `l` first.
+// A numerical kernel kept whole (the method of LAPACK's dsterf): the deflation test, the shift
+// and the chase share their indices, and apart they would no longer read against the reference.
 fn qr_block(d: &mut [f64], e2: &mut [f64], mut l: usize, lend: usize, budget: &mut Sweeps) {
     loop {
         // Look for a small superdiagonal element.

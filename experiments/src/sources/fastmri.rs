@@ -17,7 +17,7 @@
 //! The index of a split ([`FastMriExamples`]) is the list of usable `(volume, slice)` pairs;
 //! reading an example reads that one slice ([`read_slice`], an HDF5 hyperslab).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hdf5_metno as hdf5;
@@ -267,6 +267,99 @@ fn normalise(slice: &[f32]) -> Option<Vec<f32>> {
     (max.is_finite() && max > 0.0).then(|| slice.iter().map(|v| v / max).collect())
 }
 
+/// The usable slices (indices) of one volume's `images` (`[slices, shape.0, shape.1]`), in
+/// slice order; blank slices and a volume smaller than the side are recorded as skipped.
+/// Without `opt.volumes`, stops at the slice that makes `count` with those already collected.
+fn usable_slices(
+    images: &[f32],
+    shape: (usize, usize),
+    rel: &str,
+    opt: &LoadOptions,
+    count: usize,
+    volumes: &mut Collector<(usize, Vec<usize>)>,
+) -> Vec<usize> {
+    let mut usable = Vec::new();
+    for (k, slice) in images.chunks_exact(shape.0 * shape.1).enumerate() {
+        if opt.volumes.is_none() && volumes.got() + usable.len() == count {
+            break;
+        }
+        if normalise(slice).is_none() {
+            let max = slice.iter().cloned().fold(0.0f32, f32::max);
+            volumes.skip(rel, SkipReason::Blank { max });
+            continue;
+        }
+        if shape.0.min(shape.1) < opt.side {
+            volumes.skip(rel, SkipReason::TooSmall { side: opt.side });
+            break;
+        }
+        usable.push(k);
+    }
+    usable
+}
+
+/// The first `count` `(file, slice)` pairs of `volumes` (each `(file, its usable slices)`):
+/// in volume order, or with `round_robin` one slice of each volume in turn.
+fn interleave(
+    volumes: &[(usize, Vec<usize>)],
+    round_robin: bool,
+    count: usize,
+) -> Vec<(usize, usize)> {
+    if !round_robin {
+        return volumes
+            .iter()
+            .flat_map(|(f, v)| v.iter().map(move |&k| (*f, k)))
+            .take(count)
+            .collect();
+    }
+    let longest = volumes.iter().map(|v| v.1.len()).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|r| {
+            volumes
+                .iter()
+                .filter_map(move |(f, v)| v.get(r).map(|&k| (*f, k)))
+        })
+        .take(count)
+        .collect()
+}
+
+/// Reads the volumes of `files` in order until there are `count` usable slices (or, with
+/// `opt.volumes = Some(K)`, `K` volumes with a usable slice): each volume's index in `files`
+/// and its usable slices, in slice order (or hash order with `opt.volumes`).
+fn usable_volumes(
+    files: &[(String, PathBuf)],
+    count: usize,
+    opt: &LoadOptions,
+) -> Result<Collector<(usize, Vec<usize>)>> {
+    let mut volumes: Collector<(usize, Vec<usize>)> = Collector::new(count);
+    let enough = |volumes: &Collector<_>| match opt.volumes {
+        None => volumes.is_full(),
+        Some(k) => volumes.usable().len() >= k,
+    };
+    for (f, (rel, path)) in files.iter().enumerate() {
+        if enough(&volumes) {
+            break;
+        }
+        let (shape, images) = match read_images(path) {
+            Ok(v) => v,
+            Err(e) if opt.skip_bad => {
+                let e = one_line(&format!("{e:#}"));
+                volumes.skip(rel, SkipReason::Undecodable(e));
+                continue;
+            }
+            Err(e) => anyhow::bail!(one_line(&format!("{e:#}"))),
+        };
+        let mut usable = usable_slices(&images, shape, rel, opt, count, &mut volumes);
+        if !usable.is_empty() {
+            if opt.volumes.is_some() {
+                usable.sort_by_key(|k| fnv1a64(format!("{rel}#{k}").as_bytes()));
+            }
+            let n = usable.len();
+            volumes.push((f, usable), n);
+        }
+    }
+    Ok(volumes)
+}
+
 /// The index of `count` clean `s x s` images from the slices of the volumes of `split` under
 /// `root` (see the module docs), in `[0, 1]`, and what was skipped. Unreadable files fail with
 /// their name, or are skipped when `skip_bad`; blank slices and volumes smaller than `s` are
@@ -283,52 +376,9 @@ fn normalise(slice: &[f32]) -> Option<Vec<f32>> {
 /// A missing folder, an unreadable file (without `skip_bad`), fewer than `count` slices, or
 /// fewer than `K` usable volumes; one line each.
 pub fn index(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Result<Indexed> {
-    let (s, skip_bad) = (opt.side, opt.skip_bad);
     let files =
         split_files(root, &["h5"], split).with_context(|| format!("fastmri:{}", root.display()))?;
-    // Usable slices per volume, in slice order.
-    let mut volumes: Collector<(usize, Vec<usize>)> = Collector::new(count);
-    let enough = |volumes: &Collector<_>| match opt.volumes {
-        None => volumes.is_full(),
-        Some(k) => volumes.usable().len() >= k,
-    };
-    for (f, (rel, path)) in files.iter().enumerate() {
-        if enough(&volumes) {
-            break;
-        }
-        let (shape, images) = match read_images(path) {
-            Ok(v) => v,
-            Err(e) if skip_bad => {
-                let e = one_line(&format!("{e:#}"));
-                volumes.skip(rel, SkipReason::Undecodable(e));
-                continue;
-            }
-            Err(e) => anyhow::bail!(one_line(&format!("{e:#}"))),
-        };
-        let mut usable = Vec::new();
-        for (k, slice) in images.chunks_exact(shape.0 * shape.1).enumerate() {
-            if opt.volumes.is_none() && volumes.got() + usable.len() == count {
-                break;
-            }
-            if normalise(slice).is_none() {
-                let max = slice.iter().cloned().fold(0.0f32, f32::max);
-                volumes.skip(rel, SkipReason::Blank { max });
-                continue;
-            }
-            if shape.0.min(shape.1) < s {
-                volumes.skip(rel, SkipReason::TooSmall { side: s });
-                break;
-            }
-            usable.push(k);
-        }
-        if !usable.is_empty() {
-            if opt.volumes.is_some() {
-                usable.sort_by_key(|k| fnv1a64(format!("{rel}#{k}").as_bytes()));
-            }
-            let n = usable.len();
-            volumes.push((f, usable), n);
-        }
-    }
+    let volumes = usable_volumes(&files, count, opt)?;
     if let Some(k) = opt.volumes {
         anyhow::ensure!(
             volumes.usable().len() == k,
@@ -350,28 +400,11 @@ pub fn index(root: &Path, split: Split, count: usize, opt: &LoadOptions) -> Resu
             files.len(),
         )
     })?;
-    let slices: Vec<(usize, usize)> = match opt.volumes {
-        None => volumes
-            .iter()
-            .flat_map(|(f, v)| v.iter().map(move |&k| (*f, k)))
-            .take(count)
-            .collect(),
-        Some(_) => {
-            let longest = volumes.iter().map(|v| v.1.len()).max().unwrap_or(0);
-            (0..longest)
-                .flat_map(|r| {
-                    volumes
-                        .iter()
-                        .filter_map(move |(f, v)| v.get(r).map(|&k| (*f, k)))
-                })
-                .take(count)
-                .collect()
-        }
-    };
+    let slices = interleave(&volumes, opt.volumes.is_some(), count);
     let layout = Layout {
         items: slices.len(),
         color: Color::Gray,
-        side: s,
+        side: opt.side,
     };
     let examples = FastMriExamples {
         files: files.into_iter().map(|(_, p)| p).collect(),

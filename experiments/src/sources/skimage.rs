@@ -14,7 +14,7 @@ use rand::Rng;
 
 use super::files::split_files;
 use super::folder::IMAGE_EXTENSIONS;
-use super::load::{plane_of, Collector, Examples, Indexed, Layout, LoadOptions};
+use super::load::{plane_of, Collector, Examples, Indexed, Layout, LoadOptions, Skipped};
 use super::planes::{decode, Planes};
 use crate::streams::{split_rng, Split};
 
@@ -98,55 +98,19 @@ pub fn index(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<In
          (scripts/bootstrap-skimage.sh) or set PLATEAU_SKIMAGE_DATA",
         root.display()
     );
-    // Every photograph is kept (patches are drawn from all of them); one is enough.
-    let mut photos = Collector::new(1);
-    for (rel, path) in split_files(&root, IMAGE_EXTENSIONS, split)? {
-        if SKIMAGE_NOT_PHOTOGRAPHS.contains(&rel.as_str()) {
-            continue;
-        }
-        let photo = decode(&path, opt.color).map(|p| (p.h >= s && p.w >= s).then_some(p));
-        photos.take(&rel, photo, s, opt.skip_bad)?;
-    }
-    let (photos, skipped) = photos.finish(|_, _| {
-        format!(
-            "{}: no photograph of at least {s}x{s} in the {} split",
-            root.display(),
-            split.name()
-        )
-    })?;
+    let (photos, skipped) = photographs(&root, split, opt)?;
     let mut rng = split_rng(opt.seed, split);
-    // Uniform over all patch positions of the split: a photograph is chosen with probability
-    // proportional to its number of positions.
-    let positions: Vec<usize> = photos
-        .iter()
-        .map(|p| (p.h - s + 1) * (p.w - s + 1))
-        .collect();
-    let total: usize = positions.iter().sum();
-    let mut patches = Vec::with_capacity(count);
-    for _ in 0..count {
-        let mut tries = 0;
-        let at = loop {
-            let mut r = rng.random_range(0..total);
-            let mut i = 0;
-            while r >= positions[i] {
-                r -= positions[i];
-                i += 1;
-            }
-            let p = &photos[i];
-            let (row, col) = (r / (p.w - s + 1), r % (p.w - s + 1));
-            if pixel_std(&p.patch(s, row, col)) >= MIN_PATCH_STD {
-                break (i, row, col);
-            }
-            tries += 1;
-            anyhow::ensure!(
-                tries < 10_000,
-                "{}: no {s}x{s} patch with pixel std >= {MIN_PATCH_STD} in the {} split",
-                root.display(),
-                split.name()
-            );
-        };
-        patches.push(at);
-    }
+    let patches = (0..count)
+        .map(|_| {
+            draw_patch(&photos, s, &mut rng).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: no {s}x{s} patch with pixel std >= {MIN_PATCH_STD} in the {} split",
+                    root.display(),
+                    split.name()
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let layout = Layout {
         items: count,
         color: opt.color,
@@ -161,4 +125,55 @@ pub fn index(split: Split, count: usize, opt: &LoadOptions) -> anyhow::Result<In
         examples: Box::new(examples),
         skipped,
     })
+}
+
+/// The split's photographs of at least `s x s` (all of them: patches are drawn from every
+/// one), and those skipped.
+fn photographs(
+    root: &Path,
+    split: Split,
+    opt: &LoadOptions,
+) -> anyhow::Result<(Vec<Planes>, Vec<Skipped>)> {
+    let s = opt.side;
+    // One photograph is enough.
+    let mut photos = Collector::new(1);
+    for (rel, path) in split_files(root, IMAGE_EXTENSIONS, split)? {
+        if SKIMAGE_NOT_PHOTOGRAPHS.contains(&rel.as_str()) {
+            continue;
+        }
+        let photo = decode(&path, opt.color).map(|p| (p.h >= s && p.w >= s).then_some(p));
+        photos.take(&rel, photo, s, opt.skip_bad)?;
+    }
+    photos.finish(|_, _| {
+        format!(
+            "{}: no photograph of at least {s}x{s} in the {} split",
+            root.display(),
+            split.name()
+        )
+    })
+}
+
+/// The `(photograph, row, column)` of one `s x s` patch, uniform over all patch positions of
+/// `photos` (a photograph is chosen with probability proportional to its number of positions)
+/// and redrawn while flat; `None` after 10 000 flat draws.
+fn draw_patch(photos: &[Planes], s: usize, rng: &mut impl Rng) -> Option<(usize, usize, usize)> {
+    let positions: Vec<usize> = photos
+        .iter()
+        .map(|p| (p.h - s + 1) * (p.w - s + 1))
+        .collect();
+    let total: usize = positions.iter().sum();
+    for _ in 0..10_000 {
+        let mut r = rng.random_range(0..total);
+        let mut i = 0;
+        while r >= positions[i] {
+            r -= positions[i];
+            i += 1;
+        }
+        let p = &photos[i];
+        let (row, col) = (r / (p.w - s + 1), r % (p.w - s + 1));
+        if pixel_std(&p.patch(s, row, col)) >= MIN_PATCH_STD {
+            return Some((i, row, col));
+        }
+    }
+    None
 }

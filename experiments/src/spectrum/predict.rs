@@ -11,8 +11,9 @@ use serde::Serialize;
 use super::moments::quantile;
 
 /// The linear estimators of `predictions.csv`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Estimator {
     /// The LMMSE error: the lowest of any linear map (independent of `N`).
     LinearFloor,
@@ -32,11 +33,7 @@ impl Estimator {
 
     /// The CSV name: `linear_floor`, `ridge_tuned`, `gd_early_stopped`.
     pub fn name(self) -> &'static str {
-        match self {
-            Estimator::LinearFloor => "linear_floor",
-            Estimator::RidgeTuned => "ridge_tuned",
-            Estimator::GdEarlyStopped => "gd_early_stopped",
-        }
+        self.into()
     }
 }
 

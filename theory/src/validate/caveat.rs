@@ -8,10 +8,12 @@ use crate::{Estimator, Setup};
 pub const LS_THRESHOLD_MARGIN: usize = 5;
 
 /// Why an analytic prediction may be off by more than the criterion allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Caveat {
     /// `N < 4 d`: the two clusters of the spectrum merge (or `N < d`); the deterministic
     /// equivalents are published there but not asserted (deviations up to 12% of the excess).
+    #[strum(serialize = "below_4d")]
     BelowFourD,
     /// Least squares with `n - LS_THRESHOLD_MARGIN < N < n - 1`: the variance is heavy-tailed
     /// (finite second moment only from `n - N >= 4`) and the degrees-of-freedom term is checked
@@ -22,10 +24,7 @@ pub enum Caveat {
 impl Caveat {
     /// A short machine-readable name (`below_4d`, `near_interpolation_threshold`).
     pub fn name(&self) -> &'static str {
-        match self {
-            Caveat::BelowFourD => "below_4d",
-            Caveat::NearInterpolationThreshold => "near_interpolation_threshold",
-        }
+        self.into()
     }
 }
 

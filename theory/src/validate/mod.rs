@@ -39,7 +39,7 @@ use rayon::prelude::*;
 
 use crate::analytic::SpectralEquivalent;
 use crate::montecarlo::{draw_memory_bytes, mean_std, MonteCarlo, DEFAULT_MEMORY_BUDGET};
-use crate::spectrum::early_stopped;
+use crate::spectrum::{early_stopped, Spectrum};
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
 /// Absolute tolerance on the risk (units of the zero estimator's risk, 1): an error at most
@@ -538,6 +538,8 @@ struct Estimate {
     k: Option<usize>,
 }
 
+/// Compares the prediction of `t` with a sequential Monte Carlo estimate: draws in parallel
+/// batches until the standard error meets the criterion (see [`sample_until_settled`]).
 fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
     let mc = MonteCarlo::new(t.setup, vec![t.n_train], 1, config.seed);
     let slot = Estimator::ALL
@@ -545,48 +547,81 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
         .position(|&e| e == t.estimator)
         .expect("every estimator is in ALL");
     let eta = config.step.eta(&t.setup, t.n_train);
-    let averaged = config.noise_averaged;
     let draw = |j: usize| -> Result<DrawRisk, TheoryError> {
         let spectrum = mc.spectrum(t.n_train, (slot << 24) | j)?;
-        let seq = faer::Par::Seq;
-        Ok(match t.estimator {
-            Estimator::Pca => DrawRisk {
-                risk: spectrum.pca_risk(),
-                path: None,
-            },
-            Estimator::LeastSquares => DrawRisk {
-                risk: if averaged {
-                    spectrum.least_squares_risk_noise_averaged()
-                } else {
-                    spectrum.least_squares_risk()
-                },
-                path: None,
-            },
-            Estimator::GdEarlyStopped if averaged => DrawRisk {
-                // The oracle needs the draw's own path: its early-stopping search, not the
-                // averaged path (whose minimum is not the mean of the minima).
-                risk: spectrum.gd_early_stopped(eta, config.iters, seq).0,
-                path: Some(spectrum.gd_risk_path_noise_averaged(eta, config.iters, seq)),
-            },
-            Estimator::GdEarlyStopped => {
-                let path = spectrum.gd_risk_path(eta, config.iters, seq);
-                DrawRisk {
-                    risk: early_stopped(&path).0,
-                    path: Some(path),
-                }
-            }
-            Estimator::Optimal => unreachable!("rejected by check_target"),
-        })
+        Ok(draw_risk(&spectrum, t.estimator, config, eta))
     };
     let criterion = &config.criterion;
     let floor = t.setup.floor();
+    let (estimate, draws) = sample_until_settled(draw, criterion, floor)?;
+    let diff = t.predicted - estimate.mean;
+    let excess = estimate.mean - floor;
+    let mut point = Point {
+        target: *t,
+        mc_mean: estimate.mean,
+        mc_se: estimate.se,
+        draws,
+        z: z_score(diff, estimate.se),
+        skewness: estimate.skewness,
+        rel_excess_err: diff / excess,
+        pass: false,
+        oracle: estimate.oracle,
+        k_mean_path: estimate.k,
+    };
+    point.pass = criterion.passes_z(diff, excess, point.z_normal());
+    Ok(point)
+}
+
+/// The risk of `estimator` on one draw's spectrum and, for early stopping, its risk path (the
+/// noise-averaged one with `config.noise_averaged`).
+fn draw_risk(spectrum: &Spectrum, estimator: Estimator, config: &Config, eta: f64) -> DrawRisk {
+    let seq = faer::Par::Seq;
+    let averaged = config.noise_averaged;
+    match estimator {
+        Estimator::Pca => DrawRisk {
+            risk: spectrum.pca_risk(),
+            path: None,
+        },
+        Estimator::LeastSquares => DrawRisk {
+            risk: if averaged {
+                spectrum.least_squares_risk_noise_averaged()
+            } else {
+                spectrum.least_squares_risk()
+            },
+            path: None,
+        },
+        Estimator::GdEarlyStopped if averaged => DrawRisk {
+            // The oracle needs the draw's own path: its early-stopping search, not the
+            // averaged path (whose minimum is not the mean of the minima).
+            risk: spectrum.gd_early_stopped(eta, config.iters, seq).0,
+            path: Some(spectrum.gd_risk_path_noise_averaged(eta, config.iters, seq)),
+        },
+        Estimator::GdEarlyStopped => {
+            let path = spectrum.gd_risk_path(eta, config.iters, seq);
+            DrawRisk {
+                risk: early_stopped(&path).0,
+                path: Some(path),
+            }
+        }
+        Estimator::Optimal => unreachable!("rejected by check_target"),
+    }
+}
+
+/// Draws `draw(0), draw(1), ...` in parallel batches until the standard error of the estimate
+/// is `criterion.target_rel_se` of its excess over `floor`, too small to change the verdict, or
+/// `criterion.max_draws` are spent; the estimate and the number of draws.
+fn sample_until_settled(
+    draw: impl Fn(usize) -> Result<DrawRisk, TheoryError> + Sync,
+    criterion: &Criterion,
+    floor: f64,
+) -> Result<(Estimate, usize), TheoryError> {
     let mut draws: Vec<DrawRisk> = Vec::new();
     let mut batch = MIN_DRAWS.min(criterion.max_draws);
-    let estimate = loop {
+    loop {
         let start = draws.len();
         let new: Vec<DrawRisk> = (start..start + batch)
             .into_par_iter()
-            .map(draw)
+            .map(&draw)
             .collect::<Result<_, _>>()?;
         draws.extend(new);
         let e = estimate(&draws);
@@ -595,7 +630,7 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
         // A standard error far below the absolute tolerance cannot change the verdict.
         let settled = criterion.tol_z * e.se <= 0.01 * ABS_TOL && e.mean - floor <= ABS_TOL;
         if done >= criterion.max_draws || e.se <= goal || settled {
-            break e;
+            return Ok((e, done));
         }
         // Draws needed for the goal at the current spread (10% margin), at most doubling.
         let needed = if goal > 0.0 {
@@ -607,23 +642,7 @@ fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
             .saturating_sub(done)
             .clamp(MIN_DRAWS / 2, done)
             .min(criterion.max_draws - done);
-    };
-    let diff = t.predicted - estimate.mean;
-    let excess = estimate.mean - floor;
-    let mut point = Point {
-        target: *t,
-        mc_mean: estimate.mean,
-        mc_se: estimate.se,
-        draws: draws.len(),
-        z: z_score(diff, estimate.se),
-        skewness: estimate.skewness,
-        rel_excess_err: diff / excess,
-        pass: false,
-        oracle: estimate.oracle,
-        k_mean_path: estimate.k,
-    };
-    point.pass = criterion.passes_z(diff, excess, point.z_normal());
-    Ok(point)
+    }
 }
 
 /// `diff / se`, with `0/0 = 0` (an exact prediction of a deterministic risk); an error within

@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 
 use anyhow::{ensure, Result};
+use plateau_run::args::SyntheticArgs;
 use plateau_run::problem::{Color, DataArg};
 
 pub mod measure;
@@ -83,18 +84,9 @@ pub struct SpectrumArgs {
     /// Output folder.
     #[arg(long, default_value = "spectrum")]
     pub out: PathBuf,
-    /// Subspace dimension d (subspace data).
-    #[arg(long, default_value_t = 10)]
-    pub subspace_dim: usize,
-    /// Power-law exponent of the field's spectrum (gaussian-field data).
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
-    pub field_exponent: f64,
-    /// Low-frequency cutoff f0 of the field's spectrum, cycles per pixel.
-    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
-    pub field_cutoff: f64,
-    /// Pixel standard deviation of the clean field.
-    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
-    pub field_std: f64,
+    /// The synthetic images' parameters.
+    #[command(flatten)]
+    pub synthetic: SyntheticArgs,
 }
 
 /// Bytes of one `n x n` `f64` matrix.
@@ -132,6 +124,33 @@ impl SpectrumArgs {
             "--image-size must be at least 2, got {}",
             self.image_size
         );
+        self.check_color()?;
+        ensure!(
+            !self.train_sizes.is_empty() && self.train_sizes.iter().all(|&n| n >= 1),
+            "--train-sizes must list sizes >= 1"
+        );
+        ensure!(
+            self.bootstrap >= 2 && self.prediction_resamples <= self.bootstrap,
+            "--bootstrap must be at least 2 and at least --prediction-resamples"
+        );
+        let n = self.dim();
+        if let Some(limit) = memory {
+            self.check_memory(n, limit)?;
+        }
+        ensure!(
+            self.max_images >= n,
+            "--max-images {} is below n = {n}: the second moment of {s}x{s} {c} images needs at \
+             least n = {n} images (fewer leave it rank-deficient, with zero eigenvalues that \
+             are an artefact of the pool)",
+            self.max_images,
+            s = self.image_size,
+            c = self.color.name(),
+        );
+        Ok(())
+    }
+
+    /// `--color` other than gray is for photographs that have colour.
+    fn check_color(&self) -> Result<()> {
         if let DataArg::Real(source) = &self.data {
             ensure!(
                 self.color == Color::Gray || source.has_color(),
@@ -144,39 +163,24 @@ impl SpectrumArgs {
                 "--color applies to photographs only"
             );
         }
+        Ok(())
+    }
+
+    /// The second moments of `n`-dimensional examples fit in 80% of `limit` bytes.
+    fn check_memory(&self, n: usize, limit: u64) -> Result<()> {
+        let threads = rayon::current_num_threads();
+        let need = memory_estimate(n, threads);
         ensure!(
-            !self.train_sizes.is_empty() && self.train_sizes.iter().all(|&n| n >= 1),
-            "--train-sizes must list sizes >= 1"
-        );
-        ensure!(
-            self.bootstrap >= 2 && self.prediction_resamples <= self.bootstrap,
-            "--bootstrap must be at least 2 and at least --prediction-resamples"
-        );
-        let n = self.dim();
-        if let Some(limit) = memory {
-            let threads = rayon::current_num_threads();
-            let need = memory_estimate(n, threads);
-            ensure!(
-                need.is_some_and(|b| b <= limit / 10 * 8),
-                "a {s}x{s} {c} second moment (n = {n}) needs about {} GB ({} n x n matrices of \
-                 8 n^2 bytes), more than 80% of this machine's {:.1} GB: use a smaller \
-                 --image-size",
-                need.map_or("more than 10^10".into(), |b| format!(
-                    "{:.1}",
-                    b as f64 / 1e9
-                )),
-                crate::spectrum::moments::MAX_BLOCKS + 3 * threads + 8,
-                limit as f64 / 1e9,
-                s = self.image_size,
-                c = self.color.name(),
-            );
-        }
-        ensure!(
-            self.max_images >= n,
-            "--max-images {} is below n = {n}: the second moment of {s}x{s} {c} images needs at \
-             least n = {n} images (fewer leave it rank-deficient, with zero eigenvalues that \
-             are an artefact of the pool)",
-            self.max_images,
+            need.is_some_and(|b| b <= limit / 10 * 8),
+            "a {s}x{s} {c} second moment (n = {n}) needs about {} GB ({} n x n matrices of \
+             8 n^2 bytes), more than 80% of this machine's {:.1} GB: use a smaller \
+             --image-size",
+            need.map_or("more than 10^10".into(), |b| format!(
+                "{:.1}",
+                b as f64 / 1e9
+            )),
+            crate::spectrum::moments::MAX_BLOCKS + 3 * threads + 8,
+            limit as f64 / 1e9,
             s = self.image_size,
             c = self.color.name(),
         );

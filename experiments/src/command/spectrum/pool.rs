@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use anyhow::{ensure, Result};
-use plateau_run::problem::{DataArg, Source, Synthetic};
+use plateau_run::problem::{DataArg, Source};
 use rayon::prelude::*;
 
 use super::SpectrumArgs;
@@ -94,18 +94,12 @@ impl PoolSource {
                 }
             }
             DataArg::Subspace => PoolSource::Synthetic(DataSpec::new(
-                Synthetic::Subspace {
-                    dim: args.subspace_dim,
-                },
+                args.synthetic.subspace(),
                 side,
                 args.noise_std,
             )?),
             DataArg::GaussianField => PoolSource::Synthetic(DataSpec::new(
-                Synthetic::GaussianField {
-                    exponent: args.field_exponent,
-                    cutoff: args.field_cutoff,
-                    std: args.field_std,
-                },
+                args.synthetic.gaussian_field(),
                 side,
                 args.noise_std,
             )?),

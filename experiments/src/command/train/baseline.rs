@@ -2,8 +2,8 @@
 //! the exact floor of synthetic data and the Bayes estimator on the same test images.
 
 use anyhow::Result;
-use plateau_run::plan::TrainPlan;
 use plateau_run::problem::Data;
+use plateau_run::recipe::TrainRecipe;
 use plateau_run::record::Results;
 use tch::Device;
 
@@ -17,8 +17,8 @@ use crate::task::{baseline_image, MaskKind, Measure, Task};
 /// # Errors
 /// When the floor of the task cannot be computed for the data, or a test example cannot be
 /// read.
-pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
-    let problem = &plan.config.curve.problem;
+pub fn measure(recipe: &TrainRecipe, data: &Loaded) -> Result<Results> {
+    let problem = &recipe.config.curve.problem;
     let task = problem.task();
     let range = problem.data().psnr_range();
     let mut per_image = metrics::PerImage::default();
@@ -37,7 +37,7 @@ pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
         ..Results::default()
     };
     if let Some(syn) = &data.synthetic {
-        let (floor, se) = syn.spec.task_floor(&task, plan.config.seed)?;
+        let (floor, se) = syn.spec.task_floor(&task, recipe.config.seed)?;
         r.floor_mse = Some(floor);
         r.floor_mse_stderr = se;
         let (information, has) = task.floor_information();
@@ -46,7 +46,7 @@ pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
         r.floor_label = Some(task.floor_label().into());
         r.oracle_test_mse = syn
             .spec
-            .task_oracle_per_image(&task, &syn.test, plan.config.seed)
+            .task_oracle_per_image(&task, &syn.test, recipe.config.seed)
             .map(|v| v.iter().sum::<f64>() / v.len() as f64);
     }
     if let Task::Mri {
@@ -55,7 +55,7 @@ pub fn measure(plan: &TrainPlan, data: &Loaded) -> Result<Results> {
     } = task
     {
         let mask = task
-            .mask_for(problem.image_size(), Split::Train, plan.config.seed, 0)
+            .mask_for(problem.image_size(), Split::Train, recipe.config.seed, 0)
             .expect("an MRI task has masks");
         r.mask_columns = Some((0..mask.len()).filter(|&c| mask[c]).collect());
     }

@@ -3,8 +3,8 @@
 //! and write its run record.
 //!
 //! The command reads as plan -> work -> record:
-//! - plan: the flags settle into a [`TrainPlan`] (every check that needs neither the disk nor
-//!   LibTorch, in `plateau_run::plan`), then the output and data folders are checked;
+//! - plan: the flags settle into a [`TrainRecipe`] (every check that needs neither the disk nor
+//!   LibTorch, in `plateau_run::recipe`), then the output and data folders are checked;
 //! - work: load every split ([`splits`]) before writing anything, measure the baseline and the
 //!   floors ([`baseline`]), train ([`unet`] or [`linear`]);
 //! - record: one [`RunRecord`] written atomically as `DIR/metrics.json`.
@@ -21,7 +21,7 @@ use plateau_run::args::TrainArgs;
 use plateau_run::budget::{unet_parameters_io, MemoryEstimate};
 use plateau_run::files::write_atomic;
 use plateau_run::lock::OutLock;
-use plateau_run::plan::TrainPlan;
+use plateau_run::recipe::TrainRecipe;
 use plateau_run::record::{Architecture, Environment, RunRecord, Status};
 
 use crate::sources::skip_reasons;
@@ -52,23 +52,23 @@ pub struct Cli {
 /// Invalid flags or data, an unavailable device, or an I/O failure; nothing is written before
 /// the data have loaded.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let plan = TrainPlan::try_from(args)?;
+    let recipe = TrainRecipe::try_from(args)?;
     if args.print_params {
-        let count = parameter_count(&plan)?;
+        let count = parameter_count(&recipe)?;
         return plateau_run::files::write_stdout(format!("{count}\n").as_bytes());
     }
     // Before any folder or tensor: a run this machine cannot hold is refused in one line.
     if let Some(limit) = plateau_theory::montecarlo::machine_memory_bytes() {
-        MemoryEstimate::of(&plan.config).check(limit)?;
+        MemoryEstimate::of(&recipe.config).check(limit)?;
     }
-    plan.check_paths()?;
+    recipe.check_paths()?;
     // Before the work: another run in the folder, or a folder that cannot be written.
-    OutLock::check_free(&plan.out)?;
-    plateau_run::files::check_folder(&plan.out)?;
-    let device = crate::cuda::device(&plan.device)?;
+    OutLock::check_free(&recipe.out)?;
+    plateau_run::files::check_folder(&recipe.out)?;
+    let device = crate::cuda::device(&recipe.device)?;
     let start = Instant::now();
 
-    let data = splits::load(&plan, device)?;
+    let data = splits::load(&recipe, device)?;
     if let Some(first) = data.skipped.first() {
         eprintln!(
             "plateau: warning: skipped {} file(s) or slice(s) ({}), first: {first}",
@@ -77,21 +77,21 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         );
     }
     // Held until the process ends: a second run on the folder is refused, naming this one.
-    let _lock = OutLock::acquire(&plan.out)?;
+    let _lock = OutLock::acquire(&recipe.out)?;
     // Again under the lock: a run that held it may have finished meanwhile.
-    plan.check_paths()?;
-    let mut results = baseline::measure(&plan, &data)?;
-    match plan.config.curve.architecture {
-        Architecture::Unet { pools } => unet::train(&plan, pools, &data, device, &mut results)?,
-        Architecture::Linear => linear::train(&plan, &data, device, &mut results)?,
+    recipe.check_paths()?;
+    let mut results = baseline::measure(&recipe, &data)?;
+    match recipe.config.curve.architecture {
+        Architecture::Unet { pools } => unet::train(&recipe, pools, &data, device, &mut results)?,
+        Architecture::Linear => linear::train(&recipe, &data, device, &mut results)?,
     }
     baseline::relate(&mut results);
 
     let record = RunRecord {
-        config: plan.config.clone(),
+        config: recipe.config.clone(),
         results,
         environment: Environment {
-            device: plan.device.clone(),
+            device: recipe.device.clone(),
             threads: usize::try_from(tch::get_num_threads()).ok(),
             seconds: start.elapsed().as_secs_f64(),
         },
@@ -106,21 +106,24 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 .unwrap_or("training diverged")
         );
     }
-    write_atomic(&plan.out.join("metrics.json"), record.to_json().as_bytes())
+    write_atomic(
+        &recipe.out.join("metrics.json"),
+        record.to_json().as_bytes(),
+    )
 }
 
-/// Trainable parameters of the network of `plan`, in closed form (nothing is allocated): the
+/// Trainable parameters of the network of `recipe`, in closed form (nothing is allocated): the
 /// U-Net's ([`unet_parameters_io`], equal to the built network's count by test) or the linear
 /// model's `n x n` matrix of `n = s^2` pixels.
 ///
 /// # Errors
 /// A count beyond `u64` (one line).
-pub fn parameter_count(plan: &TrainPlan) -> Result<u64> {
-    let curve = &plan.config.curve;
+pub fn parameter_count(recipe: &TrainRecipe) -> Result<u64> {
+    let curve = &recipe.config.curve;
     match curve.architecture {
         Architecture::Unet { pools } => {
             let shape = UNetConfig {
-                channels: plan.config.channels.expect("a U-Net plan has a width"),
+                channels: recipe.config.channels.expect("a U-Net recipe has a width"),
                 pools,
             };
             let (k_in, k_out) = (

@@ -5,60 +5,38 @@ use std::path::Path;
 
 use anyhow::Result;
 use plateau_run::files::{write_atomic, Progress};
-use plateau_run::plan::{TrainPlan, DEFAULT_UNET_LR};
+use plateau_run::recipe::{TrainRecipe, DEFAULT_UNET_LR};
 use plateau_run::record::Results;
 use tch::Device;
 
 use super::baseline::set_test;
 use super::splits::Loaded;
-use crate::train::{train_unet, TrainConfig};
+use crate::train::{train_unet, Outcome, TrainConfig};
 use crate::unet::UNetConfig;
 
 /// ReduceLROnPlateau's factor (the paper's protocol).
 const LR_FACTOR: f64 = 0.5;
 
-/// Trains the U-Net of `plan` with `pools` pooling layers and fills the results.
+/// Trains the U-Net of `recipe` with `pools` pooling layers and fills the results.
 ///
 /// # Errors
 /// A checkpoint that cannot be written or resumed.
 pub fn train(
-    plan: &TrainPlan,
+    recipe: &TrainRecipe,
     pools: usize,
     data: &Loaded,
     device: Device,
     results: &mut Results,
 ) -> Result<()> {
-    let c = &plan.config;
-    let key = &c.curve;
-    let channels = c.channels.expect("a U-Net plan has a width");
-    let cfg = TrainConfig {
-        net: UNetConfig { channels, pools },
-        image_channels: key.problem.image_channels() as i64,
-        input_channels: key.problem.input_channels() as i64,
-        epochs: key.stopping.epochs,
-        batch_size: key.optimiser.batch_size,
-        lr: key.optimiser.lr.unwrap_or(DEFAULT_UNET_LR),
-        seed: c.seed,
-        lr_patience: key.optimiser.lr_patience,
-        lr_factor: LR_FACTOR,
-        min_lr: key.optimiser.min_lr,
-        early_stop: key.stopping.early_stop,
-        resume: plan.resume,
-        fingerprint: c.fingerprint(),
-        augment: key.optimiser.augment,
-        loss: key.optimiser.loss,
-        optimiser: key.optimiser.optimiser,
-        data_range: key.problem.data().psnr_range(),
-        precision: key.precision,
-    };
-    let mut history = History::open(&plan.out, plan.resume);
-    let bar = Progress::new(cfg.epochs as u64, "train", plan.quiet);
+    let cfg = train_config(recipe, pools);
+    let mut history = History::open(&recipe.out, recipe.resume);
+    let bar = Progress::new(cfg.epochs as u64, "train", recipe.quiet);
     let mut epoch_start = std::time::Instant::now();
     let outcome = train_unet(
         &cfg,
         &data.splits,
         device,
-        &plan.out,
+        &recipe.out,
         |epoch, loss, psnr, lr| {
             bar.step(
                 epoch as u64,
@@ -74,7 +52,39 @@ pub fn train(
         },
     );
     bar.finish();
-    let outcome = outcome?;
+    fill_results(results, outcome?);
+    Ok(())
+}
+
+/// The trainer's settings of the U-Net of `recipe` with `pools` pooling layers.
+fn train_config(recipe: &TrainRecipe, pools: usize) -> TrainConfig {
+    let c = &recipe.config;
+    let key = &c.curve;
+    let channels = c.channels.expect("a U-Net recipe has a width");
+    TrainConfig {
+        net: UNetConfig { channels, pools },
+        image_channels: key.problem.image_channels() as i64,
+        input_channels: key.problem.input_channels() as i64,
+        epochs: key.stopping.epochs,
+        batch_size: key.optimiser.batch_size,
+        lr: key.optimiser.lr.unwrap_or(DEFAULT_UNET_LR),
+        seed: c.seed,
+        lr_patience: key.optimiser.lr_patience,
+        lr_factor: LR_FACTOR,
+        min_lr: key.optimiser.min_lr,
+        early_stop: key.stopping.early_stop,
+        resume: recipe.resume,
+        fingerprint: c.fingerprint(),
+        augment: key.optimiser.augment,
+        loss: key.optimiser.loss,
+        optimiser: key.optimiser.optimiser,
+        data_range: key.problem.data().psnr_range(),
+        precision: key.precision,
+    }
+}
+
+/// Copies what training produced into the results.
+fn fill_results(results: &mut Results, outcome: Outcome) {
     set_test(results, outcome.test.as_ref());
     results.params = Some(outcome.params);
     results.best_epoch = outcome.best_epoch;
@@ -83,7 +93,6 @@ pub fn train(
     results.status = outcome.status;
     results.message = outcome.message;
     results.checkpoint = Some("best.safetensors".into());
-    Ok(())
 }
 
 /// `history.csv` (`epoch,train_loss,val_psnr,lr`), rewritten atomically after each epoch so an

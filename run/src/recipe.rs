@@ -1,7 +1,8 @@
-//! `plateau train`'s flags settled into a typed plan: every check that needs no file system and
-//! no LibTorch happens in [`TrainPlan::try_from`], so an invalid combination never reaches the
+//! `plateau train`'s flags settled into a typed recipe (named apart from `plateau plan`, which
+//! asks how much data a target needs): every check that needs no file system and
+//! no LibTorch happens in [`TrainRecipe::try_from`], so an invalid combination never reaches the
 //! trainer and the rules are unit-tested here. The two checks that look at the disk (the output
-//! folder, a data folder) are [`TrainPlan::check_paths`].
+//! folder, a data folder) are [`TrainRecipe::check_paths`].
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ pub const LINEAR_MAX_SIDE: usize = 64;
 
 /// A validated `plateau train` invocation.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TrainPlan {
+pub struct TrainRecipe {
     /// What the run is (written to `metrics.json`).
     pub config: RunConfig,
     /// Output folder.
@@ -43,112 +44,34 @@ pub struct TrainPlan {
     pub quiet: bool,
 }
 
-impl TryFrom<&TrainArgs> for TrainPlan {
+impl TryFrom<&TrainArgs> for TrainRecipe {
     type Error = Error;
 
-    fn try_from(args: &TrainArgs) -> Result<TrainPlan> {
-        ensure!(args.train_size >= 1, "--train-size must be at least 1");
-        ensure!(
-            args.val_size >= 1 && args.test_size >= 2,
-            "--val-size must be at least 1 and --test-size at least 2"
-        );
-        ensure!(args.epochs != Some(0), "--epochs must be at least 1");
-        ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
-        if let Some(lr) = args.lr {
-            ensure!(
-                lr.is_finite() && lr > 0.0,
-                "--lr must be finite and positive, got {lr}"
-            );
-        }
-        ensure!(
-            args.min_lr.is_finite() && args.min_lr >= 0.0,
-            "--min-lr must be finite and non-negative"
-        );
+    /// The checks run in the order of the flags' help, so that the first error is the one a
+    /// user reads first: sizes and rates, the problem, the volumes, augmentation, the model.
+    fn try_from(args: &TrainArgs) -> Result<TrainRecipe> {
+        check_sizes_and_rates(args)?;
         let problem = Problem::new(task(args)?, data(args), args.image_size)?;
-        if let Some(k) = args.train_volumes {
-            ensure!(
-                matches!(
-                    problem.data(),
-                    Data::Real {
-                        source: Source::FastMri(_),
-                        ..
-                    }
-                ),
-                "--train-volumes applies to --data fastmri:PATH only (volumes of slices)"
-            );
-            ensure!(
-                (1..=args.train_size).contains(&k),
-                "--train-volumes must be between 1 and --train-size ({}): each volume gives at least one slice, got {k}",
-                args.train_size
-            );
-        }
-        let augment = Augment::from_switches(args.augment, args.augment_dihedral);
-        ensure!(
-            !(augment == Augment::Dihedral && matches!(problem.task(), Task::Mri { .. })),
-            "--augment-dihedral does not apply to --task mri (a transposed column mask is a row mask)"
-        );
-        ensure!(
-            !(augment != Augment::None
-                && matches!(
-                    problem.task(),
-                    Task::Mri {
-                        input: MriInput::Complex,
-                        ..
-                    }
-                )),
-            "--augment does not apply to --mri-input complex (a horizontal flip mirrors the mask \
-             and the mask channel by different columns)"
-        );
-        let (architecture, channels, epochs, lr) = match args.model {
-            ModelKind::Unet => {
-                let shape = UNetShape {
-                    channels: args.channels,
-                    pools: args.pools,
-                };
-                shape.validate(args.image_size)?;
-                let arch = Architecture::Unet { pools: args.pools };
-                let epochs = args.epochs.unwrap_or(DEFAULT_UNET_EPOCHS);
-                let lr = Some(args.lr.unwrap_or(DEFAULT_UNET_LR));
-                (arch, Some(args.channels), epochs, lr)
-            }
-            ModelKind::Linear => {
-                ensure!(
-                    problem.synthetic().is_some_and(|s| matches!(s, Synthetic::Subspace { .. }))
-                        && matches!(problem.task(), Task::Denoise { .. }),
-                    "--model linear needs --task denoise --data subspace (its exact risk path is known there)"
-                );
-                ensure!(
-                    args.image_size <= LINEAR_MAX_SIDE,
-                    "--model linear stores a pixels x pixels matrix: --image-size must be at most {LINEAR_MAX_SIDE}"
-                );
-                ensure!(!args.resume, "--resume applies to --model unet only");
-                ensure!(
-                    args.optimiser == OptimiserKind::Adam,
-                    "--optimiser applies to --model unet only (the linear model runs gradient descent)"
-                );
-                ensure!(
-                    args.precision.is_fp32(),
-                    "--precision {} applies to --model unet only (the linear model's risk path is checked in fp32)",
-                    args.precision.name()
-                );
-                let steps = args.epochs.unwrap_or(DEFAULT_LINEAR_STEPS);
-                (Architecture::Linear, None, steps, args.lr)
-            }
+        check_train_volumes(args, &problem)?;
+        let augment = augment(args, &problem)?;
+        let model = match args.model {
+            ModelKind::Unet => unet_model(args)?,
+            ModelKind::Linear => linear_model(args, &problem)?,
         };
         let curve = CurveKey {
             problem,
-            architecture,
+            architecture: model.architecture,
             optimiser: Optimiser {
                 optimiser: args.optimiser,
                 batch_size: args.batch_size,
-                lr,
+                lr: model.lr,
                 loss: args.loss,
                 augment,
                 lr_patience: args.lr_patience,
                 min_lr: args.min_lr,
             },
             stopping: Stopping {
-                epochs,
+                epochs: model.epochs,
                 early_stop: args.early_stop,
             },
             evaluation: Evaluation {
@@ -158,11 +81,11 @@ impl TryFrom<&TrainArgs> for TrainPlan {
             train_volumes: args.train_volumes,
             precision: args.precision,
         };
-        Ok(TrainPlan {
+        Ok(TrainRecipe {
             config: RunConfig {
                 curve,
                 train_size: args.train_size,
-                channels,
+                channels: model.channels,
                 seed: args.seed,
             },
             out: args.out.clone(),
@@ -172,6 +95,131 @@ impl TryFrom<&TrainArgs> for TrainPlan {
             quiet: args.quiet,
         })
     }
+}
+
+/// The split sizes, epochs, batch size and learning rates are in range.
+fn check_sizes_and_rates(args: &TrainArgs) -> Result<()> {
+    ensure!(args.train_size >= 1, "--train-size must be at least 1");
+    ensure!(
+        args.val_size >= 1 && args.test_size >= 2,
+        "--val-size must be at least 1 and --test-size at least 2"
+    );
+    ensure!(args.epochs != Some(0), "--epochs must be at least 1");
+    ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
+    if let Some(lr) = args.lr {
+        ensure!(
+            lr.is_finite() && lr > 0.0,
+            "--lr must be finite and positive, got {lr}"
+        );
+    }
+    ensure!(
+        args.min_lr.is_finite() && args.min_lr >= 0.0,
+        "--min-lr must be finite and non-negative"
+    );
+    Ok(())
+}
+
+/// `--train-volumes` is for fastMRI volumes and at most one volume per training example.
+fn check_train_volumes(args: &TrainArgs, problem: &Problem) -> Result<()> {
+    let Some(k) = args.train_volumes else {
+        return Ok(());
+    };
+    ensure!(
+        matches!(
+            problem.data(),
+            Data::Real {
+                source: Source::FastMri(_),
+                ..
+            }
+        ),
+        "--train-volumes applies to --data fastmri:PATH only (volumes of slices)"
+    );
+    ensure!(
+        (1..=args.train_size).contains(&k),
+        "--train-volumes must be between 1 and --train-size ({}): each volume gives at least one slice, got {k}",
+        args.train_size
+    );
+    Ok(())
+}
+
+/// The augmentation of the switches, where it yields valid training pairs for the task.
+fn augment(args: &TrainArgs, problem: &Problem) -> Result<Augment> {
+    let augment = Augment::from_switches(args.augment, args.augment_dihedral);
+    ensure!(
+        !(augment == Augment::Dihedral && matches!(problem.task(), Task::Mri { .. })),
+        "--augment-dihedral does not apply to --task mri (a transposed column mask is a row mask)"
+    );
+    ensure!(
+        !(augment != Augment::None
+            && matches!(
+                problem.task(),
+                Task::Mri {
+                    input: MriInput::Complex,
+                    ..
+                }
+            )),
+        "--augment does not apply to --mri-input complex (a horizontal flip mirrors the mask \
+         and the mask channel by different columns)"
+    );
+    Ok(augment)
+}
+
+/// What the model flags settle into.
+struct Model {
+    architecture: Architecture,
+    /// The U-Net's width; `None` for the linear model.
+    channels: Option<i64>,
+    /// Epochs of the U-Net, gradient-descent steps of the linear model.
+    epochs: usize,
+    /// The initial rate (U-Net) or gradient-descent step (linear; `None`: the paper's rule).
+    lr: Option<f64>,
+}
+
+/// `--model unet`: a shape that fits the image side, the U-Net's default epochs and rate.
+fn unet_model(args: &TrainArgs) -> Result<Model> {
+    let shape = UNetShape {
+        channels: args.channels,
+        pools: args.pools,
+    };
+    shape.validate(args.image_size)?;
+    Ok(Model {
+        architecture: Architecture::Unet { pools: args.pools },
+        channels: Some(args.channels),
+        epochs: args.epochs.unwrap_or(DEFAULT_UNET_EPOCHS),
+        lr: Some(args.lr.unwrap_or(DEFAULT_UNET_LR)),
+    })
+}
+
+/// `--model linear`: subspace denoising of small images (its exact risk path is known), with
+/// none of the U-Net's flags.
+fn linear_model(args: &TrainArgs, problem: &Problem) -> Result<Model> {
+    ensure!(
+        problem
+            .synthetic()
+            .is_some_and(|s| matches!(s, Synthetic::Subspace { .. }))
+            && matches!(problem.task(), Task::Denoise { .. }),
+        "--model linear needs --task denoise --data subspace (its exact risk path is known there)"
+    );
+    ensure!(
+        args.image_size <= LINEAR_MAX_SIDE,
+        "--model linear stores a pixels x pixels matrix: --image-size must be at most {LINEAR_MAX_SIDE}"
+    );
+    ensure!(!args.resume, "--resume applies to --model unet only");
+    ensure!(
+        args.optimiser == OptimiserKind::Adam,
+        "--optimiser applies to --model unet only (the linear model runs gradient descent)"
+    );
+    ensure!(
+        args.precision.is_fp32(),
+        "--precision {} applies to --model unet only (the linear model's risk path is checked in fp32)",
+        args.precision.name()
+    );
+    Ok(Model {
+        architecture: Architecture::Linear,
+        channels: None,
+        epochs: args.epochs.unwrap_or(DEFAULT_LINEAR_STEPS),
+        lr: args.lr,
+    })
 }
 
 fn task(args: &TrainArgs) -> Result<Task> {
@@ -217,14 +265,8 @@ fn task(args: &TrainArgs) -> Result<Task> {
 
 fn data(args: &TrainArgs) -> Data {
     match &args.data {
-        DataArg::Subspace => Data::Synthetic(Synthetic::Subspace {
-            dim: args.subspace_dim,
-        }),
-        DataArg::GaussianField => Data::Synthetic(Synthetic::GaussianField {
-            exponent: args.field_exponent,
-            cutoff: args.field_cutoff,
-            std: args.field_std,
-        }),
+        DataArg::Subspace => Data::Synthetic(args.synthetic.subspace()),
+        DataArg::GaussianField => Data::Synthetic(args.synthetic.gaussian_field()),
         DataArg::Real(source) => Data::Real {
             source: source.clone(),
             color: args.color,
@@ -232,7 +274,7 @@ fn data(args: &TrainArgs) -> Data {
     }
 }
 
-impl TrainPlan {
+impl TrainRecipe {
     /// The checks that read the disk: a data folder exists; the output folder, if it exists, is
     /// a folder that holds no finished or started run unless `--resume`.
     ///
@@ -283,17 +325,17 @@ mod tests {
         args: TrainArgs,
     }
 
-    fn plan(flags: &str) -> Result<TrainPlan> {
+    fn recipe(flags: &str) -> Result<TrainRecipe> {
         let argv = std::iter::once("train").chain(flags.split_whitespace());
         let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
-        TrainPlan::try_from(&cli.args)
+        TrainRecipe::try_from(&cli.args)
     }
 
     const BASE: &str = "--train-size 8 --out /nonexistent/run";
 
-    /// The task of the plan of `flags` and [`BASE`], which must be valid.
+    /// The task of the recipe of `flags` and [`BASE`], which must be valid.
     fn task_of(flags: &str) -> Task {
-        plan(&format!("{flags} {BASE}"))
+        recipe(&format!("{flags} {BASE}"))
             .unwrap()
             .config
             .curve
@@ -303,7 +345,7 @@ mod tests {
 
     #[test]
     fn defaults_settle_into_the_documented_run() {
-        let p = plan(&format!("--task denoise --data gaussian-field {BASE}")).unwrap();
+        let p = recipe(&format!("--task denoise --data gaussian-field {BASE}")).unwrap();
         let c = &p.config;
         assert_eq!(c.curve.problem.task(), Task::Denoise { sigma: 0.1 });
         assert_eq!(c.curve.architecture, Architecture::Unet { pools: 2 });
@@ -320,7 +362,7 @@ mod tests {
                 ..
             }
         ));
-        let p = plan(&format!(
+        let p = recipe(&format!(
             "--task sr --data skimage --downsample bicubic --model linear {BASE}"
         ));
         assert!(p.unwrap_err().to_string().contains("--model linear needs"));
@@ -355,14 +397,14 @@ mod tests {
             MaskSeed::Value(5)
         );
         // An unknown policy is a flag error (clap's message, exit 2 in the binaries).
-        let e = plan(&format!(
+        let e = recipe(&format!(
             "--task mri --data gaussian-field --mask fixed --mask-seed banana {BASE}"
         ))
         .unwrap_err()
         .to_string();
         assert!(e.contains("unknown mask seed policy 'banana'"), "{e}");
         // Magnitude input with augmentation stays allowed (flips commute with it).
-        assert!(plan(&format!(
+        assert!(recipe(&format!(
             "--task mri --data phantoms --image-size 16 --augment {BASE}"
         ))
         .is_ok());
@@ -371,7 +413,7 @@ mod tests {
     #[test]
     fn record_defaults_match_the_flag_defaults() {
         use crate::settings::defaults;
-        let p = plan(&format!("--task denoise --data subspace {BASE}")).unwrap();
+        let p = recipe(&format!("--task denoise --data subspace {BASE}")).unwrap();
         let k = &p.config.curve;
         assert_eq!(k.optimiser.lr_patience, defaults::lr_patience());
         assert_eq!(k.optimiser.min_lr, defaults::min_lr());
@@ -381,34 +423,34 @@ mod tests {
     #[test]
     fn the_papers_mri_recipe_is_its_own_curve() {
         let mri = format!("--task mri --data phantoms --image-size 32 {BASE}");
-        let default = plan(&mri).unwrap().config.curve;
+        let default = recipe(&mri).unwrap().config.curve;
         assert_eq!(default.optimiser.optimiser, OptimiserKind::Adam);
-        let recipe = plan(&format!(
+        let paper = recipe(&format!(
             "{mri} --pools 4 --optimiser rmsprop --min-lr 1e-6"
         ))
         .unwrap()
         .config
         .curve;
-        assert_eq!(recipe.architecture, Architecture::Unet { pools: 4 });
-        assert_eq!(recipe.optimiser.optimiser, OptimiserKind::Rmsprop);
-        assert_eq!(recipe.optimiser.min_lr, 1e-6);
-        assert_eq!(recipe.optimiser.lr, Some(DEFAULT_UNET_LR));
+        assert_eq!(paper.architecture, Architecture::Unet { pools: 4 });
+        assert_eq!(paper.optimiser.optimiser, OptimiserKind::Rmsprop);
+        assert_eq!(paper.optimiser.min_lr, 1e-6);
+        assert_eq!(paper.optimiser.lr, Some(DEFAULT_UNET_LR));
         // The optimiser alone separates curves, and the record names it.
-        let alias = plan(&format!("{mri} --optimizer rmsprop"))
+        let alias = recipe(&format!("{mri} --optimizer rmsprop"))
             .unwrap()
             .config
             .curve;
         assert_ne!(alias.canonical(), default.canonical());
         assert_eq!(alias.to_map()["optimiser"], "rmsprop");
         // 4 pools need a side that is a multiple of 16.
-        let e = plan(&format!(
+        let e = recipe(&format!(
             "--task mri --data phantoms --image-size 24 --pools 4 {BASE}"
         ));
         assert!(e.unwrap_err().to_string().contains("2^pools = 16"));
     }
 
     #[test]
-    fn invalid_combinations_never_become_plans() {
+    fn invalid_combinations_never_become_recipes() {
         let cases = [
             (
                 "--task mri --data subspace --noise-std 0.1",
@@ -483,11 +525,11 @@ mod tests {
             ),
         ];
         for (flags, want) in cases {
-            let e = plan(&format!("{flags} {BASE}")).unwrap_err().to_string();
+            let e = recipe(&format!("{flags} {BASE}")).unwrap_err().to_string();
             assert!(e.contains(want), "{flags}: {e}");
             assert!(!e.contains('\n'), "{flags}: {e}");
         }
-        let p = plan(&format!(
+        let p = recipe(&format!(
             "--task mri --data fastmri:/d --train-volumes 8 {BASE}"
         ))
         .unwrap();
@@ -510,13 +552,13 @@ mod tests {
             "--task denoise --data subspace --train-size 8 --out {}",
             dir.path().display()
         );
-        let e = plan(&flags).unwrap().check_paths().unwrap_err();
+        let e = recipe(&flags).unwrap().check_paths().unwrap_err();
         assert!(e.to_string().contains("already holds a run"), "{e}");
-        assert!(plan(&format!("{flags} --resume"))
+        assert!(recipe(&format!("{flags} --resume"))
             .unwrap()
             .check_paths()
             .is_ok());
-        let e = plan("--task denoise --data folder:/nonexistent/x --train-size 8 --out o")
+        let e = recipe("--task denoise --data folder:/nonexistent/x --train-size 8 --out o")
             .unwrap()
             .check_paths()
             .unwrap_err();
