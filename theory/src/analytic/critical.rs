@@ -327,6 +327,8 @@ mod tests {
                 (0.1, 5000),
                 (0.1, 100_000),
                 (0.01, 700),
+                // N = rank: a hard edge at 0 (sum c_k is 1 up to rounding).
+                (0.1, lambda.len()),
                 (0.01, 1_000_000),
             ] {
                 pops.push(Discrete::new(

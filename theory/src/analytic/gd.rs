@@ -89,6 +89,12 @@ const GROUP_NODES: usize = 13;
 /// Largest `2 (iters + 1) c (b - a)` of a group `[a, b]` of nodes that is compressed.
 const GROUP_SPAN: f64 = 0.5;
 
+/// Least distance of a compressed group from 0, in group widths: near 0 the variance weight
+/// `rho_u / x` (and, at a hard edge, `rho_u` itself) is singular while `phi_k^2 ~ (c k x)^2`
+/// vanishes, and an interpolant exact to rounding of `max phi_k^2` would be far from exact
+/// relative to their small product. At this distance `phi_k` varies by a tenth over the group.
+const GROUP_OFFSET: f64 = 10.0;
+
 /// The nodes of the GD path and their weights: `rho_E`, `rho_u` and the variance weight
 /// `tau^2 rho_u / x`.
 struct Nodes {
@@ -100,8 +106,8 @@ struct Nodes {
 
 impl Nodes {
     /// The measures `(x, we, wu)` with the variance weight `floor wu / x`, where every run of
-    /// nodes `[a, b]` with `span (b - a) <= GROUP_SPAN` (`span = 2 (iters + 1) c`) and more
-    /// than `2 GROUP_NODES` nodes is replaced by `GROUP_NODES` Chebyshev points of `[a, b]`
+    /// nodes `[a, b]` with `span (b - a) <= GROUP_SPAN` (`span = 2 (iters + 1) c`), more
+    /// than `2 GROUP_NODES` nodes and `a >= GROUP_OFFSET (b - a)` is replaced by `GROUP_NODES` Chebyshev points of `[a, b]`
     /// whose weights have the same Chebyshev moments up to degree `GROUP_NODES - 1`.
     ///
     /// Why it is exact to rounding: every quantity of the path is a polynomial in `c x` of
@@ -122,7 +128,8 @@ impl Nodes {
         while i < x.len() {
             let end = i + x[i..].partition_point(|&xj| span * (xj - x[i]) <= GROUP_SPAN);
             let group = i..end;
-            if end - i > 2 * GROUP_NODES && x[end - 1] > x[i] {
+            let width = x[end - 1] - x[i];
+            if end - i > 2 * GROUP_NODES && width > 0.0 && x[i] >= GROUP_OFFSET * width {
                 out.push_group(
                     &x[group.clone()],
                     [&we[group.clone()], &wu[group.clone()], &wv[group]],
@@ -319,17 +326,23 @@ mod tests {
             .collect()
     }
 
-    /// A narrow cluster (collapsed to `GROUP_NODES` nodes) beside a wide one (kept): the path
-    /// agrees with the uncompressed recursion to rounding.
+    /// A narrow cluster (collapsed to `GROUP_NODES` nodes) between a hard edge at 0 and a wide
+    /// cluster (both kept): the path agrees with the uncompressed recursion to rounding.
     #[test]
     fn compressed_nodes_give_the_uncompressed_path() {
-        let mut x: Vec<f64> = (0..400).map(|i| 1e-3 + 1e-8 * i as f64).collect();
+        // A hard edge at 0 (rho_u ~ x^-1/2, kept: near 0 the variance weight is singular), a
+        // narrow cluster, a wide one.
+        let mut x: Vec<f64> = (1..=200).map(|i| 1e-12 * (i * i) as f64).collect();
+        x.extend((0..400).map(|i| 1e-3 + 1e-8 * i as f64));
         x.extend((0..60).map(|i| 0.5 + i as f64 / 60.0));
         let we: Vec<f64> = x
             .iter()
             .map(|x| 0.01 * (1.0 + (37.0 * x).sin().abs()))
             .collect();
-        let wu: Vec<f64> = x.iter().map(|x| 0.002 * x.sqrt()).collect();
+        let wu: Vec<f64> = x
+            .iter()
+            .map(|x| 1e-9 / x.sqrt() + 0.002 * x.sqrt())
+            .collect();
         let m = Measures {
             x: &x,
             we: &we,
@@ -340,8 +353,8 @@ mod tests {
         let nodes = Nodes::compressed(&x, &we, &wu, 0.1, c * (2 * iters + 2) as f64);
         assert_eq!(
             nodes.x.len(),
-            GROUP_NODES + 60,
-            "the narrow cluster is one group"
+            200 + GROUP_NODES + 60,
+            "only the narrow cluster is grouped"
         );
         let kernel = RiskKernel {
             measures: m,
