@@ -24,6 +24,7 @@
 use super::poly::C64;
 use super::population::{intervals_between, Population};
 use super::quadrature::{Quadrature, Rule};
+use crate::simd::simd_kernel;
 
 /// A discrete population with bias weights, seen through `N` samples.
 #[derive(Clone, Debug)]
@@ -170,55 +171,39 @@ impl Discrete {
 /// Accumulator lanes of [`pole_sums`] (a multiple of the SIMD width).
 const LANES: usize = 4;
 
-/// `(sum_k c_k q_k, sum_k c_k v_k q_k^2)` with `q_k = 1 / (1 + v_k m)`: the sums of one
-/// Newton step, `O(K)`, in real arithmetic over `LANES` accumulators so that the loop
-/// vectorises. Dispatches to an AVX2+FMA build of the same loop when the CPU has it (the
-/// results differ only by FMA rounding).
-fn pole_sums(c: &[f64], v: &[f64], m: C64) -> (C64, C64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if crate::simd::level() >= crate::simd::Level::Avx2 {
-            // SAFETY: the features this function is compiled for were detected at run time.
-            return unsafe { pole_sums_avx2(c, v, m) };
+simd_kernel! {
+    /// `(sum_k c_k q_k, sum_k c_k v_k q_k^2)` with `q_k = 1 / (1 + v_k m)`: the sums of one
+    /// Newton step, `O(K)`, in real arithmetic over `LANES` accumulators so that the loop
+    /// vectorises (built for AVX2+FMA and AVX-512 too, chosen at run time; the results differ
+    /// only by FMA rounding).
+    fn pole_sums(c: &[f64], v: &[f64], m: C64) -> (C64, C64) {
+        let mut acc = [[0.0; LANES]; 4];
+        let term = |acc: &mut [[f64; LANES]; 4], l: usize, c: f64, v: f64| {
+            let (dr, di) = (1.0 + m.re * v, m.im * v);
+            let inv = 1.0 / (dr * dr + di * di);
+            let (qr, qi) = (dr * inv, -di * inv);
+            let cv = c * v;
+            acc[0][l] += c * qr;
+            acc[1][l] += c * qi;
+            acc[2][l] += cv * (qr * qr - qi * qi);
+            acc[3][l] += cv * 2.0 * qr * qi;
+        };
+        let (cs, vs) = (c.chunks_exact(LANES), v.chunks_exact(LANES));
+        let (c_rest, v_rest) = (cs.remainder(), vs.remainder());
+        for (cb, vb) in cs.zip(vs) {
+            for l in 0..LANES {
+                term(&mut acc, l, cb[l], vb[l]);
+            }
         }
-    }
-    pole_sums_body(c, v, m)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn pole_sums_avx2(c: &[f64], v: &[f64], m: C64) -> (C64, C64) {
-    pole_sums_body(c, v, m)
-}
-
-#[inline(always)]
-fn pole_sums_body(c: &[f64], v: &[f64], m: C64) -> (C64, C64) {
-    let mut acc = [[0.0; LANES]; 4];
-    let term = |acc: &mut [[f64; LANES]; 4], l: usize, c: f64, v: f64| {
-        let (dr, di) = (1.0 + m.re * v, m.im * v);
-        let inv = 1.0 / (dr * dr + di * di);
-        let (qr, qi) = (dr * inv, -di * inv);
-        let cv = c * v;
-        acc[0][l] += c * qr;
-        acc[1][l] += c * qi;
-        acc[2][l] += cv * (qr * qr - qi * qi);
-        acc[3][l] += cv * 2.0 * qr * qi;
-    };
-    let (cs, vs) = (c.chunks_exact(LANES), v.chunks_exact(LANES));
-    let (c_rest, v_rest) = (cs.remainder(), vs.remainder());
-    for (cb, vb) in cs.zip(vs) {
-        for l in 0..LANES {
-            term(&mut acc, l, cb[l], vb[l]);
+        for (&ck, &vk) in c_rest.iter().zip(v_rest) {
+            term(&mut acc, 0, ck, vk);
         }
+        let sum = |a: &[f64; LANES]| a.iter().sum::<f64>();
+        (
+            C64::new(sum(&acc[0]), sum(&acc[1])),
+            C64::new(sum(&acc[2]), sum(&acc[3])),
+        )
     }
-    for (&ck, &vk) in c_rest.iter().zip(v_rest) {
-        term(&mut acc, 0, ck, vk);
-    }
-    let sum = |a: &[f64; LANES]| a.iter().sum::<f64>();
-    (
-        C64::new(sum(&acc[0]), sum(&acc[1])),
-        C64::new(sum(&acc[2]), sum(&acc[3])),
-    )
 }
 
 impl Population for Discrete {
