@@ -308,7 +308,7 @@ mod tests {
         iters: usize,
     ) -> Vec<f64> {
         let mut j = vec![-1.0; m.x.len()];
-        let mut psi = vec![1.0; m.x.len()];
+        let mut psi = vec![1.0f64; m.x.len()];
         (0..=iters)
             .map(|_| {
                 let (mut bias, mut var, mut moment) = (0.0, 0.0, 0.0);
