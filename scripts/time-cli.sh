@@ -3,7 +3,8 @@
 #   plateau --help (median of 20 starts, peak RSS) and the eight analytic setups of PAPER.md as
 #   eight separate `plateau theory --analytic` commands (wall and CPU time, 3 repetitions);
 #   the speed targets of issue 23: `plan` from theory on several setups, its slowest included
-#   (target 2 s of CPU each), and `fit --model auto` on 10^4 distinct rows (target 5 s); each
+#   (target 2 s of CPU each), and `fit --model auto` on 10^4 distinct rows (target 5 s); that
+#   of issue 27: the joint Huber fit of a 240-row table with 4000 replicates (target 10 s); each
 #   line says ok or SLOW. Numbers and what they were measured on: docs/performance.md.
 #   cargo build --release --workspace --bins && bash scripts/time-cli.sh
 set -euo pipefail
@@ -64,4 +65,19 @@ with tempfile.TemporaryDirectory() as tmp:
             n = 10 ** (1 + 6 * i / 10000)
             f.write(f"{n:.6f},{(0.5 * n ** -0.5 + 0.01) * math.exp(0.02 * rng.gauss(0, 1))}\n")
     timed("fit --model auto, 10^4 rows", ["fit", "--input", path, "--model", "auto"], 5)
+    # Issue 27: the 240-row table of docs/capacity.md's worked example, Huber, 4000 replicates.
+    rng = random.Random(1)
+    rows = []
+    for i in range(16):
+        for j in range(15):
+            n, p = round(16 * 2 ** (i * 0.75)), round(1000 * 2 ** (j * 0.7))
+            rows.append([n, p, (0.01 + 0.5 * n ** -0.6 + 3 * p ** -0.5) * math.exp(rng.gauss(0, 0.03))])
+    for k in rng.sample(range(len(rows)), 8):
+        rows[k][2] *= 2
+    table = os.path.join(tmp, "table.csv")
+    with open(table, "w") as f:
+        f.write("N,P,loss\n" + "".join(f"{n},{p},{y:.6g}\n" for n, p, y in rows))
+    timed("fit --model joint --loss huber --reps 4000, 240 rows",
+          ["fit", "--input", table, "--x", "N", "--p", "P", "--y", "loss", "--model", "joint",
+           "--loss", "huber", "--reps", "4000"], 10)
 PY

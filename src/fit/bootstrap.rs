@@ -314,23 +314,17 @@ pub fn bootstrap(
     let lys: Vec<f64> = curve.ys.iter().map(|y| y.ln()).collect();
     let fitted: Vec<f64> = ls.iter().map(|&l| fit.ln_predict(l)).collect();
     let resid = centred_residuals(&lys, &fitted, fit.kind().n_params());
-    let kind = fit.kind();
+    let pools = Pools {
+        curve,
+        lys: &lys,
+        fitted: &fitted,
+        resid: &resid,
+    };
     let replicate = |rep: usize| -> Option<(Vec<f64>, Vec<f64>)> {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         rng.set_stream(rep as u64);
-        let lys_star: Vec<f64> = match method {
-            Method::Draws => resample_draws_log(&curve.draws, &curve.ys, &mut rng)?,
-            Method::Parametric => {
-                let se = curve.se_log.as_ref().expect("resolved");
-                lys.iter()
-                    .zip(se)
-                    .map(|(&ly, &s)| ly + s * rng.sample::<f64, _>(StandardNormal))
-                    .collect()
-            }
-            Method::Residuals => resample_residuals(&fitted, &resid, &mut rng),
-            Method::Auto | Method::Cells | Method::None => unreachable!("resolved above"),
-        };
-        let f = fit_model_log(kind, &ls, &lys_star, Some(fit))?;
+        let lys_star = pools.resample(method, &mut rng)?;
+        let f = fit_model_log(fit.kind(), &ls, &lys_star, Some(fit))?;
         let params = f.params();
         let preds: Vec<f64> = at.iter().map(|&x| f.predict(x)).collect();
         params
@@ -341,15 +335,51 @@ pub fn bootstrap(
     };
     let results: Vec<Option<(Vec<f64>, Vec<f64>)>> =
         (0..opts.reps).into_par_iter().map(replicate).collect();
-    let mut out = empty;
-    for r in results {
-        match r {
-            Some((pa, pr)) => {
-                out.params.push(pa);
-                out.predictions.push(pr);
+    Ok(empty.with_replicates(results))
+}
+
+impl BootstrapSamples {
+    /// These samples with the successful `results` (parameters, predictions) added in order,
+    /// the failed ones counted.
+    fn with_replicates(mut self, results: Vec<Option<(Vec<f64>, Vec<f64>)>>) -> Self {
+        for r in results {
+            match r {
+                Some((pa, pr)) => {
+                    self.params.push(pa);
+                    self.predictions.push(pr);
+                }
+                None => self.failed += 1,
             }
-            None => out.failed += 1,
         }
+        self
     }
-    Ok(out)
+}
+
+/// What the replicates of a curve are drawn from: its draws and standard errors, its log
+/// means, the fitted values and the centred residuals.
+struct Pools<'a> {
+    curve: &'a Curve,
+    lys: &'a [f64],
+    fitted: &'a [f64],
+    resid: &'a [f64],
+}
+
+impl Pools<'_> {
+    /// One replicate of `ln y` by `method` (resolved); `None` when a resampled mean is not
+    /// positive.
+    fn resample(&self, method: Method, rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+        Some(match method {
+            Method::Draws => resample_draws_log(&self.curve.draws, &self.curve.ys, rng)?,
+            Method::Parametric => {
+                let se = self.curve.se_log.as_ref().expect("resolved");
+                self.lys
+                    .iter()
+                    .zip(se)
+                    .map(|(&ly, &s)| ly + s * rng.sample::<f64, _>(StandardNormal))
+                    .collect()
+            }
+            Method::Residuals => resample_residuals(self.fitted, self.resid, rng),
+            Method::Auto | Method::Cells | Method::None => unreachable!("resolved above"),
+        })
+    }
 }

@@ -333,8 +333,78 @@ fn secular_root_within(d: &[f64], z: &[f64], znorm2: f64, i: usize, max_iteratio
         (k - 2, k - 1)
     };
     let eval = |origin: usize, tau: f64| split_pole_sums(d, z, hi, d[origin], tau);
-    let (origin, mut tau, mut lb, mut ub);
-    if i + 1 < k {
+    let Start {
+        origin,
+        mut tau,
+        mut lb,
+        mut ub,
+    } = start(d, z, znorm2, (lo, hi), i + 1 == k, &eval);
+    let other = if origin == lo { hi } else { lo };
+    let mut converged = false;
+    for _ in 0..max_iterations {
+        let (psi, dpsi, phi, dphi) = eval(origin, tau);
+        let w = 1.0 + psi + phi;
+        let dw = dpsi + dphi;
+        // Rounding-error bound of w (phi >= 0 >= psi: phi - psi is the sum of |terms|).
+        let err = 8.0 * (phi - psi + 1.0) + tau.abs() * dw;
+        if w.abs() <= f64::EPSILON * err {
+            converged = true;
+            break;
+        }
+        if w <= 0.0 {
+            lb = lb.max(tau);
+        } else {
+            ub = ub.min(tau);
+        }
+        if ub - lb <= 4.0 * f64::EPSILON * lb.abs().max(ub.abs()) {
+            converged = true;
+            break;
+        }
+        let eta = rational_step(d, z, (origin, other), tau, w, dw);
+        let next = tau + eta;
+        if next > lb && next < ub && next.is_finite() {
+            tau = next;
+            // The iteration converges quadratically: a step this small leaves an error far
+            // below rounding, so the confirming evaluation is skipped.
+            if eta.abs() <= 1e-10 * tau.abs() {
+                converged = true;
+                break;
+            }
+        } else {
+            tau = 0.5 * (lb + ub);
+        }
+    }
+    Root {
+        origin,
+        tau,
+        converged,
+    }
+}
+
+/// Where the iteration for one root starts: the origin pole, the offset `tau` from it, and the
+/// bracket `(lb, ub)` of offsets.
+struct Start {
+    origin: usize,
+    tau: f64,
+    lb: f64,
+    ub: f64,
+}
+
+/// The start of [`secular_root_within`] between the poles `(lo, hi)`: the root of the
+/// two-pole model (the other poles as a constant, from the sums at the midpoint `eval`) on
+/// the side of the midpoint where the secular function changes sign; for the last root, the
+/// middle of `(d_{K-1}, d_{K-1} + ||z||^2)`.
+#[inline(always)]
+fn start(
+    d: &[f64],
+    z: &[f64],
+    znorm2: f64,
+    (lo, hi): (usize, usize),
+    last_root: bool,
+    eval: &impl Fn(usize, f64) -> (f64, f64, f64, f64),
+) -> Start {
+    let (origin, mut tau, lb, ub);
+    if !last_root {
         let del = d[hi] - d[lo];
         let mid = del / 2.0;
         let (psi, _, phi, _) = eval(lo, mid);
@@ -373,75 +443,57 @@ fn secular_root_within(d: &[f64], z: &[f64], znorm2: f64, i: usize, max_iteratio
         (lb, ub) = (0.0, znorm2);
         tau = 0.5 * znorm2;
     }
-    let other = if origin == lo { hi } else { lo };
-    let mut converged = false;
-    for _ in 0..max_iterations {
-        let (psi, dpsi, phi, dphi) = eval(origin, tau);
-        let w = 1.0 + psi + phi;
-        let dw = dpsi + dphi;
-        // Rounding-error bound of w (phi >= 0 >= psi: phi - psi is the sum of |terms|).
-        let err = 8.0 * (phi - psi + 1.0) + tau.abs() * dw;
-        if w.abs() <= f64::EPSILON * err {
-            converged = true;
-            break;
-        }
-        if w <= 0.0 {
-            lb = lb.max(tau);
-        } else {
-            ub = ub.min(tau);
-        }
-        if ub - lb <= 4.0 * f64::EPSILON * lb.abs().max(ub.abs()) {
-            converged = true;
-            break;
-        }
-        // Fixed-weight rational step: keep the origin's pole exactly, model the rest as a
-        // constant plus the other pole, matching value and derivative.
-        let delta_o = -tau;
-        let delta_x = (d[other] - d[origin]) - tau;
-        let (dlo, dhi) = if origin == lo {
-            (delta_o, delta_x)
-        } else {
-            (delta_x, delta_o)
-        };
-        let zo = z[origin] / delta_o;
-        let c = w - delta_x * dw - (d[origin] - d[other]) * zo * zo;
-        let a = (dlo + dhi) * w - dlo * dhi * dw;
-        let b = dlo * dhi * w;
-        let mut eta = if c == 0.0 {
-            if a == 0.0 {
-                -w / dw
-            } else {
-                b / a
-            }
-        } else {
-            let disc = (a * a - 4.0 * b * c).abs().sqrt();
-            if a <= 0.0 {
-                (a - disc) / (2.0 * c)
-            } else {
-                2.0 * b / (a + disc)
-            }
-        };
-        if w * eta >= 0.0 || !eta.is_finite() {
-            eta = -w / dw;
-        }
-        let next = tau + eta;
-        if next > lb && next < ub && next.is_finite() {
-            tau = next;
-            // The iteration converges quadratically: a step this small leaves an error far
-            // below rounding, so the confirming evaluation is skipped.
-            if eta.abs() <= 1e-10 * tau.abs() {
-                converged = true;
-                break;
-            }
-        } else {
-            tau = 0.5 * (lb + ub);
-        }
-    }
-    Root {
+    Start {
         origin,
         tau,
-        converged,
+        lb,
+        ub,
     }
+}
+
+/// The fixed-weight rational step from offset `tau` of the `origin` pole, where the secular
+/// function is `w` with derivative `dw`: keep the origin's pole exactly, model the rest as a
+/// constant plus the `other` pole, matching value and derivative; Newton's step where the
+/// model's root lies on the wrong side or is not finite.
+#[inline(always)]
+fn rational_step(
+    d: &[f64],
+    z: &[f64],
+    (origin, other): (usize, usize),
+    tau: f64,
+    w: f64,
+    dw: f64,
+) -> f64 {
+    let lo_is_origin = origin < other;
+    let delta_o = -tau;
+    let delta_x = (d[other] - d[origin]) - tau;
+    let (dlo, dhi) = if lo_is_origin {
+        (delta_o, delta_x)
+    } else {
+        (delta_x, delta_o)
+    };
+    let zo = z[origin] / delta_o;
+    let c = w - delta_x * dw - (d[origin] - d[other]) * zo * zo;
+    let a = (dlo + dhi) * w - dlo * dhi * dw;
+    let b = dlo * dhi * w;
+    let mut eta = if c == 0.0 {
+        if a == 0.0 {
+            -w / dw
+        } else {
+            b / a
+        }
+    } else {
+        let disc = (a * a - 4.0 * b * c).abs().sqrt();
+        if a <= 0.0 {
+            (a - disc) / (2.0 * c)
+        } else {
+            2.0 * b / (a + disc)
+        }
+    };
+    if w * eta >= 0.0 || !eta.is_finite() {
+        eta = -w / dw;
+    }
+    eta
 }
 
 /// `z` recomputed from the roots (Löwner): `zhat_j^2 = prod_i (lambda_i - d_j) /

@@ -223,53 +223,18 @@ impl Spectrum {
         iters: usize,
         par: Par,
     ) -> Vec<f64> {
-        let r = self.rank();
         let d = self.setup.d();
         let kernel = Kernel::new(&self.a, v, par);
-
+        let mut state = Filters::new(&self.lambda, eta, kernel.width());
         let mut risks = Vec::with_capacity(iters + 1);
-        // f_k and q_k = (1 - eta l)^k, advanced as f_{k+1} = f_k + eta l q_k: a sum of terms of
-        // one sign while eta l < 1, so small eigenvalues keep full relative accuracy (unlike
-        // 1 - q_k).
-        let mut f = vec![0.0; r];
-        let mut q = vec![1.0f64; r];
-        let step: Vec<f64> = self.lambda.iter().map(|&l| eta * l).collect();
-        // Eigenvalues `i < frozen` (the largest) have |q_i| < 2^-60 and f_i >= 1/2: every later
-        // increment is below half an ulp of f_i, so f_i is exactly constant from then on and
-        // their part of the fit is summed once into `frozen_sum` instead of entering every GEMM.
-        let mut frozen = 0;
-        let mut frozen_sum = vec![0.0; kernel.width()];
-        let mut frozen_weight = 0.0;
         let mut k = 0;
         while k <= iters {
             if kernel.can_freeze() {
-                while frozen < r && q[frozen].abs() < FREEZE && f[frozen] >= 0.5 {
-                    kernel.accumulate(frozen, f[frozen], &mut frozen_sum);
-                    frozen_weight += f[frozen] * f[frozen] * vnorm2[frozen];
-                    frozen += 1;
-                }
+                state.freeze(&kernel, vnorm2);
             }
-            let active = r - frozen;
             let cols = BLOCK.min(iters + 1 - k);
-            // Column j holds the filter of iteration k + j (contiguous in memory).
-            let mut filters = Mat::<f64>::zeros(active, cols);
-            let mut weights = vec![0.0; cols];
-            for (j, weight) in weights.iter_mut().enumerate() {
-                let col = filters
-                    .col_mut(j)
-                    .try_as_col_major_mut()
-                    .expect("contiguous column")
-                    .as_slice_mut();
-                *weight = frozen_weight
-                    + advance_filters(
-                        &mut f[frozen..],
-                        &mut q[frozen..],
-                        &step[frozen..],
-                        &vnorm2[frozen..],
-                        col,
-                    );
-            }
-            let fit = kernel.fit_terms(filters.as_ref(), frozen, &frozen_sum, par);
+            let (filters, weights) = state.block(cols, vnorm2);
+            let fit = kernel.fit_terms(filters.as_ref(), state.frozen, &state.frozen_sum, par);
             risks.extend(
                 fit.iter()
                     .zip(&weights)
@@ -278,6 +243,70 @@ impl Spectrum {
             k += cols;
         }
         risks
+    }
+}
+
+/// The filters of a gradient-descent path at iteration `k`: `f_k` and `q_k = (1 - eta l)^k`,
+/// advanced as `f_{k+1} = f_k + eta l q_k`: a sum of terms of one sign while `eta l < 1`, so
+/// small eigenvalues keep full relative accuracy (unlike `1 - q_k`).
+struct Filters {
+    f: Vec<f64>,
+    q: Vec<f64>,
+    step: Vec<f64>,
+    /// Eigenvalues `i < frozen` (the largest) have `|q_i| < 2^-60` and `f_i >= 1/2`: every
+    /// later increment is below half an ulp of `f_i`, so `f_i` is exactly constant from then
+    /// on and their part of the fit is summed once into `frozen_sum` (and of the noise term
+    /// into `frozen_weight`) instead of entering every GEMM.
+    frozen: usize,
+    frozen_sum: Vec<f64>,
+    frozen_weight: f64,
+}
+
+impl Filters {
+    fn new(lambda: &[f64], eta: f64, width: usize) -> Self {
+        Self {
+            f: vec![0.0; lambda.len()],
+            q: vec![1.0; lambda.len()],
+            step: lambda.iter().map(|&l| eta * l).collect(),
+            frozen: 0,
+            frozen_sum: vec![0.0; width],
+            frozen_weight: 0.0,
+        }
+    }
+
+    /// Freezes the leading filters that can no longer change (see `frozen`).
+    fn freeze(&mut self, kernel: &Kernel, vnorm2: &[f64]) {
+        let (f, q) = (&self.f, &self.q);
+        while self.frozen < f.len() && q[self.frozen].abs() < FREEZE && f[self.frozen] >= 0.5 {
+            let i = self.frozen;
+            kernel.accumulate(i, f[i], &mut self.frozen_sum);
+            self.frozen_weight += f[i] * f[i] * vnorm2[i];
+            self.frozen += 1;
+        }
+    }
+
+    /// The active filters of the next `cols` iterations (column `j`: iteration `k + j`,
+    /// contiguous in memory) and each iteration's `sum_i f_i^2 vnorm2_i`; advances by `cols`.
+    fn block(&mut self, cols: usize, vnorm2: &[f64]) -> (Mat<f64>, Vec<f64>) {
+        let frozen = self.frozen;
+        let mut filters = Mat::<f64>::zeros(self.f.len() - frozen, cols);
+        let mut weights = vec![0.0; cols];
+        for (j, weight) in weights.iter_mut().enumerate() {
+            let col = filters
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .expect("contiguous column")
+                .as_slice_mut();
+            *weight = self.frozen_weight
+                + advance_filters(
+                    &mut self.f[frozen..],
+                    &mut self.q[frozen..],
+                    &self.step[frozen..],
+                    &vnorm2[frozen..],
+                    col,
+                );
+        }
+        (filters, weights)
     }
 }
 

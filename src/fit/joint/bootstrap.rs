@@ -89,6 +89,25 @@ pub fn chi2_dof(data: &JointData, fit: &JointFit) -> Option<f64> {
     Some(chi2_sum(&resid, &se) / (data.len() - k) as f64)
 }
 
+/// The method `asked` resolved for `data` (`auto`: seeds when the law fits `within_noise`,
+/// else residuals).
+///
+/// # Errors
+/// `draws` without two seeds in every cell, or `parametric`.
+fn resolve(asked: Method, within_noise: bool, data: &JointData) -> Result<Method> {
+    Ok(match asked {
+        Method::Auto if within_noise => Method::Draws,
+        Method::Auto => Method::Residuals,
+        Method::Draws if !data.has_replicates() => {
+            bail!("bootstrap over seeds needs at least two runs in every (N, P) cell")
+        }
+        Method::Parametric => bail!(
+            "the joint fit resamples seeds (draws) or cell residuals; parametric is not available"
+        ),
+        m => m,
+    })
+}
+
 /// Bootstraps `fit`, which was fitted to every cell of `data` (see the module docs).
 ///
 /// # Errors
@@ -108,17 +127,7 @@ pub fn bootstrap_joint(
     let chi2 = chi2_dof(data, fit);
     let k = fit.n_params();
     let within_noise = chi2.is_some_and(|c| c <= chi2_dof_quantile(data.len() - k));
-    let method = match opts.method {
-        Method::Auto if within_noise => Method::Draws,
-        Method::Auto => Method::Residuals,
-        Method::Draws if !data.has_replicates() => {
-            bail!("bootstrap over seeds needs at least two runs in every (N, P) cell")
-        }
-        Method::Parametric => bail!(
-            "the joint fit resamples seeds (draws) or cell residuals; parametric is not available"
-        ),
-        m => m,
-    };
+    let method = resolve(opts.method, within_noise, data)?;
     let mut out = JointSamples {
         method,
         chi2_dof: chi2,

@@ -17,7 +17,9 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::fitted_log;
-use super::{bootstrap_joint, fit_joint_loss, Family, JointData, Loss};
+use super::{
+    bootstrap_joint, fit_joint_loss, Family, JointCell, JointData, JointFit, JointSamples, Loss,
+};
 use crate::fit::backtest::{held_out_summary, observation_intervals};
 use crate::fit::bootstrap::centred_residuals;
 use crate::fit::nullable;
@@ -142,6 +144,46 @@ pub fn corner_backtest_loss(
     })
 }
 
+/// 95% intervals for new observations at the `test` cells from the replicates `boot` of `fit`
+/// (fitted to `train`), with its residuals as the observation noise; NaN without replicates.
+fn held_out_intervals(
+    train: &JointData,
+    test: &JointData,
+    fit: &JointFit,
+    boot: &JointSamples,
+    seed: u64,
+) -> Vec<[f64; 2]> {
+    if boot.laws.is_empty() {
+        return vec![[f64::NAN; 2]; test.len()];
+    }
+    let preds: Vec<Vec<f64>> = boot
+        .laws
+        .iter()
+        .map(|l| test.cells().iter().map(|c| l.predict(c.n, c.p)).collect())
+        .collect();
+    let resid = centred_residuals(
+        &train.log_means(),
+        &fitted_log(train, &fit.law),
+        fit.n_params(),
+    );
+    observation_intervals(&preds, &resid, seed)
+}
+
+/// A held-out cell `c` against the law's `predicted` value and the interval `ci95`.
+fn held_out_cell(c: &JointCell, predicted: f64, ci95: [f64; 2]) -> CornerCell {
+    CornerCell {
+        n: c.n,
+        p: c.p,
+        observed: c.mean,
+        predicted,
+        log_error: (c.mean / predicted).ln(),
+        ci95,
+        covered: ci95[0]
+            .is_finite()
+            .then(|| ci95[0] <= c.mean && c.mean <= ci95[1]),
+    }
+}
+
 fn candidate(
     family: Family,
     train: &JointData,
@@ -164,39 +206,12 @@ fn candidate(
         Ok(b) => b,
         Err(e) => return skipped(format!("bootstrap failed: {e:#}")),
     };
-    let intervals = if boot.laws.is_empty() {
-        vec![[f64::NAN; 2]; test.len()]
-    } else {
-        let preds: Vec<Vec<f64>> = boot
-            .laws
-            .iter()
-            .map(|l| test.cells().iter().map(|c| l.predict(c.n, c.p)).collect())
-            .collect();
-        let resid = centred_residuals(
-            &train.log_means(),
-            &fitted_log(train, &fit.law),
-            fit.n_params(),
-        );
-        observation_intervals(&preds, &resid, opts.seed)
-    };
+    let intervals = held_out_intervals(train, test, &fit, &boot, opts.seed);
     let held_out: Vec<CornerCell> = test
         .cells()
         .iter()
         .zip(intervals)
-        .map(|(c, ci95)| {
-            let predicted = fit.law.predict(c.n, c.p);
-            CornerCell {
-                n: c.n,
-                p: c.p,
-                observed: c.mean,
-                predicted,
-                log_error: (c.mean / predicted).ln(),
-                ci95,
-                covered: ci95[0]
-                    .is_finite()
-                    .then(|| ci95[0] <= c.mean && c.mean <= ci95[1]),
-            }
-        })
+        .map(|(c, ci95)| held_out_cell(c, fit.law.predict(c.n, c.p), ci95))
         .collect();
     let (rms_log_error, coverage) =
         held_out_summary(held_out.iter().map(|h| (h.log_error, h.covered)));

@@ -115,27 +115,7 @@ pub(crate) fn fit_layout(
         }
         true
     };
-    // keep = 0: the warm start alone (a case-bootstrap replicate, near the original fit).
-    let grid = if keep == 0 {
-        vec![]
-    } else {
-        grid_starts(data, layout, loss, keep)
-    };
-    let mut starts: Vec<Vec<f64>> = grid
-        .into_iter()
-        .flat_map(|law| {
-            let qs: &[f64] = match layout.family {
-                Family::Additive => &[1.0],
-                Family::PowerMean => &[1.0, 0.5, 2.0],
-            };
-            qs.iter()
-                .map(move |&q| layout.theta(&JointLaw { q, ..law }))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if let Some(w) = warm {
-        starts.push(layout.theta(w));
-    }
+    let starts = starts(data, layout, loss, warm, keep);
     let best = starts
         .iter()
         .filter_map(|t| minimize(&model, m, t, &lower, &upper))
@@ -155,6 +135,38 @@ pub(crate) fn fit_layout(
         loss,
         objective: best.rss,
     })
+}
+
+/// The parameter vectors the fit starts from: the `keep` best grid laws (the power mean from
+/// each also with `q = 0.5` and `q = 2`), then `warm`. `keep = 0`: the warm start alone (a
+/// case-bootstrap replicate, near the original fit).
+fn starts(
+    data: &JointData,
+    layout: Layout,
+    loss: Loss,
+    warm: Option<&JointLaw>,
+    keep: usize,
+) -> Vec<Vec<f64>> {
+    let grid = if keep == 0 {
+        vec![]
+    } else {
+        grid_starts(data, layout, loss, keep)
+    };
+    let qs: &[f64] = match layout.family {
+        Family::Additive => &[1.0],
+        Family::PowerMean => &[1.0, 0.5, 2.0],
+    };
+    let mut starts: Vec<Vec<f64>> = grid
+        .into_iter()
+        .flat_map(|law| {
+            qs.iter()
+                .map(move |&q| layout.theta(&JointLaw { q, ..law }))
+        })
+        .collect();
+    if let Some(w) = warm {
+        starts.push(layout.theta(w));
+    }
+    starts
 }
 
 /// The `keep` additive laws of smallest `loss` of the log residuals over the exponent grid

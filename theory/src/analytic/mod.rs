@@ -64,6 +64,7 @@
 //!   `ridge` (ridge, least squares), `pca` (eigenvector overlaps), `finite_size` and
 //!   `noise_block` (the finite-`d` correction).
 
+mod critical;
 mod curves;
 pub(crate) mod discrete;
 mod equivalent;

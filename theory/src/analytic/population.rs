@@ -89,18 +89,25 @@ pub(crate) trait Population {
     /// ascending order (adjacent intervals may touch): the gaps between consecutive edge
     /// candidates (and 0) in which `mt` has an imaginary part.
     fn support(&self) -> Vec<(f64, f64)> {
-        let mut cands = vec![0.0];
-        cands.extend(
-            self.edge_candidates()
-                .into_iter()
-                .filter(|x| x.is_finite() && *x > 0.0),
-        );
-        cands.sort_by(f64::total_cmp);
-        cands.dedup_by(|p, q| (*p - *q).abs() <= 1e-13 * q.abs().max(1e-300));
-        cands
-            .windows(2)
-            .map(|w| (w[0], w[1]))
-            .filter(|&(l, r)| r > l && self.stieltjes(0.5 * (l + r), None).is_some())
-            .collect()
+        intervals_between(self.edge_candidates(), |x| {
+            self.stieltjes(x, None).is_some()
+        })
     }
+}
+
+/// The intervals between consecutive `candidates` (and 0; non-finite and non-positive ones
+/// ignored, near-duplicates merged) whose midpoint is `inside` the support, ascending.
+pub(crate) fn intervals_between(
+    candidates: Vec<f64>,
+    inside: impl Fn(f64) -> bool,
+) -> Vec<(f64, f64)> {
+    let mut cands = vec![0.0];
+    cands.extend(candidates.into_iter().filter(|x| x.is_finite() && *x > 0.0));
+    cands.sort_by(f64::total_cmp);
+    cands.dedup_by(|p, q| (*p - *q).abs() <= 1e-13 * q.abs().max(1e-300));
+    cands
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .filter(|&(l, r)| r > l && inside(0.5 * (l + r)))
+        .collect()
 }

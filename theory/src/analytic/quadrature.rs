@@ -7,6 +7,7 @@
 //! masses, known in closed form, are exact to the population's tolerance: a built-in error
 //! estimate, which matters where two clusters nearly touch.
 
+use super::poly::C64;
 use super::population::Population;
 
 /// Half-width of the tanh-sinh parameter range: at `|t| = 4` the nodes are within `1e-37` of
@@ -105,16 +106,39 @@ pub(crate) struct Grid {
 impl Grid {
     /// Discretises with at least `min_nodes` per support interval, doubling them (up to the
     /// population's `max_nodes`) until every measure has its exact total mass to its `mass_tol`.
-    /// Cost `O(nodes)` Stieltjes solves per attempt.
+    /// An interval stops doubling once a doubling moved none of its partial masses by more than
+    /// [`SETTLED`] of the tolerance: its error is then far below it (the rules converge
+    /// geometrically), and only the intervals that need nodes get them. Cost `O(nodes)`
+    /// Stieltjes solves per attempt, the nodes of a doubled tanh-sinh rule reused.
     pub fn adaptive<P: Population>(pop: &P, min_nodes: usize) -> Self {
         let support = pop.support();
-        let mut nodes = min_nodes;
+        let mut solved = Solved::default();
+        let mut parts: Vec<Part> = support
+            .iter()
+            .map(|&(l, r)| Part::new(pop, l, r, min_nodes, &mut solved))
+            .collect();
+        let (bias_mass, bias_weight) = pop.bias_masses();
+        let scale = [
+            pop.sample_fraction(),
+            pop.trace_over_n(),
+            bias_mass,
+            bias_weight,
+        ];
+        let settled = SETTLED * P::QUADRATURE.mass_tol;
         loop {
-            let grid = Self::new(pop, support.clone(), nodes);
-            if nodes >= P::QUADRATURE.max_nodes || grid.mass_error(pop) < P::QUADRATURE.mass_tol {
+            let grid = Self::assemble(pop, support.clone(), &parts);
+            let open = |p: &Part| !p.settled && p.nodes < P::QUADRATURE.max_nodes;
+            if !parts.iter().any(open) || grid.mass_error(pop) < P::QUADRATURE.mass_tol {
                 return grid;
             }
-            nodes *= 2;
+            for part in parts.iter_mut().filter(|p| open(p)) {
+                let finer = Part::new(pop, part.l, part.r, 2 * part.nodes, &mut solved);
+                let moved = finer.change_from(part, &scale);
+                *part = Part {
+                    settled: moved <= settled,
+                    ..finer
+                };
+            }
         }
     }
 
@@ -156,38 +180,125 @@ impl Grid {
         }
     }
 
-    /// Discretises with `nodes` per support interval. Cost `O(nodes)` Stieltjes solves.
-    fn new<P: Population>(pop: &P, support: Vec<(f64, f64)>, nodes: usize) -> Self {
-        let (mut x, mut esd, mut wu, mut we) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let inv_pi = std::f64::consts::FRAC_1_PI;
-        let ratio = pop.n_train() as f64 / pop.n() as f64;
-        for &(l, r) in &support {
-            // Continuation within an interval only: across a gap the root jumps.
-            let mut guess = None;
-            for (xj, dx) in P::QUADRATURE.rule.nodes(l, r, nodes) {
-                let Some(mt) = pop.stieltjes(xj, guess) else {
-                    continue;
-                };
-                guess = Some(mt);
-                let u = 1.0 / (mt * xj);
-                let e = pop.bias_transform(mt);
-                x.push(xj);
-                esd.push(ratio * inv_pi * mt.im * dx);
-                wu.push(-inv_pi * u.im * dx);
-                we.push(-inv_pi * e.im * dx);
-            }
-        }
+    /// The grid of the intervals' rules, in order, with the atoms at 0.
+    fn assemble<P: Population>(pop: &P, support: Vec<(f64, f64)>, parts: &[Part]) -> Self {
+        let cat = |f: fn(&Part) -> &Vec<f64>| parts.iter().flat_map(f).copied().collect();
         let kappa0 = pop.kappa0();
         Self {
-            x,
-            esd,
-            wu,
-            we,
+            x: cat(|p| &p.x),
+            esd: cat(|p| &p.esd),
+            wu: cat(|p| &p.wu),
+            we: cat(|p| &p.we),
             atom_u: kappa0.unwrap_or(0.0),
             atom_bias: kappa0.map_or(0.0, |k| pop.bias_atom(k)),
             support,
             kappa0,
         }
+    }
+}
+
+/// The continuation's start at `x` from the roots at the last two nodes: the secant through
+/// them where `x` is at most twice as far from the last node as the two are apart (closer to
+/// the root than the last one alone), else the last root.
+fn extrapolate(last: [Option<(f64, C64)>; 2], x: f64) -> Option<C64> {
+    match last {
+        [Some((x0, m0)), Some((x1, m1))] if (x - x1).abs() <= 2.0 * (x1 - x0).abs() => {
+            Some(m1 + (m1 - m0) * ((x - x1) / (x1 - x0)))
+        }
+        [_, one] => one.map(|(_, m)| m),
+    }
+}
+
+/// Fraction of the mass tolerance below which a doubling settles an interval.
+const SETTLED: f64 = 1e-3;
+
+/// One support interval `[l, r]` discretised with `nodes`: its share of the grid.
+struct Part {
+    l: f64,
+    r: f64,
+    nodes: usize,
+    x: Vec<f64>,
+    esd: Vec<f64>,
+    wu: Vec<f64>,
+    we: Vec<f64>,
+    /// Whether its last doubling moved its masses by less than [`SETTLED`] of the tolerance.
+    settled: bool,
+}
+
+impl Part {
+    /// The rule's nodes on `[l, r]` and the measures' weights there, reusing the roots of
+    /// `solved` and adding the new ones to it. Cost `O(nodes)` Stieltjes solves, half of them
+    /// on a doubling of the tanh-sinh rule (whose nodes include the previous ones, bit for bit).
+    fn new<P: Population>(pop: &P, l: f64, r: f64, nodes: usize, solved: &mut Solved) -> Self {
+        let mut part = Part {
+            l,
+            r,
+            nodes,
+            x: Vec::new(),
+            esd: Vec::new(),
+            wu: Vec::new(),
+            we: Vec::new(),
+            settled: false,
+        };
+        let inv_pi = std::f64::consts::FRAC_1_PI;
+        let ratio = pop.n_train() as f64 / pop.n() as f64;
+        // Continuation within an interval only: across a gap the root jumps.
+        let mut last: [Option<(f64, C64)>; 2] = [None, None];
+        for (xj, dx) in P::QUADRATURE.rule.nodes(l, r, nodes) {
+            let guess = extrapolate(last, xj);
+            let Some(mt) = solved.root(xj).or_else(|| pop.stieltjes(xj, guess)) else {
+                continue;
+            };
+            solved.insert(xj, mt);
+            last = [last[1], Some((xj, mt))];
+            let u = 1.0 / (mt * xj);
+            let e = pop.bias_transform(mt);
+            part.x.push(xj);
+            part.esd.push(ratio * inv_pi * mt.im * dx);
+            part.wu.push(-inv_pi * u.im * dx);
+            part.we.push(-inv_pi * e.im * dx);
+        }
+        part
+    }
+
+    /// The partial masses `(esd, rho_u, rho_E, rho_E / x)` of this interval.
+    fn masses(&self) -> [f64; 4] {
+        [
+            self.esd.iter().sum(),
+            self.wu.iter().sum(),
+            self.we.iter().sum(),
+            self.we.iter().zip(&self.x).map(|(w, x)| w / x).sum(),
+        ]
+    }
+
+    /// Largest change of a partial mass from `coarser`, relative to the measure's total
+    /// `scale` (absolute where that is 0).
+    fn change_from(&self, coarser: &Part, scale: &[f64; 4]) -> f64 {
+        let (now, before) = (self.masses(), coarser.masses());
+        (0..4)
+            .map(|i| {
+                let d = (now[i] - before[i]).abs();
+                if scale[i] == 0.0 {
+                    d
+                } else {
+                    d / scale[i]
+                }
+            })
+            .fold(0.0, f64::max)
+    }
+}
+
+/// The Stieltjes roots found so far at each node `x` (by its bits): what a doubling reuses.
+#[derive(Default)]
+struct Solved(std::collections::HashMap<u64, C64>);
+
+impl Solved {
+    fn root(&self, x: f64) -> Option<C64> {
+        self.0.get(&x.to_bits()).copied()
+    }
+
+    fn insert(&mut self, x: f64, mt: C64) {
+        self.0.insert(x.to_bits(), mt);
     }
 }
 
