@@ -58,12 +58,13 @@ use super::noise_block::{decompose, Atom, NoiseModel};
 const MIN_NODES: usize = 16;
 const MAX_NODES: usize = 4096;
 
-/// A noise variance at or below this is treated as none. The flat block then differs from the
+/// A noise variance at or below this is treated as none, here and in the subspace model's
+/// population ([`TwoAtom`](super::two_atom::TwoAtom)). The flat block then differs from the
 /// exact one by `O(s)` relative to the signal eigenvalues (`alpha >= 1`), below rounding, while
 /// the Marchenko-Pastur block's products of `s` with the noise eigenvalues (`O(s^2)`) underflow
 /// to 0 for `s` below about `1e-154` (the Python hypothesis test found an infinite GD risk at
 /// `sigma = 2e-156`; test `negligible_noise_is_the_noiseless_limit`).
-const NEGLIGIBLE_NOISE: f64 = 1e-100;
+pub(crate) const NEGLIGIBLE_NOISE: f64 = 1e-100;
 
 /// Gauss-Chebyshev nodes on the noise block's Marchenko-Pastur bulk (section 8b; test
 /// `finite_size::tests::bulk_quadrature_is_converged`).

@@ -107,4 +107,23 @@ mod tests {
             last = excess;
         }
     }
+
+    /// A noise variance below `NEGLIGIBLE_NOISE` is the noiseless model (the Python hypothesis
+    /// test found PCA at risk 1 for `sigma = 2.1e-156`, `d = 1`, `n = 2`).
+    #[test]
+    fn negligible_noise_is_noiseless() {
+        for (d, n, n_train) in [(1, 2, 4), (1, 2, 8), (10, 100, 200)] {
+            let risk = |sigma| {
+                let setup = Setup::new(d, n, sigma).unwrap();
+                SpectralEquivalent::new(&setup, n_train).unwrap().pca_risk()
+            };
+            let noiseless = risk(0.0);
+            for sigma in [2.1e-156, 1e-60] {
+                assert!(
+                    (risk(sigma) - noiseless).abs() < 1e-15,
+                    "{d} {n} {n_train} {sigma}"
+                );
+            }
+        }
+    }
 }

@@ -19,6 +19,7 @@
 //! Chebyshev midpoint rule ([`Rule::ChebyshevMidpoint`]): every interval ends at a square-root
 //! edge or a hard edge at 0.
 
+use super::finite_size::NEGLIGIBLE_NOISE;
 use super::poly::{
     backward_error, eval, polish_real, poly_mul, poly_roots, C64, ROUNDING_BACKWARD_ERROR,
 };
@@ -49,8 +50,10 @@ impl TwoAtom {
             a: 1.0 + sigma2,
             s: sigma2,
             c1: d as f64 / big_n,
-            // With sigma = 0 the noise atom sits at 0 and carries no variance: drop it.
-            c2: if sigma2 > 0.0 {
+            // With sigma = 0 the noise atom sits at 0 and carries no variance: drop it. So also
+            // below `NEGLIGIBLE_NOISE`, where it moves every risk by a relative `O(s)` (below
+            // rounding) and its scale `1/s` is out of the range of the root finders.
+            c2: if sigma2 > NEGLIGIBLE_NOISE {
                 (n - d) as f64 / big_n
             } else {
                 0.0
@@ -63,7 +66,7 @@ impl TwoAtom {
 
     /// Number of non-zero population eigenvalues.
     pub fn pop_rank(&self) -> usize {
-        if self.s > 0.0 {
+        if self.c2 > 0.0 || self.n == self.d {
             self.n
         } else {
             self.d
