@@ -38,8 +38,10 @@
 //! The closed forms (floor, ridge, least squares) cost `O(atoms)` per evaluation, where atoms
 //! are the distinct `(lambda_i, a_i)` pairs (an isotropic `s x s` spectrum has about `s^2 / 8` of
 //! them). Gradient descent and gradient flow go through [`DiagonalModel::equivalent`]: the
-//! limiting spectrum of the sample covariance on a quadrature grid (`O(atoms^2)` to find its
-//! support, `O(atoms)` per node), then `O(nodes)` per gradient-descent step.
+//! limiting spectrum of the sample covariance on a quadrature grid (its support from the
+//! critical points of `x(m)`: `O(1)` per gap between atoms that a closed-form bound rules out,
+//! a few `O(atoms)` Newton steps for the others; `O(atoms)` per node), then `O(nodes)` per
+//! gradient-descent step.
 //!
 //! ```
 //! use plateau_theory::gaussian::DiagonalModel;
@@ -318,7 +320,8 @@ impl DiagonalModel {
 
     /// The deterministic equivalent of the sample spectrum for `n_train` examples: build once,
     /// then evaluate the gradient-descent path, gradient flow or any spectral filter. Cost: the
-    /// support search (`O(atoms^2)`) and `O(atoms)` per quadrature node.
+    /// support search (`O(atoms)` bounds, `O(atoms)` per Newton step where a bound does not
+    /// rule a gap out) and `O(atoms)` per quadrature node.
     ///
     /// # Errors
     /// [`TheoryError::InvalidArgument`] for `n_train == 0`.
