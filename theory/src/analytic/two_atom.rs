@@ -105,9 +105,10 @@ impl TwoAtom {
     /// cluster's edges) and `|m| ~ 1/s` (the noise bulk's). In `m` the quartic's leading
     /// coefficient is `O(s^2)` and the root finder drops it below `1e-15` of the largest, losing
     /// the noise bulk (for `s <= 1e-8` the whole bulk vanished from the support and PCA's risk
-    /// came out as 1); in `mu = s m` the small roots are lost instead. So when the scales are apart
-    /// ([`scale_separated`](Self::scale_separated)) each scale's roots come from the quartic written in it, split at `|m| = 1/sqrt(a s)`.
-    /// Test `tiny_noise_keeps_the_noise_bulk`.
+    /// came out as 1); in `mu = s m` the small roots are lost instead. So when the scales are
+    /// apart ([`scale_separated`](Self::scale_separated)) each scale's roots come from the
+    /// quartic written in it, split at `|m| = 1/sqrt(a s)`. Test
+    /// `tiny_noise_keeps_the_noise_bulk`.
     fn critical_points(&self) -> Vec<f64> {
         let (a, s) = (self.a, self.s);
         let mut roots = if self.scale_separated() {
