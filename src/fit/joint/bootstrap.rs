@@ -36,6 +36,7 @@ use crate::fit::bootstrap::{
     centred_residuals, chi2_dof_quantile, chi2_sum, resample_draws_log, resample_residuals,
     se_log_of_draws,
 };
+use crate::fit::lm::Tolerance;
 use crate::fit::{percentile_interval, BootstrapOptions, Method};
 
 /// The successful replicates of a joint fit.
@@ -160,7 +161,14 @@ pub fn bootstrap_joint(
         // A case replicate keeps the original cells, so the original fit is a start close
         // to its optimum: the grid of starts is skipped (most of a refit's cost).
         let keep = usize::from(method != Method::Cells);
-        fit_layout(&star, layout, fit.loss, Some(&fit.law), keep).map(|f| f.law)
+        fit_layout(
+            &star,
+            layout,
+            fit.loss,
+            (Some(&fit.law), keep),
+            Tolerance::REPLICATE,
+        )
+        .map(|f| f.law)
     };
     let laws: Vec<Option<JointLaw>> = (0..opts.reps).into_par_iter().map(replicate).collect();
     for l in laws {

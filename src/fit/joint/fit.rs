@@ -14,7 +14,7 @@ use super::law::{JointLaw, Layout};
 use super::loss::Loss;
 use super::{Family, JointData};
 use crate::fit::linalg::lstsq;
-use crate::fit::lm::minimize;
+use crate::fit::lm::{minimize_to, Tolerance};
 
 /// Exponents of the grid of starts.
 const EXPONENT_GRID: [f64; 10] = [0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0];
@@ -79,18 +79,19 @@ pub fn fit_joint_loss(
             k + 1
         );
     }
-    fit_layout(data, layout, loss, None, 3)
+    fit_layout(data, layout, loss, (None, 3), Tolerance::TIGHT)
         .ok_or_else(|| anyhow::anyhow!("the {family} fit failed"))
 }
 
 /// The fit of `layout` under `loss` from the `keep` best grid starts and `warm` (the bootstrap
-/// passes the fit to the original data); `None` when no start can be evaluated.
+/// passes the fit to the original data, and [`Tolerance::REPLICATE`]); `None` when no start can
+/// be evaluated.
 pub(crate) fn fit_layout(
     data: &JointData,
     layout: Layout,
     loss: Loss,
-    warm: Option<&JointLaw>,
-    keep: usize,
+    (warm, keep): (Option<&JointLaw>, usize),
+    tol: Tolerance,
 ) -> Option<JointFit> {
     let cells = data.cells();
     let m = cells.len();
@@ -118,7 +119,7 @@ pub(crate) fn fit_layout(
     let starts = starts(data, layout, loss, warm, keep);
     let best = starts
         .iter()
-        .filter_map(|t| minimize(&model, m, t, &lower, &upper))
+        .filter_map(|t| minimize_to(&model, m, t, (&lower, &upper), tol))
         .min_by(|a, b| a.rss.total_cmp(&b.rss))?;
     let law = layout.law(&best.theta);
     let rss_log = match loss {

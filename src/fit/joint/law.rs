@@ -34,11 +34,26 @@ pub struct JointLaw {
 
 /// `ln(e^x + e^y)` without overflow.
 fn lse(x: f64, y: f64) -> f64 {
+    lse_weights(x, y).0
+}
+
+/// `ln(e^x + e^y)` and the weights `e^x / (e^x + e^y)`, `e^y / (e^x + e^y)`, from one
+/// exponential `z = e^(lo - hi)`: the weights are `1 / (1 + z)` and `z / (1 + z)`, so the
+/// smaller keeps its relative accuracy (`1 - w` would not). The fit evaluates the model at
+/// every cell of every bootstrap refit, where `exp` and `ln_1p` are most of its time.
+fn lse_weights(x: f64, y: f64) -> (f64, f64, f64) {
     let (hi, lo) = if x >= y { (x, y) } else { (y, x) };
-    if lo == f64::NEG_INFINITY {
-        return hi;
+    let (l, big, small) = if lo == f64::NEG_INFINITY {
+        (hi, 1.0, 0.0)
+    } else {
+        let z = (lo - hi).exp();
+        (hi + z.ln_1p(), 1.0 / (1.0 + z), z / (1.0 + z))
+    };
+    if x >= y {
+        (l, big, small)
+    } else {
+        (l, small, big)
     }
-    hi + (lo - hi).exp().ln_1p()
 }
 
 impl JointLaw {
@@ -162,13 +177,11 @@ impl Layout {
             .map_or(self.floor.unwrap_or(0.0), |i| theta[i]);
         let t1 = theta[0] - theta[1] * ln_n;
         let t2 = theta[2] - theta[3] * ln_p;
-        let l = lse(t1 / q, t2 / q);
+        let (l, pi1, pi2) = lse_weights(t1 / q, t2 / q);
         let ln_s = q * l;
-        let pi1 = (t1 / q - l).exp();
-        let pi2 = (t2 / q - l).exp();
         let (f, w) = if e > 0.0 {
-            let f = lse(e.ln(), ln_s);
-            (f, (ln_s - f).exp())
+            let (f, w, _) = lse_weights(ln_s, e.ln());
+            (f, w)
         } else {
             (ln_s, 1.0)
         };
