@@ -75,7 +75,7 @@ pub fn fit(
     let run = || -> Result<_> {
         let model: ModelChoice = model.parse()?;
         let bootstrap = BootstrapArgs {
-            bootstrap,
+            bootstrap: bootstrap.parse()?,
             reps,
             seed,
         }
@@ -131,7 +131,7 @@ pub fn plan(
             at,
             peak,
             bootstrap: BootstrapArgs {
-                bootstrap,
+                bootstrap: bootstrap.parse()?,
                 reps,
                 seed,
             }

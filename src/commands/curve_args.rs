@@ -66,9 +66,9 @@ pub const MAX_REPS: usize = 100_000;
 /// The bootstrap of the intervals.
 #[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
-    /// Bootstrap: auto, draws, parametric, residuals or none.
-    #[arg(long, default_value = "auto", value_name = "METHOD")]
-    pub bootstrap: String,
+    /// How the intervals are bootstrapped (cells: the joint law's, with --p).
+    #[arg(long, value_enum, default_value = "auto", value_name = "METHOD")]
+    pub bootstrap: Method,
     /// Bootstrap replicates.
     #[arg(long, default_value_t = 1000, value_name = "B")]
     pub reps: usize,
@@ -81,10 +81,9 @@ impl BootstrapArgs {
     /// The validated options.
     ///
     /// # Errors
-    /// An unknown `--bootstrap` method, `--reps` above [`MAX_REPS`], or `--reps 0` with a
-    /// bootstrap (one line).
+    /// `--reps` above [`MAX_REPS`], or `--reps 0` with a bootstrap (one line).
     pub fn options(&self) -> Result<BootstrapOptions> {
-        let method: Method = self.bootstrap.parse()?;
+        let method = self.bootstrap;
         // Every replicate is a refit held in memory until the intervals are read: refused
         // before any is allocated (2^64 - 1 aborted on a capacity overflow).
         anyhow::ensure!(

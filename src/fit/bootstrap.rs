@@ -37,10 +37,23 @@ use strum::{EnumString, VariantNames};
 
 use super::{fit_model_log, Curve, Fit};
 
-/// How replicates are drawn (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, EnumString, VariantNames)]
+/// How replicates are drawn (see the module docs). The command line's `--bootstrap` takes it
+/// through clap (`ValueEnum`); the Python package parses its string through `FromStr`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    EnumString,
+    VariantNames,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase", parse_err_ty = anyhow::Error, parse_err_fn = unknown_method)]
+#[value(rename_all = "lowercase")]
 pub enum Method {
     /// `draws` when every `x` has two or more draws, else `parametric` when `std` and `runs`
     /// are known, provided the model fits within that noise; else `residuals`.
@@ -52,7 +65,7 @@ pub enum Method {
     /// Resample the log residuals of the fit.
     Residuals,
     /// Resample the cells `(N, P)` of a joint fit with replacement, each with all its seeds
-    /// (a case bootstrap; `plateau fit --model joint` only).
+    /// (a case bootstrap; the joint law's only, `--p`).
     Cells,
     /// No bootstrap.
     None,

@@ -34,6 +34,14 @@ pub fn assert_bad_input(out: &Output, want: &str, what: &str) {
     }
 }
 
+/// Checks clap's refusal of a typed flag's value: [`assert_bad_input`] with `want`, and a
+/// message that lists the valid values `choices` (`[possible values: ...]`).
+pub fn assert_bad_choice(out: &Output, want: &str, choices: &str, what: &str) {
+    assert_bad_input(out, want, what);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(choices), "{what}: '{err}' lacks '{choices}'");
+}
+
 /// `"theory --d 2 --n 8"` as `["theory", "--d", "2", "--n", "8"]`: argument lists on one line.
 pub fn words(s: &str) -> Vec<&str> {
     s.split_whitespace().collect()
