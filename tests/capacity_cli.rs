@@ -16,6 +16,7 @@ use plateau_run::recipe::TrainRecipe;
 use plateau_run::record::{Environment, Results, RunRecord};
 use serde_json::Value;
 
+use common::svg::polyline_points;
 use common::{assert_bad_input, plateau, words};
 
 const FLOOR: f64 = 5e-3;
@@ -176,22 +177,7 @@ fn assert_width_chart_svg(svg: &str) {
         .filter(|l| l.starts_with("<circle") && !l.contains("fill=\"none\""))
         .count();
     assert_eq!(markers, 12 + 3, "markers");
-    let line_points = |stroke: &str| -> Vec<usize> {
-        svg.lines()
-            .filter(|l| l.starts_with("<polyline") && l.contains(stroke))
-            .filter(|l| l.contains("stroke-width=\"3\""))
-            .map(|l| {
-                let inner = l
-                    .split("points=\"")
-                    .nth(1)
-                    .unwrap()
-                    .split('"')
-                    .next()
-                    .unwrap();
-                inner.split_whitespace().count()
-            })
-            .collect()
-    };
+    let line_points = |stroke: &str| polyline_points(svg, &[stroke, "stroke-width=\"3\""]);
     // Each line once in the plot (its points) and once in the legend (2 points).
     assert_eq!(line_points("stroke=\"#BEBEBE\""), [60, 2], "envelope");
     assert_eq!(line_points("stroke=\"#D62728\""), [4, 2], "validation");

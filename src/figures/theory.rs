@@ -8,6 +8,12 @@ use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
 
+// The SVG reader of the integration tests, so that the figures' unit tests need no
+// test-only public API.
+#[cfg(test)]
+#[path = "../../tests/common/svg.rs"]
+mod svg;
+
 /// Colour of an estimator, shared by its markers, analytic line and fit.
 pub fn color(e: Estimator) -> RGBColor {
     match e {
@@ -353,21 +359,8 @@ mod tests {
             assert_eq!(circles, 4 + 1, "{e}: {fill}");
         }
         let stroke = format!("stroke=\"{}\"", hex(color(Estimator::LeastSquares)));
-        let fit_lines: Vec<&str> = svg
-            .lines()
-            .filter(|l| l.starts_with("<polyline") && l.contains(&stroke))
-            .collect();
-        let points = |l: &str| {
-            let inner = l
-                .split("points=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            inner.split_whitespace().count()
-        };
-        assert!(fit_lines.iter().any(|l| points(l) == 21), "{fit_lines:?}");
+        let fit_lines = super::svg::polyline_points(&svg, &[&stroke]);
+        assert!(fit_lines.contains(&21), "{fit_lines:?}");
         assert!(svg.contains(&format!("floor sigma²/(1+sigma²) = {:.4}", setup.floor())));
     }
 }

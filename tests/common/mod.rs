@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+pub mod svg;
+
 /// A `plateau` command (the binary cargo built for these tests).
 pub fn command() -> Command {
     Command::new(env!("CARGO_BIN_EXE_plateau"))
