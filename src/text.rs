@@ -26,6 +26,16 @@ pub fn unknown(what: &str, s: &str, names: &[&str]) -> anyhow::Error {
     anyhow::anyhow!("unknown {what} '{s}' (expected {})", one_of(names))
 }
 
+/// The lines of `lines`, trimmed, blank ones left out, joined by `sep`: a text of several lines
+/// (a library's error, the tail of a log) on one line of a message.
+pub fn join_lines<'a>(lines: impl Iterator<Item = &'a str>, sep: &str) -> String {
+    lines
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// A number for a message: as Rust prints it when that is short (`0.1`, `250000`, `-3`), else
 /// in scientific notation (`1e308`, `1.5e-9`), so that `1e308` is not echoed as 309 digits.
 pub fn number(v: f64) -> String {

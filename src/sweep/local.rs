@@ -538,12 +538,8 @@ fn log_tail(path: &Path) -> String {
     let _ = f.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf);
     let last = text.rsplit("=== plateau ").next().unwrap_or(&text);
-    last.lines()
-        .skip(1) // the command line
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
+    // The first line is the command line.
+    crate::text::join_lines(last.lines().skip(1), " | ")
 }
 
 #[cfg(test)]

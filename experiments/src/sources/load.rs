@@ -331,12 +331,7 @@ impl<T> Collector<T> {
 /// `message` on one line: line breaks (and the blanks around them) become `"; "`, so a library's
 /// multi-line error stays one line of our output.
 pub fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
+    plateau::text::join_lines(message.lines(), "; ")
 }
 
 #[cfg(test)]
