@@ -337,6 +337,8 @@ fn degenerate_chart_axes_do_not_hang() {
 #[test]
 fn sizes_are_estimated_before_anything_is_allocated() {
     let big = "--d 100000 --n 100000 --sigma 0.1";
+    // A five-point curve for `fit` and `plan`.
+    let curve = "printf 'N,mse\\n10,0.5\\n20,0.3\\n40,0.2\\n80,0.15\\n160,0.12\\n' > c.csv;";
     check(&[
         refused(
             "theory, least squares, d = n = 1e5, N = 1",
@@ -362,16 +364,12 @@ fn sizes_are_estimated_before_anything_is_allocated() {
         ),
         refused(
             "fit --reps 2^64 - 1",
-            "printf 'N,mse\\n10,0.5\\n20,0.3\\n40,0.2\\n80,0.15\\n160,0.12\\n' > c.csv; \
-             $P fit --input c.csv --reps 18446744073709551615"
-                .into(),
+            format!("{curve} $P fit --input c.csv --reps 18446744073709551615"),
             "plateau: error: --reps 18446744073709551615 is above the bound 100000",
         ),
         refused(
             "plan --reps 1e9",
-            "printf 'N,mse\\n10,0.5\\n20,0.3\\n40,0.2\\n80,0.15\\n160,0.12\\n' > c.csv; \
-             $P plan --input c.csv --reps 1000000000"
-                .into(),
+            format!("{curve} $P plan --input c.csv --reps 1000000000"),
             "plateau: error: --reps 1000000000 is above the bound 100000",
         ),
     ]);

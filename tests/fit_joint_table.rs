@@ -259,25 +259,28 @@ fn bad_tables_and_flags_are_refused_in_one_line() {
             "[possible values: additive, power_mean, auto]",
         ),
     ] {
-        let out = fit(extra, &f);
-        common::assert_bad_input(&out, want, extra);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(choices), "{extra}: '{err}' lacks '{choices}'");
+        common::assert_bad_choice(&fit(extra, &f), want, choices, extra);
     }
-    let same = plateau(&common::words(&format!(
-        "fit --input {p} --x N --p N --y loss --model joint"
-    )));
-    assert_refused(&same, "three different columns", "--p N");
-    let no_p = plateau(&common::words(&format!(
-        "fit --input {p} --x N --y loss --model joint"
-    )));
-    assert_refused(&no_p, "needs --p COLUMN", "no --p");
-    let no_joint = plateau(&common::words(&format!(
-        "fit --input {p} --x N --p P --y loss"
-    )));
-    assert_refused(&no_joint, "use it with --model joint", "--p alone");
-    let huber_alone = plateau(&common::words(&format!(
-        "fit --input {p} --x N --y loss --loss huber"
-    )));
-    assert_refused(&huber_alone, "are for the joint law", "--loss alone");
+    // Flags that do not make a joint fit together: (flags, what the error says, the case).
+    for (flags, want, what) in [
+        (
+            "--x N --p N --y loss --model joint",
+            "three different columns",
+            "--p N",
+        ),
+        ("--x N --y loss --model joint", "needs --p COLUMN", "no --p"),
+        (
+            "--x N --p P --y loss",
+            "use it with --model joint",
+            "--p alone",
+        ),
+        (
+            "--x N --y loss --loss huber",
+            "are for the joint law",
+            "--loss alone",
+        ),
+    ] {
+        let out = plateau(&common::words(&format!("fit --input {p} {flags}")));
+        assert_refused(&out, want, what);
+    }
 }
