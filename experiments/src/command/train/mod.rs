@@ -61,9 +61,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(limit) = plateau_theory::montecarlo::machine_memory_bytes() {
         MemoryEstimate::of(&recipe.config).check(limit)?;
     }
-    recipe.check_paths()?;
-    // Before the work: another run in the folder, or a folder that cannot be written.
+    // Before the work: another run in the folder (first: a live run's files would otherwise be
+    // reported as a finished run), a finished run, or a folder that cannot be written.
     OutLock::check_free(&recipe.out)?;
+    recipe.check_paths()?;
     plateau_run::files::check_folder(&recipe.out)?;
     let device = crate::cuda::device(&recipe.device)?;
     let start = Instant::now();
