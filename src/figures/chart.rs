@@ -12,7 +12,9 @@ use image::ImageEncoder;
 use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::{CoordTranslate, Shift};
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 use crate::output::write_atomic;
 
@@ -29,10 +31,10 @@ fn register_font() {
 /// `(x, y)` points.
 type Points = Vec<(f64, f64)>;
 
-/// The x range, the y range and the legend's corner of a chart.
 /// Plot area (pixels), axes' ranges and legend corner of a drawn chart.
 type Frame = ((f64, f64), ((f64, f64), (f64, f64)), SeriesLabelPosition);
 
+/// The x range, the y range and the legend's corner of a chart.
 type Layout = ((f64, f64), (f64, f64), SeriesLabelPosition);
 
 /// How a series is drawn.
@@ -433,6 +435,7 @@ impl Chart {
         (px, (x, y), legend)
     }
 
+    /// Draws the mesh, the reference lines, the series in order and the legend.
     fn fill<'a, DB, X, Y>(
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
@@ -467,87 +470,169 @@ impl Chart {
                     style,
                 ))?
                 .label(label.as_str())
-                .legend(move |(x, yy)| PathElement::new(vec![(x, yy), (x + 30, yy)], style));
+                .legend(move |at| dashed_sample(at, style, 4, 6));
         }
         for s in &self.series {
-            let pts: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .cloned()
-                .filter(|&p| self.visible(p))
-                .collect();
-            let color = s.color;
             match s.draw {
-                Draw::Band => {
-                    let Some(errors) = &s.errors else { continue };
-                    let (upper, lower): (Points, Points) = s
-                        .points
-                        .iter()
-                        .zip(errors)
-                        .filter(|((x, _), (lo, hi))| {
-                            self.visible((*x, *lo)) && self.visible((*x, *hi))
-                        })
-                        .map(|(&(x, _), &(lo, hi))| ((x, hi), (x, lo)))
-                        .unzip();
-                    let outline: Vec<(f64, f64)> =
-                        upper.into_iter().chain(lower.into_iter().rev()).collect();
-                    let fill = color.mix(0.18).filled();
-                    let anno = chart.draw_series(std::iter::once(Polygon::new(outline, fill)))?;
-                    if !s.label.is_empty() {
-                        anno.label(s.label.as_str()).legend(move |(x, y)| {
-                            Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill)
-                        });
-                    }
-                }
-                Draw::Line => {
-                    let style = ShapeStyle::from(color).stroke_width(3);
-                    let anno = chart.draw_series(LineSeries::new(pts, style))?;
-                    if !s.label.is_empty() {
-                        anno.label(s.label.as_str()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 30, y)], style)
-                        });
-                    }
-                }
-                Draw::Dashed => {
-                    let style = ShapeStyle::from(color).stroke_width(2);
-                    let anno = chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?;
-                    if !s.label.is_empty() {
-                        anno.label(s.label.as_str()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 12, y)], style)
-                        });
-                    }
-                }
-                Draw::Markers => {
-                    if let Some(errors) = &s.errors {
-                        let bars: Vec<_> = s
-                            .points
-                            .iter()
-                            .zip(errors)
-                            .filter(|(p, _)| self.visible(**p))
-                            .map(|(&(x, y), &(lo, hi))| {
-                                let lo = if self.visible((x, lo)) { lo } else { y };
-                                ErrorBar::new_vertical(
-                                    x,
-                                    lo,
-                                    y,
-                                    hi,
-                                    ShapeStyle::from(color).stroke_width(2),
-                                    10,
-                                )
-                            })
-                            .collect();
-                        chart.draw_series(bars)?;
-                    }
-                    let anno = chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
-                    if !s.label.is_empty() {
-                        anno.label(s.label.as_str())
-                            .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
-                    }
-                }
+                Draw::Band => self.band(&mut chart, s)?,
+                Draw::Markers => self.markers(&mut chart, s)?,
+                Draw::Line | Draw::Dashed => self.line(&mut chart, s)?,
             }
         }
         draw_legend(&mut chart, legend, (18, 45))
+    }
+
+    /// The visible points of `s`.
+    fn visible_points(&self, s: &Series) -> Points {
+        s.points
+            .iter()
+            .copied()
+            .filter(|&p| self.visible(p))
+            .collect()
+    }
+
+    /// A solid ([`Draw::Line`]) or dashed ([`Draw::Dashed`]) line through `s`'s points.
+    fn line<'a, DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        s: &Series,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let pts = self.visible_points(s);
+        let dashed = s.draw == Draw::Dashed;
+        let style = ShapeStyle::from(s.color).stroke_width(if dashed { 2 } else { 3 });
+        let anno = if dashed {
+            chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?
+        } else {
+            chart.draw_series(LineSeries::new(pts, style))?
+        };
+        if s.label.is_empty() {
+            return Ok(());
+        }
+        let anno = anno.label(s.label.as_str());
+        if dashed {
+            anno.legend(move |at| dashed_sample(at, style, 10, 6));
+        } else {
+            anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], style));
+        }
+        Ok(())
+    }
+
+    /// The shaded band between `s`'s `(lo, hi)` errors ([`Draw::Band`]); nothing without them.
+    fn band<'a, DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        s: &Series,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let Some(errors) = &s.errors else {
+            return Ok(());
+        };
+        let (upper, lower): (Points, Points) = s
+            .points
+            .iter()
+            .zip(errors)
+            .filter(|((x, _), (lo, hi))| self.visible((*x, *lo)) && self.visible((*x, *hi)))
+            .map(|(&(x, _), &(lo, hi))| ((x, hi), (x, lo)))
+            .unzip();
+        let outline: Points = upper.into_iter().chain(lower.into_iter().rev()).collect();
+        let fill = s.color.mix(0.18).filled();
+        let anno = chart.draw_series(std::iter::once(Polygon::new(outline, fill)))?;
+        if !s.label.is_empty() {
+            anno.label(s.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill));
+        }
+        Ok(())
+    }
+
+    /// Circles at `s`'s points with vertical error bars where it has errors
+    /// ([`Draw::Markers`]); a bar whose low end is off a log axis starts at the point.
+    fn markers<'a, DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        s: &Series,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let color = s.color;
+        if let Some(errors) = &s.errors {
+            let style = ShapeStyle::from(color).stroke_width(2);
+            let bars: Vec<_> = s
+                .points
+                .iter()
+                .zip(errors)
+                .filter(|(p, _)| self.visible(**p))
+                .map(|(&(x, y), &(lo, hi))| {
+                    let lo = if self.visible((x, lo)) { lo } else { y };
+                    ErrorBar::new_vertical(x, lo, y, hi, style, 10)
+                })
+                .collect();
+            chart.draw_series(bars)?;
+        }
+        let pts = self.visible_points(s);
+        let anno = chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
+        if !s.label.is_empty() {
+            anno.label(s.label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
+        }
+        Ok(())
+    }
+}
+
+/// A legend sample of a dashed line: 30 pixels of `dash`-pixel dashes and `gap`-pixel gaps
+/// from the legend's anchor, as the line itself is drawn (a solid sample reads as a solid line).
+struct DashSample {
+    at: BackendCoord,
+    style: ShapeStyle,
+    dash: i32,
+    gap: i32,
+}
+
+fn dashed_sample(at: BackendCoord, style: ShapeStyle, dash: i32, gap: i32) -> DashSample {
+    DashSample {
+        at,
+        style,
+        dash,
+        gap,
+    }
+}
+
+impl<'a> PointCollection<'a, BackendCoord> for &'a DashSample {
+    type Point = &'a BackendCoord;
+    type IntoIter = std::iter::Once<&'a BackendCoord>;
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.at)
+    }
+}
+
+impl<DB: DrawingBackend> Drawable<DB> for DashSample {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        mut pos: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        let Some((x, y)) = pos.next() else {
+            return Ok(());
+        };
+        let mut from = 0;
+        while from < 30 {
+            let to = (from + self.dash).min(30);
+            backend.draw_line((x + from, y), (x + to, y), &self.style)?;
+            from = to + self.gap.max(1);
+        }
+        Ok(())
     }
 }
 
