@@ -22,7 +22,7 @@
 //! larger `N` scanned (least squares diverges at its threshold, so an earlier dip does not
 //! count). Search: a log grid ([`SCAN_PER_DECADE`] per decade, up to [`MAX_N`]) brackets the last
 //! crossing, and interpolation in `(ln N, ln risk)` finds it on integers (two sizes a round,
-//! with bisection's guarantee: [`crossing`]), assuming the risk is monotone between two grid
+//! with bisection's guarantee: `crossing`), assuming the risk is monotone between two grid
 //! points. Cost: the grid's `8 log10(MAX_N) + 1` evaluations (in parallel, shared by every
 //! target) and about 2-4 more per target, at most twice bisection's `log2` of the bracket.
 
