@@ -380,11 +380,22 @@ fn sizes_are_estimated_before_anything_is_allocated() {
 /// and the program still dies of the signal.
 #[test]
 fn an_interrupted_write_leaves_no_temporary_file() {
-    use std::os::unix::process::ExitStatusExt;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
     for sig in [libc::SIGTERM, libc::SIGINT] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("x.csv");
-        let mut child = common::command()
+        let mut command = common::command();
+        // A shell without job control starts background commands with SIGINT ignored, and the
+        // program rightly leaves an ignored signal alone (as under `nohup`): give the child the
+        // default action, whatever the test runner inherited.
+        // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.
+        unsafe {
+            command.pre_exec(move || {
+                libc::signal(sig, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = command
             .args(common::words(
                 "theory --d 2 --n 8 --sigma 0.1 --train-sizes 4,16 --analytic --out",
             ))
