@@ -108,12 +108,18 @@ def test_long_call_releases_the_gil():
 def test_ctrl_c_stops_between_batches():
     setup = plateau.Setup(10, 400, 0.1)
     sizes = list(range(300, 1500, 50))  # 24 sizes x 40 runs: many seconds of work
+    # A shell without job control starts background commands with SIGINT ignored, and Python
+    # then keeps it ignored: Ctrl-C's own handler for this test, whatever pytest inherited.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     start = time.perf_counter()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        plateau.monte_carlo(setup, sizes, runs=40)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            plateau.monte_carlo(setup, sizes, runs=40)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     elapsed = time.perf_counter() - start
-    timer.cancel()
     estimate_total = 24 * 40 * 0.02  # a lower bound on the whole run (about 20 ms a draw)
     assert elapsed < estimate_total, elapsed
