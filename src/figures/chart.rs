@@ -31,6 +31,16 @@ fn register_font() {
 /// `(x, y)` points.
 type Points = Vec<(f64, f64)>;
 
+/// A chart on two `f64` axes, each linear or logarithmic.
+type Axes<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+
+/// What drawing on the backend `DB` returns.
+type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// An axis of `f64` values (plotters' linear and log ranges).
+trait Axis: Ranged<ValueType = f64> {}
+impl<T: Ranged<ValueType = f64>> Axis for T {}
+
 /// Plot area (pixels), axes' ranges and legend corner of a drawn chart.
 type Frame = ((f64, f64), ((f64, f64), (f64, f64)), SeriesLabelPosition);
 
@@ -250,10 +260,7 @@ pub trait Figure {
     ///
     /// # Errors
     /// The backend's drawing errors.
-    fn draw_on<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB>;
 }
 
 /// Renders `stem.png` and `stem.svg` of `size` pixels with the embedded font, each written
@@ -374,10 +381,7 @@ mod range_tests {
 }
 
 impl Figure for Chart {
-    fn draw_on<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let (w, h) = root.dim_in_pixel();
         let title = self.title_size(w);
         let (px, ((x0, x1), (y0, y1)), legend) = self.frame((w, h));
@@ -438,13 +442,13 @@ impl Chart {
     /// Draws the mesh, the reference lines, the series in order and the legend.
     fn fill<'a, DB, X, Y>(
         &self,
-        mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        mut chart: Axes<'a, DB, X, Y>,
         legend: SeriesLabelPosition,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    ) -> Drawn<DB>
     where
         DB: DrawingBackend + 'a,
-        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
-        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        X: Axis + ValueFormatter<f64>,
+        Y: Axis + ValueFormatter<f64>,
     {
         // Log axes carry their own labelled ticks ([`log_ticks`]): every key point is labelled.
         let fmt = |v: &f64| tick(*v);
@@ -492,16 +496,11 @@ impl Chart {
     }
 
     /// A solid ([`Draw::Line`]) or dashed ([`Draw::Dashed`]) line through `s`'s points.
-    fn line<'a, DB, X, Y>(
+    fn line<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
         &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        chart: &mut Axes<'a, DB, X, Y>,
         s: &Series,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-    where
-        DB: DrawingBackend + 'a,
-        X: Ranged<ValueType = f64>,
-        Y: Ranged<ValueType = f64>,
-    {
+    ) -> Drawn<DB> {
         let pts = self.visible_points(s);
         let dashed = s.draw == Draw::Dashed;
         let style = ShapeStyle::from(s.color).stroke_width(if dashed { 2 } else { 3 });
@@ -523,16 +522,11 @@ impl Chart {
     }
 
     /// The shaded band between `s`'s `(lo, hi)` errors ([`Draw::Band`]); nothing without them.
-    fn band<'a, DB, X, Y>(
+    fn band<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
         &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        chart: &mut Axes<'a, DB, X, Y>,
         s: &Series,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-    where
-        DB: DrawingBackend + 'a,
-        X: Ranged<ValueType = f64>,
-        Y: Ranged<ValueType = f64>,
-    {
+    ) -> Drawn<DB> {
         let Some(errors) = &s.errors else {
             return Ok(());
         };
@@ -555,16 +549,11 @@ impl Chart {
 
     /// Circles at `s`'s points with vertical error bars where it has errors
     /// ([`Draw::Markers`]); a bar whose low end is off a log axis starts at the point.
-    fn markers<'a, DB, X, Y>(
+    fn markers<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
         &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        chart: &mut Axes<'a, DB, X, Y>,
         s: &Series,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-    where
-        DB: DrawingBackend + 'a,
-        X: Ranged<ValueType = f64>,
-        Y: Ranged<ValueType = f64>,
-    {
+    ) -> Drawn<DB> {
         let color = s.color;
         if let Some(errors) = &s.errors {
             let style = ShapeStyle::from(color).stroke_width(2);
@@ -645,7 +634,7 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     pos: SeriesLabelPosition,
     (font, sample): (u32, u32),
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Drawn<DB> {
     chart
         .configure_series_labels()
         .position(pos)
