@@ -21,10 +21,10 @@
 //! `N` is "from `N` on": the smallest `N` such that the risk stays within the target for every
 //! larger `N` scanned (least squares diverges at its threshold, so an earlier dip does not
 //! count). Search: a log grid ([`SCAN_PER_DECADE`] per decade, up to [`MAX_N`]) brackets the last
-//! crossing, and interpolation in `(ln N, ln risk)` finds it on integers (two sizes a round,
-//! with bisection's guarantee: `crossing`), assuming the risk is monotone between two grid
-//! points. Cost: the grid's `8 log10(MAX_N) + 1` evaluations (in parallel, shared by every
-//! target) and about 2-4 more per target, at most twice bisection's `log2` of the bracket.
+//! crossing, and interpolation in `(ln N, ln(risk - floor))` finds it on integers (two sizes a
+//! round, with bisection's guarantee: `crossing`), assuming the risk is monotone between two
+//! grid points. Cost: the grid's `8 log10(MAX_N) + 1` evaluations (in parallel, shared by every
+//! target) and about 2-4 more per target, at most bisection's `log2` of the bracket plus 8.
 
 use anyhow::{anyhow, bail, Result};
 use plateau_theory::analytic;
@@ -366,11 +366,11 @@ const INTERPOLATION_ROUNDS: usize = 4;
 /// risk(hi)` and a risk monotone in between (so the answer is the one bisection would find).
 ///
 /// Why not plain bisection: a Gaussian preset's risk costs tens of milliseconds and a bracket
-/// of the scan spans hundreds of sizes (ten bisection steps, one after the other). The risk is
+/// of the scan spans hundreds of sizes (ten bisection steps, one after the other). The risk's
 /// excess over the floor is locally a power law, so the crossing interpolated in
 /// `(ln N, ln(risk - floor))` between the bracket's ends is usually within one size of the
-/// answer: a round evaluates the guess `g` and `g - 1`
-/// together (two threads) and ends the search when they straddle the target; a near miss
+/// answer: a round evaluates the guess `g` and `g - 1` together (two threads) and ends the
+/// search when they straddle the target; a near miss
 /// leaves one end of the bracket next to the answer, from which the next interpolation is
 /// close again. After [`INTERPOLATION_ROUNDS`] rounds it bisects, so the cost is at most
 /// bisection's plus `2 INTERPOLATION_ROUNDS`.
