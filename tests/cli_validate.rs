@@ -69,6 +69,23 @@ fn validate_writes_files_and_passes_an_exact_prediction() {
         assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{f:?}");
     }
     assert_figure_marks(dir.path(), 2, 0);
+    assert_x_ticks_labelled(dir.path());
+}
+
+/// Both panels label at least three sizes on their log N axis (the window 40/1.4 to 80 x 1.4
+/// spans 0.6 decades: with plotters' own log axis it labelled one, 100, or none).
+fn assert_x_ticks_labelled(dir: &Path) {
+    let svg = std::fs::read_to_string(dir.join("validate.svg")).unwrap();
+    let lines: Vec<&str> = svg.lines().collect();
+    // Tick labels of the x axis are centred under their tick (the y axis' are right-aligned);
+    // the other centred texts (titles, axis names) are not numbers.
+    let labels: Vec<f64> = lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("<text") && w[0].contains("text-anchor=\"middle\""))
+        .filter_map(|w| w[1].trim().parse().ok())
+        .collect();
+    assert!(labels.len() >= 6, "x tick labels {labels:?}");
+    assert!(labels.iter().all(|&v| (28.0..=113.0).contains(&v)), "{labels:?}");
 }
 
 /// What `validate.svg` must show for one setup of least squares with `points` points of which

@@ -7,14 +7,16 @@ use std::path::Path;
 use anyhow::Result;
 use plateau_theory::validate::Report;
 use plateau_theory::Estimator;
-use plotters::coord::combinators::LogCoord;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
-use super::chart::{draw_legend, drawable_range, render_figure, tick, Figure};
+use super::chart::{
+    draw_legend, drawable_range, log_axis, render_figure, tick, Figure, MIN_X_LABEL_GAP,
+};
 use super::theory::color;
 
 /// The figure of one report.
@@ -172,7 +174,10 @@ impl ValidateFigure<'_> {
             .margin(15)
             .x_label_area_size(55)
             .y_label_area_size(80)
-            .build_cartesian_2d((win.x0..win.x1).log_scale(), -win.ymax..win.ytop)?;
+            .build_cartesian_2d(
+                log_axis(win.x0, win.x1, plot_width(area), MIN_X_LABEL_GAP),
+                -win.ymax..win.ytop,
+            )?;
         chart
             .configure_mesh()
             .x_desc("training examples N")
@@ -280,8 +285,14 @@ struct Window {
     ytop: f64,
 }
 
-/// A panel's chart: log `N` against a linear value.
-type PanelChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+/// A panel's chart: log `N` (labelled ticks of [`log_axis`]) against a linear value.
+type PanelChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
+
+/// The plot area's width in pixels on a panel of `area` (its margins and y label area off).
+fn plot_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> f64 {
+    f64::from(area.dim_in_pixel().0) - 2.0 * 15.0 - 80.0
+}
 
 /// The tolerance band (shaded, in the legend) and the zero line.
 fn draw_band<DB: DrawingBackend>(
