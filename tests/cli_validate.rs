@@ -85,7 +85,10 @@ fn assert_x_ticks_labelled(dir: &Path) {
         .filter_map(|w| w[1].trim().parse().ok())
         .collect();
     assert!(labels.len() >= 6, "x tick labels {labels:?}");
-    assert!(labels.iter().all(|&v| (28.0..=113.0).contains(&v)), "{labels:?}");
+    assert!(
+        labels.iter().all(|&v| (28.0..=113.0).contains(&v)),
+        "{labels:?}"
+    );
 }
 
 /// What `validate.svg` must show for one setup of least squares with `points` points of which

@@ -53,7 +53,7 @@ pub fn risk_vs_n(
     analytic: &[AnalyticCurve],
     fits: &[PowerLawLine],
 ) -> Chart {
-    let mut series = monte_carlo_series(mc);
+    let mut series = monte_carlo_series(setup, mc);
     series.extend(analytic.iter().map(|(e, points)| Series {
         label: format!("{e} (analytic)"),
         points: points.clone(),
@@ -78,8 +78,10 @@ pub fn risk_vs_n(
 }
 
 /// The Monte Carlo means of each estimator with their standard-error bars, in estimator order;
-/// the optimal estimator's risk is the floor, drawn as a reference line instead.
-fn monte_carlo_series(mc: &[Summary]) -> Vec<Series> {
+/// the optimal estimator's risk is the floor, drawn as a reference line instead. A size whose
+/// expected risk is infinite ([`Estimator::has_infinite_mean`]: least squares next to `N = n`)
+/// has no mean to estimate: it is left out and named in the label.
+fn monte_carlo_series(setup: &Setup, mc: &[Summary]) -> Vec<Series> {
     let mut estimators: Vec<Estimator> = mc.iter().map(|r| r.estimator).collect();
     estimators.sort();
     estimators.dedup();
@@ -87,10 +89,20 @@ fn monte_carlo_series(mc: &[Summary]) -> Vec<Series> {
         .into_iter()
         .filter(|&e| e != Estimator::Optimal)
         .map(|e| {
-            let rows: Vec<&Summary> = mc.iter().filter(|r| r.estimator == e).collect();
-            let runs = rows.first().map_or(0, |r| r.runs);
+            let (infinite, rows): (Vec<&Summary>, Vec<&Summary>) = mc
+                .iter()
+                .filter(|r| r.estimator == e)
+                .partition(|r| e.has_infinite_mean(setup, r.n_train));
+            let runs = rows.first().or(infinite.first()).map_or(0, |r| r.runs);
+            let left_out = match infinite.as_slice() {
+                [] => String::new(),
+                rows => {
+                    let sizes: Vec<String> = rows.iter().map(|r| r.n_train.to_string()).collect();
+                    format!("; N = {}: infinite mean, not drawn", sizes.join(", "))
+                }
+            };
             Series {
-                label: format!("{e} (mean of {runs} draws, ±1 s.e.)"),
+                label: format!("{e} (mean of {runs} draws, ±1 s.e.{left_out})"),
                 points: rows.iter().map(|r| (r.n_train as f64, r.mean)).collect(),
                 errors: Some(
                     rows.iter()
@@ -232,6 +244,29 @@ mod tests {
                 h.0,
                 h.1
             );
+        }
+    }
+
+    #[test]
+    fn least_squares_is_not_drawn_where_its_mean_is_infinite() {
+        let setup = Setup::new(10, 100, 0.1).unwrap();
+        let sizes = [50, 98, 99, 100, 101, 102, 200];
+        let chart = risk_vs_n(&setup, &summaries(&setup, &sizes), &[], &[]);
+        let by_label = |e: Estimator| {
+            let s = chart.series.iter().find(|s| s.label.starts_with(e.name()));
+            s.unwrap_or_else(|| panic!("no {e} series"))
+        };
+        let ls = by_label(Estimator::LeastSquares);
+        let xs: Vec<f64> = ls.points.iter().map(|p| p.0).collect();
+        assert_eq!(xs, [50.0, 98.0, 102.0, 200.0]);
+        assert_eq!(ls.errors.as_ref().unwrap().len(), 4);
+        assert_eq!(
+            ls.label,
+            "least_squares (mean of 8 draws, ±1 s.e.; N = 99, 100, 101: infinite mean, not drawn)"
+        );
+        // The other estimators' means are finite at every size.
+        for e in [Estimator::Pca, Estimator::GdEarlyStopped] {
+            assert_eq!(by_label(e).points.len(), sizes.len(), "{e}");
         }
     }
 

@@ -228,6 +228,18 @@ impl Estimator {
     pub fn name(&self) -> &'static str {
         self.into()
     }
+
+    /// Whether the expected risk at `(setup, N)` is infinite, so that no mean of draws
+    /// estimates it: least squares with noise at `N` in `{n - 1, n, n + 1}`, where the
+    /// inverse-Wishart moment behind its variance diverges (`theory/analytic.md`; the analytic
+    /// side predicts no risk there). Every other expected risk is finite. `O(1)`.
+    pub fn has_infinite_mean(self, setup: &Setup, n_train: usize) -> bool {
+        let n = setup.n();
+        self == Estimator::LeastSquares
+            && setup.sigma() > 0.0
+            && n_train + 1 >= n
+            && n_train <= n + 1
+    }
 }
 
 // By hand: `write_str` ignores width and fill, as the tables that print it expect (strum's
@@ -250,6 +262,30 @@ fn unknown_estimator(s: &str) -> TheoryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn infinite_means_are_where_the_analytic_side_predicts_no_risk() {
+        for (d, n, sigma) in [(1, 2, 0.5), (3, 20, 0.3), (10, 100, 0.1), (5, 50, 1e-3)] {
+            let setup = Setup::new(d, n, sigma).unwrap();
+            for n_train in n.saturating_sub(4).max(1)..=n + 4 {
+                let none = crate::analytic::least_squares(&setup, n_train)
+                    .unwrap()
+                    .is_none();
+                let ls = Estimator::LeastSquares.has_infinite_mean(&setup, n_train);
+                assert_eq!(ls, none, "({d}, {n}, {sigma}) N = {n_train}");
+                for e in [
+                    Estimator::Optimal,
+                    Estimator::Pca,
+                    Estimator::GdEarlyStopped,
+                ] {
+                    assert!(!e.has_infinite_mean(&setup, n_train), "{e}");
+                }
+            }
+        }
+        // Without noise least squares interpolates clean data: finite everywhere.
+        let clean = Setup::new(3, 20, 0.0).unwrap();
+        assert!(!Estimator::LeastSquares.has_infinite_mean(&clean, 20));
+    }
 
     #[test]
     fn rejects_invalid_setups() {
