@@ -266,13 +266,23 @@ fn theory(args: &Args) -> Result<()> {
 /// Points of the analytic curves: 96 log-spaced sizes from 1 to 16384.
 const ANALYTIC_POINTS: usize = 96;
 
+/// Sizes added on each side of least squares' pole at `N = n`.
+const POLE_OFFSETS: [usize; 5] = [2, 3, 5, 10, 20];
+
 /// Deterministic-equivalent predictions of the expected risk of PCA, least squares and
-/// early-stopped gradient descent on a fine grid of `N` (infinite values, least squares at
-/// `N = n +- 1`, are left out).
+/// early-stopped gradient descent on a fine grid of `N`, with `N = n +- POLE_OFFSETS` added so
+/// that least squares' curve climbs towards its pole (infinite values, least squares at
+/// `N = n +- 1` and `n`, are left out; the figure breaks the line there).
 fn analytic_curves(setup: &Setup) -> Result<Vec<AnalyticCurve>> {
+    let n = setup.n();
+    let near_pole = POLE_OFFSETS
+        .iter()
+        .flat_map(|&k| [n.saturating_sub(k).max(1), n + k]);
     let mut sizes: Vec<usize> = (0..ANALYTIC_POINTS)
         .map(|i| (16384f64.powf(i as f64 / (ANALYTIC_POINTS - 1) as f64)).round() as usize)
+        .chain(near_pole)
         .collect();
+    sizes.sort_unstable();
     sizes.dedup();
     let points = plateau_theory::analytic::curve(setup, &sizes, StepSize::Paper)?;
     Ok([

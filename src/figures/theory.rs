@@ -54,13 +54,7 @@ pub fn risk_vs_n(
     fits: &[PowerLawLine],
 ) -> Chart {
     let mut series = monte_carlo_series(setup, mc);
-    series.extend(analytic.iter().map(|(e, points)| Series {
-        label: format!("{e} (analytic)"),
-        points: points.clone(),
-        errors: None,
-        color: color(*e),
-        draw: Draw::Dashed,
-    }));
+    series.extend(analytic.iter().flat_map(|c| analytic_series(setup, c)));
     series.extend(fits.iter().map(power_law_series));
     Chart {
         title: format!("Risk vs training-set size ({})", describe(setup)),
@@ -75,6 +69,50 @@ pub fn risk_vs_n(
             color(Estimator::Optimal),
         )],
     }
+}
+
+/// Risk of the zero estimator `W = 0` (the normalisation of every risk here): analytic lines
+/// are drawn up to it, so that the approach to least squares' pole (as high as the grid goes
+/// near `N = n`) does not set the axis.
+const ZERO_ESTIMATOR_RISK: f64 = 1.0;
+
+/// An analytic curve, dashed, as one series per piece between sizes of infinite expected risk
+/// ([`Estimator::has_infinite_mean`]) and points above [`ZERO_ESTIMATOR_RISK`]: a line joining
+/// the two sides of least squares' pole would draw a finite peak that is not there. Only the
+/// first piece is labelled.
+fn analytic_series(setup: &Setup, (e, points): &AnalyticCurve) -> Vec<Series> {
+    let pole_between = |a: f64, b: f64| {
+        let (lo, hi) = (a.ceil() as usize, b.floor() as usize);
+        (lo..=hi).any(|n| e.has_infinite_mean(setup, n))
+    };
+    let mut pieces: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for &p in points {
+        let last = pieces.last_mut().expect("pieces start with one");
+        let shown = p.1 <= ZERO_ESTIMATOR_RISK;
+        let broken = !shown || last.last().is_some_and(|&(x, _)| pole_between(x, p.0));
+        if broken && !last.is_empty() {
+            pieces.push(Vec::new());
+        }
+        if shown {
+            pieces.last_mut().expect("just pushed or kept").push(p);
+        }
+    }
+    pieces
+        .into_iter()
+        .filter(|piece| !piece.is_empty())
+        .enumerate()
+        .map(|(i, piece)| Series {
+            label: if i == 0 {
+                format!("{e} (analytic)")
+            } else {
+                String::new()
+            },
+            points: piece,
+            errors: None,
+            color: color(*e),
+            draw: Draw::Dashed,
+        })
+        .collect()
 }
 
 /// The Monte Carlo means of each estimator with their standard-error bars, in estimator order;
@@ -268,6 +306,46 @@ mod tests {
         for e in [Estimator::Pca, Estimator::GdEarlyStopped] {
             assert_eq!(by_label(e).points.len(), sizes.len(), "{e}");
         }
+    }
+
+    #[test]
+    fn least_squares_analytic_line_breaks_at_its_pole() {
+        let setup = Setup::new(10, 100, 0.1).unwrap();
+        let ls = |n: f64| (n, 1.0 / (n - 100.0).abs());
+        let curve = (
+            Estimator::LeastSquares,
+            vec![ls(50.0), ls(98.0), ls(102.0), ls(200.0)],
+        );
+        let pca = (
+            Estimator::Pca,
+            vec![(50.0, 0.1), (98.0, 0.05), (102.0, 0.04)],
+        );
+        let chart = risk_vs_n(&setup, &[], &[curve, pca], &[]);
+        let drawn: Vec<(&str, Vec<f64>)> = chart
+            .series
+            .iter()
+            .map(|s| (s.label.as_str(), s.points.iter().map(|p| p.0).collect()))
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                ("least_squares (analytic)", vec![50.0, 98.0]),
+                ("", vec![102.0, 200.0]),
+                ("pca (analytic)", vec![50.0, 98.0, 102.0]),
+            ]
+        );
+        assert!(chart.series.iter().all(|s| s.draw == Draw::Dashed));
+        // Above the zero estimator's risk a line is not drawn, and it does not bridge the gap.
+        let bump = (
+            Estimator::Pca,
+            vec![(1.0, 0.5), (2.0, 1.5), (3.0, 0.5), (4.0, 0.4)],
+        );
+        let pieces: Vec<Vec<f64>> = risk_vs_n(&setup, &[], &[bump], &[])
+            .series
+            .iter()
+            .map(|s| s.points.iter().map(|p| p.0).collect())
+            .collect();
+        assert_eq!(pieces, [vec![1.0], vec![3.0, 4.0]]);
     }
 
     #[test]
