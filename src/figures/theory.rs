@@ -132,12 +132,11 @@ fn monte_carlo_series(setup: &Setup, mc: &[Summary]) -> Vec<Series> {
                 .filter(|r| r.estimator == e)
                 .partition(|r| e.has_infinite_mean(setup, r.n_train));
             let runs = rows.first().or(infinite.first()).map_or(0, |r| r.runs);
-            let left_out = match infinite.as_slice() {
-                [] => String::new(),
-                rows => {
-                    let sizes: Vec<String> = rows.iter().map(|r| r.n_train.to_string()).collect();
-                    format!("; N = {}: infinite mean, not drawn", sizes.join(", "))
-                }
+            let left_out = if infinite.is_empty() {
+                String::new()
+            } else {
+                let sizes: Vec<String> = infinite.iter().map(|r| r.n_train.to_string()).collect();
+                format!("; N = {}: infinite mean, not drawn", sizes.join(", "))
             };
             Series {
                 label: format!("{e} (mean of {runs} draws, ±1 s.e.{left_out})"),

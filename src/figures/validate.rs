@@ -171,9 +171,9 @@ impl ValidateFigure<'_> {
         let win = self.window(spec, estimators.len() + setups.len());
         let mut chart = ChartBuilder::on(area)
             .caption(spec.title, ("sans-serif", 26))
-            .margin(15)
+            .margin(PANEL_MARGIN)
             .x_label_area_size(55)
-            .y_label_area_size(80)
+            .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(
                 log_axis(win.x0, win.x1, plot_width(area), MIN_X_LABEL_GAP),
                 -win.ymax..win.ytop,
@@ -289,9 +289,15 @@ struct Window {
 type PanelChart<'a, DB> =
     ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
 
+/// A panel's margin on every side, in pixels.
+const PANEL_MARGIN: u32 = 15;
+
+/// Width of a panel's y tick labels and axis name, in pixels.
+const Y_LABEL_AREA: u32 = 80;
+
 /// The plot area's width in pixels on a panel of `area` (its margins and y label area off).
 fn plot_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> f64 {
-    f64::from(area.dim_in_pixel().0) - 2.0 * 15.0 - 80.0
+    f64::from(area.dim_in_pixel().0) - f64::from(2 * PANEL_MARGIN + Y_LABEL_AREA)
 }
 
 /// The tolerance band (shaded, in the legend) and the zero line.

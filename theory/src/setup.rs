@@ -234,12 +234,16 @@ impl Estimator {
     /// inverse-Wishart moment behind its variance diverges (`theory/analytic.md`; the analytic
     /// side predicts no risk there). Every other expected risk is finite. `O(1)`.
     pub fn has_infinite_mean(self, setup: &Setup, n_train: usize) -> bool {
-        let n = setup.n();
         self == Estimator::LeastSquares
             && setup.sigma() > 0.0
-            && n_train + 1 >= n
-            && n_train <= n + 1
+            && at_least_squares_pole(setup.n(), n_train)
     }
+}
+
+/// `N` in `{n - 1, n, n + 1}`: where min-norm least squares' expected risk is infinite when the
+/// data are noisy (inverse-Wishart moments, `theory/analytic.md`).
+pub(crate) fn at_least_squares_pole(n: usize, n_train: usize) -> bool {
+    n_train + 1 >= n && n_train <= n + 1
 }
 
 // By hand: `write_str` ignores width and fill, as the tables that print it expect (strum's

@@ -5,6 +5,7 @@ use super::finite_size::FiniteSize;
 use super::population::Population;
 use super::scalar::{bisect, minimise_log};
 use super::two_atom::TwoAtom;
+use crate::setup::at_least_squares_pole;
 
 /// `kappa > 0` with `kappa (1 - c1 a/(a + kappa) - c2 s/(s + kappa)) = lambda` (unique: the
 /// left side is convex in `kappa`, 0 at 0, and grows without bound). Cost: one bisection.
@@ -94,7 +95,7 @@ pub(crate) fn ridge_optimal(pop: &TwoAtom, floor: f64, finite: Option<&FiniteSiz
 /// where the deterministic equivalent is needed.
 pub(crate) fn least_squares_exact(pop: &TwoAtom, floor: f64) -> Option<Option<f64>> {
     let (n, nt, s) = (pop.n, pop.n_train, pop.s);
-    if s > 0.0 && nt + 1 >= n && nt <= n + 1 {
+    if s > 0.0 && at_least_squares_pole(n, nt) {
         return Some(None);
     }
     if s > 0.0 && nt > n + 1 {
