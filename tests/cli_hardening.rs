@@ -157,13 +157,11 @@ fn an_output_that_is_a_standard_stream_is_written_through_it() {
     ]);
 }
 
-/// Item 4: write errors on stdout and stderr end the program with its own status, no panic
-/// (the device is only opened by the shell as the stream's sink); a closed stdout is an error.
+/// Item 4, stderr: write errors on it end the program with its own status, no panic (the
+/// device is only opened by the shell as the stream's sink).
 #[test]
-fn write_errors_on_the_standard_streams_keep_the_exit_status() {
-    let validate = "$P validate --d 3 --n 20 --sigma 0.3 --train-sizes 40 \
-                    --estimators least_squares --max-draws 200 --out v";
-    let rows = [
+fn write_errors_on_stderr_keep_the_exit_status() {
+    check(&[
         Row {
             what: "bad input with stderr on /dev/full: status 2, not a panic (101)",
             script: "$P theory --d 0 --n 8 2>/dev/full",
@@ -192,6 +190,16 @@ fn write_errors_on_the_standard_streams_keep_the_exit_status() {
             stream: Stream::Stdout,
             first: "",
         },
+    ]);
+}
+
+/// Item 4, stdout: a write error on it is one line of ours and status 2, whatever stderr is;
+/// a closed stdout is an error unless the output goes to a file.
+#[test]
+fn write_errors_on_stdout_are_one_line_and_status_2() {
+    let validate = "$P validate --d 3 --n 20 --sigma 0.3 --train-sizes 40 \
+                    --estimators least_squares --max-draws 200 --out v";
+    check(&[
         Row {
             what: "theory with stdout on /dev/full",
             script: "$P $T >/dev/full",
@@ -238,8 +246,7 @@ fn write_errors_on_the_standard_streams_keep_the_exit_status() {
             stream: Stream::Stdout,
             first: "d,n,sigma,N,",
         },
-    ];
-    check(&rows);
+    ]);
 }
 
 /// Item 6 and the messages of item 14: an output that cannot be created is refused before the
@@ -605,8 +612,8 @@ fn a_dangling_link_in_a_data_folder_is_a_bad_file() {
 
 /// Issue #23's leftover: a `plan` flag of one mode given in another was accepted and ignored
 /// (`--exact-floor` from theory: clap waives `requires = "input"` because `--input` conflicts
-/// with `--d`). clap now refuses each with its usage error (exit 2) before any file is read;
-/// the flags' own modes still run.
+/// with `--d`). clap now refuses each with its usage error (exit 2) before any file is read
+/// (their own modes: [`plan_flags_in_their_own_mode_still_run`]).
 #[test]
 fn plan_flags_of_another_mode_are_refused_by_clap() {
     let theory = "$P plan --d 10 --n 100 --sigma 0.1";
@@ -672,6 +679,13 @@ fn plan_flags_of_another_mode_are_refused_by_clap() {
             format!("{table} --at 1e6"),
             "error: the argument '--p <COLUMN>' cannot be used with '--at <N[,N...]>'",
         ),
+    ]);
+}
+
+/// The other side of the refusals above: the same flags in their own modes still run.
+#[test]
+fn plan_flags_in_their_own_mode_still_run() {
+    check(&[
         Row {
             what: "--exact-floor and --floor-se with a CSV",
             script:
