@@ -62,8 +62,11 @@ fn validate_writes_files_and_passes_an_exact_prediction() {
             .unwrap();
     assert_eq!(json["verdict"]["exit_status"], 0);
     assert_eq!(json["verdict"]["points"], 2);
-    assert!(json["pooled"]["chi2_per_dof"].is_number());
+    // Pooled per estimator (here one), overall and per setup.
+    assert_eq!(json["pooled"][0]["estimator"], "least_squares");
+    assert!(json["pooled"][0]["chi2_per_dof"].is_number());
     assert_eq!(json["per_setup"].as_array().unwrap().len(), 1);
+    assert_eq!(json["per_setup"][0]["pooled"][0]["points"], 2);
     for ext in ["png", "svg"] {
         let f = dir.path().join(format!("validate.{ext}"));
         assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{f:?}");

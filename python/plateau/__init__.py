@@ -335,7 +335,7 @@ def validate(
     the mean path. Same seed, same draws as the Rust ``compare_formula``.
 
     Returns ``plateau validate``'s JSON report as a dict (``criterion``, ``pooled`` statistics
-    overall and ``per_setup``, ``points``, ``verdict``), plus ``all_pass`` (every point meets
+    per estimator over all setups and ``per_setup``, ``points``, ``verdict``), plus ``all_pass`` (every point meets
     the criterion) and ``table`` (the points as columns: ``d, n, sigma, N, predicted, mc_mean,
     mc_se, draws, z, rel_excess_err, pass``).
     """

@@ -50,7 +50,10 @@ fn least_squares_at_d_equal_n_matches_the_exact_expectation() {
             p.target.n_train, p.target.predicted, p.mc_mean, p.mc_se, p.draws
         );
     }
-    assert!(!report.pooled().unwrap().rejects(0.01));
+    assert!(!report
+        .pooled(Estimator::LeastSquares, None)
+        .unwrap()
+        .rejects(0.01));
     let limit = |s: &Setup, n_train: usize| {
         let (n, nt) = (s.n() as f64, n_train as f64);
         s.floor() + (n - nt) / (n * s.alpha()) + s.floor() * nt / (n - nt)
@@ -157,12 +160,16 @@ fn noise_averaged_and_plain_draws_agree() {
 /// rejects at its nominal rates: 300 seeds, 20 draws per point (the minimum, where skew
 /// matters most: sample skewness 0.3-1.2), noise-averaged draws at `N = 16, 30, 60` and plain
 /// ones at `N = 30, 60`; per-point `tol_z = 1.96` (5% two-sided, 2.5% each side) and the pooled
-/// mean-z and chi-square tests at 10%: counts within 3 binomial standard deviations of
-/// nominal; the family-wise (Holm) rate at 10% at most nominal plus 3 standard deviations
-/// (Holm is conservative). Without Hall's transform (Student-t mapping only) the averaged
-/// draws at `N = 16` put 47 of 1000 above 1.96 against 25 expected (measured, 1000 seeds);
-/// with it 24. Plain draws closer to the threshold stay anti-conservative on one side
-/// (`N = 16`: 41 of 1000; `theory/validate.md`).
+/// mean-z and chi-square tests at 10%: two-sided and pooled counts within 3 binomial standard
+/// deviations of nominal; the family-wise (Holm) rate at 10% at most nominal plus 3 standard
+/// deviations (Holm is conservative).
+///
+/// Each tail on its own is held to 2.5% +- 1% (plus 3 standard deviations): Hall's transform
+/// removes the skew's `O(1/sqrt(m))` term, not its `O(1/m)` remainder, which leaves the upper
+/// tail heavier. Measured over 3000 seeds on two draw streams: averaged 2.0% below and 3.1-3.3%
+/// above; plain 1.7-2.1% below and 3.3-3.7% above (two-sided 5.1-5.4%). Without the transform
+/// (Student-t mapping only) the averaged draws at `N = 16` put 47 of 1000 above 1.96 against 25
+/// expected (measured, 1000 seeds); with it 24 (`theory/validate.md`).
 #[test]
 fn right_predictions_are_rejected_at_the_nominal_rates() {
     let setup = Setup::new(2, 6, 0.5).unwrap();
@@ -188,24 +195,28 @@ fn right_predictions_are_rejected_at_the_nominal_rates() {
                 high += usize::from(z > 1.96);
                 skew += p.skewness / (reps as f64 * points.len() as f64);
             }
-            let pooled = r.pooled().unwrap();
+            let pooled = r.pooled(Estimator::LeastSquares, None).unwrap();
             mean_z += usize::from(pooled.mean_z_p < 0.1);
             chi2 += usize::from(pooled.chi2_p < 0.1);
             family += usize::from(r.pooled_rejects(0.1));
         }
         let trials = (reps as usize * points.len()) as f64;
+        let sd = |trials: f64, rate: f64| (trials * rate * (1.0 - rate)).sqrt();
         let within = |count: usize, trials: f64, rate: f64| {
-            (count as f64 - trials * rate).abs() <= 3.0 * (trials * rate * (1.0 - rate)).sqrt()
+            (count as f64 - trials * rate).abs() <= 3.0 * sd(trials, rate)
+        };
+        // One tail: between 1.5% and 3.5%, with 3 standard deviations at the nearer end.
+        let tail = |count: usize| {
+            let c = count as f64;
+            c >= trials * 0.015 - 3.0 * sd(trials, 0.015)
+                && c <= trials * 0.035 + 3.0 * sd(trials, 0.035)
         };
         let what = format!(
             "averaged {noise_averaged}: mean skewness {skew:.2}; z < -1.96: {low}, z > 1.96: \
              {high} of {trials}; mean z {mean_z}, chi-square {chi2}, family {family} of {reps}"
         );
         println!("{what}");
-        assert!(
-            within(low, trials, 0.025) && within(high, trials, 0.025),
-            "{what}"
-        );
+        assert!(tail(low) && tail(high), "{what}");
         assert!(within(low + high, trials, 0.05), "{what}");
         let reps = reps as f64;
         assert!(
@@ -340,4 +351,43 @@ fn reports_are_reproducible() {
     assert_eq!(one, run(2, &config));
     let other = Config { seed: 1, ..config };
     assert_ne!(one, run(2, &other));
+}
+
+/// With common draws (the default) the estimators of one `(setup, N)` are evaluated on the same
+/// spectra: each point of a group equals the point of its estimator compared alone on the
+/// group's number of draws, bit for bit. Without them the estimators draw apart (different
+/// means on the same number of draws), and the report still pools each estimator on its own.
+#[test]
+fn common_draws_share_the_spectra_of_a_group() {
+    let setup = Setup::new(4, 30, 0.2).unwrap();
+    let grid = vec![(setup, vec![24, 60])];
+    let estimators = [Estimator::LeastSquares, Estimator::Pca];
+    let config = Config {
+        criterion: Criterion::new(0.05, 3.0, 1e-6, 20).unwrap(),
+        ..Config::default()
+    };
+    let (targets, _) = analytic_targets(&grid, &estimators, &config).unwrap();
+    let together = compare(&targets, &config, |_| {}).unwrap();
+    for (t, p) in targets.iter().zip(&together.points) {
+        let alone = compare(std::slice::from_ref(t), &config, |_| {}).unwrap();
+        assert_eq!(p.draws, 20);
+        assert_eq!(&alone.points[0], p, "{t:?}");
+    }
+    let apart = Config {
+        common_draws: false,
+        ..config
+    };
+    let independent = compare(&targets, &apart, |_| {}).unwrap();
+    for (a, b) in independent.points.iter().zip(&together.points) {
+        assert_eq!(a.draws, b.draws);
+        assert_ne!(a.mc_mean, b.mc_mean, "{:?}", a.target);
+    }
+    let family = together.pooled_family();
+    // Four tests for each estimator, overall and for the one setup.
+    assert_eq!(family.len(), 2 * 2 * 4);
+    assert!(family.iter().all(|t| t.holm_p >= t.p));
+    for e in estimators {
+        assert_eq!(together.pooled(e, None).unwrap().points, 2);
+        assert_eq!(together.pooled(e, Some(setup)).unwrap().points, 2);
+    }
 }

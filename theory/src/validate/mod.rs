@@ -19,17 +19,18 @@
 //! stopped at its own best iterate, what the paper and [`crate::montecarlo`] report) is given
 //! alongside ([`Point::oracle`]); it is never above the mean-path minimum.
 //!
-//! **Draws.** Draw `j` of estimator `e` at `(setup, N)` is draw `e 2^24 + j` of
-//! [`crate::montecarlo::draw_rng`] (`e` the index in [`Estimator::ALL`]): independent across
-//! setups, sizes and estimators, reproducible from the seed, and bit-identical for any number of
-//! threads. Each point starts with [`MIN_DRAWS`] draws and adds batches (at most doubling, sized
-//! from the current standard deviation) until the target is met.
+//! **Draws.** Each `(setup, N)` is one group: by default its estimators are evaluated on the
+//! same spectra ([`Config::common_draws`], a third of the cost for three estimators), and the
+//! pooled statistics pool one estimator at a time, whose points use independent streams
+//! (`draws.rs` has the streams). A group starts with [`MIN_DRAWS`] draws and adds batches (at
+//! most doubling, sized from the current standard deviations) until every target is met.
 //!
 //! A worked example with a user's formula: `theory/validate.md` (doc-tested below).
 //!
 #![doc = include_str!("../../validate.md")]
 
 mod caveat;
+mod draws;
 mod pooled;
 
 pub use caveat::{caveat, Caveat, LS_THRESHOLD_MARGIN};
@@ -38,8 +39,7 @@ pub use pooled::{holm_adjust, sign_test, skew_corrected, t_to_normal, Pooled};
 use rayon::prelude::*;
 
 use crate::analytic::SpectralEquivalent;
-use crate::montecarlo::{draw_memory_bytes, mean_std, MonteCarlo, DEFAULT_MEMORY_BUDGET};
-use crate::spectrum::{early_stopped, Spectrum};
+use crate::montecarlo::{draw_memory_bytes, DEFAULT_MEMORY_BUDGET};
 use crate::{Estimator, Setup, StepSize, TheoryError};
 
 /// Absolute tolerance on the risk (units of the zero estimator's risk, 1): an error at most
@@ -169,10 +169,17 @@ pub struct Config {
     /// gradient-descent path. PCA's risk does not depend on the labels' noise given the
     /// spectrum (already averaged); the early-stopping oracle stays plain.
     pub noise_averaged: bool,
+    /// Evaluate the estimators of one `(setup, N)` on the same draws (common random numbers):
+    /// the spectrum, which dominates the cost at large `min(n, N)`, is drawn once for all of
+    /// them. Each estimator's points stay independent of one another, which is what the
+    /// pooled tests need ([`Report::pooled_family`]); `false` gives every estimator its own
+    /// stream (`draws.rs`).
+    pub common_draws: bool,
 }
 
 impl Default for Config {
-    /// The default criterion, seed 0, the paper's step, `k <= 5000`, 16 GiB, noise averaged.
+    /// The default criterion, seed 0, the paper's step, `k <= 5000`, 16 GiB, noise averaged,
+    /// common draws.
     fn default() -> Self {
         Self {
             criterion: Criterion::default(),
@@ -181,6 +188,7 @@ impl Default for Config {
             iters: crate::montecarlo::DEFAULT_ITERS,
             memory_budget: DEFAULT_MEMORY_BUDGET,
             noise_averaged: true,
+            common_draws: true,
         }
     }
 }
@@ -278,55 +286,73 @@ impl Report {
         self.points.iter().filter(|p| !p.pass).collect()
     }
 
-    /// Pooled statistics over every point (`None` without a finite z), of the z-scores on the
-    /// normal scale ([`Point::z_normal`]).
-    pub fn pooled(&self) -> Option<Pooled> {
-        Pooled::of(&self.points.iter().map(Point::z_normal).collect::<Vec<_>>())
+    /// The estimators of the report, in order of first appearance.
+    pub fn estimators(&self) -> Vec<Estimator> {
+        let mut estimators = Vec::new();
+        for p in &self.points {
+            if !estimators.contains(&p.target.estimator) {
+                estimators.push(p.target.estimator);
+            }
+        }
+        estimators
     }
 
-    /// Pooled statistics per setup, in order of first appearance.
-    pub fn pooled_by_setup(&self) -> Vec<(Setup, Option<Pooled>)> {
-        let mut setups: Vec<Setup> = Vec::new();
+    /// The setups of the report, in order of first appearance.
+    pub fn setups(&self) -> Vec<Setup> {
+        let mut setups = Vec::new();
         for p in &self.points {
             if !setups.contains(&p.target.setup) {
                 setups.push(p.target.setup);
             }
         }
         setups
-            .into_iter()
-            .map(|s| {
-                let z: Vec<f64> = self
-                    .points
-                    .iter()
-                    .filter(|p| p.target.setup == s)
-                    .map(Point::z_normal)
-                    .collect();
-                (s, Pooled::of(&z))
-            })
-            .collect()
     }
 
-    /// Every pooled test of the report, overall and per setup (four each), with its p-value
-    /// Holm-adjusted over all of them: the family that [`Report::pooled_rejects`] judges.
+    /// Pooled statistics of the z-scores on the normal scale ([`Point::z_normal`]) of every
+    /// point of `estimator` (of `setup` only, when given); `None` without a finite z. One
+    /// estimator at a time: its points use independent draws, whereas with common draws two
+    /// estimators at one `(setup, N)` share theirs ([`Config::common_draws`]).
+    pub fn pooled(&self, estimator: Estimator, setup: Option<Setup>) -> Option<Pooled> {
+        let z: Vec<f64> = self
+            .points_of(estimator, setup)
+            .map(Point::z_normal)
+            .collect();
+        Pooled::of(&z)
+    }
+
+    /// The points of `estimator` (of `setup` only, when given), in report order: those that
+    /// [`Report::pooled`] pools (its `worst` indexes them).
+    pub fn points_of(
+        &self,
+        estimator: Estimator,
+        setup: Option<Setup>,
+    ) -> impl Iterator<Item = &Point> + '_ {
+        self.points.iter().filter(move |p| {
+            p.target.estimator == estimator && setup.is_none_or(|s| p.target.setup == s)
+        })
+    }
+
+    /// Every pooled test of the report, for each estimator overall and per setup (four each),
+    /// with its p-value Holm-adjusted over all of them: the family that
+    /// [`Report::pooled_rejects`] judges.
     pub fn pooled_family(&self) -> Vec<FamilyTest> {
-        let mut scopes = vec![(None, self.pooled())];
-        scopes.extend(
-            self.pooled_by_setup()
-                .into_iter()
-                .map(|(s, p)| (Some(s), p)),
-        );
-        let mut family: Vec<FamilyTest> = scopes
-            .into_iter()
-            .filter_map(|(setup, p)| p.map(|p| (setup, p)))
-            .flat_map(|(setup, p)| {
-                p.tests().into_iter().map(move |(test, p)| FamilyTest {
+        let setups = self.setups();
+        let mut family: Vec<FamilyTest> = Vec::new();
+        for estimator in self.estimators() {
+            let scopes = std::iter::once(None).chain(setups.iter().copied().map(Some));
+            for setup in scopes {
+                let Some(pooled) = self.pooled(estimator, setup) else {
+                    continue;
+                };
+                family.extend(pooled.tests().into_iter().map(|(test, p)| FamilyTest {
+                    estimator,
                     setup,
                     test,
                     p,
                     holm_p: p,
-                })
-            })
-            .collect();
+                }));
+            }
+        }
         let adjusted = holm_adjust(&family.iter().map(|t| t.p).collect::<Vec<_>>());
         for (t, a) in family.iter_mut().zip(adjusted) {
             t.holm_p = a;
@@ -335,9 +361,10 @@ impl Report {
     }
 
     /// Whether a pooled test rejects at family-wise level `level`: Holm over the four tests
-    /// overall and of every setup together ([`Report::pooled_family`]), so that the chance
-    /// of any false rejection is at most `level` whatever the dependence between the tests
-    /// (the overall and per-setup statistics share points).
+    /// of every estimator, overall and per setup ([`Report::pooled_family`]), so that the
+    /// chance of any false rejection is at most `level` whatever the dependence between the
+    /// tests (the overall and per-setup statistics share points; with common draws the
+    /// estimators share draws).
     pub fn pooled_rejects(&self, level: f64) -> bool {
         self.pooled_family().iter().any(|t| t.holm_p < level)
     }
@@ -346,7 +373,9 @@ impl Report {
 /// One pooled test in the family of [`Report::pooled_family`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FamilyTest {
-    /// The setup whose points it pools; `None` for all points.
+    /// The estimator whose points it pools.
+    pub estimator: Estimator,
+    /// The setup whose points it pools; `None` for all setups.
     pub setup: Option<Setup>,
     /// The test's name (as [`Pooled::rejected_tests`]).
     pub test: &'static str,
@@ -356,9 +385,12 @@ pub struct FamilyTest {
     pub holm_p: f64,
 }
 
-/// Compares every target with the Monte Carlo, one point after the other (draws of a point in
-/// parallel). `on_point` is called after each point. Cost: the draws, `O(n min(n, N)^2)` each
-/// plus `O(iters r min(d^2, r))` for early stopping.
+/// Compares every target with the Monte Carlo, one `(setup, N)` after the other (draws of a
+/// group in parallel; with [`Config::common_draws`] a group holds every estimator at that
+/// `(setup, N)`, in the order of first appearance). `on_point` is called after each point, in
+/// the order the groups finish; the report's points are in the order of the targets. Cost: the
+/// draws, `O(d^2 min(n, N)^2)` each (structured engine) plus `O(iters r min(d^2, r))` for early
+/// stopping.
 ///
 /// # Errors
 /// [`TheoryError::InvalidArgument`] for a target with `N == 0`, a non-finite prediction, the
@@ -382,22 +414,43 @@ pub fn compare(
         .num_threads(threads)
         .build()
         .map_err(|e| TheoryError::InvalidArgument(format!("cannot start threads: {e}")))?;
-    let points = pool.install(|| {
-        targets
-            .iter()
-            .map(|t| {
-                let p = compare_one(t, config)?;
+    let mut points: Vec<Option<Point>> = vec![None; targets.len()];
+    pool.install(|| {
+        for group in groups(targets, config.common_draws) {
+            let members: Vec<&Target> = group.iter().map(|&i| &targets[i]).collect();
+            for (i, p) in group
+                .into_iter()
+                .zip(draws::compare_group(&members, config)?)
+            {
                 on_point(&p);
-                Ok(p)
-            })
-            .collect::<Result<Vec<_>, TheoryError>>()
+                points[i] = Some(p);
+            }
+        }
+        Ok::<_, TheoryError>(())
     })?;
     Ok(Report {
         criterion: config.criterion,
         seed: config.seed,
         noise_averaged: config.noise_averaged,
-        points,
+        points: points
+            .into_iter()
+            .map(|p| p.expect("every group compared"))
+            .collect(),
     })
+}
+
+/// The targets (indices) drawn together: one group per `(setup, N)` with common draws, per
+/// `(setup, N, estimator)` without, each in the order of first appearance.
+fn groups(targets: &[Target], common: bool) -> Vec<Vec<usize>> {
+    let key = |t: &Target| (t.setup, t.n_train, (!common).then_some(t.estimator));
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match groups.iter_mut().find(|g| key(&targets[g[0]]) == key(t)) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
 }
 
 /// [`compare`] for a user's formula: `predict(setup, N)` is the predicted expected risk of
@@ -518,183 +571,4 @@ fn check_target(t: &Target) -> Result<(), TheoryError> {
         )));
     }
     Ok(())
-}
-
-/// The risks of one draw: the scalar risk and, for early stopping, the whole path.
-struct DrawRisk {
-    risk: f64,
-    path: Option<Vec<f64>>,
-}
-
-/// The Monte Carlo estimate of one point so far.
-struct Estimate {
-    mean: f64,
-    se: f64,
-    /// Sample standard deviation of one draw of the compared quantity.
-    sd: f64,
-    /// Sample skewness of the compared quantity.
-    skewness: f64,
-    oracle: Option<(f64, f64)>,
-    k: Option<usize>,
-}
-
-/// Compares the prediction of `t` with a sequential Monte Carlo estimate: draws in parallel
-/// batches until the standard error meets the criterion (see [`sample_until_settled`]).
-fn compare_one(t: &Target, config: &Config) -> Result<Point, TheoryError> {
-    let mc = MonteCarlo::new(t.setup, vec![t.n_train], 1, config.seed);
-    let slot = Estimator::ALL
-        .iter()
-        .position(|&e| e == t.estimator)
-        .expect("every estimator is in ALL");
-    let eta = config.step.eta(&t.setup, t.n_train);
-    let draw = |j: usize| -> Result<DrawRisk, TheoryError> {
-        let spectrum = mc.spectrum(t.n_train, (slot << 24) | j)?;
-        Ok(draw_risk(&spectrum, t.estimator, config, eta))
-    };
-    let criterion = &config.criterion;
-    let floor = t.setup.floor();
-    let (estimate, draws) = sample_until_settled(draw, criterion, floor)?;
-    let diff = t.predicted - estimate.mean;
-    let excess = estimate.mean - floor;
-    let mut point = Point {
-        target: *t,
-        mc_mean: estimate.mean,
-        mc_se: estimate.se,
-        draws,
-        z: z_score(diff, estimate.se),
-        skewness: estimate.skewness,
-        rel_excess_err: diff / excess,
-        pass: false,
-        oracle: estimate.oracle,
-        k_mean_path: estimate.k,
-    };
-    point.pass = criterion.passes_z(diff, excess, point.z_normal());
-    Ok(point)
-}
-
-/// The risk of `estimator` on one draw's spectrum and, for early stopping, its risk path (the
-/// noise-averaged one with `config.noise_averaged`).
-fn draw_risk(spectrum: &Spectrum, estimator: Estimator, config: &Config, eta: f64) -> DrawRisk {
-    let seq = faer::Par::Seq;
-    let averaged = config.noise_averaged;
-    match estimator {
-        Estimator::Pca => DrawRisk {
-            risk: spectrum.pca_risk(),
-            path: None,
-        },
-        Estimator::LeastSquares => DrawRisk {
-            risk: if averaged {
-                spectrum.least_squares_risk_noise_averaged()
-            } else {
-                spectrum.least_squares_risk()
-            },
-            path: None,
-        },
-        Estimator::GdEarlyStopped if averaged => DrawRisk {
-            // The oracle needs the draw's own path: its early-stopping search, not the
-            // averaged path (whose minimum is not the mean of the minima).
-            risk: spectrum.gd_early_stopped(eta, config.iters, seq).0,
-            path: Some(spectrum.gd_risk_path_noise_averaged(eta, config.iters, seq)),
-        },
-        Estimator::GdEarlyStopped => {
-            let path = spectrum.gd_risk_path(eta, config.iters, seq);
-            DrawRisk {
-                risk: early_stopped(&path).0,
-                path: Some(path),
-            }
-        }
-        Estimator::Optimal => unreachable!("rejected by check_target"),
-    }
-}
-
-/// Draws `draw(0), draw(1), ...` in parallel batches until the standard error of the estimate
-/// is `criterion.target_rel_se` of its excess over `floor`, too small to change the verdict, or
-/// `criterion.max_draws` are spent; the estimate and the number of draws.
-fn sample_until_settled(
-    draw: impl Fn(usize) -> Result<DrawRisk, TheoryError> + Sync,
-    criterion: &Criterion,
-    floor: f64,
-) -> Result<(Estimate, usize), TheoryError> {
-    let mut draws: Vec<DrawRisk> = Vec::new();
-    let mut batch = MIN_DRAWS.min(criterion.max_draws);
-    loop {
-        let start = draws.len();
-        let new: Vec<DrawRisk> = (start..start + batch)
-            .into_par_iter()
-            .map(&draw)
-            .collect::<Result<_, _>>()?;
-        draws.extend(new);
-        let e = estimate(&draws);
-        let goal = criterion.target_rel_se * (e.mean - floor);
-        let done = draws.len();
-        // A standard error far below the absolute tolerance cannot change the verdict.
-        let settled = criterion.tol_z * e.se <= 0.01 * ABS_TOL && e.mean - floor <= ABS_TOL;
-        if done >= criterion.max_draws || e.se <= goal || settled {
-            return Ok((e, done));
-        }
-        // Draws needed for the goal at the current spread (10% margin), at most doubling.
-        let needed = if goal > 0.0 {
-            (1.1 * (e.sd / goal).powi(2)).ceil() as usize
-        } else {
-            criterion.max_draws
-        };
-        batch = needed
-            .saturating_sub(done)
-            .clamp(MIN_DRAWS / 2, done)
-            .min(criterion.max_draws - done);
-    }
-}
-
-/// `diff / se`, with `0/0 = 0` (an exact prediction of a deterministic risk); an error within
-/// [`ABS_TOL`] also counts as exact (`z = 0`): there the draws differ by rounding only, and
-/// their standard error measures rounding, not sampling.
-fn z_score(diff: f64, se: f64) -> f64 {
-    if diff.abs() <= ABS_TOL {
-        0.0
-    } else {
-        diff / se
-    }
-}
-
-/// Mean and standard error of the compared quantity: the scalar risk, or for early stopping the
-/// minimum of the mean path (with the oracle alongside).
-fn estimate(draws: &[DrawRisk]) -> Estimate {
-    let count = draws.len() as f64;
-    let risks: Vec<f64> = draws.iter().map(|d| d.risk).collect();
-    let (mean, sd) = mean_std(&risks);
-    let sd = sd.unwrap_or(0.0);
-    let Some(len) = draws.first().and_then(|d| d.path.as_ref()).map(Vec::len) else {
-        return Estimate {
-            mean,
-            se: sd / count.sqrt(),
-            sd,
-            skewness: pooled::skewness(&risks),
-            oracle: None,
-            k: None,
-        };
-    };
-    let mut mean_path = vec![0.0; len];
-    for d in draws {
-        for (m, r) in mean_path
-            .iter_mut()
-            .zip(d.path.as_ref().expect("every draw has a path"))
-        {
-            *m += r / count;
-        }
-    }
-    let (_, k) = early_stopped(&mean_path);
-    let at_k: Vec<f64> = draws
-        .iter()
-        .map(|d| d.path.as_ref().expect("every draw has a path")[k])
-        .collect();
-    let (path_mean, path_sd) = mean_std(&at_k);
-    let path_sd = path_sd.unwrap_or(0.0);
-    Estimate {
-        mean: path_mean,
-        se: path_sd / count.sqrt(),
-        sd: path_sd,
-        skewness: pooled::skewness(&at_k),
-        oracle: Some((mean, sd / count.sqrt())),
-        k: Some(k),
-    }
 }
