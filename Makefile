@@ -1,6 +1,7 @@
 # The two commands a newcomer needs (see README.md, "Set-up"):
 #   make reproduce   regenerate the paper's results
-#   make test        run the whole test suite (Rust, then the Python package: scripts/python-test.sh)
+#   make test        run the whole test suite (Rust, then the Python package against the extension
+#                    cargo builds beside the tests: scripts/python-test.sh)
 # Both first install LibTorch into .deps/ (once; later runs skip it).
 
 CARGO ?= cargo

@@ -2,7 +2,11 @@
 # The Python package's tests (`make test` runs this after `cargo test --workspace`):
 #   1. a virtual environment .deps/pyenv with pytest, numpy, hypothesis, matplotlib and maturin
 #      from PyPI (once; later runs skip it),
-#   2. `pip install ./python` into it (maturin, release build; cargo rebuilds only what changed),
+#   2. the package: by default the extension built by cargo beside the tests (the dev profile
+#      and the test build's features, so every dependency is the test build's own and only
+#      pyo3 and the bindings compile), laid out with python/plateau/ in target/debug/python;
+#      with --pip, `pip install ./python` as a user installs it (maturin, release build;
+#      `.ci/run` checks the packaging this way),
 #   3. pytest python/tests, against the CLI that `cargo test --workspace` built (target/debug).
 # One line per step; on failure the last lines of the step's log and the log's path.
 set -euo pipefail
@@ -47,12 +51,27 @@ else
     echo "python: $VENV ready"
 fi
 
-# maturin (the build backend, without build isolation) runs from the environment's bin/.
-export PATH="$PWD/$VENV/bin:$PATH"
-start=$(date +%s)
-step "pip install ./python" "$LOGS/python-install.log" \
-    "$VENV/bin/pip" install --no-build-isolation --no-deps --force-reinstall ./python
-echo "python: pip install ./python ($(($(date +%s) - start)) s)"
+if [ "${1:-}" = --pip ]; then
+    # maturin (the build backend, without build isolation) runs from the environment's bin/.
+    export PATH="$PWD/$VENV/bin:$PATH"
+    start=$(date +%s)
+    step "pip install ./python" "$LOGS/python-install.log" \
+        "$VENV/bin/pip" install --no-build-isolation --no-deps --force-reinstall ./python
+    echo "python: pip install ./python ($(($(date +%s) - start)) s)"
+else
+    # The same target selection as `cargo test` (tests and examples: dev-dependencies on), so
+    # the features, and with them every compiled dependency, are the test build's.
+    start=$(date +%s)
+    step "cargo build (the extension)" "$LOGS/python-build.log" \
+        cargo build --workspace --lib --bins --tests --examples
+    pkg=target/debug/python/plateau
+    rm -rf "$pkg" && mkdir -p "$pkg"
+    cp python/plateau/*.py python/plateau/*.pyi python/plateau/py.typed "$pkg/"
+    cp target/debug/lib_plateau.so "$pkg/_plateau.abi3.so"
+    # Ahead of any `pip install ./python` in the environment.
+    export PYTHONPATH="$PWD/target/debug/python${PYTHONPATH:+:$PYTHONPATH}"
+    echo "python: extension built by cargo, dev profile ($(($(date +%s) - start)) s)"
+fi
 
 export PLATEAU_BIN=${PLATEAU_BIN:-$PWD/target/debug/plateau}
 export MPLBACKEND=Agg
