@@ -64,6 +64,7 @@ pub fn validate(
         criterion,
         seed,
         noise_averaged: config.noise_averaged,
+        common_draws: config.common_draws,
         points: compare_each(py, &targets, &config, progress.as_ref())?,
     };
     let verdict = Verdict {

@@ -488,6 +488,7 @@ fn criterion_json(report: &Report) -> Value {
         } else {
             "plain: each draw's own risk"
         },
+        "common_draws": report.common_draws,
     })
 }
 

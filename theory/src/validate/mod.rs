@@ -271,6 +271,8 @@ pub struct Report {
     /// Whether least squares and the mean gradient-descent path were noise-averaged
     /// ([`Config::noise_averaged`]).
     pub noise_averaged: bool,
+    /// Whether the estimators of one `(setup, N)` shared their draws ([`Config::common_draws`]).
+    pub common_draws: bool,
     /// Every point, in the order of the targets.
     pub points: Vec<Point>,
 }
@@ -288,24 +290,12 @@ impl Report {
 
     /// The estimators of the report, in order of first appearance.
     pub fn estimators(&self) -> Vec<Estimator> {
-        let mut estimators = Vec::new();
-        for p in &self.points {
-            if !estimators.contains(&p.target.estimator) {
-                estimators.push(p.target.estimator);
-            }
-        }
-        estimators
+        distinct(self.points.iter().map(|p| p.target.estimator))
     }
 
     /// The setups of the report, in order of first appearance.
     pub fn setups(&self) -> Vec<Setup> {
-        let mut setups = Vec::new();
-        for p in &self.points {
-            if !setups.contains(&p.target.setup) {
-                setups.push(p.target.setup);
-            }
-        }
-        setups
+        distinct(self.points.iter().map(|p| p.target.setup))
     }
 
     /// Pooled statistics of the z-scores on the normal scale ([`Point::z_normal`]) of every
@@ -370,6 +360,18 @@ impl Report {
     }
 }
 
+/// The distinct items, in order of first appearance (`O(k^2)`: a report has a few setups and
+/// estimators).
+fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
 /// One pooled test in the family of [`Report::pooled_family`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FamilyTest {
@@ -432,6 +434,7 @@ pub fn compare(
         criterion: config.criterion,
         seed: config.seed,
         noise_averaged: config.noise_averaged,
+        common_draws: config.common_draws,
         points: points
             .into_iter()
             .map(|p| p.expect("every group compared"))
