@@ -391,8 +391,8 @@ pub struct FamilyTest {
 /// group in parallel; with [`Config::common_draws`] a group holds every estimator at that
 /// `(setup, N)`, in the order of first appearance). `on_point` is called after each point, in
 /// the order the groups finish; the report's points are in the order of the targets. Cost: the
-/// draws, `O(d^2 min(n, N)^2)` each (structured engine) plus `O(iters r min(d^2, r))` for early
-/// stopping.
+/// draws, each one spectrum (with `K = min(n, N)`: `O(d^2 K^2)` structured, `O(K^3)` dense,
+/// `theory/exact.md`) and, per early-stopping target, `O(iters r min(d^2, r))`.
 ///
 /// # Errors
 /// [`TheoryError::InvalidArgument`] for a target with `N == 0`, a non-finite prediction, the
