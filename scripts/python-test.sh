@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=.deps/pyenv
 LOGS=.deps/logs
-REQUIREMENTS="pytest numpy hypothesis matplotlib maturin>=1.9,<2"
+REQUIREMENTS="pytest numpy hypothesis matplotlib maturin>=1.9.4,<2"
 mkdir -p "$LOGS"
 
 step() { # step NAME LOG COMMAND...: runs COMMAND with its output in LOG.
