@@ -775,6 +775,12 @@ fn legend_corner(drawn: &[(f64, f64)], size: (f64, f64)) -> Option<SeriesLabelPo
         .map(|(pos, _, _)| pos)
 }
 
+/// [`tick`] for a linear axis spanning `span`: plotters computes its key points as `start + k
+/// step`, so the zero line can come out as `3.5e-18`; within `1e-9 span` of zero it reads 0.
+pub(crate) fn linear_tick(v: f64, span: f64) -> String {
+    tick(if v.abs() <= 1e-9 * span { 0.0 } else { v })
+}
+
 /// Tick labels: plain numbers in a readable range, powers of ten elsewhere.
 pub(crate) fn tick(v: f64) -> String {
     let a = v.abs();
@@ -892,5 +898,10 @@ mod tests {
         assert_eq!(tick(1e-4), "1e-4");
         assert_eq!(tick(1e6), "1e6");
         assert_eq!(tick(3e-5), "3.0e-5");
+        // The zero key point of a linear axis from -0.02 in steps of 0.01.
+        let zero = -0.02 + 0.01 + 0.01 + 3.5e-18;
+        assert_eq!(linear_tick(zero, 0.06), "0");
+        assert_eq!(linear_tick(0.01, 0.06), "0.01");
+        assert_eq!(linear_tick(3e-5, 0.06), "3.0e-5");
     }
 }

@@ -15,7 +15,8 @@ use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 use super::chart::{
-    draw_legend, drawable_range, log_axis, render_figure, tick, Figure, MIN_X_LABEL_GAP,
+    draw_legend, drawable_range, linear_tick, log_axis, render_figure, tick, Figure,
+    MIN_X_LABEL_GAP,
 };
 use super::theory::color;
 
@@ -185,7 +186,7 @@ impl ValidateFigure<'_> {
             .label_style(("sans-serif", 18))
             .axis_desc_style(("sans-serif", 22))
             .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| linear_tick(*v, win.ytop + win.ymax))
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(200, 200, 200))
             .draw()?;
