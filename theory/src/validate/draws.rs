@@ -16,7 +16,7 @@
 
 use rayon::prelude::*;
 
-use super::{pooled, Config, Criterion, Point, Target, ABS_TOL, MIN_DRAWS};
+use super::{distinct, pooled, Config, Criterion, Point, Target, ABS_TOL, MIN_DRAWS};
 use crate::montecarlo::{mean_std, MonteCarlo};
 use crate::spectrum::{early_stopped, Spectrum};
 use crate::{Estimator, TheoryError};
@@ -47,13 +47,10 @@ struct Estimate {
 pub(super) fn compare_group(group: &[&Target], config: &Config) -> Result<Vec<Point>, TheoryError> {
     let first = group[0];
     let (setup, n_train) = (first.setup, first.n_train);
-    let mut estimators: Vec<Estimator> = Vec::new();
-    for t in group {
-        debug_assert!(t.setup == setup && t.n_train == n_train);
-        if !estimators.contains(&t.estimator) {
-            estimators.push(t.estimator);
-        }
-    }
+    debug_assert!(group
+        .iter()
+        .all(|t| t.setup == setup && t.n_train == n_train));
+    let estimators = distinct(group.iter().map(|t| t.estimator));
     debug_assert!(config.common_draws || estimators.len() == 1);
     let stream = if config.common_draws {
         0
