@@ -10,9 +10,13 @@ SHELL := bash
 .DEFAULT_GOAL := test
 .PHONY: test reproduce bootstrap
 
+# One cargo build of every test target and of the Python extension (pyo3 compiles beside the rest
+# instead of after it), the Python environment set up meanwhile, then the tests.
 test: bootstrap
-	$(CARGO) test --workspace
-	bash scripts/python-test.sh
+	@mkdir -p .deps/logs; bash scripts/python-test.sh --venv >.deps/logs/venv.out 2>&1 & venv=$$!; \
+	$(CARGO) build --workspace --lib --bins --tests --examples && $(CARGO) test --workspace; \
+	rc=$$?; wait $$venv; venv_rc=$$?; cat .deps/logs/venv.out; \
+	[ $$rc = 0 ] && [ $$venv_rc = 0 ] && bash scripts/python-test.sh
 
 # Builds both binaries (`plateau` and the LibTorch trainer `plateau-train`) into target/release.
 reproduce: bootstrap

@@ -8,6 +8,7 @@
 #      with --pip, `pip install ./python` as a user installs it (maturin, release build;
 #      `.ci/run` checks the packaging this way),
 #   3. pytest python/tests, against the CLI that `cargo test --workspace` built (target/debug).
+# With --venv, step 1 alone (`make test` runs it beside the Rust build: it is mostly downloads).
 # One line per step; on failure the last lines of the step's log and the log's path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,7 @@ if [ ! -f "$VENV/.ready" ] || [ "$(cat "$VENV/.ready")" != "$REQUIREMENTS" ]; th
 else
     echo "python: $VENV ready"
 fi
+[ "${1:-}" = --venv ] && exit 0
 
 if [ "${1:-}" = --pip ]; then
     # maturin (the build backend, without build isolation) runs from the environment's bin/.

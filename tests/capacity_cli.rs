@@ -3,7 +3,7 @@
 //! additive law whose floor is the recorded `floor_mse`; the same store with one width, or
 //! without parameter counts, must still get its N-only analysis.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

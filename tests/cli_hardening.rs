@@ -5,7 +5,7 @@
 //! (`$P` is the plateau binary), its exit status and the start of the first line it prints.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! the expected exit status and a piece of the first stderr line (or, for a success, of the
 //! first stdout line), run in a temporary directory.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! mode and overwritten ones keep theirs (results.jsonl: `sweep::store`'s tests).
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;

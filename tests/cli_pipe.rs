@@ -2,7 +2,7 @@
 //! on stderr), never a panic or an error.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::process::{Output, Stdio};
 

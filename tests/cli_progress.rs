@@ -1,7 +1,7 @@
 //! Progress when standard error is not a terminal (a log file, a Slurm job, CI): plain lines, one
 //! per training epoch and at least the last of long theory work; `--quiet` silences them.
 
-mod common;
+use crate::common;
 
 use common::{plateau_ok, words};
 

@@ -1,7 +1,7 @@
 //! Inputs the engine cannot honour are refused up front: one line naming the problem, exit 2,
 //! nothing on stdout, no output file; never wrong statistics, NaN rows, a panic or an abort.
 
-mod common;
+use crate::common;
 
 use common::plateau;
 

@@ -1,6 +1,6 @@
 //! `plateau theory` and `plateau path` as other tools call them: the CSV contract and bad input.
 
-mod common;
+use crate::common;
 
 use common::{plateau, plateau_ok, words};
 

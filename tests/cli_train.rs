@@ -1,7 +1,7 @@
 //! `plateau train` as the sweep runner calls it: tasks, data values, metrics.json fields, and
 //! bad input (one line on stderr, exit status 2, nothing written).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! `plateau validate` as other tools call it: the files, the verdict line, the exit status.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! accepted: each is run with `--help` appended, which clap answers only after parsing every
 //! argument before it, so an unknown flag or a bad value fails while nothing is computed).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! `plateau fit` end to end: JSON on stdout, one-line errors with exit code 2.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Output;

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 // The law and the noise level of the table tests (`tests/joint_table`): one truth for both.
-mod joint_table;
+use crate::joint_table;
 use joint_table::{SIGMA, TRUTH};
 
 fn table(law: &JointLaw, rng: &mut ChaCha8Rng) -> JointData {

@@ -3,8 +3,8 @@
 //! spread of the estimates over the tables and from binomial bounds on coverage, never from
 //! one lucky draw.
 
-mod common;
-mod joint_table;
+use crate::common;
+use crate::joint_table;
 
 use common::{assert_refused, plateau, plateau_ok};
 use joint_table::{csv, group, points, TRUTH};

@@ -1,7 +1,7 @@
 //! `plateau plan` end to end: from theory (closed forms where they exist), from a results store
 //! and from a CSV of a known saturating law, and its error contract.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! table-driven rows of `plateau plan` / `plateau scaling` with their exit status and the
 //! first line that matters, and the committed figures' JSON checked against their floors.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! budget allocation is checked against a direct minimisation of the law on `N P = C` (the
 //! closed form `P* ∝ C^(alpha/(alpha+beta))` of docs/capacity.md).
 
-mod common;
-mod joint_table;
+use crate::common;
+use crate::joint_table;
 
 use common::{assert_refused, plateau_ok};
 use joint_table::{csv, points, TRUTH};

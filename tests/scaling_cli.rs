@@ -2,7 +2,7 @@
 //! `a N^-b + c` whose floor `c` is the recorded `floor_mse`, two widths per `N` of which the one
 //! with the better validation PSNR is the worse on test at one size.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! says where the network stands against the best linear map, on synthetic stores whose answer
 //! is known (above, below, indistinguishable, and the dB of the gap).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

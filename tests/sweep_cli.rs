@@ -2,7 +2,7 @@
 //! configs (one line, exit 2, nothing written), failing cells (recorded, the sweep goes on,
 //! retried by a rerun, still one line per cell).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

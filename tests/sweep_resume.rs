@@ -2,7 +2,7 @@
 //! every cell exactly once, all lines parseable; the interrupted cell resumes from its checkpoint
 //! and its training process died with the sweep.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;

@@ -13,7 +13,7 @@
 //! the two-sided accuracy at `n = 100` across `N = n - d` (section 8b). The per-point table of every paper setup is
 //! `plateau validate --preset paper` (`theory/analytic.md`).
 
-mod common;
+use crate::common;
 
 use plateau_theory::analytic::{curve, CurvePoint};
 use plateau_theory::montecarlo::{MonteCarlo, Summary};

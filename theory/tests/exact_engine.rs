@@ -1,7 +1,7 @@
 //! The spectral engine against the definitions: explicit iteration, explicit matrices, closed
 //! forms, invariances. Referenced from `theory/exact.md`.
 
-mod common;
+use crate::common;
 
 use faer::{Mat, Par};
 use plateau_theory::exact::{

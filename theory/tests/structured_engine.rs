@@ -1,7 +1,7 @@
 //! The structured engine against its referee (the dense eigendecomposition of the same draw) and
 //! its sampler against explicit sampling. Referenced from `theory/exact.md`.
 
-mod common;
+use crate::common;
 
 use faer::Par;
 use plateau_theory::engine::{Engine, SpectralDraw};
