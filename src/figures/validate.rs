@@ -169,7 +169,7 @@ impl ValidateFigure<'_> {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let setups = self.setups();
         let estimators = self.estimators();
-        let win = self.window(spec, estimators.len() + setups.len());
+        let win = self.window(spec);
         let mut chart = ChartBuilder::on(area)
             .caption(spec.title, ("sans-serif", 26))
             .margin(PANEL_MARGIN)
@@ -196,15 +196,27 @@ impl ValidateFigure<'_> {
                 self.draw_points(&mut chart, spec, win, (si, s), e)?;
             }
         }
-        if spec.legend {
-            legend_entries(&mut chart, &estimators, &setups)?;
-        }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight, (16, 35))
     }
 
+    /// The legend of both panels in `area` (a column beside them): one colour per estimator,
+    /// one marker per setup, and the ring of a failing point.
+    fn legend_column<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        // Level with the top of the z panel's plot area (below its caption).
+        let mut chart = ChartBuilder::on(area)
+            .margin(PANEL_MARGIN)
+            .margin_top(PANEL_MARGIN + 45)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+        legend_entries(&mut chart, &self.estimators(), &self.setups())?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, (16, 35))
+    }
+
     /// The panel's axes: `N` padded by a factor 1.4 each side, the values symmetric about 0
-    /// with room at the top for a legend of `legend_rows` entries (and the criterion's).
-    fn window(&self, spec: &Panel<'_>, legend_rows: usize) -> Window {
+    /// with room at the top for the criterion's legend entry.
+    fn window(&self, spec: &Panel<'_>) -> Window {
         let pts = &self.report.points;
         let xs = pts.iter().map(|p| p.target.n_train as f64);
         let x0 = xs.clone().fold(f64::INFINITY, f64::min).max(1.0) / 1.4;
@@ -215,9 +227,8 @@ impl ValidateFigure<'_> {
             .filter(|v| v.is_finite())
             .fold(spec.band, f64::max)
             * 1.2;
-        // Room at the top for the legend.
-        let rows = (legend_rows + 1) as f64;
-        let ytop = ymax * (1.0 + 0.09 * rows);
+        // Room at the top for the band's legend entry.
+        let ytop = ymax * 1.25;
         let (x0, x1) = drawable_range(x0, x1, true);
         let (ymin, ytop) = drawable_range(-ymax, ytop, false);
         Window {
@@ -273,8 +284,6 @@ struct Panel<'a> {
     band_label: &'a str,
     /// The value drawn for a point.
     value: &'a dyn Fn(&plateau_theory::validate::Point) -> f64,
-    /// Whether this panel carries the legend.
-    legend: bool,
 }
 
 /// A panel's axes: `x0..x1` (log) and `-ymax..ytop`.
@@ -292,6 +301,10 @@ type PanelChart<'a, DB> =
 
 /// A panel's margin on every side, in pixels.
 const PANEL_MARGIN: u32 = 15;
+
+/// Width of the legend column right of the panels, in pixels (the longest setup label,
+/// `d=100, n=10000, sigma=0.05`, and its marker).
+const LEGEND_COLUMN: u32 = 280;
 
 /// Width of a panel's y tick labels and axis name, in pixels.
 const Y_LABEL_AREA: u32 = 80;
@@ -327,7 +340,7 @@ fn draw_band<DB: DrawingBackend>(
 /// The legend's entries: one colour per estimator, one marker per setup, and the ring of a
 /// failing point.
 fn legend_entries<DB: DrawingBackend>(
-    chart: &mut PanelChart<'_, DB>,
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     estimators: &[Estimator],
     setups: &[plateau_theory::Setup],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
@@ -357,7 +370,11 @@ impl Figure for ValidateFigure<'_> {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let c = &self.report.criterion;
-        let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+        // The estimators' and setups' legend in a column of its own: inside the z panel it
+        // covered the points at the largest N (13 entries on the paper preset).
+        let (plots, key) = root.split_horizontally(root.dim_in_pixel().0 - LEGEND_COLUMN);
+        self.legend_column(&key)?;
+        let (top, bottom) = plots.split_vertically(plots.dim_in_pixel().1 / 2);
         self.panel(
             &top,
             &Panel {
@@ -366,7 +383,6 @@ impl Figure for ValidateFigure<'_> {
                 band: c.tol_z(),
                 band_label: &format!("|z| <= {}", crate::text::number(c.tol_z())),
                 value: &|p| p.z,
-                legend: true,
             },
         )?;
         self.panel(
@@ -380,7 +396,6 @@ impl Figure for ValidateFigure<'_> {
                     crate::text::number(c.tol_excess())
                 ),
                 value: &|p| p.rel_excess_err,
-                legend: false,
             },
         )
     }
