@@ -53,6 +53,25 @@ pub fn mul(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     out
 }
 
+/// `A U` for an upper triangular `U` (its lower triangle is not read). Cost `r k^2` flops for
+/// `k x k` `U`: half of [`mul`]'s.
+pub fn mul_upper(a: MatRef<'_, f64>, u: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+    let mut out = Mat::<f64>::zeros(a.nrows(), u.ncols());
+    matmul(
+        out.as_mut(),
+        BlockStructure::Rectangular,
+        Accum::Replace,
+        a,
+        BlockStructure::Rectangular,
+        u,
+        BlockStructure::TriangularUpper,
+        1.0,
+        par,
+    );
+    out
+}
+
 /// Number of eigenvalues (sorted descending) that are numerically non-zero: larger than
 /// `lambda_max * max(rows, cols) * eps`, the usual rank threshold for a matrix of that shape.
 pub fn numerical_rank(lambda_desc: &[f64], rows: usize, cols: usize) -> usize {

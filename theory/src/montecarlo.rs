@@ -19,7 +19,7 @@ use crate::{Estimator, Setup, StepSize, TheoryError};
 pub const DEFAULT_ITERS: usize = 5000;
 
 /// Bound on the gradient-descent iterations of `theory --iters` and `path --iters`: 10^9.
-/// Every iteration is evaluated (`O(K min(d^2, K))` flops each, `K = min(n, N)`) and `path`
+/// Every iteration is evaluated (`O(K min(d^2, K / 2))` flops each, `K = min(n, N)`) and `path`
 /// writes one CSV row per iteration (about 30 bytes, so 10^9 rows are ~30 GB); the paper uses
 /// 5000. The bound also keeps `iters + 1` and every count derived from it far from overflow.
 pub const MAX_ITERS: usize = 1_000_000_000;

@@ -185,15 +185,17 @@ impl Spectrum {
     ///
     /// The filters `f_k(lambda_i)` for a block of iterations form a `block x r` matrix `F`;
     /// the `d x d` matrices `sum_i f_k(lambda_i) v_i a_i^T` of the whole block are one product
-    /// `F M` with `M[i, (p, q)] = v_i[p] a_i[q]` (`r x d^2`), or, when `d^2 > r`, the quadratic
-    /// form `f^T ((V^T V) o (A^T A)) f` is evaluated as `(F H) o F` with `H` of size `r x r`.
+    /// `F M` with `M[i, (p, q)] = v_i[p] a_i[q]` (`r x d^2`), or, when `2 d^2 > r`, the
+    /// quadratic form `f^T H f`, `H = (V^T V) o (A^T A)` (`r x r`), is evaluated as `2 (F U) o F`
+    /// with `U` the upper triangle of `H` (half its diagonal): a triangular product.
     ///
-    /// Cost `O(iters * r * min(d^2, r))` flops in GEMMs; memory `O(r * (256 + min(d^2, r)))`.
+    /// Cost `O(iters * r * min(d^2, r / 2))` flops in GEMMs; memory `O(r * (256 + min(d^2, r)))`.
     pub fn gd_risk_path(&self, eta: f64, iters: usize, par: Par) -> Vec<f64> {
         let vnorm2: Vec<f64> = (0..self.rank())
             .map(|i| self.v.col(i).squared_norm_l2())
             .collect();
-        self.path_of(&self.v, &vnorm2, self.setup.sigma2(), eta, iters, par)
+        let kernel = Kernel::new(&self.a, &self.v, par);
+        self.path_of(&kernel, &vnorm2, self.setup.sigma2(), eta, iters, par)
     }
 
     /// [`Spectrum::gd_risk_path`] averaged over the label noise given `(lambda, A)`: iterate `k`
@@ -201,22 +203,21 @@ impl Spectrum {
     /// is `E[R_k]` with a smaller variance (the mean path, not the early-stopped risk: a minimum
     /// over `k` of conditional means is not the conditional mean of the minimum). It is the
     /// plain path with `v_i` replaced by its conditional mean `a_i / alpha` and `sigma^2 ||v_i||^2`
-    /// by the weight `c_i` of `Spectrum::noise_weights`. Same cost as [`Spectrum::gd_risk_path`].
+    /// by the weight `c_i` of `Spectrum::noise_weights`. The sum `sum_i f_i a_i a_i^T / alpha`
+    /// is symmetric: `d (d + 1) / 2` entries instead of `d^2`, so at most the cost of
+    /// [`Spectrum::gd_risk_path`], about half where its outer form is used.
     pub fn gd_risk_path_noise_averaged(&self, eta: f64, iters: usize, par: Par) -> Vec<f64> {
-        let inv_alpha = 1.0 / self.setup.alpha();
-        let mean_v = Mat::from_fn(self.a.nrows(), self.rank(), |p, i| {
-            self.a[(p, i)] * inv_alpha
-        });
-        self.path_of(&mean_v, &self.noise_weights(), 1.0, eta, iters, par)
+        let kernel = Kernel::symmetric(&self.a, 1.0 / self.setup.alpha(), par);
+        self.path_of(&kernel, &self.noise_weights(), 1.0, eta, iters, par)
     }
 
     /// The path `(||sum_i f_k(lambda_i) v_i a_i^T - I||_F^2 + sigma2 sum_i f_k(lambda_i)^2
-    /// vnorm2_i) / d` for `k = 0..=iters` (`v`: `d x r`, `vnorm2`: `r`; the plain path passes
-    /// `||v_i||^2` and `sigma^2`, the averaged one its weights and 1); see
-    /// [`Spectrum::gd_risk_path`].
+    /// vnorm2_i) / d` for `k = 0..=iters` (the fit through `kernel`, of `v` and `a`; `vnorm2`:
+    /// `r`; the plain path passes `||v_i||^2` and `sigma^2`, the averaged one its weights and 1);
+    /// see [`Spectrum::gd_risk_path`].
     fn path_of(
         &self,
-        v: &Mat<f64>,
+        kernel: &Kernel,
         vnorm2: &[f64],
         sigma2: f64,
         eta: f64,
@@ -224,13 +225,12 @@ impl Spectrum {
         par: Par,
     ) -> Vec<f64> {
         let d = self.setup.d();
-        let kernel = Kernel::new(&self.a, v, par);
         let mut state = Filters::new(&self.lambda, eta, kernel.width());
         let mut risks = Vec::with_capacity(iters + 1);
         let mut k = 0;
         while k <= iters {
             if kernel.can_freeze() {
-                state.freeze(&kernel, vnorm2);
+                state.freeze(kernel, vnorm2);
             }
             let cols = BLOCK.min(iters + 1 - k);
             let (filters, weights) = state.block(cols, vnorm2);
@@ -375,28 +375,76 @@ fn frob2_minus_identity(dmat: &Mat<f64>) -> f64 {
     acc
 }
 
-/// Evaluates `|| sum_i f_i v_i a_i^T - I ||_F^2` for many filter vectors `f` at once.
+/// Evaluates `|| sum_i f_i v_i a_i^T - I ||_F^2` for many filter vectors `f` at once, through
+/// whichever of two forms costs less per filter: `r` times the outer form's columns (`d^2`, or
+/// `d (d + 1) / 2` when the sum is symmetric) or `r^2 / 2` for the quadratic form.
 enum Kernel {
-    /// `M[i, p + d q] = v_i[p] a_i[q]`, shape `r x d^2`: used when `d^2 <= r`.
-    Outer { m: Mat<f64>, d: usize },
-    /// `H = (V^T V) o (A^T A)` (`r x r`) and `t_i = v_i . a_i`: used when `d^2 > r`.
-    Quadratic { h: Mat<f64>, t: Vec<f64>, d: usize },
+    /// `M[i, c] = v_i[p_c] a_i[q_c]` (`r x` columns `c`), one column per entry `(p_c, q_c)` of
+    /// the `d x d` sum: all of them, or when the sum is symmetric (`v_i` a multiple of `a_i`)
+    /// those with `p <= q`, the others counted twice.
+    Outer { m: Mat<f64>, cols: Vec<Entry> },
+    /// `U` (`r x r`): the upper triangle of `H = (V^T V) o (A^T A)` with half its diagonal, so
+    /// that `f^T H f = 2 f^T U f` (a triangular product, half the flops of `H`'s); and
+    /// `t_i = v_i . a_i`.
+    Quadratic { u: Mat<f64>, t: Vec<f64>, d: usize },
+}
+
+/// One column of [`Kernel::Outer`]: whether it is a diagonal entry (the identity is subtracted
+/// from it) and how many entries of the sum it stands for.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    diagonal: bool,
+    weight: f64,
 }
 
 impl Kernel {
+    /// The kernel of the sum `sum_i f_i v_i a_i^T` (`v`, `a`: `d x r`).
     fn new(a: &Mat<f64>, v: &Mat<f64>, par: Par) -> Self {
+        let d = a.nrows();
+        let pairs: Vec<(usize, usize)> = (0..d).flat_map(|q| (0..d).map(move |p| (p, q))).collect();
+        Self::build(a, v, &pairs, par)
+    }
+
+    /// The kernel of the symmetric sum `sum_i f_i (scale a_i) a_i^T`: the plain kernel with
+    /// `v = scale a`, its outer form on the `d (d + 1) / 2` entries with `p <= q`.
+    fn symmetric(a: &Mat<f64>, scale: f64, par: Par) -> Self {
+        let d = a.nrows();
+        let v = Mat::from_fn(d, a.ncols(), |p, i| scale * a[(p, i)]);
+        let pairs: Vec<(usize, usize)> =
+            (0..d).flat_map(|q| (0..=q).map(move |p| (p, q))).collect();
+        Self::build(a, &v, &pairs, par)
+    }
+
+    /// The outer form on the entries `pairs` (each `p < q` pair counted twice when `pairs`
+    /// holds only the upper triangle) or the quadratic form, whichever costs less.
+    fn build(a: &Mat<f64>, v: &Mat<f64>, pairs: &[(usize, usize)], par: Par) -> Self {
         let (d, r) = (a.nrows(), a.ncols());
-        if d * d <= r {
-            let m = Mat::from_fn(r, d * d, |i, col| v[(col % d, i)] * a[(col / d, i)]);
-            Kernel::Outer { m, d }
+        let upper_only = pairs.len() < d * d;
+        if 2 * pairs.len() <= r {
+            let m = Mat::from_fn(r, pairs.len(), |i, c| {
+                let (p, q) = pairs[c];
+                v[(p, i)] * a[(q, i)]
+            });
+            let cols = pairs
+                .iter()
+                .map(|&(p, q)| Entry {
+                    diagonal: p == q,
+                    weight: if upper_only && p != q { 2.0 } else { 1.0 },
+                })
+                .collect();
+            Kernel::Outer { m, cols }
         } else {
             let vv = crate::linalg::mul(v.transpose(), v.as_ref(), par);
             let aa = crate::linalg::mul(a.transpose(), a.as_ref(), par);
-            let h = Mat::from_fn(r, r, |i, j| vv[(i, j)] * aa[(i, j)]);
+            let u = Mat::from_fn(r, r, |i, j| match i.cmp(&j) {
+                std::cmp::Ordering::Less => vv[(i, j)] * aa[(i, j)],
+                std::cmp::Ordering::Equal => 0.5 * vv[(i, j)] * aa[(i, j)],
+                std::cmp::Ordering::Greater => 0.0,
+            });
             let t = (0..r)
                 .map(|i| (0..d).map(|p| v[(p, i)] * a[(p, i)]).sum())
                 .collect();
-            Kernel::Quadratic { h, t, d }
+            Kernel::Quadratic { u, t, d }
         }
     }
 
@@ -408,7 +456,7 @@ impl Kernel {
     /// Length of the running sum used by [`Kernel::accumulate`].
     fn width(&self) -> usize {
         match self {
-            Kernel::Outer { d, .. } => d * d,
+            Kernel::Outer { cols, .. } => cols.len(),
             Kernel::Quadratic { .. } => 0,
         }
     }
@@ -434,32 +482,31 @@ impl Kernel {
         let rows = filters.ncols();
         let filters = filters.transpose();
         match self {
-            Kernel::Outer { m, d } => {
+            Kernel::Outer { m, cols } => {
                 let dm = crate::linalg::mul(filters, m.subrows(offset, m.nrows() - offset), par);
                 (0..rows)
                     .map(|row| {
                         let mut acc = 0.0;
-                        for col in 0..d * d {
-                            let (p, q) = (col % d, col / d);
-                            let x = dm[(row, col)] + frozen[col] - if p == q { 1.0 } else { 0.0 };
-                            acc += x * x;
+                        for (c, e) in cols.iter().enumerate() {
+                            let x = dm[(row, c)] + frozen[c] - if e.diagonal { 1.0 } else { 0.0 };
+                            acc += e.weight * x * x;
                         }
                         acc
                     })
                     .collect()
             }
-            Kernel::Quadratic { h, t, d } => {
+            Kernel::Quadratic { u, t, d } => {
                 debug_assert_eq!(offset, 0);
-                let fh = crate::linalg::mul(filters, h.as_ref(), par);
+                let fu = crate::linalg::mul_upper(filters, u.as_ref(), par);
                 (0..rows)
                     .map(|row| {
                         let mut quad = 0.0;
                         let mut lin = 0.0;
                         for i in 0..filters.ncols() {
-                            quad += fh[(row, i)] * filters[(row, i)];
+                            quad += fu[(row, i)] * filters[(row, i)];
                             lin += t[i] * filters[(row, i)];
                         }
-                        quad - 2.0 * lin + *d as f64
+                        2.0 * (quad - lin) + *d as f64
                     })
                     .collect()
             }

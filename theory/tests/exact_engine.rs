@@ -156,7 +156,7 @@ fn pca_matrix(data: &TrainingSet, m: usize) -> nalgebra::DMatrix<f64> {
     w / data.setup().alpha()
 }
 
-/// The quadratic-form kernel (`d^2 > r`) and the outer-product kernel (`d^2 <= r`) are both
+/// The quadratic-form kernel (`2 d^2 > r`) and the outer-product kernel (`2 d^2 <= r`) are both
 /// exercised above only at small sizes; compare them on one larger case against the iteration.
 #[test]
 fn both_kernels_match_iteration() {

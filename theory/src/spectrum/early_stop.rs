@@ -24,9 +24,9 @@ use super::{advance_filters, early_stopped, Kernel, Spectrum, BLOCK};
 const STRIDE: usize = 16;
 
 /// CPU seconds of one evaluated iterate of the search: a fixed `5e-8` s plus `1.5e-10` s per
-/// unit of `r min(d^2, r)` (`r` the rank of the draw). Fitted to release builds (on a loaded
-/// 2-core machine, so rather high): `d = 2, n = N = 10` at `iters = 1e5` (0.056 us an
-/// evaluation) and `d = 10, n = N = 1000` at `iters = 1e5` (15 us).
+/// unit of `r min(d^2, r / 2)` (`r` the rank of the draw; the kernel's cost). Fitted to release
+/// builds (on a loaded 2-core machine, so rather high): `d = 2, n = N = 10` at `iters = 1e5`
+/// (0.056 us an evaluation) and `d = 10, n = N = 1000` at `iters = 1e5` (15 us).
 const SECONDS_PER_EVALUATION: (f64, f64) = (5e-8, 1.5e-10);
 
 /// Estimated CPU time of one [`Spectrum::gd_early_stopped`] search over `iters` iterations on
@@ -37,7 +37,7 @@ const SECONDS_PER_EVALUATION: (f64, f64) = (5e-8, 1.5e-10);
 /// and 2.7 s for 100 at `iters = 1e6`, the latter near the upper end.
 pub fn search_cpu_seconds(d: usize, r: usize, iters: usize) -> [f64; 2] {
     let (fixed, per_unit) = SECONDS_PER_EVALUATION;
-    let units = r as f64 * (d as f64 * d as f64).min(r as f64);
+    let units = r as f64 * (d as f64 * d as f64).min(r as f64 / 2.0);
     let per_evaluation = fixed + per_unit * units;
     let all = iters as f64 * per_evaluation;
     [all / STRIDE as f64, all]
@@ -53,7 +53,7 @@ impl Spectrum {
     /// up to rounding (the risks agree to about `1e-15` relative; the iterate too, unless two
     /// iterates tie to that precision).
     ///
-    /// Cost: the risk at every `16`-th iterate (`O(iters r min(d^2, r) / 16)` flops in GEMMs)
+    /// Cost: the risk at every `16`-th iterate (`O(iters r min(d^2, r / 2) / 16)` flops in GEMMs)
     /// plus the iterates of the segments the bounds cannot exclude, typically a few; the whole
     /// path when `eta lambda_max > 1` (filters that are not monotone). Memory
     /// `O(r (256 + min(d^2, r)))`.
