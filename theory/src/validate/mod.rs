@@ -392,7 +392,7 @@ pub struct FamilyTest {
 /// `(setup, N)`, in the order of first appearance). `on_point` is called after each point, in
 /// the order the groups finish; the report's points are in the order of the targets. Cost: the
 /// draws, each one spectrum (with `K = min(n, N)`: `O(d^2 K^2)` structured, `O(K^3)` dense,
-/// `theory/exact.md`) and, per early-stopping target, `O(iters r min(d^2, r))`.
+/// `theory/exact.md`) and, per early-stopping target, `O(iters r min(d^2, r / 2))`.
 ///
 /// # Errors
 /// [`TheoryError::InvalidArgument`] for a target with `N == 0`, a non-finite prediction, the
