@@ -6,6 +6,7 @@
 mod common;
 mod joint_table;
 
+mod build_profile;
 mod capacity_cli;
 mod cli_hardening;
 mod cli_hardening_num;
