@@ -165,7 +165,8 @@ fn tight_agreement_is_the_rule() {
 }
 
 /// The same at the sizes of the paper (d = 10, n = 200) and with many updates (d = 40), in
-/// parallel (`Par::rayon`) for the structured engine.
+/// parallel (`Par::rayon`) for the structured engine; and at `K` from 450 to 600, where the
+/// secular solver expands the far poles (`theory/exact.md`), below, at and above `n`.
 #[test]
 fn structured_matches_dense_at_larger_sizes() {
     // The paper's d = 10, n = 200 with N below, at and above n; then many updates, and no noise.
@@ -174,6 +175,9 @@ fn structured_matches_dense_at_larger_sizes() {
         (40, 200, 0.1, 120),
         (40, 200, 0.5, 600),
         (10, 200, 0.0, 300),
+        (10, 600, 0.1, 450),
+        (10, 600, 0.05, 600),
+        (20, 500, 0.3, 2000),
     ];
     for (d, n, sigma, n_train) in paper.into_iter().chain(more) {
         let setup = Setup::new(d, n, sigma).unwrap();
@@ -193,7 +197,8 @@ fn structured_matches_dense_at_larger_sizes() {
 }
 
 /// Every SIMD path of the hand-written kernels gives the same bits: the secular solver's roots
-/// and pole sums (structured engine, sequential), the gradient-descent path of a spectrum and
+/// and pole sums (structured engine, sequential, at `K = 150` and at `K = 450` with the far
+/// poles expanded), the gradient-descent path of a spectrum and
 /// the analytic gradient-descent sweep, each run at every level up to this CPU's (forced with
 /// `simd::with_level`; `PLATEAU_SIMD` does the same for a process) against the CPU's own.
 #[test]
@@ -206,11 +211,17 @@ fn forced_simd_levels_give_bit_identical_results() {
         let s = draw.structured(Par::Seq);
         let path = s.gd_risk_path(1.0 / s.eigenvalues()[0], 300, Par::Seq);
         let analytic = plateau_theory::analytic::gd_path(&setup, 150, StepSize::Paper, 300);
+        // K = 450: the secular roots expand their far poles.
+        let large = SpectralDraw::draw(&Setup::new(10, 600, 0.1).unwrap(), 450, &mut rng)
+            .unwrap()
+            .structured(Par::Seq);
         (
             s.eigenvalues().to_vec(),
             s.pca_risk(),
             path,
             analytic.unwrap(),
+            large.eigenvalues().to_vec(),
+            large.pca_risk(),
         )
     };
     let native = run();
@@ -398,11 +409,13 @@ fn auto_chooses_by_cost() {
     assert_eq!(Engine::Auto.resolve(&small_d, 10), Engine::Dense);
     let large_d = Setup::new(100, 1000, 0.1).unwrap();
     assert_eq!(Engine::Auto.resolve(&large_d, 150), Engine::Dense);
-    // d = 50: dense up to K ~ 1900 (measured at K = 1024: 182 ms dense, 238 ms structured;
-    // at K = 2048: 2.4 s dense, 1.0 s structured).
+    // d = 50: dense up to K ~ 1000 (measured at K = 1000: 0.20 s dense, 0.22 s structured; at
+    // K = 2048: 1.7 s dense, 0.84 s structured).
     let mid_d = Setup::new(50, 10_000, 0.1).unwrap();
-    assert_eq!(Engine::Auto.resolve(&mid_d, 1024), Engine::Dense);
+    assert_eq!(Engine::Auto.resolve(&mid_d, 512), Engine::Dense);
     assert_eq!(Engine::Auto.resolve(&mid_d, 2048), Engine::Structured);
+    let paper_mid_d = Setup::new(50, 1000, 0.1).unwrap();
+    assert_eq!(Engine::Auto.resolve(&paper_mid_d, 16384), Engine::Dense);
     assert_eq!("dense".parse::<Engine>().unwrap(), Engine::Dense);
     assert!("fast".parse::<Engine>().is_err());
 }
