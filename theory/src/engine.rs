@@ -91,7 +91,7 @@ impl Engine {
     }
 
     /// Estimated CPU time of one draw (seconds of one core): drawing the ingredients
-    /// (`1.1e-8 m^2` s, `m = min(n - d, N)`) plus this engine's decomposition by the cost model
+    /// (`3.5e-9 m^2` s, `m = min(n - d, N)`: the noise block's eigenvalues) plus this engine's decomposition by the cost model
     /// that `Auto` chooses with, at `COST_UNITS_PER_CPU_SECOND`. Against the timings of
     /// `theory/exact.md` it is within a factor of about 2 (it leaves out the gradient-descent
     /// path, a small share with the early-stopping search): an order of magnitude to show before
@@ -102,7 +102,7 @@ impl Engine {
             Engine::Dense => dense_cost(setup, n_train),
             _ => structured_cost(setup, n_train),
         };
-        1.1e-8 * m * m + units / COST_UNITS_PER_CPU_SECOND
+        3.5e-9 * m * m + units / COST_UNITS_PER_CPU_SECOND
     }
 
     /// Draws the ingredients and decomposes them with this engine.
@@ -142,22 +142,20 @@ fn unknown_engine(s: &str) -> TheoryError {
 }
 
 /// Units of [`structured_cost`] and [`dense_cost`] per second of one core: `d = 50, K = 2048`
-/// took 1.7 s dense (2.9e10 units) and 0.84 s structured (1.8e10), and `d = 10, n = 10000,
-/// N = 16384` 2.7 s structured (6.3e10) on this machine's cores
-/// (`theory/exact.md`).
+/// took 1.7 s dense (2.9e10 units) and 0.80 s structured (1.8e10), and `d = 10, n = 10000,
+/// N = 16384` 1.8 s structured (4.3e10) on this machine's cores (`theory/exact.md`).
 const COST_UNITS_PER_CPU_SECOND: f64 = 2e10;
 
-/// Relative cost of the structured engine (arbitrary units shared with [`dense_cost`]): `d`
-/// updates of `K^2 (d + 28)` work each (the GEMM of the projections, and the root finding,
-/// Löwner's formula and the Cauchy blocks as 28 units per pole), the tridiagonal eigenvalues
-/// of the noise block (`238 m^2`, latency-bound) and a per-update overhead of `10^4 K`.
-/// Fitted to CPU times at `d = 10, 50, 100` and `K` from 64 to 10000 (`theory/exact.md`):
-/// at `d = 50` the two engines cross near `K = 1000`, where dense measured 10% faster.
+/// Relative cost of the structured engine's decomposition (arbitrary units shared with
+/// [`dense_cost`]; drawing the ingredients is common to both engines and not counted): `d`
+/// updates of `K^2 (d + 32)` work each (the GEMM of the projections, and the roots, Löwner's
+/// formula and the Cauchy blocks as 32 units per pole) and a per-update overhead of `10^4 K`.
+/// Fitted to CPU times at `d = 10, 50, 100` and `K` from 64 to 10000 (`theory/exact.md`): at
+/// `d = 50` the two engines cross near `K = 1000`, where dense measured 10% faster.
 fn structured_cost(setup: &Setup, n_train: usize) -> f64 {
     let k = setup.n().min(n_train) as f64;
-    let m = (setup.n() - setup.d()).min(n_train) as f64;
     let d = setup.d() as f64;
-    d * k * k * (d + 28.0) + 238.0 * m * m + 1e4 * d * k
+    d * k * k * (d + 32.0) + 1e4 * d * k
 }
 
 /// Relative cost of the dense engine: a `K x K` eigendecomposition with vectors, `2.2 K^3 +

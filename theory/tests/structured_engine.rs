@@ -235,11 +235,13 @@ fn forced_simd_levels_give_bit_identical_results() {
 }
 
 /// Moments of the directly drawn null Wishart eigenvalues: `E sum mu = p q` and
-/// `E sum mu^2 = p q (p + q + 1)` (trace identities of `G^T G`), within 4 standard errors.
+/// `E sum mu^2 = p q (p + q + 1)` (trace identities of `G^T G`), within 4 standard errors; at
+/// `min(p, q) >= 384` through the divide-and-conquer eigenvalues (`wishart::DIVIDE_FROM`).
 #[test]
 fn null_wishart_moments() {
-    let runs = 3000;
-    for &(p, q) in &[(1usize, 7usize), (7, 1), (12, 30), (30, 12), (25, 25)] {
+    let small = [(1usize, 7usize), (7, 1), (12, 30), (30, 12), (25, 25)].map(|s| (s, 3000));
+    let large = [(450, 400), (400, 900)].map(|s| (s, 300));
+    for ((p, q), runs) in small.into_iter().chain(large) {
         let mut rng = ChaCha8Rng::seed_from_u64(p as u64 * 100 + q as u64);
         let (mut s1, mut s2) = (Vec::new(), Vec::new());
         for _ in 0..runs {
