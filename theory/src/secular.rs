@@ -14,7 +14,9 @@
 //! 2. *Roots.* Each root of `1 + sum_j z_j^2 / (d_j - lambda) = 0` is found as an offset `tau`
 //!    from its nearer pole (`lambda = d_origin + tau`) by the fixed-weight rational iteration with
 //!    a bisection safeguard, so that the differences `d_j - lambda = (d_j - d_origin) - tau` are
-//!    accurate even for clustered poles.
+//!    accurate even for clustered poles. From `K = 384` the poles far from a root's bracket are
+//!    summed once per root, as moments of a Taylor expansion in the shift ([`far_field`]), so
+//!    that an iteration costs a window of poles instead of a pass over all of them.
 //! 3. *Gu-Eisenstat.* `z` is recomputed from the computed roots (Löwner's formula), which makes
 //!    the computed eigenvectors numerically orthogonal however close the roots are.
 //!
@@ -81,8 +83,9 @@ impl Projected {
 
     /// Replaces the matrix `A` by `A + b_col b_col^T`.
     ///
-    /// Cost `O(K'^2 (p + iterations))` for the `K'` components that survive deflation; memory
-    /// `O(K p + CHUNK K)`.
+    /// Cost `O(K'^2 (p + passes))` for the `K'` components that survive deflation, `passes`
+    /// the passes over the poles per root (about one, with moments, from `K' = 384`; four to
+    /// five below); memory `O(K p + CHUNK K)`.
     pub(crate) fn add_rank_one(&mut self, col: usize, par: Par) {
         let (k, p) = (self.d.len(), self.p);
         let znorm2: f64 = (0..k).map(|j| self.w[j * p + col].powi(2)).sum();
