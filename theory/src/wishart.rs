@@ -52,11 +52,7 @@ pub fn null_wishart_eigenvalues<R: Rng + ?Sized>(
     };
     let diag: Vec<f64> = (0..m).map(|i| chi(big - i, rng)).collect();
     let sup: Vec<f64> = (0..m - 1).map(|i| chi(m - 1 - i, rng)).collect();
-    // B^T B: diagonal a_i^2 + b_{i-1}^2, off-diagonal a_i b_i.
-    let mut d: Vec<f64> = (0..m)
-        .map(|i| diag[i] * diag[i] + if i > 0 { sup[i - 1] * sup[i - 1] } else { 0.0 })
-        .collect();
-    let mut e: Vec<f64> = (0..m - 1).map(|i| diag[i] * sup[i]).collect();
+    let (mut d, mut e) = bidiagonal_gram(&diag, &sup);
     if m >= DIVIDE_FROM {
         d = tridiagonal_eigenvalues_divide(&d, &e);
     } else {
@@ -66,6 +62,16 @@ pub fn null_wishart_eigenvalues<R: Rng + ?Sized>(
         *x *= scale;
     }
     d
+}
+
+/// The tridiagonal `B^T B` of the upper bidiagonal `B` with diagonal `a` and superdiagonal `b`
+/// (`b.len() + 1 == a.len()`): diagonal `a_i^2 + b_{i-1}^2`, off-diagonal `a_i b_i`.
+fn bidiagonal_gram(a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let d = (0..a.len())
+        .map(|i| a[i] * a[i] + if i > 0 { b[i - 1] * b[i - 1] } else { 0.0 })
+        .collect();
+    let e = a.iter().zip(b).map(|(x, y)| x * y).collect();
+    (d, e)
 }
 
 /// Eigenvalues of the symmetric tridiagonal matrix with diagonal `d` and off-diagonal `e`

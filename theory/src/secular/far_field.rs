@@ -70,7 +70,7 @@ pub(super) struct PoleSums<'a> {
     /// The far poles' moments, once taken.
     far: Option<FarField>,
     /// Evaluations that took a full pass (with moments, or plain below [`FAR_MIN_POLES`]).
-    pub(super) full_passes: usize,
+    full_passes: usize,
 }
 
 /// The moments of the far poles at a centre `x_0 = d[origin] + tau`.

@@ -121,12 +121,7 @@ mod tests {
                 {
                     let a: Vec<f64> = (0..m).map(|i| ((2 * m - i) as f64).sqrt()).collect();
                     let b: Vec<f64> = (1..m).map(|i| ((m - i) as f64).sqrt()).collect();
-                    (
-                        (0..m)
-                            .map(|i| a[i] * a[i] + if i > 0 { b[i - 1] * b[i - 1] } else { 0.0 })
-                            .collect(),
-                        (0..m - 1).map(|i| a[i] * b[i]).collect(),
-                    )
+                    super::super::bidiagonal_gram(&a, &b)
                 },
             ];
             for (kind, (d, e)) in cases.into_iter().enumerate() {
