@@ -109,15 +109,10 @@ pub fn ssim_range(output: &Tensor, target: &Tensor, range: Option<f64>) -> Vec<f
     )
 }
 
-/// Mean and standard error of the mean.
+/// Mean and standard error of the mean (NaN below two values, where no spread is measured).
 pub fn mean_stderr(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (m, f64::NAN);
-    }
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
-    (m, (var / n).sqrt())
+    let (mean, se) = plateau_theory::montecarlo::mean_stderr(v);
+    (mean, se.unwrap_or(f64::NAN))
 }
 
 /// MSE, PSNR and SSIM averaged over images, plus the standard error of the MSE.

@@ -8,6 +8,7 @@
 
 use clap::Parser;
 use plateau_experiments::command::spectrum::{measure, pool, Cli};
+use plateau_experiments::metrics::mean_stderr;
 use plateau_experiments::sources::skimage_dir;
 use plateau_experiments::spectrum::predict::{model, risks, Estimator};
 
@@ -30,12 +31,6 @@ impl Row {
     fn fraction(&self, (mean, _): (f64, f64)) -> f64 {
         (self.pred - mean) / (mean - self.floor)
     }
-}
-
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
-    (mean, (var / v.len() as f64).sqrt())
 }
 
 fn table() -> Vec<Row> {
@@ -83,8 +78,8 @@ fn table() -> Vec<Row> {
                 n,
                 est,
                 pred: pred[k],
-                real: mean_se(&real),
-                gauss: mean_se(&gauss),
+                real: mean_stderr(&real),
+                gauss: mean_stderr(&gauss),
                 floor: pred[0],
             });
         }

@@ -15,6 +15,35 @@ use crate::value_error;
 #[pyclass(name = "DiagonalModel", module = "plateau", frozen)]
 pub struct PyDiagonalModel {
     inner: DiagonalModel,
+    /// Dimension `n` (number of coordinates).
+    #[pyo3(get)]
+    dim: usize,
+    /// Noise variance `sigma^2`.
+    #[pyo3(get)]
+    sigma2: f64,
+    /// The LMMSE floor per coordinate (the risk of the best linear estimator, known covariance).
+    #[pyo3(get)]
+    floor: f64,
+    /// Signal power per coordinate, `(1/n) sum lambda_i` (the risk of `W = 0`).
+    #[pyo3(get)]
+    signal_power: f64,
+    /// Rank `p` of the input covariance (coordinates with `a_i^2 lambda_i + sigma^2 > 0`).
+    #[pyo3(get)]
+    input_rank: usize,
+}
+
+impl From<DiagonalModel> for PyDiagonalModel {
+    /// The class of `inner`, its read-only attributes computed once (the class is frozen).
+    fn from(inner: DiagonalModel) -> Self {
+        Self {
+            dim: inner.dim(),
+            sigma2: inner.sigma2(),
+            floor: inner.floor(),
+            signal_power: inner.signal_power(),
+            input_rank: inner.input_rank(),
+            inner,
+        }
+    }
 }
 
 fn sizes(n_train: usize) -> PyResult<usize> {
@@ -35,38 +64,8 @@ impl PyDiagonalModel {
         let lambda = spectrum.as_array().to_vec();
         let gains = gains.as_array().to_vec();
         DiagonalModel::new(&lambda, &gains, sigma)
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(value_error)
-    }
-
-    /// Dimension `n` (number of coordinates).
-    #[getter]
-    fn dim(&self) -> usize {
-        self.inner.dim()
-    }
-
-    /// Noise variance `sigma^2`.
-    #[getter]
-    fn sigma2(&self) -> f64 {
-        self.inner.sigma2()
-    }
-
-    /// The LMMSE floor per coordinate (the risk of the best linear estimator, known covariance).
-    #[getter]
-    fn floor(&self) -> f64 {
-        self.inner.floor()
-    }
-
-    /// Signal power per coordinate, `(1/n) sum lambda_i` (the risk of `W = 0`).
-    #[getter]
-    fn signal_power(&self) -> f64 {
-        self.inner.signal_power()
-    }
-
-    /// Rank `p` of the input covariance (coordinates with `a_i^2 lambda_i + sigma^2 > 0`).
-    #[getter]
-    fn input_rank(&self) -> usize {
-        self.inner.input_rank()
     }
 
     /// Deterministic equivalent of the expected risk of ridge
@@ -154,11 +153,7 @@ impl PyDiagonalModel {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "DiagonalModel(dim={}, sigma2={:?}, floor={:.6e})",
-            self.inner.dim(),
-            self.inner.sigma2(),
-            self.inner.floor()
-        )
+        let (dim, sigma2, floor) = (self.dim, self.sigma2, self.floor);
+        format!("DiagonalModel(dim={dim}, sigma2={sigma2:?}, floor={floor:.6e})")
     }
 }

@@ -14,6 +14,39 @@ use crate::value_error;
 #[derive(Clone, Copy, PartialEq)]
 pub struct PySetup {
     pub(crate) inner: Setup,
+    /// Subspace dimension `d`.
+    #[pyo3(get)]
+    d: usize,
+    /// Ambient dimension `n`.
+    #[pyo3(get)]
+    n: usize,
+    /// Noise standard deviation `sigma`.
+    #[pyo3(get)]
+    sigma: f64,
+    /// Noise variance `sigma^2`.
+    #[pyo3(get)]
+    sigma2: f64,
+    /// Variance of a measurement along the signal subspace, `alpha = 1 + sigma^2`.
+    #[pyo3(get)]
+    alpha: f64,
+    /// The error floor `sigma^2 / (1 + sigma^2)`: the risk of `W* = U U^T / (1 + sigma^2)`.
+    #[pyo3(get)]
+    floor: f64,
+}
+
+impl From<Setup> for PySetup {
+    /// The class of `inner`, its read-only attributes computed once (the class is frozen).
+    fn from(inner: Setup) -> Self {
+        Self {
+            d: inner.d(),
+            n: inner.n(),
+            sigma: inner.sigma(),
+            sigma2: inner.sigma2(),
+            alpha: inner.alpha(),
+            floor: inner.floor(),
+            inner,
+        }
+    }
 }
 
 #[pymethods]
@@ -28,44 +61,8 @@ impl PySetup {
             })
         };
         Setup::new(dim("d", d)?, dim("n", n)?, sigma)
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(value_error)
-    }
-
-    /// Subspace dimension `d`.
-    #[getter]
-    fn d(&self) -> usize {
-        self.inner.d()
-    }
-
-    /// Ambient dimension `n`.
-    #[getter]
-    fn n(&self) -> usize {
-        self.inner.n()
-    }
-
-    /// Noise standard deviation `sigma`.
-    #[getter]
-    fn sigma(&self) -> f64 {
-        self.inner.sigma()
-    }
-
-    /// Noise variance `sigma^2`.
-    #[getter]
-    fn sigma2(&self) -> f64 {
-        self.inner.sigma2()
-    }
-
-    /// Variance of a measurement along the signal subspace, `alpha = 1 + sigma^2`.
-    #[getter]
-    fn alpha(&self) -> f64 {
-        self.inner.alpha()
-    }
-
-    /// The error floor `sigma^2 / (1 + sigma^2)`: the risk of `W* = U U^T / (1 + sigma^2)`.
-    #[getter]
-    fn floor(&self) -> f64 {
-        self.inner.floor()
     }
 
     /// The estimators by name, in report order.
@@ -83,19 +80,11 @@ impl PySetup {
     /// The eight setups of the paper's theory figures, in the paper's order.
     #[staticmethod]
     fn paper() -> Vec<PySetup> {
-        Setup::paper_setups()
-            .into_iter()
-            .map(|inner| Self { inner })
-            .collect()
+        Setup::paper_setups().into_iter().map(Self::from).collect()
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "Setup(d={}, n={}, sigma={:?})",
-            self.inner.d(),
-            self.inner.n(),
-            self.inner.sigma()
-        )
+        format!("Setup(d={}, n={}, sigma={:?})", self.d, self.n, self.sigma)
     }
 }
 

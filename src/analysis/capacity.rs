@@ -243,7 +243,7 @@ pub fn analyse_capacity(g: &GroupSummary, opts: &BootstrapOptions) -> CapacityAn
 
 fn fit_model(g: &GroupSummary, opts: &BootstrapOptions) -> Result<(CapacityModel, JointFitReport)> {
     let (data, widths) = cells(g)?;
-    let floor = g.floor_mse.filter(|f| f.is_finite() && *f > 0.0);
+    let floor = g.floor_mse().filter(|f| f.is_finite() && *f > 0.0);
     let (selection, selection_note) = match corner_backtest(&data, floor, opts) {
         Ok(c) => (Some(c), None),
         Err(e) => (None, Some(format!("{e:#}; the additive law is used"))),

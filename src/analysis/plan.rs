@@ -197,6 +197,22 @@ pub struct PredictionPlan {
     pub psnr_db: Estimate,
 }
 
+/// A measured curve's exact floor in its plan: the bound it put on the fit, and the free fit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExactFloorPlan {
+    /// The exact floor of the data.
+    pub exact_floor: f64,
+    /// The lower bound the fitted floor was constrained to (the exact floor minus
+    /// [`FLOOR_SES`] test-set standard errors). No printed MSE is below it.
+    pub floor_bound: f64,
+    /// The free fit, a diagnostic (not used).
+    pub free_fit: FreeFit,
+    /// What the exact floor is where it is not the network's floor (MRI's magnitude input:
+    /// `Bayes error given complex data: a lower bound for magnitude input`), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_floor_label: Option<String>,
+}
+
 /// The plan of one curve: the JSON object `plateau plan` prints per group.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MeasuredPlan {
@@ -208,22 +224,12 @@ pub struct MeasuredPlan {
     pub params: OrderedMap<Estimate>,
     /// The fitted floor `c`.
     pub floor: Estimate,
-    /// The exact floor of the data when known (synthetic data), else absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exact_floor: Option<f64>,
-    /// With an exact floor: the lower bound the fitted floor was constrained to (the exact
-    /// floor minus [`FLOOR_SES`] test-set standard errors). No printed MSE is below it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub floor_bound: Option<f64>,
-    /// With an exact floor: the free fit, a diagnostic (not used).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub free_fit: Option<FreeFit>,
+    /// The exact floor of the data and the fits it bounds, when known (synthetic data); its
+    /// fields stand at the JSON's top level, absent without a floor.
+    #[serde(flatten)]
+    pub exact: Option<ExactFloorPlan>,
     /// The fitted law is flat (`b` at its bound 0): the curve has saturated at the floor.
     pub saturated: bool,
-    /// What the exact floor is where it is not the network's floor (MRI's magnitude input:
-    /// `Bayes error given complex data: a lower bound for magnitude input`), else absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exact_floor_label: Option<String>,
     /// Largest measured `N`.
     pub largest_n: f64,
     /// The measured error there.
@@ -509,11 +515,13 @@ pub fn plan_curve_floored(
         model: ModelKind::Saturating,
         params,
         floor,
-        exact_floor: known.map(|k| k.mse),
-        floor_bound: known.map(|k| k.bound()),
-        free_fit,
+        exact: known.zip(free_fit).map(|(k, free_fit)| ExactFloorPlan {
+            exact_floor: k.mse,
+            floor_bound: k.bound(),
+            free_fit,
+            exact_floor_label: None,
+        }),
         saturated,
-        exact_floor_label: None,
         largest_n: n_max,
         measured_at_largest_n: y_max,
         db_per_doubling: estimate(&|p| 10.0 * (sat(p, n_max) / sat(p, 2.0 * n_max)).log10()),
@@ -852,6 +860,14 @@ mod floor_tests {
         (0..7).map(|i| 16.0 * 2f64.powi(i)).collect()
     }
 
+    /// The plan of the curve `y(N)` at [`sizes`], to within 10% of its floor.
+    fn plan_within_tenth(y: impl Fn(f64) -> f64) -> MeasuredPlan {
+        let xs = sizes();
+        let ys: Vec<f64> = xs.iter().map(|&x| y(x)).collect();
+        let c = Curve::new(&xs, &ys).unwrap();
+        plan_curve("g", &c, None, &opts(vec![Target::Within(0.1)])).unwrap()
+    }
+
     /// Every MSE of a plan: floor, `c`, target MSEs and predictions, values and interval ends.
     fn mses(p: &MeasuredPlan) -> Vec<f64> {
         let mut v = Vec::new();
@@ -873,9 +889,9 @@ mod floor_tests {
         let c = Curve::new(&xs, &ys).unwrap();
         let floor = KnownFloor { mse: 0.01, se: 0.0 };
         let p = plan_curve_floored("g", &c, Some(floor), &opts(vec![Target::Within(0.1)])).unwrap();
-        let free = p.free_fit.as_ref().unwrap();
-        assert!(free.below_floor, "{free:?}");
-        assert_eq!(p.floor_bound, Some(0.01));
+        let exact = p.exact.as_ref().unwrap();
+        assert!(exact.free_fit.below_floor, "{exact:?}");
+        assert_eq!(exact.floor_bound, 0.01);
         for v in mses(&p) {
             assert!(v.is_nan() || v >= 0.01, "{v} below the floor: {p:#?}");
         }
@@ -894,15 +910,7 @@ mod floor_tests {
     #[test]
     fn numbers_the_data_do_not_identify_are_flagged() {
         // Identifiable: an exact saturating curve.
-        let xs = sizes();
-        let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x.powf(-0.5) + 0.01).collect();
-        let p = plan_curve(
-            "g",
-            &Curve::new(&xs, &ys).unwrap(),
-            None,
-            &opts(vec![Target::Within(0.1)]),
-        )
-        .unwrap();
+        let p = plan_within_tenth(|x| 0.5 * x.powf(-0.5) + 0.01);
         assert!(
             p.floor.identified() && p.targets[0].n.identified(),
             "{p:#?}"
@@ -910,14 +918,7 @@ mod floor_tests {
         assert!(p.params.0.iter().all(|(_, e)| e.identified()), "{p:#?}");
         // Not identifiable: a pure power law has no floor in view; c sits at its bound 0 and
         // N within 10% of it has no finite end.
-        let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x.powf(-0.5)).collect();
-        let p = plan_curve(
-            "g",
-            &Curve::new(&xs, &ys).unwrap(),
-            None,
-            &opts(vec![Target::Within(0.1)]),
-        )
-        .unwrap();
+        let p = plan_within_tenth(|x| 0.5 * x.powf(-0.5));
         assert_eq!(
             p.floor.unidentified,
             Some(Unidentified::AtBound {
@@ -939,10 +940,7 @@ mod floor_tests {
 
     #[test]
     fn a_flat_curve_has_saturated_at_its_level() {
-        let xs = sizes();
-        let ys = vec![0.5; xs.len()];
-        let c = Curve::new(&xs, &ys).unwrap();
-        let p = plan_curve("g", &c, None, &opts(vec![Target::Within(0.1)])).unwrap();
+        let p = plan_within_tenth(|_| 0.5);
         assert!(p.saturated);
         assert!((p.floor.value / 0.5 - 1.0).abs() < 1e-9, "{:?}", p.floor);
         assert!(p.floor.identified());

@@ -59,14 +59,11 @@ pub fn summary_text(p: &MeasuredPlan) -> String {
 /// a flat curve say about the floor.
 fn measured_lines(s: &mut String, p: &MeasuredPlan) {
     // A floor the network lacks the information for is named by its label (a lower bound).
-    let name = p.exact_floor_label.as_deref().unwrap_or("exact floor");
-    let exact = match (p.exact_floor, p.floor_bound) {
-        (Some(f), Some(b)) => {
-            format!(", {name} {f:.4e} (the fit's floor constrained to >= {b:.4e})")
-        }
-        (Some(f), None) => format!(", {name} {f:.4e}"),
-        _ => String::new(),
-    };
+    let exact = p.exact.as_ref().map_or(String::new(), |e| {
+        let name = e.exact_floor_label.as_deref().unwrap_or("exact floor");
+        let (f, b) = (e.exact_floor, e.floor_bound);
+        format!(", {name} {f:.4e} (the fit's floor constrained to >= {b:.4e})")
+    });
     let _ = writeln!(
         s,
         "  measured: {} at N = {}; fitted floor {}{exact}",
@@ -74,7 +71,8 @@ fn measured_lines(s: &mut String, p: &MeasuredPlan) {
         fmt_n(p.largest_n),
         ci(&p.floor, &mse),
     );
-    if let (Some(free), Some(f)) = (&p.free_fit, p.exact_floor) {
+    if let Some(e) = &p.exact {
+        let (free, f) = (&e.free_fit, e.exact_floor);
         if free.below_floor {
             let c = free.params.get("c").copied().unwrap_or(f64::NAN);
             // A floor at its bound 0 (to rounding) reads as 0.

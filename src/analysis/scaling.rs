@@ -100,6 +100,35 @@ pub struct BestPoint {
     pub over_oracle: Option<f64>,
 }
 
+/// A curve's exact floor, as its runs record it, and the bound it puts on the fit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CurveFloor {
+    /// Exact floor (Bayes error per pixel), the mean over the curve's runs.
+    pub floor_mse: f64,
+    /// Monte Carlo standard error of `floor_mse` where it is estimated (MRI with random masks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_mse_stderr: Option<f64>,
+    /// The lower bound the fitted floor is constrained to, `floor_mse` minus one test-set
+    /// standard error ([`KnownFloor::bound`]). No number of the report or its figures is below
+    /// it.
+    pub floor_bound: f64,
+    /// The floor `c` of the free saturating fit, a diagnostic (not used); absent without a
+    /// saturating fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_floor: Option<f64>,
+    /// What `floor_mse` is: `Bayes error`, or, where the network lacks the floor's information
+    /// (MRI's magnitude input), `Bayes error given complex data: a lower bound for magnitude
+    /// input` ([`plateau_run::problem::Task::floor_label`]).
+    pub floor_label: String,
+    /// Fit of the best curve's excess over `floor_mse` (at least 3 sizes above the floor).
+    pub anchored_fit: Option<AnchoredFit>,
+    /// The fitted floor `c` of the (constrained) saturating fit divided by `floor_mse`.
+    pub fitted_floor_over_floor: Option<f64>,
+    /// Runs whose test MSE is below `floor_mse` (possible only through the test set's sampling
+    /// noise; compare `below_oracle`).
+    pub below_floor: usize,
+}
+
 /// The excess over the known floor fitted as a power law: `R = floor_mse + beta N^alpha`.
 ///
 /// The free saturating fit estimates the floor from the data alone and, with few sizes, can
@@ -129,23 +158,10 @@ pub struct GroupSummary {
     /// Metric used to pick the best width ([`SELECTION_METRIC`]; `None` when every `N` has a
     /// single width).
     pub selection_metric: Option<String>,
-    /// Exact floor (Bayes error per pixel) when the data's floor is known.
-    pub floor_mse: Option<f64>,
-    /// Monte Carlo standard error of `floor_mse` where it is estimated (MRI with random masks).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub floor_mse_stderr: Option<f64>,
-    /// With `floor_mse`: the lower bound the fitted floor is constrained to, `floor_mse` minus
-    /// one test-set standard error ([`KnownFloor::bound`]). No number of the report or its
-    /// figures is below it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub floor_bound: Option<f64>,
-    /// With `floor_mse`: the floor `c` of the free saturating fit, a diagnostic (not used).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub free_floor: Option<f64>,
-    /// What `floor_mse` is, with it: `Bayes error`, or, where the network lacks the floor's
-    /// information (MRI's magnitude input), `Bayes error given complex data: a lower bound for
-    /// magnitude input` ([`plateau_run::problem::Task::floor_label`]).
-    pub floor_label: Option<String>,
+    /// The data's exact floor and what the fit made of it, when every run of the curve
+    /// records one (its fields stand at the JSON's top level; absent without a floor).
+    #[serde(flatten)]
+    pub floor: Option<CurveFloor>,
     /// `--mask fixed`: the one mask's sampled columns, when every run of the curve recorded the
     /// same (`mask_columns` in `metrics.json`); the learned-linear theory needs it.
     pub mask_columns: Option<Vec<usize>>,
@@ -158,18 +174,16 @@ pub struct GroupSummary {
     pub fit: Option<FitReport>,
     /// Why there is no fit.
     pub fit_note: Option<String>,
-    /// Fit of the best curve's excess over `floor_mse` (at least 3 sizes above the floor).
-    pub anchored_fit: Option<AnchoredFit>,
-    /// The fitted floor `c` divided by `floor_mse`.
-    pub fitted_floor_over_floor: Option<f64>,
-    /// Runs whose test MSE is below `floor_mse` (possible only through the test set's sampling
-    /// noise; compare `below_oracle`).
-    pub below_floor: usize,
     /// Runs whose test MSE is below the Bayes denoiser's on the same images.
     pub below_oracle: usize,
 }
 
 impl GroupSummary {
+    /// The exact floor `floor_mse`, where known.
+    pub fn floor_mse(&self) -> Option<f64> {
+        self.floor.as_ref().map(|f| f.floor_mse)
+    }
+
     /// The fitted curve at `n`, `None` without a fit.
     pub fn predict(&self, n: f64) -> Option<f64> {
         let fit = self.fit.as_ref()?;
@@ -186,7 +200,8 @@ impl GroupSummary {
 /// of the best point at the largest `N` (the test-set noise of a near-floor estimator's MSE)
 /// combined with the floor's own Monte Carlo error. `None` without `floor_mse`.
 pub fn known_floor(g: &GroupSummary) -> Option<KnownFloor> {
-    floor_of(g.floor_mse, g.floor_mse_stderr, &g.best)
+    let f = g.floor.as_ref()?;
+    floor_of(Some(f.floor_mse), f.floor_mse_stderr, &g.best)
 }
 
 fn floor_of(mse: Option<f64>, mc: Option<f64>, best: &[BestPoint]) -> Option<KnownFloor> {
@@ -322,18 +337,18 @@ fn summarise(
         .collect();
     let label = label_of(map, shown);
     let known = floor_of(floor_mse, floor_mse_stderr, &best);
-    let floor_bound = known.map(|k| k.bound());
-    let (fit, fit_note) = fit_best(&label, &best, floor_bound.unwrap_or(0.0));
+    let (fit, fit_note) = fit_best(&label, &best, known.map_or(0.0, |k| k.bound()));
     let saturating = fit.as_ref().filter(|f| f.model == ModelKind::Saturating);
-    let free_floor = saturating
-        .and(floor_bound)
-        .and_then(|_| free_saturating_floor(&best));
-    let fitted_floor_over_floor = match (saturating, floor_mse) {
-        (Some(f), Some(floor)) => f.params.get("c").map(|c| c / floor),
-        _ => None,
-    };
-    let anchored_fit = floor_mse.and_then(|f| anchored(&best, f));
-    let below_floor = floor_mse.map_or(0, |f| points.iter().filter(|p| p.test_mse < f).count());
+    let floor = known.map(|k| CurveFloor {
+        floor_mse: k.mse,
+        floor_mse_stderr,
+        floor_bound: k.bound(),
+        free_floor: saturating.and_then(|_| free_saturating_floor(&best)),
+        floor_label: key.problem.task().floor_label().to_string(),
+        anchored_fit: anchored(&best, k.mse),
+        fitted_floor_over_floor: saturating.and_then(|f| Some(f.params.get("c")? / k.mse)),
+        below_floor: points.iter().filter(|p| p.test_mse < k.mse).count(),
+    });
     let below_oracle = points
         .iter()
         .filter(|p| p.oracle_test_mse.is_some_and(|o| p.test_mse < o))
@@ -342,20 +357,13 @@ fn summarise(
         label,
         tag: tag_of(map, shown),
         selection_metric: (multi_width && has_val).then(|| SELECTION_METRIC.to_string()),
-        floor_label: floor_mse.map(|_| key.problem.task().floor_label().to_string()),
         mask_columns: common_mask(runs),
         key,
-        floor_mse,
-        floor_mse_stderr,
-        floor_bound,
-        free_floor,
+        floor,
         points,
         best,
         fit,
         fit_note,
-        anchored_fit,
-        fitted_floor_over_floor,
-        below_floor,
         below_oracle,
     }
 }
@@ -687,7 +695,7 @@ mod tests {
         assert_eq!(g.best[1].seeds, 2);
         assert!((g.best[1].test_mse_se.unwrap() - 0.1).abs() < 1e-12);
         assert_eq!(g.best[0].test_mse_se, Some(0.01));
-        assert_eq!(g.floor_mse, Some(1.0));
+        assert_eq!(g.floor_mse(), Some(1.0));
         assert!(g.fit.is_none() && g.fit_note.is_some());
         assert_eq!(
             g.tag,
@@ -711,13 +719,14 @@ mod tests {
         let g = &analyse(&recs).unwrap()[0];
         let fit = g.fit.as_ref().expect("fit");
         assert_eq!(fit.model, ModelKind::Saturating);
-        assert!((g.fitted_floor_over_floor.unwrap() - 1.0).abs() < 1e-3);
+        let floor = g.floor.as_ref().expect("the runs' floor");
+        assert!((floor.fitted_floor_over_floor.unwrap() - 1.0).abs() < 1e-3);
         assert!((g.predict(1e6).unwrap() - (2.0 * 1e6f64.powf(-0.7) + 1.0)).abs() < 1e-3);
         // The floor recorded is the true one: the anchored fit recovers the excess exactly.
-        let anchored = g.anchored_fit.as_ref().expect("anchored fit");
+        let anchored = floor.anchored_fit.as_ref().expect("anchored fit");
         assert!((anchored.alpha + 0.7).abs() < 1e-9 && (anchored.beta - 2.0).abs() < 1e-9);
         assert_eq!(anchored.n_points, 6);
-        assert_eq!(g.below_floor, 0);
+        assert_eq!(floor.below_floor, 0);
     }
 
     #[test]

@@ -412,10 +412,11 @@ fn add_store_answers(
 ) -> Result<()> {
     // A floor the network lacks the information for is named a lower bound, never a floor.
     for (plan, g) in plans.iter_mut().zip(groups) {
-        plan.exact_floor_label = g
-            .floor_label
-            .clone()
-            .filter(|l| l == plateau_run::problem::LOWER_BOUND_LABEL);
+        if let (Some(exact), Some(floor)) = (&mut plan.exact, &g.floor) {
+            let label = &floor.floor_label;
+            exact.exact_floor_label =
+                (label == plateau_run::problem::LOWER_BOUND_LABEL).then(|| label.clone());
+        }
     }
     add_linear_theory(plans, groups, dir, args.linear_theory.as_deref())?;
     let Some(cell) = cell else {

@@ -239,7 +239,7 @@ fn scaling_figures(
 ) -> Result<()> {
     // The shaded interval of the fit; a fit whose bootstrap fails is drawn without it.
     let band = g.fit.as_ref().and_then(|f| {
-        let c_min = g.floor_bound.unwrap_or(0.0);
+        let c_min = g.floor.as_ref().map_or(0.0, |f| f.floor_bound);
         fit_band_floored(curve, f.model, &group_grid(g), &BAND_BOOTSTRAP, c_min).ok()
     });
     for (suffix, chart) in scaling_views(g, extra, band.as_ref()) {
@@ -341,11 +341,14 @@ fn report(g: &GroupSummary, stem: &Path) {
                 .collect::<Vec<_>>()
                 .join(", "),
             fit.extrapolation.get("1e6").copied().unwrap_or(f64::NAN),
-            g.fitted_floor_over_floor
+            g.floor
+                .as_ref()
+                .and_then(|f| f.fitted_floor_over_floor)
                 .map_or("-".into(), |r| format!("{r:.4}"))
         );
-        if let (Some(c), Some(bound), Some(floor)) = (g.free_floor, g.floor_bound, g.floor_mse) {
-            if c < bound {
+        if let Some(f) = &g.floor {
+            if let Some(c) = f.free_floor.filter(|&c| c < f.floor_bound) {
+                let floor = f.floor_mse;
                 let c = if c <= 1e-9 * floor {
                     "0".into()
                 } else {
@@ -360,11 +363,12 @@ fn report(g: &GroupSummary, stem: &Path) {
     } else if let Some(note) = &g.fit_note {
         eprintln!("plateau:   no fit: {note}");
     }
-    if g.below_floor > 0 {
+    let below_floor = g.floor.as_ref().map_or(0, |f| f.below_floor);
+    if below_floor > 0 {
         eprintln!(
-            "plateau: warning: {} run(s) below floor_mse ({} below the Bayes denoiser on the \
-             same test images): test-set noise, or a wrong floor",
-            g.below_floor, g.below_oracle
+            "plateau: warning: {below_floor} run(s) below floor_mse ({} below the Bayes denoiser \
+             on the same test images): test-set noise, or a wrong floor",
+            g.below_oracle
         );
     }
 }

@@ -25,7 +25,7 @@ use crate::analysis::scaling::GroupSummary;
 use crate::fit::joint::JointCell;
 
 const ENVELOPE: RGBColor = RGBColor(190, 190, 190);
-const VALIDATION: RGBColor = RGBColor(214, 39, 40);
+const VALIDATION: RGBColor = super::palette::RED;
 const FLOOR: RGBColor = RGBColor(120, 120, 120);
 
 /// Points of the drawn law curves.
@@ -82,7 +82,7 @@ pub fn width_chart(g: &GroupSummary, model: &CapacityModel) -> Chart {
         y_log: hi / lo > 5.0,
         series,
         hlines: g
-            .floor_mse
+            .floor_mse()
             .map(|f| (format!("exact floor {f:.4e}"), f, FLOOR))
             .into_iter()
             .collect(),

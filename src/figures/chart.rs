@@ -476,11 +476,15 @@ impl Chart {
                 .label(label.as_str())
                 .legend(move |at| dashed_sample(at, style, 4, 6));
         }
+        let mut painter = Painter {
+            chart: self,
+            axes: &mut chart,
+        };
         for s in &self.series {
             match s.draw {
-                Draw::Band => self.band(&mut chart, s)?,
-                Draw::Markers => self.markers(&mut chart, s)?,
-                Draw::Line | Draw::Dashed => self.line(&mut chart, s)?,
+                Draw::Band => painter.band(s)?,
+                Draw::Markers => painter.markers(s)?,
+                Draw::Line | Draw::Dashed => painter.line(s)?,
             }
         }
         draw_legend(&mut chart, legend, (18, 45))
@@ -494,20 +498,25 @@ impl Chart {
             .filter(|&p| self.visible(p))
             .collect()
     }
+}
 
+/// Draws a [`Chart`]'s series on its axes, each as its [`Draw`] says.
+struct Painter<'c, 'a, DB: DrawingBackend, X: Axis, Y: Axis> {
+    chart: &'c Chart,
+    axes: &'c mut Axes<'a, DB, X, Y>,
+}
+
+impl<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis> Painter<'_, 'a, DB, X, Y> {
     /// A solid ([`Draw::Line`]) or dashed ([`Draw::Dashed`]) line through `s`'s points.
-    fn line<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
-        &self,
-        chart: &mut Axes<'a, DB, X, Y>,
-        s: &Series,
-    ) -> Drawn<DB> {
-        let pts = self.visible_points(s);
+    fn line(&mut self, s: &Series) -> Drawn<DB> {
+        let pts = self.chart.visible_points(s);
         let dashed = s.draw == Draw::Dashed;
         let style = ShapeStyle::from(s.color).stroke_width(if dashed { 2 } else { 3 });
         let anno = if dashed {
-            chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?
+            self.axes
+                .draw_series(DashedLineSeries::new(pts, 10, 6, style))?
         } else {
-            chart.draw_series(LineSeries::new(pts, style))?
+            self.axes.draw_series(LineSeries::new(pts, style))?
         };
         if s.label.is_empty() {
             return Ok(());
@@ -522,24 +531,23 @@ impl Chart {
     }
 
     /// The shaded band between `s`'s `(lo, hi)` errors ([`Draw::Band`]); nothing without them.
-    fn band<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
-        &self,
-        chart: &mut Axes<'a, DB, X, Y>,
-        s: &Series,
-    ) -> Drawn<DB> {
+    fn band(&mut self, s: &Series) -> Drawn<DB> {
         let Some(errors) = &s.errors else {
             return Ok(());
         };
+        let c = self.chart;
         let (upper, lower): (Points, Points) = s
             .points
             .iter()
             .zip(errors)
-            .filter(|((x, _), (lo, hi))| self.visible((*x, *lo)) && self.visible((*x, *hi)))
+            .filter(|((x, _), (lo, hi))| c.visible((*x, *lo)) && c.visible((*x, *hi)))
             .map(|(&(x, _), &(lo, hi))| ((x, hi), (x, lo)))
             .unzip();
         let outline: Points = upper.into_iter().chain(lower.into_iter().rev()).collect();
         let fill = s.color.mix(0.18).filled();
-        let anno = chart.draw_series(std::iter::once(Polygon::new(outline, fill)))?;
+        let anno = self
+            .axes
+            .draw_series(std::iter::once(Polygon::new(outline, fill)))?;
         if !s.label.is_empty() {
             anno.label(s.label.as_str())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 30, y + 6)], fill));
@@ -549,28 +557,26 @@ impl Chart {
 
     /// Circles at `s`'s points with vertical error bars where it has errors
     /// ([`Draw::Markers`]); a bar whose low end is off a log axis starts at the point.
-    fn markers<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
-        &self,
-        chart: &mut Axes<'a, DB, X, Y>,
-        s: &Series,
-    ) -> Drawn<DB> {
-        let color = s.color;
+    fn markers(&mut self, s: &Series) -> Drawn<DB> {
+        let (c, color) = (self.chart, s.color);
         if let Some(errors) = &s.errors {
             let style = ShapeStyle::from(color).stroke_width(2);
             let bars: Vec<_> = s
                 .points
                 .iter()
                 .zip(errors)
-                .filter(|(p, _)| self.visible(**p))
+                .filter(|(p, _)| c.visible(**p))
                 .map(|(&(x, y), &(lo, hi))| {
-                    let lo = if self.visible((x, lo)) { lo } else { y };
+                    let lo = if c.visible((x, lo)) { lo } else { y };
                     ErrorBar::new_vertical(x, lo, y, hi, style, 10)
                 })
                 .collect();
-            chart.draw_series(bars)?;
+            self.axes.draw_series(bars)?;
         }
-        let pts = self.visible_points(s);
-        let anno = chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
+        let pts = c.visible_points(s);
+        let anno = self
+            .axes
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
         if !s.label.is_empty() {
             anno.label(s.label.as_str())
                 .legend(move |(x, y)| Circle::new((x + 15, y), 5, color.filled()));
@@ -579,42 +585,68 @@ impl Chart {
     }
 }
 
-/// A legend sample of a dashed line: 30 pixels of `dash`-pixel dashes and `gap`-pixel gaps
-/// from the legend's anchor, as the line itself is drawn (a solid sample reads as a solid line).
-struct DashSample {
-    at: BackendCoord,
-    style: ShapeStyle,
-    dash: i32,
-    gap: i32,
+/// A shape drawn around one point in pixels (a marker, a legend sample), placed in a chart
+/// by [`Placed`].
+pub(crate) trait Glyph {
+    /// Draws the shape around `at`, pixels.
+    ///
+    /// # Errors
+    /// The backend's drawing errors.
+    fn draw_at<DB: DrawingBackend>(&self, at: BackendCoord, backend: &mut DB) -> Painted<DB>;
 }
 
-fn dashed_sample(at: BackendCoord, style: ShapeStyle, dash: i32, gap: i32) -> DashSample {
-    DashSample {
-        at,
-        style,
-        dash,
-        gap,
-    }
+/// What drawing straight on a backend returns.
+pub(crate) type Painted<DB> = Result<(), DrawingErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A [`Glyph`] at `at` (data coordinates in a series, pixels in a legend): the element that
+/// plotters draws.
+pub(crate) struct Placed<C, G> {
+    pub at: C,
+    pub glyph: G,
 }
 
-impl<'a> PointCollection<'a, BackendCoord> for &'a DashSample {
-    type Point = &'a BackendCoord;
-    type IntoIter = std::iter::Once<&'a BackendCoord>;
+impl<'a, C, G> PointCollection<'a, C> for &'a Placed<C, G> {
+    type Point = &'a C;
+    type IntoIter = std::iter::Once<&'a C>;
     fn point_iter(self) -> Self::IntoIter {
         std::iter::once(&self.at)
     }
 }
 
-impl<DB: DrawingBackend> Drawable<DB> for DashSample {
+impl<C, G: Glyph, DB: DrawingBackend> Drawable<DB> for Placed<C, G> {
     fn draw<I: Iterator<Item = BackendCoord>>(
         &self,
-        mut pos: I,
+        mut pixels: I,
         backend: &mut DB,
         _: (u32, u32),
-    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
-        let Some((x, y)) = pos.next() else {
-            return Ok(());
-        };
+    ) -> Painted<DB> {
+        match pixels.next() {
+            Some(at) => self.glyph.draw_at(at, backend),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A legend sample of a dashed line: 30 pixels of `dash`-pixel dashes and `gap`-pixel gaps
+/// from the legend's anchor, as the line itself is drawn (a solid sample reads as a solid line).
+struct DashSample {
+    style: ShapeStyle,
+    dash: i32,
+    gap: i32,
+}
+
+fn dashed_sample(
+    at: BackendCoord,
+    style: ShapeStyle,
+    dash: i32,
+    gap: i32,
+) -> Placed<BackendCoord, DashSample> {
+    let glyph = DashSample { style, dash, gap };
+    Placed { at, glyph }
+}
+
+impl Glyph for DashSample {
+    fn draw_at<DB: DrawingBackend>(&self, (x, y): BackendCoord, backend: &mut DB) -> Painted<DB> {
         let mut from = 0;
         while from < 30 {
             let to = (from + self.dash).min(30);

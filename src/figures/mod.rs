@@ -2,6 +2,7 @@
 
 pub mod capacity;
 pub mod chart;
+pub(crate) mod palette;
 pub mod scaling;
 pub mod theory;
 pub mod validate;

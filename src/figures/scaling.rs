@@ -20,37 +20,27 @@ use plateau_theory::grid::log_spaced;
 use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
+use super::palette::{self, TINTS};
 use crate::analysis::band::Band;
 use crate::analysis::scaling::{GroupSummary, EXTRAPOLATE_TO};
 use crate::analysis::{PredictedCurve, PredictedLevel};
 use crate::fit::ModelKind;
 use plateau_run::problem::LOWER_BOUND_LABEL;
 
-/// Light tints for the individual runs of each width (in order of increasing width).
-const RUN_TINTS: [RGBColor; 6] = [
-    RGBColor(158, 202, 225),
-    RGBColor(161, 217, 155),
-    RGBColor(253, 174, 107),
-    RGBColor(188, 189, 220),
-    // A mid grey: the pale 217 grey vanished on white.
-    RGBColor(150, 150, 150),
-    RGBColor(250, 159, 181),
-];
-
 /// Colours of the extra curves.
 const EXTRA_COLORS: [RGBColor; 4] = [
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(23, 190, 207),
+    palette::GREEN,
+    palette::PURPLE,
+    palette::BROWN,
+    palette::CYAN,
 ];
 
-const BEST: RGBColor = RGBColor(31, 119, 180);
-const FREE_FIT: RGBColor = RGBColor(214, 39, 40);
-const ANCHORED_FIT: RGBColor = RGBColor(255, 127, 14);
+const BEST: RGBColor = palette::BLUE;
+const FREE_FIT: RGBColor = palette::RED;
+const ANCHORED_FIT: RGBColor = palette::ORANGE;
 const FLOOR: RGBColor = RGBColor(40, 40, 40);
 /// The levels (best linear map): a pink apart from the extra curves' and the floor's colours.
-const LEVEL: RGBColor = RGBColor(227, 119, 194);
+const LEVEL: RGBColor = palette::PINK;
 
 /// `(x, y)` points.
 type Points = Vec<(f64, f64)>;
@@ -132,7 +122,7 @@ fn window(g: &GroupSummary, levels: &[PredictedLevel], view: View) -> Option<(f6
         .map(|p| p.test_mse)
         .chain(match view {
             View::Excess(_) => None,
-            _ => g.floor_mse,
+            _ => g.floor_mse(),
         })
         .chain(levels.iter().map(|l| l.mse))
         .filter_map(|m| view.y(m))
@@ -248,7 +238,7 @@ fn run_series(g: &GroupSummary, view: View) -> Vec<Series> {
                 .filter_map(|p| view.y(p.test_mse).map(|y| (p.n, y)))
                 .collect(),
             errors: None,
-            color: RUN_TINTS[i % RUN_TINTS.len()],
+            color: TINTS[i % TINTS.len()],
             draw: Draw::Markers,
         })
         .collect()
@@ -318,14 +308,16 @@ fn fit_series(f: &Frame<'_>, fit: &crate::fit::FitReport, grid: &[f64]) -> Serie
     let label = match fit.model {
         ModelKind::Saturating => format!(
             "fit a N^-b + c{}: b = {:.2}, c = {:.3e}{}",
-            if g.floor_bound.is_some() {
+            if g.floor.is_some() {
                 ", c >= floor - 1 se"
             } else {
                 ""
             },
             p("b"),
             p("c"),
-            g.fitted_floor_over_floor
+            g.floor
+                .as_ref()
+                .and_then(|f| f.fitted_floor_over_floor)
                 .map_or(String::new(), |r| format!(" ({r:.3} x floor)"))
         ),
         _ => format!("power-law fit: alpha = {:.2}", p("alpha")),
@@ -341,7 +333,8 @@ fn fit_series(f: &Frame<'_>, fit: &crate::fit::FitReport, grid: &[f64]) -> Serie
 
 /// The floor-anchored power law over `grid` (dashed), where the curve has both.
 fn anchored_series(f: &Frame<'_>, grid: &[f64]) -> Option<Series> {
-    let (a, floor) = (f.g.anchored_fit.as_ref()?, f.g.floor_mse?);
+    let floor = f.g.floor.as_ref()?;
+    let (a, floor) = (floor.anchored_fit.as_ref()?, floor.floor_mse);
     let pts: Points = grid
         .iter()
         .map(|&n| (n, floor + a.beta * n.powf(a.alpha)))
@@ -379,10 +372,11 @@ fn extra_series<'a>(
 
 /// The exact floor's horizontal line, where the curve has one the view can show.
 fn floor_line(g: &GroupSummary, view: View) -> Option<(String, f64, RGBColor)> {
-    let f = g.floor_mse?;
+    let floor = g.floor.as_ref()?;
+    let f = floor.floor_mse;
     let y = view.y(f)?;
     // A floor the network cannot reach for lack of information is named a bound.
-    let bound = g.floor_label.as_deref() == Some(LOWER_BOUND_LABEL);
+    let bound = floor.floor_label == LOWER_BOUND_LABEL;
     let text = match (view, bound) {
         (View::Psnr, false) => format!("Bayes floor {y:.2} dB"),
         (View::Psnr, true) => format!("{LOWER_BOUND_LABEL} {y:.2} dB"),
@@ -408,7 +402,7 @@ fn titles(g: &GroupSummary, view: View, y_log: bool) -> (&'static str, String) {
             "Excess over the floor",
             format!(
                 "test MSE - {} (log scale)",
-                if g.floor_mse.is_some() {
+                if g.floor.is_some() {
                     "exact floor"
                 } else {
                     "fitted floor c"
@@ -423,7 +417,7 @@ fn titles(g: &GroupSummary, view: View, y_log: bool) -> (&'static str, String) {
 /// `None` when neither is positive.
 fn excess_floor(g: &GroupSummary) -> Option<f64> {
     let fitted = g.fit.as_ref().filter(|f| f.model == ModelKind::Saturating);
-    g.floor_mse
+    g.floor_mse()
         .or_else(|| fitted.and_then(|f| f.params.get("c").copied()))
         .filter(|c| *c > 0.0)
 }

@@ -7,6 +7,7 @@ use plateau_theory::{Estimator, Setup};
 use plotters::style::RGBColor;
 
 use super::chart::{Chart, Draw, Series};
+use super::palette::{self, CATEGORICAL, DARK_GREY};
 
 // The SVG reader of the integration tests, so that the figures' unit tests need no
 // test-only public API.
@@ -17,10 +18,10 @@ mod svg;
 /// Colour of an estimator, shared by its markers, analytic line and fit.
 pub fn color(e: Estimator) -> RGBColor {
     match e {
-        Estimator::Optimal => RGBColor(60, 60, 60),
-        Estimator::Pca => RGBColor(31, 119, 180),
-        Estimator::LeastSquares => RGBColor(214, 39, 40),
-        Estimator::GdEarlyStopped => RGBColor(44, 160, 44),
+        Estimator::Optimal => DARK_GREY,
+        Estimator::Pca => palette::BLUE,
+        Estimator::LeastSquares => palette::RED,
+        Estimator::GdEarlyStopped => palette::GREEN,
     }
 }
 
@@ -173,22 +174,12 @@ fn power_law_series(f: &PowerLawLine) -> Series {
     }
 }
 
-/// Palette for several curves of one kind.
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-
 /// Risk of gradient-descent iterate `k` (log axis, `k >= 1`) for several `N`, with the
 /// early-stopping point of each path marked.
 pub fn risk_vs_iteration(setup: &Setup, paths: &[(usize, Vec<f64>)]) -> Chart {
     let mut series = Vec::new();
     for (i, (n_train, path)) in paths.iter().enumerate() {
-        let c = PALETTE[i % PALETTE.len()];
+        let c = CATEGORICAL[i % CATEGORICAL.len()];
         let (best, k_opt) = plateau_theory::spectrum::early_stopped(path);
         series.push(Series {
             label: format!("N = {n_train}"),
@@ -223,7 +214,7 @@ pub fn risk_vs_iteration(setup: &Setup, paths: &[(usize, Vec<f64>)]) -> Chart {
         hlines: vec![(
             format!("floor = {:.4}", setup.floor()),
             setup.floor(),
-            RGBColor(60, 60, 60),
+            DARK_GREY,
         )],
     }
 }

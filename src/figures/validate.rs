@@ -10,13 +10,12 @@ use plateau_theory::Estimator;
 use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
-use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
-use plotters_backend::{BackendCoord, DrawingErrorKind};
+use plotters_backend::BackendCoord;
 
 use super::chart::{
-    draw_legend, drawable_range, linear_tick, log_axis, render_figure, tick, Figure,
-    MIN_X_LABEL_GAP,
+    draw_legend, drawable_range, linear_tick, log_axis, render_figure, tick, Figure, Glyph,
+    Painted, Placed, MIN_X_LABEL_GAP,
 };
 use super::theory::color;
 
@@ -58,40 +57,21 @@ enum Shape {
 
 /// The marker of setup `index` (shape) in colour `colour` (the estimator's, or grey in the
 /// legend) at `at`, data or pixel coordinates; about 14 pixels across.
-struct Marker<C> {
-    at: C,
+struct Marker {
     shape: Shape,
     colour: RGBColor,
 }
 
-impl<C> Marker<C> {
-    fn new(index: usize, at: C, colour: RGBColor) -> Self {
-        Self {
-            at,
-            shape: SHAPES[index % SHAPES.len()],
-            colour,
-        }
+impl Marker {
+    fn new<C>(index: usize, at: C, colour: RGBColor) -> Placed<C, Self> {
+        let shape = SHAPES[index % SHAPES.len()];
+        let glyph = Self { shape, colour };
+        Placed { at, glyph }
     }
 }
 
-impl<'a, C> PointCollection<'a, C> for &'a Marker<C> {
-    type Point = &'a C;
-    type IntoIter = std::iter::Once<&'a C>;
-    fn point_iter(self) -> Self::IntoIter {
-        std::iter::once(&self.at)
-    }
-}
-
-impl<C, DB: DrawingBackend> Drawable<DB> for Marker<C> {
-    fn draw<I: Iterator<Item = BackendCoord>>(
-        &self,
-        mut points: I,
-        backend: &mut DB,
-        _: (u32, u32),
-    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
-        let Some((x, y)) = points.next() else {
-            return Ok(());
-        };
+impl Glyph for Marker {
+    fn draw_at<DB: DrawingBackend>(&self, (x, y): BackendCoord, backend: &mut DB) -> Painted<DB> {
         let fill = self.colour.filled();
         let line = self.colour.stroke_width(3);
         let shifted = |corners: &[(i32, i32)]| {

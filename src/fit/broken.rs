@@ -25,7 +25,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::linalg::lstsq;
-use super::lm::{minimize, LmResult};
+use super::lm::best_of_starts;
 use super::{check_log_data, ModelKind};
 
 /// Smallest and largest `delta`.
@@ -138,17 +138,14 @@ pub(crate) fn fit_broken_log(
     }
     let lower = [-500.0, -20.0, -20.0, lmin, DELTA_BOUNDS[0].ln()];
     let upper = [500.0, 20.0, 20.0, lmax, DELTA_BOUNDS[1].ln()];
-    let mut starts = grid_starts(ls, lys, &lower, &upper);
-    starts.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let keep = if warm.is_some() { 1 } else { 3 };
-    starts.truncate(keep);
-    if let Some(w) = warm {
+    let starts = grid_starts(ls, lys, &lower, &upper);
+    let warm = warm.map(|w| {
         let mut t = w.theta();
         for j in 0..5 {
             t[j] = t[j].clamp(lower[j], upper[j]);
         }
-        starts.push((t, 0.0));
-    }
+        t
+    });
     let model = |theta: &[f64], r: &mut [f64], jac: &mut [f64]| -> bool {
         for (i, (&l, &ly)) in ls.iter().zip(lys).enumerate() {
             let (f, g) = eval(theta, l);
@@ -160,10 +157,7 @@ pub(crate) fn fit_broken_log(
         }
         true
     };
-    let best: LmResult = starts
-        .iter()
-        .filter_map(|(theta, _)| minimize(&model, n, theta, &lower, &upper))
-        .min_by(|a, b| a.rss.total_cmp(&b.rss))?;
+    let best = best_of_starts(&model, n, starts, warm, (&lower, &upper))?;
     let t = &best.theta;
     Some(BrokenFit {
         beta: t[0].exp(),

@@ -77,6 +77,27 @@ pub(crate) fn minimize(
     minimize_to(model, m, theta0, (lower, upper), Tolerance::TIGHT)
 }
 
+/// The best of several local fits: [`minimize`] from the lowest-scored of `starts`
+/// (`(theta, score)`: three, or one when a `warm` start is given) and from `warm`, the result of
+/// smallest `rss`. A warm start is the fit to the original data, passed by the bootstrap: it
+/// lies near each replicate's optimum, so one grid start guards it. `None` when no start can be
+/// evaluated. `m` residuals, `P` parameters within `(lower, upper)`.
+pub(crate) fn best_of_starts<const P: usize>(
+    model: &impl Residuals,
+    m: usize,
+    mut starts: Vec<([f64; P], f64)>,
+    warm: Option<[f64; P]>,
+    (lower, upper): (&[f64; P], &[f64; P]),
+) -> Option<LmResult> {
+    starts.sort_by(|a, b| a.1.total_cmp(&b.1));
+    starts.truncate(if warm.is_some() { 1 } else { 3 });
+    starts.extend(warm.map(|theta| (theta, 0.0)));
+    starts
+        .iter()
+        .filter_map(|(theta, _)| minimize(model, m, theta, lower, upper))
+        .min_by(|a, b| a.rss.total_cmp(&b.rss))
+}
+
 /// [`minimize`] to the tolerance `tol`, within the box `(lower, upper)`.
 pub(crate) fn minimize_to(
     model: &impl Residuals,

@@ -14,7 +14,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::lm::{minimize, LmResult};
+use super::lm::best_of_starts;
 use super::{check_log_data, ModelKind};
 
 /// A fitted saturating power law `R = a * N^(-b) + c`.
@@ -146,21 +146,12 @@ pub(crate) fn fit_saturating_log_floored(
     let (ymin, ymax) = (lymin.exp(), lymax.exp());
     let lower = [-500.0, 0.0, c_min];
     let upper = [500.0, 10.0, ymax.max(c_min)];
-    let mut starts = starts_from_trial_floors(ls, lys, c_min, ymin, &lower, &upper);
-    starts.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let keep = if warm.is_some() { 1 } else { 3 };
-    starts.truncate(keep);
-    if let Some(w) = warm {
-        starts.push((w.theta(), 0.0));
-    }
+    let starts = starts_from_trial_floors(ls, lys, c_min, ymin, &lower, &upper);
     let model = |theta: &[f64], r: &mut [f64], jac: &mut [f64]| -> bool {
         residuals_and_jacobian(theta, ls, lys, r, jac)
     };
-    let best: Option<LmResult> = starts
-        .iter()
-        .filter_map(|(theta, _)| minimize(&model, n, theta, &lower, &upper))
-        .min_by(|a, b| a.rss.total_cmp(&b.rss));
-    let mut best = best?;
+    let warm = warm.map(SaturatingFit::theta);
+    let mut best = best_of_starts(&model, n, starts, warm, (&lower, &upper))?;
     if best.theta[1] <= 0.0 {
         // b = 0: the law is the constant a + c, a curve that has saturated. Its floor is that
         // constant (a at its lower bound keeps the predictions unchanged).

@@ -504,6 +504,7 @@ impl Dft {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::montecarlo::mean_stderr;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -577,22 +578,19 @@ mod tests {
                     / (s * s) as f64,
             );
         }
-        let mean_se = |v: &[f64]| {
-            let m = v.iter().sum::<f64>() / v.len() as f64;
-            let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
-            (m, (var / v.len() as f64).sqrt())
-        };
-        let (var, var_se) = mean_se(&var_per_image);
-        assert!(
-            (var - 1.0).abs() < 5.0 * var_se,
-            "pixel variance {var} +- {var_se}, expected 1"
-        );
-        let (mse, mse_se) = mean_se(&mse_per_image);
         let floor = f.mmse_floor(sigma);
-        assert!(
-            (mse - floor).abs() < 5.0 * mse_se,
-            "Wiener MSE {mse} +- {mse_se}, floor {floor}"
-        );
+        let mse_se = mean_stderr(&mse_per_image).1.unwrap();
+        for (what, per_image, want) in [
+            ("pixel variance", &var_per_image, 1.0),
+            ("Wiener MSE", &mse_per_image, floor),
+        ] {
+            let (mean, se) = mean_stderr(per_image);
+            let se = se.unwrap();
+            assert!(
+                (mean - want).abs() < 5.0 * se,
+                "{what} {mean} +- {se}, expected {want}"
+            );
+        }
         // The test is sharp: the standard error is a small fraction of the floor.
         assert!(
             mse_se < 0.02 * floor,

@@ -397,14 +397,13 @@ pub fn summarise(draws: &[Draw], train_sizes: &[usize], estimators: &[Estimator]
                 .filter_map(|d| d.risks[slot].2.map(|k| k as f64))
                 .collect();
             let (mean, std) = mean_std(&risks);
-            let runs = risks.len();
             out.push(Summary {
                 n_train,
                 estimator,
                 mean,
                 std,
-                stderr: std.map(|s| s / (runs as f64).sqrt()),
-                runs,
+                stderr: mean_stderr(&risks).1,
+                runs: risks.len(),
                 k_opt_mean: (!ks.is_empty()).then(|| mean_std(&ks).0),
             });
         }
@@ -421,6 +420,12 @@ pub fn mean_std(xs: &[f64]) -> (f64, Option<f64>) {
         (ss / (n - 1.0)).sqrt()
     });
     (mean, std)
+}
+
+/// Mean and standard error of the mean, `std / sqrt(len)` ([`mean_std`]; `None` for one value).
+pub fn mean_stderr(xs: &[f64]) -> (f64, Option<f64>) {
+    let (mean, std) = mean_std(xs);
+    (mean, std.map(|s| s / (xs.len() as f64).sqrt()))
 }
 
 /// The first value of `sizes` that appears again later, if any (`O(len log len)`).

@@ -94,9 +94,8 @@ fn dense_posterior(c: &DMatrix<f64>, b: &DMatrix<f64>) -> (DMatrix<f64>, f64) {
 }
 
 fn mean_se(v: &[f64]) -> (f64, f64) {
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
-    (m, (var / v.len() as f64).sqrt())
+    let (mean, se) = plateau_theory::montecarlo::mean_stderr(v);
+    (mean, se.expect("two draws or more"))
 }
 
 fn mse(a: &[f64], b: &[f64]) -> f64 {

@@ -60,20 +60,12 @@ fn law_lines(s: &mut String, fit: &JointFitReport) {
     let _ = writeln!(s);
     match &fit.selection {
         Some(sel) => {
-            let rms: Vec<String> = sel
-                .candidates
-                .iter()
-                .map(|c| match c.rms_log_error {
-                    Some(e) => format!("{} {:.2}%", c.family, 100.0 * e),
-                    None => format!("{} -", c.family),
-                })
-                .collect();
             let _ = writeln!(
                 s,
                 "  family chosen on the held-out corner N >= {}, P >= {:.0} (rms error {}): {}",
                 fmt_n(sel.n_from),
                 sel.p_from,
-                rms.join(", "),
+                sel.rms_errors_text(),
                 fit.family
             );
         }

@@ -82,21 +82,13 @@ fn choose_family(
     };
     let (family, reason, selection) = match corner_backtest_loss(data, None, loss, &corner_opts) {
         Ok(sel) => {
-            let rms: Vec<String> = sel
-                .candidates
-                .iter()
-                .map(|c| match c.rms_log_error {
-                    Some(e) => format!("{} {:.2}%", c.family, 100.0 * e),
-                    None => format!("{} not evaluated", c.family),
-                })
-                .collect();
             let best = sel.best.unwrap_or(family);
             let reason = format!(
                 "{best} predicts the held-out cells N >= {}, P >= {} best (rms error in ln R: \
                  {}; ties go to additive)",
                 sel.n_from,
                 sel.p_from,
-                rms.join(", ")
+                sel.rms_errors_text()
             );
             (best, reason, Some(sel))
         }

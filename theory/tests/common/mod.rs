@@ -1,13 +1,13 @@
 //! What the theory integration tests share: sample means compared within standard errors.
 #![allow(dead_code)] // each test file uses a part
 
-use plateau_theory::montecarlo::mean_std;
+use plateau_theory::montecarlo::{mean_std, mean_stderr};
 
 /// Checks that the mean of `values` (independent draws) is within 4 standard errors of
 /// `expected`; `what` names the statistic and the case in the message.
 pub fn assert_mean_near(values: &[f64], expected: f64, what: &str) {
-    let (mean, sd) = mean_std(values);
-    let se = sd.unwrap() / (values.len() as f64).sqrt();
+    let (mean, se) = mean_stderr(values);
+    let se = se.unwrap();
     assert!(
         (mean - expected).abs() <= 4.0 * se,
         "{what}: mean {mean} expected {expected} se {se}"
