@@ -79,8 +79,8 @@ pub(crate) fn minimize(
 
 /// The best of several local fits: [`minimize`] from the lowest-scored of `starts`
 /// (`(theta, score)`: three, or one when a `warm` start is given) and from `warm`, the result of
-/// smallest `rss`. A warm start is the fit to the original data, passed by the bootstrap: it
-/// lies near each replicate's optimum, so one grid start guards it. `None` when no start can be
+/// smallest `rss` (the first on a tie). The bootstrap passes the fit to the original data as
+/// `warm`, which saves each replicate two of the three grid starts. `None` when no start can be
 /// evaluated. `m` residuals, `P` parameters within `(lower, upper)`.
 pub(crate) fn best_of_starts<const P: usize>(
     model: &impl Residuals,
