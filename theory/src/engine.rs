@@ -92,10 +92,10 @@ impl Engine {
 
     /// Estimated CPU time of one draw (seconds of one core): drawing the ingredients
     /// (`3.5e-9 m^2` s, `m = min(n - d, N)`: the noise block's eigenvalues) plus this engine's
-    /// decomposition by the cost model that `Auto` chooses with, at `COST_UNITS_PER_CPU_SECOND`. Against the timings of
-    /// `theory/exact.md` it is within a factor of about 2 (it leaves out the gradient-descent
-    /// path, a small share with the early-stopping search): an order of magnitude to show before
-    /// long work, not a benchmark.
+    /// decomposition by the cost model that `Auto` chooses with, at `COST_UNITS_PER_CPU_SECOND`.
+    /// Against the timings of `theory/exact.md` it is within a factor of about 2 (it leaves out
+    /// the gradient-descent path, a small share with the early-stopping search): an order of
+    /// magnitude to show before long work, not a benchmark.
     pub fn estimated_cpu_seconds(&self, setup: &Setup, n_train: usize) -> f64 {
         let m = (setup.n() - setup.d()).min(n_train) as f64;
         let units = match self.resolve(setup, n_train) {
