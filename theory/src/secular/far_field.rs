@@ -106,14 +106,14 @@ impl<'a> PoleSums<'a> {
     pub(super) fn at(&mut self, origin: usize, tau: f64) -> (f64, f64, f64, f64) {
         let (d, z, hi) = (self.d, self.z, self.hi);
         let base = d[origin];
-        let Some(near) = self.near.clone() else {
-            self.full_passes += 1;
-            let (psi, dpsi) = pole_sums(&d[..hi], &z[..hi], base, tau);
-            let (phi, dphi) = pole_sums(&d[hi..], &z[hi..], base, tau);
-            return (psi, dpsi, phi, dphi);
-        };
+        // Below FAR_MIN_POLES every pole is near: each evaluation is a full pass.
+        let near = self.near.clone().unwrap_or(0..d.len());
         let (psi, dpsi) = pole_sums(&d[near.start..hi], &z[near.start..hi], base, tau);
         let (phi, dphi) = pole_sums(&d[hi..near.end], &z[hi..near.end], base, tau);
+        if self.near.is_none() {
+            self.full_passes += 1;
+            return (psi, dpsi, phi, dphi);
+        }
         let near_abs = phi - psi;
         if let Some(far) = &self.far {
             if let Some([b, db, a, da]) = far.expand(d, origin, tau, near_abs) {
