@@ -7,10 +7,10 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-/// Crates below opt-level 2 by design although they are linked: their Rust is `extern`
-/// declarations around C and C++ that they build (at -O0 and -O1 on purpose, see the comment in
+/// Crates below opt-level 2 by design although cargo lists them as linked: their Rust is
+/// `extern` declarations around C and C++ that they build at -O0 on purpose (see the comment in
 /// `Cargo.toml`).
-const FFI_DECLARATIONS: [&str; 2] = ["torch-sys", "zstd-sys"];
+const FFI_DECLARATIONS: [&str; 3] = ["torch-sys", "zstd-sys", "bzip2-sys"];
 
 /// The `[profile.dev.package]` entries below opt-level 2.
 fn unoptimised() -> BTreeSet<String> {

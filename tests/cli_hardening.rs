@@ -35,7 +35,7 @@ const DEADLINE: Duration = Duration::from_secs(120);
 /// Runs `script` with `sh -c` in `dir`, `$P` the plateau binary and `$T` a quick analytic
 /// theory run, killed at [`DEADLINE`].
 fn sh(dir: &Path, script: &str) -> Output {
-    let mut child = Command::new("sh")
+    let mut child = common::one_torch_thread(&mut Command::new("sh"))
         .arg("-c")
         .arg(script)
         .current_dir(dir)

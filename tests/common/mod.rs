@@ -5,9 +5,24 @@ use std::process::{Command, Output};
 
 pub mod svg;
 
-/// A `plateau` command (the binary cargo built for these tests).
+/// A `plateau` command (the binary cargo built for these tests), its LibTorch children on one
+/// thread ([`one_torch_thread`]).
 pub fn command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_plateau"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plateau"));
+    one_torch_thread(&mut command);
+    command
+}
+
+/// Sets `OMP_NUM_THREADS=1` for a child unless the environment sets it. libtest runs one test
+/// per core, and each `plateau train` child would otherwise start one OpenMP thread per core
+/// for LibTorch, whose spinning waits then compete with the other test's: this binary took 54
+/// to 156 s on the 2-core CI machine (260 s of CPU in the slow run) and 34 s with one thread a
+/// child. The sweeps' `--jobs` set the same for their cells (`src/sweep/local.rs`).
+pub fn one_torch_thread(command: &mut Command) -> &mut Command {
+    if std::env::var_os("OMP_NUM_THREADS").is_none() {
+        command.env("OMP_NUM_THREADS", "1");
+    }
+    command
 }
 
 /// Runs `plateau args...` to completion and returns its output.
