@@ -15,9 +15,9 @@ pub fn command() -> Command {
 
 /// Sets `OMP_NUM_THREADS=1` for a child unless the environment sets it. libtest runs one test
 /// per core, and each `plateau train` child would otherwise start one OpenMP thread per core
-/// for LibTorch, whose spinning waits then compete with the other test's: this binary took 54
-/// to 156 s on the 2-core CI machine (260 s of CPU in the slow run) and 34 s with one thread a
-/// child. The sweeps' `--jobs` set the same for their cells (`src/sweep/local.rs`).
+/// for LibTorch, whose spinning waits then compete with the other test's: this binary took 49
+/// to 140 s on the project's 2-core machine (233 s of CPU in the slow run) and 31 to 33 s with
+/// one thread a child. The sweeps' `--jobs` set the same for their cells (`src/sweep/local.rs`).
 pub fn one_torch_thread(command: &mut Command) -> &mut Command {
     if std::env::var_os("OMP_NUM_THREADS").is_none() {
         command.env("OMP_NUM_THREADS", "1");
