@@ -463,11 +463,9 @@ fn spawn(
     let args = train_argv(cell, dir, gpu);
     writeln!(log, "=== plateau train {}", args.join(" ")).context("cannot write the cell log")?;
     let mut cmd = Command::new(exe);
-    if std::env::var_os("OMP_NUM_THREADS").is_none() {
-        // One LibTorch thread per cell unless asked otherwise: on a shared 2-core machine,
-        // 2 spinning OpenMP threads ran an epoch 5x slower than 1 thread (README, Sweeps).
-        cmd.env("OMP_NUM_THREADS", "1");
-    }
+    // On a shared 2-core machine, 2 spinning OpenMP threads ran an epoch 5x slower than 1
+    // thread (README, Sweeps).
+    one_torch_thread(&mut cmd);
     if let Some(k) = gpu {
         cmd.env("CUDA_VISIBLE_DEVICES", k.to_string());
     }
@@ -540,6 +538,17 @@ fn log_tail(path: &Path) -> String {
     let last = text.rsplit("=== plateau ").next().unwrap_or(&text);
     // The first line is the command line.
     crate::text::join_lines(last.lines().skip(1), " | ")
+}
+
+/// Sets `OMP_NUM_THREADS=1` for `command`'s process unless the environment sets it: one
+/// LibTorch thread for a child that shares the cores with others (a sweep's `--jobs` cells, the
+/// integration tests' `plateau train` runs), whose spinning OpenMP workers would otherwise
+/// compete.
+pub fn one_torch_thread(command: &mut Command) -> &mut Command {
+    if std::env::var_os("OMP_NUM_THREADS").is_none() {
+        command.env("OMP_NUM_THREADS", "1");
+    }
+    command
 }
 
 #[cfg(test)]

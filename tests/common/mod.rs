@@ -3,25 +3,19 @@
 
 use std::process::{Command, Output};
 
+pub use plateau::sweep::local::one_torch_thread;
+
 pub mod svg;
 
 /// A `plateau` command (the binary cargo built for these tests), its LibTorch children on one
-/// thread ([`one_torch_thread`]).
+/// thread.
 pub fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plateau"));
+    // libtest runs one test per core, and each `plateau train` child would otherwise start one
+    // OpenMP thread per core, spinning against the other test's: this binary took 49 to 140 s
+    // on the project's 2-core machine (233 s of CPU in the slow run) and 31 to 33 s with one
+    // thread a child.
     one_torch_thread(&mut command);
-    command
-}
-
-/// Sets `OMP_NUM_THREADS=1` for a child unless the environment sets it. libtest runs one test
-/// per core, and each `plateau train` child would otherwise start one OpenMP thread per core
-/// for LibTorch, whose spinning waits then compete with the other test's: this binary took 49
-/// to 140 s on the project's 2-core machine (233 s of CPU in the slow run) and 31 to 33 s with
-/// one thread a child. The sweeps' `--jobs` set the same for their cells (`src/sweep/local.rs`).
-pub fn one_torch_thread(command: &mut Command) -> &mut Command {
-    if std::env::var_os("OMP_NUM_THREADS").is_none() {
-        command.env("OMP_NUM_THREADS", "1");
-    }
     command
 }
 
